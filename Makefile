@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+# inflight: one Makefile, every intermediate under $(OUTPUT), quiet unless V=1.
+
+VERSION := 0.1.0
+OUTPUT ?= build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+PREFIX ?= /usr/local
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/skel/%.skel.h,$(BPF_SRCS))
+
+USER_SRCS := $(wildcard user/*.c)
+LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 -Wstrict-prototypes
+INCLUDES := -Iinclude -Iuser -I$(OUTPUT)/skel
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(WARNINGS) $(INCLUDES) -D_GNU_SOURCE -DINFLIGHT_VERSION='"$(VERSION)"' \
+	-MMD -MP $(EXTRA_CFLAGS)
+# libbpf, libelf, zlib, zstd and json-c linked statically: the binary does not
+# depend on the host's versions of them.
+LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lzstd -ljson-c -Wl,-Bdynamic -lpthread
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps check unit integration demo bench install clean
+
+all: inflight
+
+deps:
+	$(Q)bash tools/install-deps.sh
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,BTF,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "inflight: $(VMLINUX_BTF) not found: this kernel has no BTF (CONFIG_DEBUG_INFO_BTF=y is needed)" >&2; exit 2; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/san/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) $(wildcard bpf/*.bpf.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) -Wall -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# Release objects
+$(OUTPUT)/obj/%.o: user/%.c $(SKELS) | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+inflight: $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(EXTRA_LDFLAGS) -o $@
+
+# Sanitized objects: the tests run these.
+$(OUTPUT)/san/%.o: user/%.c $(SKELS) | $(OUTPUT)/san
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/san/inflight: $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(USER_SRCS))
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(SAN_FLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/san/tests/%: tests/unit/%.c $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) | $(OUTPUT)/san/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $^ $(LIBS) -lcmocka -o $@
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/san/tests/%,$(UNIT_SRCS))
+
+unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: inflight $(OUTPUT)/san/inflight
+	$(Q)python3 tests/integration/run.py --inflight $(OUTPUT)/san/inflight
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory inflight
+	$(Q)bash tools/demo.sh
+
+install: inflight
+	install -D -m 0755 inflight $(DESTDIR)$(PREFIX)/sbin/inflight
+	install -D -m 0644 man/inflight.8 $(DESTDIR)$(PREFIX)/share/man/man8/inflight.8
+
+clean:
+	rm -rf $(OUTPUT) inflight
+
+-include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/san/*.d)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install what inflight needs to build, test and run its demo, on Debian or Ubuntu.
+# Idempotent: installs only the packages that are missing, and says which.
+set -euo pipefail
+
+PACKAGES=(
+	make gcc clang pkg-config           # toolchain: gcc for userspace, clang for BPF
+	bpftool                             # BPF skeletons and vmlinux.h
+	libbpf-dev libelf-dev zlib1g-dev libzstd-dev  # libbpf (linked statically) and what it needs
+	libjson-c-dev                       # JSON reports
+	libcmocka-dev                       # C unit tests
+	libclang-rt-14-dev                  # AddressSanitizer/UBSan runtime for clang builds
+	python3                             # test and demo workloads (standard library only)
+	iproute2                            # ss: ground truth for connection tests
+	procps                              # ps, pgrep in tests
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$pkg")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "inflight: missing build dependencies: ${missing[*]}" >&2
+	echo "inflight: run 'sudo $0' to install them with apt-get" >&2
+	exit 2
+fi
+
+echo "inflight: installing build dependencies with apt-get: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "conn_events.h"
+#include "conn_tracker.h"
+#include "conn_tracker.skel.h"
+#include "log.h"
+#include "proc_net.h"
+
+struct conn_tracker {
+	struct conn_tracker_bpf *skel;
+	struct ring_buffer *rb;
+	struct model *model;
+	int n_cpus;
+};
+
+int conn_tracker_load(struct conn_tracker **out, const struct conn_tracker_config *cfg,
+		      struct model *m)
+{
+	struct conn_tracker *ct;
+	int err;
+
+	ct = calloc(1, sizeof(*ct));
+	if (!ct)
+		return -ENOMEM;
+	ct->model = m;
+	ct->n_cpus = libbpf_num_possible_cpus();
+	ct->skel = conn_tracker_bpf__open();
+	if (!ct->skel) {
+		err = -errno;
+		log_error("failed to open the connection tracker's BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	bpf_map__set_max_entries(ct->skel->maps.socks, cfg->max_sockets);
+	bpf_map__set_max_entries(ct->skel->maps.preexisting, cfg->max_sockets);
+	bpf_map__set_max_entries(ct->skel->maps.events, cfg->ringbuf_bytes);
+	err = conn_tracker_bpf__load(ct->skel);
+	if (err) {
+		log_error("failed to load the connection tracker's BPF programs: %s "
+			  "(run with -vv for the verifier's log)", strerror(-err));
+		goto fail;
+	}
+	*out = ct;
+	return 0;
+fail:
+	conn_tracker_destroy(ct);
+	return err;
+}
+
+int conn_tracker_add_target(struct conn_tracker *ct, pid_t pid)
+{
+	__u32 key = pid;
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(ct->skel->maps.targets, &key, sizeof(key), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void conn_from_event(const struct conn_open_event *e, struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->pid = e->pid;
+	c->tid = e->tid;
+	c->ino = e->ino;
+	c->source = e->origin == CONN_ORIGIN_ACCEPT ? CONN_SEEN_ACCEPT : CONN_SEEN_CONNECT;
+	c->inbound = e->origin == CONN_ORIGIN_ACCEPT;
+	c->state = e->state;
+	c->local.family = c->remote.family = e->family;
+	c->local.port = e->sport;
+	c->remote.port = e->dport;
+	memcpy(c->local.addr, e->saddr, sizeof(c->local.addr));
+	memcpy(c->remote.addr, e->daddr, sizeof(c->remote.addr));
+	c->opened_ns = e->hdr.ts_ns;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct conn_tracker *ct = ctx;
+	const struct event_header *hdr = data;
+	const struct conn_state_event *st = data;
+	const struct conn_release_event *rel = data;
+	struct conn c;
+
+	ct->model->events++;
+	if (size < sizeof(*hdr) || hdr->size > size)
+		goto unknown;
+	switch (hdr->type) {
+	case EVENT_CONN_OPEN:
+		if (hdr->size < sizeof(struct conn_open_event))
+			goto unknown;
+		conn_from_event(data, &c);
+		model_conn_open(ct->model, &c);
+		return 0;
+	case EVENT_CONN_STATE:
+		if (hdr->size < sizeof(*st))
+			goto unknown;
+		model_conn_state(ct->model, st->pid, st->ino, st->new_state, hdr->ts_ns);
+		return 0;
+	case EVENT_CONN_RELEASE:
+		if (hdr->size < sizeof(*rel))
+			goto unknown;
+		model_conn_release(ct->model, rel->pid, rel->ino, hdr->ts_ns);
+		return 0;
+	}
+unknown:
+	ct->model->unmatched_events++;
+	return 0;
+}
+
+int conn_tracker_attach(struct conn_tracker *ct)
+{
+	int err;
+
+	err = conn_tracker_bpf__attach(ct->skel);
+	if (err) {
+		log_error("failed to attach the connection tracker: %s", strerror(-err));
+		return err;
+	}
+	ct->rb = ring_buffer__new(bpf_map__fd(ct->skel->maps.events), handle_event, ct, NULL);
+	if (!ct->rb) {
+		err = -errno;
+		log_error("failed to open the ring buffer: %s", strerror(-err));
+		return err;
+	}
+	ct->skel->bss->ready = true;
+	return 0;
+}
+
+static void add_found_socket(struct conn_tracker *ct, pid_t pid, const struct proc_tcp_socket *s)
+{
+	struct conn c = {
+		.pid = pid,
+		.ino = s->ino,
+		.source = CONN_FOUND_AT_ATTACH,
+		.state = s->state,
+		.opened_ns = ct->model->start_ns,
+	};
+	__u32 tgid = pid;
+
+	c.local.family = c.remote.family = s->family;
+	c.local.port = s->sport;
+	c.remote.port = s->dport;
+	memcpy(c.local.addr, s->saddr, sizeof(c.local.addr));
+	memcpy(c.remote.addr, s->daddr, sizeof(c.remote.addr));
+	model_conn_open(ct->model, &c);
+	if (!bpf_map__update_elem(ct->skel->maps.preexisting, &s->ino, sizeof(s->ino), &tgid,
+				  sizeof(tgid), BPF_NOEXIST))
+		__sync_fetch_and_add(&ct->skel->bss->preexisting_pending, 1);
+}
+
+int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid)
+{
+	struct proc_tcp_table table = {};
+	struct proc_model *p = model_process(ct->model, pid);
+	size_t i;
+	int err;
+
+	if (!p)
+		return -ENOENT;
+	/* what the probes saw first takes precedence over the scan */
+	conn_tracker_poll(ct);
+	err = proc_scan_tcp_sockets(pid, &table);
+	if (err)
+		return err;
+	for (i = 0; i < table.len; i++)
+		if (table.socks[i].state == TCP_STATE_LISTEN)
+			model_add_listener(p, table.socks[i].sport);
+	for (i = 0; i < table.len; i++)
+		if (table.socks[i].state != TCP_STATE_LISTEN)
+			add_found_socket(ct, pid, &table.socks[i]);
+	proc_tcp_table_free(&table);
+	return 0;
+}
+
+static void read_kernel_counters(struct conn_tracker *ct)
+{
+	struct tracer_health per_cpu[ct->n_cpus];
+	struct proc_conn_counters c;
+	struct proc_model *p;
+	__u32 key = 0;
+	size_t i;
+	int cpu;
+
+	if (!bpf_map__lookup_elem(ct->skel->maps.health, &key, sizeof(key), per_cpu,
+				  sizeof(per_cpu), 0)) {
+		ct->model->ringbuf_drops = 0;
+		ct->model->sock_table_full = 0;
+		for (cpu = 0; cpu < ct->n_cpus; cpu++) {
+			ct->model->ringbuf_drops += per_cpu[cpu].ringbuf_drops;
+			ct->model->sock_table_full += per_cpu[cpu].sock_table_full;
+		}
+	}
+	for (i = 0; i < ct->model->n_procs; i++) {
+		p = &ct->model->procs[i];
+		key = p->pid;
+		if (bpf_map__lookup_elem(ct->skel->maps.proc_counters, &key, sizeof(key), &c,
+					 sizeof(c), 0))
+			continue;
+		p->tcp_sockets_created = c.tcp_sockets_created;
+		p->connect_calls = c.connect_calls;
+		p->accept_calls = c.accept_calls;
+	}
+}
+
+int conn_tracker_poll(struct conn_tracker *ct)
+{
+	int n;
+
+	if (!ct->rb)
+		return 0;
+	n = ring_buffer__consume(ct->rb);
+	read_kernel_counters(ct);
+	return n;
+}
+
+void conn_tracker_destroy(struct conn_tracker *ct)
+{
+	if (!ct)
+		return;
+	ring_buffer__free(ct->rb);
+	conn_tracker_bpf__destroy(ct->skel);
+	free(ct);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * The connection tracker: loads bpf/conn_tracker.bpf.c, attaches it, hands it
+ * the sockets that were open at attach, and feeds what it sees to the model.
+ */
+#ifndef INFLIGHT_CONN_TRACKER_H
+#define INFLIGHT_CONN_TRACKER_H
+#include <sys/types.h>
+#include "model.h"
+
+struct conn_tracker;
+
+struct conn_tracker_config {
+	size_t max_sockets;	/* sockets followed in the kernel at once */
+	size_t ringbuf_bytes;	/* a power of two */
+};
+
+/* Opens and loads the BPF programs (nothing attached yet): 0 or -errno. */
+int conn_tracker_load(struct conn_tracker **out, const struct conn_tracker_config *cfg,
+		      struct model *m);
+int conn_tracker_add_target(struct conn_tracker *ct, pid_t pid);
+/* Attaches every program, then starts counting: 0 or -errno. */
+int conn_tracker_attach(struct conn_tracker *ct);
+/*
+ * Records the TCP sockets pid holds now (call after attach): listeners as
+ * such, connections into the model as found at attach, and their inodes to
+ * the kernel side so it follows them from here on. 0 or -errno.
+ */
+int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid);
+/* Drains the ring buffer into the model, and refreshes kernel counters: events read or -errno. */
+int conn_tracker_poll(struct conn_tracker *ct);
+/* Detaches and frees; NULL-safe. */
+void conn_tracker_destroy(struct conn_tracker *ct);
+
+#endif

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/* inflight's command line: one subcommand per verb. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "parse.h"
+#include "trace_session.h"
+
+#define EXIT_USAGE 2
+#define MAX_DURATION_S (30.0 * 24 * 3600)
+
+static const char main_usage[] =
+	"Usage: inflight COMMAND [OPTIONS]\n"
+	"\n"
+	"See what a live Python asyncio service has in flight, from the kernel:\n"
+	"no restart, no code change.\n"
+	"\n"
+	"Commands:\n"
+	"  trace     attach to running processes and report on them when done\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help     show this help (inflight COMMAND --help for a command's)\n"
+	"  -V, --version  show the version\n"
+	"\n"
+	"Run as root (or with CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE). See inflight(8).\n";
+
+static const char trace_usage[] =
+	"Usage: inflight trace -p PID [-p PID ...] [OPTIONS]\n"
+	"\n"
+	"Attach to running processes, follow their TCP connections, and write a\n"
+	"report with findings when the trace ends: after --duration, when every\n"
+	"target has exited, or on Ctrl-C (SIGINT/SIGTERM).\n"
+	"\n"
+	"Options:\n"
+	"  -p, --pid PID            process to trace (repeat for several)\n"
+	"  -d, --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
+	"  -i, --interval SECONDS   print a live summary on stderr this often\n"
+	"  -f, --format text|json   report format (default: text)\n"
+	"  -o, --output FILE        write the report to FILE, atomically (default: stdout)\n"
+	"      --close-wait-age SECONDS\n"
+	"                           a CLOSE_WAIT socket this old is a leak (default: 2)\n"
+	"  -v, --verbose            say more (twice: libbpf's debug log too)\n"
+	"  -h, --help               show this help\n"
+	"\n"
+	"Examples:\n"
+	"  inflight trace -p 1234                 trace until Ctrl-C, text report\n"
+	"  inflight trace -p 1234 -d 30 -i 5      30 seconds, a summary every 5\n"
+	"  inflight trace -p 1234 -p 5678 -f json -o report.json\n"
+	"\n"
+	"Exit status: 0 report written; 1 failed while tracing; 2 bad input or\n"
+	"environment (nothing is left attached and no report file is written).\n";
+
+/* cmd is "trace " for a subcommand's error, "" for the top level's */
+static int __attribute__((format(printf, 2, 3))) usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("inflight: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'inflight %s--help' for more information.\n", cmd);
+	return EXIT_USAGE;
+}
+
+static int add_pid(struct trace_opts *o, const char *arg)
+{
+	pid_t pid;
+	size_t i;
+	int err = parse_pid(arg, &pid);
+
+	if (err)
+		return usage_error("trace ", "invalid PID '%s': expected a process ID from 1 to 4194304",
+				   arg);
+	for (i = 0; i < o->n_pids; i++)
+		if (o->pids[i] == pid)
+			return 0;
+	if (o->n_pids == TRACE_MAX_PIDS)
+		return usage_error("trace ", "too many PIDs (at most %d)", TRACE_MAX_PIDS);
+	o->pids[o->n_pids++] = pid;
+	return 0;
+}
+
+static int seconds_option(const char *arg, const char *what, double min, double *out)
+{
+	if (!parse_seconds(arg, min, MAX_DURATION_S, out))
+		return 0;
+	return usage_error("trace ", "invalid %s '%s': expected seconds, from %g to %g", what, arg,
+			   min, MAX_DURATION_S);
+}
+
+enum { OPT_CLOSE_WAIT_AGE = 256 };
+
+static int trace_main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "close-wait-age", required_argument, NULL, OPT_CLOSE_WAIT_AGE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	static struct trace_opts o;
+	int c, err;
+
+	memset(&o, 0, sizeof(o));
+	o.thresholds = default_thresholds;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:d:i:f:o:vh", long_opts, NULL)) != -1) {
+		err = 0;
+		switch (c) {
+		case 'p':
+			err = add_pid(&o, optarg);
+			break;
+		case 'd':
+			err = seconds_option(optarg, "duration", 0.001, &o.duration_s);
+			break;
+		case 'i':
+			err = seconds_option(optarg, "interval", 0.1, &o.interval_s);
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				o.format = REPORT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o.format = REPORT_JSON;
+			else
+				err = usage_error("trace ", "invalid format '%s': expected text or json",
+						  optarg);
+			break;
+		case 'o':
+			if (!*optarg)
+				err = usage_error("trace ",
+						  "empty output path: name a file, or '-' for stdout");
+			o.output = optarg;
+			break;
+		case OPT_CLOSE_WAIT_AGE:
+			err = seconds_option(optarg, "CLOSE_WAIT age", 0,
+					     &o.thresholds.close_wait_min_age_s);
+			break;
+		case 'v':
+			log_verbosity++;
+			break;
+		case 'h':
+			fputs(trace_usage, stdout);
+			return 0;
+		default:
+			return usage_error("trace ", "invalid option");
+		}
+		if (err)
+			return err;
+	}
+	if (optind < argc)
+		return usage_error("trace ", "unexpected argument '%s'", argv[optind]);
+	if (!o.n_pids)
+		return usage_error("trace ", "trace needs at least one process: -p PID");
+	return trace_session_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!cmd) {
+		fputs(main_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("inflight %s\n", INFLIGHT_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "trace"))
+		return trace_main(argc - 1, argv + 1);
+	return usage_error("", "unknown command '%s'", cmd);
+}

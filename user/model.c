@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <search.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "clock.h"
+#include "model.h"
+
+static const char *const state_names[TCP_STATE_MAX] = {
+	[TCP_STATE_ESTABLISHED] = "ESTABLISHED",
+	[TCP_STATE_SYN_SENT] = "SYN_SENT",
+	[TCP_STATE_SYN_RECV] = "SYN_RECV",
+	[TCP_STATE_FIN_WAIT1] = "FIN_WAIT1",
+	[TCP_STATE_FIN_WAIT2] = "FIN_WAIT2",
+	[TCP_STATE_TIME_WAIT] = "TIME_WAIT",
+	[TCP_STATE_CLOSE] = "CLOSE",
+	[TCP_STATE_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_STATE_LAST_ACK] = "LAST_ACK",
+	[TCP_STATE_LISTEN] = "LISTEN",
+	[TCP_STATE_CLOSING] = "CLOSING",
+	[TCP_STATE_NEW_SYN_RECV] = "NEW_SYN_RECV",
+	[TCP_STATE_BOUND_INACTIVE] = "BOUND_INACTIVE",
+};
+
+const char *tcp_state_name(unsigned int state)
+{
+	if (state >= TCP_STATE_MAX || !state_names[state])
+		return "UNKNOWN";
+	return state_names[state];
+}
+
+static bool is_v4_mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+void endpoint_format(const struct endpoint *e, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (e->family == AF_INET6 && is_v4_mapped(e->addr)) {
+		inet_ntop(AF_INET, e->addr + 12, ip, sizeof(ip));
+		snprintf(buf, size, "%s:%u", ip, e->port);
+	} else if (e->family == AF_INET6) {
+		inet_ntop(AF_INET6, e->addr, ip, sizeof(ip));
+		snprintf(buf, size, "[%s]:%u", ip, e->port);
+	} else if (e->family == AF_INET) {
+		inet_ntop(AF_INET, e->addr, ip, sizeof(ip));
+		snprintf(buf, size, "%s:%u", ip, e->port);
+	} else {
+		snprintf(buf, size, "?:%u", e->port);
+	}
+}
+
+static void duration_add(struct duration_stats *d, uint64_t ns)
+{
+	unsigned int bucket = ns ? 63 - (unsigned int)__builtin_clzll(ns) : 0;
+
+	if (!d->count || ns < d->min_ns)
+		d->min_ns = ns;
+	if (ns > d->max_ns)
+		d->max_ns = ns;
+	d->count++;
+	d->sum_ns += ns;
+	d->buckets[bucket]++;
+}
+
+uint64_t duration_quantile(const struct duration_stats *d, double q)
+{
+	uint64_t rank, seen = 0, edge;
+	unsigned int i;
+
+	if (!d->count)
+		return 0;
+	rank = (uint64_t)(q * (double)d->count + 0.5);
+	if (rank < 1)
+		rank = 1;
+	for (i = 0; i < 64; i++) {
+		seen += d->buckets[i];
+		if (seen >= rank) {
+			edge = i >= 63 ? UINT64_MAX : (2ULL << i) - 1;
+			if (edge > d->max_ns)
+				edge = d->max_ns;
+			return edge < d->min_ns ? d->min_ns : edge;
+		}
+	}
+	return d->max_ns;
+}
+
+static int cmp_conn(const void *a, const void *b)
+{
+	const struct conn *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+int model_init(struct model *m, uint64_t start_ns, size_t max_conns)
+{
+	memset(m, 0, sizeof(*m));
+	m->start_ns = start_ns;
+	m->max_conns = max_conns;
+	clock_gettime(CLOCK_REALTIME, &m->start_wall);
+	return 0;
+}
+
+void model_free(struct model *m)
+{
+	tdestroy(m->conns, free);
+	free(m->procs);
+	memset(m, 0, sizeof(*m));
+}
+
+struct proc_model *model_add_process(struct model *m, pid_t pid, const char *comm,
+				     const char *exe)
+{
+	struct proc_model *grown, *p;
+
+	grown = reallocarray(m->procs, m->n_procs + 1, sizeof(*grown));
+	if (!grown)
+		return NULL;
+	m->procs = grown;
+	p = &m->procs[m->n_procs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	snprintf(p->exe, sizeof(p->exe), "%s", exe);
+	p->sample_every_ns = NSEC_PER_SEC;
+	p->next_sample_ns = m->start_ns;
+	return p;
+}
+
+struct proc_model *model_process(const struct model *m, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_procs; i++)
+		if (m->procs[i].pid == pid)
+			return &m->procs[i];
+	return NULL;
+}
+
+void model_set_hook(struct proc_model *p, const char *name, bool attached, const char *fmt, ...)
+{
+	struct hook_status *h = NULL;
+	va_list ap;
+	size_t i;
+
+	for (i = 0; i < p->n_hooks; i++)
+		if (strcmp(p->hooks[i].name, name) == 0)
+			h = &p->hooks[i];
+	if (!h) {
+		if (p->n_hooks == MODEL_MAX_HOOKS)
+			return;
+		h = &p->hooks[p->n_hooks++];
+		snprintf(h->name, sizeof(h->name), "%s", name);
+	}
+	h->attached = attached;
+	va_start(ap, fmt);
+	vsnprintf(h->detail, sizeof(h->detail), fmt, ap);
+	va_end(ap);
+}
+
+void model_add_listener(struct proc_model *p, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_listen_ports; i++)
+		if (p->listen_ports[i] == port)
+			return;
+	if (p->n_listen_ports < MODEL_MAX_LISTENERS)
+		p->listen_ports[p->n_listen_ports++] = port;
+}
+
+static bool is_listen_port(const struct proc_model *p, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_listen_ports; i++)
+		if (p->listen_ports[i] == port)
+			return true;
+	return false;
+}
+
+static struct conn *find_conn(const struct model *m, pid_t pid, uint64_t ino)
+{
+	struct conn key = { .pid = pid, .ino = ino };
+	void *node = tfind(&key, &m->conns, cmp_conn);
+
+	return node ? *(struct conn **)node : NULL;
+}
+
+static void count_open(struct model *m, struct proc_model *p, const struct conn *c)
+{
+	p->open++;
+	if (c->state < TCP_STATE_MAX)
+		p->by_state[c->state]++;
+	if (p->open > p->peak_open) {
+		p->peak_open = p->open;
+		p->peak_ns = c->opened_ns > m->start_ns ? c->opened_ns - m->start_ns : 0;
+	}
+}
+
+/* A socket found at attach turned out to be one the probes saw open: it is new. */
+static void promote_to_seen(struct proc_model *p, struct conn *known, const struct conn *seen)
+{
+	known->source = seen->source;
+	known->inbound = seen->inbound;
+	known->opened_ns = seen->opened_ns;
+	known->tid = seen->tid;
+	p->found_at_attach--;
+	p->opened++;
+}
+
+void model_conn_open(struct model *m, const struct conn *c)
+{
+	struct proc_model *p = model_process(m, c->pid);
+	struct conn *known, *copy;
+
+	if (!p)
+		return;
+	known = find_conn(m, c->pid, c->ino);
+	if (known) {
+		if (known->source == CONN_FOUND_AT_ATTACH && c->source != CONN_FOUND_AT_ATTACH)
+			promote_to_seen(p, known, c);
+		return;
+	}
+	if (m->n_conns >= m->max_conns) {
+		m->untracked_conns++;
+		return;
+	}
+	copy = malloc(sizeof(*copy));
+	if (!copy) {
+		m->untracked_conns++;
+		return;
+	}
+	*copy = *c;
+	if (c->source == CONN_FOUND_AT_ATTACH) {
+		copy->inbound = is_listen_port(p, c->local.port);
+		copy->state_age_known = false;
+		p->found_at_attach++;
+	} else {
+		copy->state_age_known = true;
+		p->opened++;
+	}
+	copy->state_since_ns = c->opened_ns;
+	if (!tsearch(copy, &m->conns, cmp_conn)) {
+		free(copy);
+		m->untracked_conns++;
+		return;
+	}
+	m->n_conns++;
+	count_open(m, p, copy);
+}
+
+void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_state, uint64_t ts_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct conn *c = find_conn(m, pid, ino);
+
+	if (!p || !c) {
+		m->unmatched_events++;
+		return;
+	}
+	if (c->state < TCP_STATE_MAX && p->by_state[c->state])
+		p->by_state[c->state]--;
+	if (new_state < TCP_STATE_MAX)
+		p->by_state[new_state]++;
+	c->state = new_state;
+	c->state_since_ns = ts_ns;
+	c->state_age_known = true;
+}
+
+void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct conn *c = find_conn(m, pid, ino);
+
+	if (!p || !c) {
+		m->unmatched_events++;
+		return;
+	}
+	if (c->state < TCP_STATE_MAX && p->by_state[c->state])
+		p->by_state[c->state]--;
+	if (p->open)
+		p->open--;
+	p->closed++;
+	if (c->source != CONN_FOUND_AT_ATTACH && ts_ns >= c->opened_ns)
+		duration_add(&p->lifetimes, ts_ns - c->opened_ns);
+	tdelete(c, &m->conns, cmp_conn);
+	free(c);
+	m->n_conns--;
+}
+
+struct ino_list {
+	uint64_t *inos;
+	size_t n, cap;
+};
+
+static void collect_ino(const struct conn *c, void *ctx)
+{
+	struct ino_list *l = ctx;
+	uint64_t *grown;
+
+	if (l->n == l->cap) {
+		grown = reallocarray(l->inos, l->cap ? l->cap * 2 : 64, sizeof(*grown));
+		if (!grown)
+			return;
+		l->inos = grown;
+		l->cap = l->cap ? l->cap * 2 : 64;
+	}
+	l->inos[l->n++] = c->ino;
+}
+
+/* An exiting process lets go of every socket it held. */
+void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct ino_list l = {};
+	size_t i;
+
+	if (!p || p->exited)
+		return;
+	p->exited = true;
+	p->exited_ns = ts_ns;
+	model_foreach_conn(m, pid, collect_ino, &l);
+	for (i = 0; i < l.n; i++)
+		model_conn_release(m, pid, l.inos[i], ts_ns);
+	free(l.inos);
+}
+
+/* Halves the series when it is full: every other sample, twice the interval. */
+static void thin_samples(struct proc_model *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_samples / 2; i++)
+		p->samples[i] = p->samples[i * 2];
+	p->n_samples /= 2;
+	p->sample_every_ns *= 2;
+}
+
+void model_sample(struct model *m, uint64_t now_ns)
+{
+	struct proc_model *p;
+	struct sample *s;
+	size_t i;
+
+	for (i = 0; i < m->n_procs; i++) {
+		p = &m->procs[i];
+		if (now_ns < p->next_sample_ns || p->exited)
+			continue;
+		if (p->n_samples == MODEL_MAX_SAMPLES)
+			thin_samples(p);
+		s = &p->samples[p->n_samples++];
+		s->t_ns = now_ns - m->start_ns;
+		s->open = p->open;
+		s->close_wait = p->by_state[TCP_STATE_CLOSE_WAIT];
+		s->opened = p->opened;
+		s->closed = p->closed;
+		p->next_sample_ns = now_ns + p->sample_every_ns;
+	}
+}
+
+struct walk_ctx {
+	pid_t pid;
+	conn_visit_fn fn;
+	void *ctx;
+};
+
+static void walk_action(const void *node, VISIT which, void *closure)
+{
+	const struct conn *c = *(const struct conn *const *)node;
+	struct walk_ctx *w = closure;
+
+	if (which != postorder && which != leaf)
+		return;
+	if (!w->pid || c->pid == w->pid)
+		w->fn(c, w->ctx);
+}
+
+void model_foreach_conn(const struct model *m, pid_t pid, conn_visit_fn fn, void *ctx)
+{
+	struct walk_ctx w = { .pid = pid, .fn = fn, .ctx = ctx };
+
+	twalk_r(m->conns, walk_action, &w);
+}
+
+struct rows_ctx {
+	struct endpoint_row *rows;
+	size_t n, cap;
+	int err;
+};
+
+static bool same_endpoint(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+static void add_to_rows(const struct conn *c, void *ctx)
+{
+	struct rows_ctx *r = ctx;
+	const struct endpoint *ep = c->inbound ? &c->local : &c->remote;
+	struct endpoint_row *row = NULL, *grown;
+	size_t i;
+
+	if (r->err)
+		return;
+	for (i = 0; i < r->n && !row; i++)
+		if (r->rows[i].inbound == c->inbound && same_endpoint(&r->rows[i].ep, ep))
+			row = &r->rows[i];
+	if (!row) {
+		if (r->n == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 16;
+			grown = reallocarray(r->rows, r->cap, sizeof(*grown));
+			if (!grown) {
+				r->err = -ENOMEM;
+				return;
+			}
+			r->rows = grown;
+		}
+		row = &r->rows[r->n++];
+		memset(row, 0, sizeof(*row));
+		row->inbound = c->inbound;
+		row->ep = *ep;
+		row->oldest_opened_ns = c->opened_ns;
+	}
+	row->total++;
+	if (c->state < TCP_STATE_MAX)
+		row->by_state[c->state]++;
+	if (c->opened_ns < row->oldest_opened_ns)
+		row->oldest_opened_ns = c->opened_ns;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct endpoint_row *x = a, *y = b;
+
+	return x->total > y->total ? -1 : x->total < y->total;
+}
+
+int model_endpoint_rows(const struct model *m, pid_t pid, struct endpoint_row **rows, size_t *n)
+{
+	struct rows_ctx r = {};
+
+	model_foreach_conn(m, pid, add_to_rows, &r);
+	if (r.err) {
+		free(r.rows);
+		return r.err;
+	}
+	if (r.n)
+		qsort(r.rows, r.n, sizeof(*r.rows), cmp_rows);
+	*rows = r.rows;
+	*n = r.n;
+	return 0;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * The aggregated model of what a trace saw: per process, its connections
+ * (open ones one by one, closed ones as statistics), and a coarse time
+ * series. Tracers feed it; findings and reports read it. It knows nothing of
+ * BPF or /proc.
+ */
+#ifndef INFLIGHT_MODEL_H
+#define INFLIGHT_MODEL_H
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* Linux's TCP states, numbered as in include/net/tcp_states.h */
+enum tcp_state {
+	TCP_STATE_ESTABLISHED = 1,
+	TCP_STATE_SYN_SENT,
+	TCP_STATE_SYN_RECV,
+	TCP_STATE_FIN_WAIT1,
+	TCP_STATE_FIN_WAIT2,
+	TCP_STATE_TIME_WAIT,
+	TCP_STATE_CLOSE,
+	TCP_STATE_CLOSE_WAIT,
+	TCP_STATE_LAST_ACK,
+	TCP_STATE_LISTEN,
+	TCP_STATE_CLOSING,
+	TCP_STATE_NEW_SYN_RECV,
+	TCP_STATE_BOUND_INACTIVE,
+	TCP_STATE_MAX = 16,
+};
+
+/* "ESTABLISHED", "CLOSE_WAIT", ...; "UNKNOWN" outside the table */
+const char *tcp_state_name(unsigned int state);
+
+struct endpoint {
+	uint16_t family;	/* AF_INET or AF_INET6 */
+	uint16_t port;		/* host order */
+	uint8_t addr[16];	/* network order */
+};
+
+#define ENDPOINT_STRLEN 64
+/* "10.0.0.1:80", "[2001:db8::1]:443"; IPv4-mapped IPv6 printed as IPv4 */
+void endpoint_format(const struct endpoint *e, char *buf, size_t size);
+
+enum conn_source {
+	CONN_SEEN_CONNECT,	/* connect() seen while tracing */
+	CONN_SEEN_ACCEPT,	/* accept() seen while tracing */
+	CONN_FOUND_AT_ATTACH,	/* already open when tracing began */
+};
+
+struct conn {
+	pid_t pid;
+	pid_t tid;		/* thread that opened it; 0 if unknown */
+	uint64_t ino;		/* socket inode: the connection's name */
+	enum conn_source source;
+	bool inbound;		/* accepted on a listening socket of the process */
+	uint8_t state;		/* enum tcp_state */
+	struct endpoint local, remote;
+	uint64_t opened_ns;	/* monotonic; trace start for CONN_FOUND_AT_ATTACH */
+	uint64_t state_since_ns;
+	bool state_age_known;	/* false while a found-at-attach socket keeps its first state */
+};
+
+/* Log2 histogram of connection lifetimes, in nanoseconds. */
+struct duration_stats {
+	uint64_t count, sum_ns, min_ns, max_ns;
+	uint64_t buckets[64];
+};
+/* the q-quantile (0..1), as the upper edge of its bucket, capped at max */
+uint64_t duration_quantile(const struct duration_stats *d, double q);
+
+struct sample {
+	uint64_t t_ns;		/* since trace start */
+	uint32_t open;
+	uint32_t close_wait;
+	uint64_t opened;	/* cumulative */
+	uint64_t closed;
+};
+
+#define MODEL_MAX_SAMPLES 1024
+#define MODEL_MAX_HOOKS 8
+#define MODEL_MAX_LISTENERS 64
+
+struct hook_status {
+	char name[32];		/* "connections", "asyncio_tasks" */
+	bool attached;
+	char detail[192];	/* how it was hooked, or why it could not be */
+};
+
+struct proc_model {
+	pid_t pid;
+	char comm[16];
+	char exe[PATH_MAX];
+	bool exited;
+	uint64_t exited_ns;
+	struct hook_status hooks[MODEL_MAX_HOOKS];
+	size_t n_hooks;
+
+	uint64_t opened;	/* seen opening while tracing */
+	uint64_t closed;	/* released by the process while tracing */
+	uint64_t found_at_attach;
+	uint32_t open;		/* held now */
+	uint32_t peak_open;
+	uint64_t peak_ns;	/* since trace start */
+	uint32_t by_state[TCP_STATE_MAX];
+	struct duration_stats lifetimes;	/* of connections opened and closed while tracing */
+
+	/* counted in the kernel */
+	uint64_t tcp_sockets_created, connect_calls, accept_calls;
+
+	uint16_t listen_ports[MODEL_MAX_LISTENERS];
+	size_t n_listen_ports;
+
+	struct sample samples[MODEL_MAX_SAMPLES];
+	size_t n_samples;
+	uint64_t sample_every_ns;
+	uint64_t next_sample_ns;
+};
+
+struct model {
+	uint64_t start_ns;	/* monotonic */
+	uint64_t end_ns;
+	struct timespec start_wall;
+	struct proc_model *procs;
+	size_t n_procs;
+	void *conns;		/* tsearch tree of struct conn, by (pid, ino) */
+	size_t n_conns, max_conns;
+	/* the tracer's own losses and oddities, printed in every report */
+	uint64_t events, ringbuf_drops, sock_table_full, untracked_conns, unmatched_events;
+};
+
+int model_init(struct model *m, uint64_t start_ns, size_t max_conns);
+void model_free(struct model *m);
+/* NULL on allocation failure */
+struct proc_model *model_add_process(struct model *m, pid_t pid, const char *comm,
+				     const char *exe);
+struct proc_model *model_process(const struct model *m, pid_t pid);
+void model_set_hook(struct proc_model *p, const char *name, bool attached, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void model_add_listener(struct proc_model *p, uint16_t port);
+
+/* A connection opened (or found open); c->pid must be a model process. */
+void model_conn_open(struct model *m, const struct conn *c);
+void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_state, uint64_t ts_ns);
+void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns);
+void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns);
+/* Takes a time-series sample of each process when one is due. */
+void model_sample(struct model *m, uint64_t now_ns);
+
+/* The open connections of pid (all if pid is 0), in (pid, ino) order. */
+typedef void (*conn_visit_fn)(const struct conn *c, void *ctx);
+void model_foreach_conn(const struct model *m, pid_t pid, conn_visit_fn fn, void *ctx);
+
+/* Open connections grouped by direction and endpoint (the remote one for
+ * outbound, the local listening one for inbound). */
+struct endpoint_row {
+	bool inbound;
+	struct endpoint ep;
+	uint32_t total;
+	uint32_t by_state[TCP_STATE_MAX];
+	uint64_t oldest_opened_ns;
+};
+/* 0 or -ENOMEM; rows sorted by total, largest first; free(*rows) */
+int model_endpoint_rows(const struct model *m, pid_t pid, struct endpoint_row **rows, size_t *n);
+
+#endif

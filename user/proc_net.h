@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * The TCP sockets a process holds right now, from /proc: its fd table gives
+ * the socket inodes, /proc/PID/net/tcp{,6} (the process's own network
+ * namespace) gives each inode's endpoints and state.
+ */
+#ifndef INFLIGHT_PROC_NET_H
+#define INFLIGHT_PROC_NET_H
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct proc_tcp_socket {
+	uint64_t ino;
+	uint16_t family;	/* AF_INET or AF_INET6 */
+	uint8_t state;		/* kernel TCP state number */
+	uint8_t saddr[16];	/* network order */
+	uint8_t daddr[16];
+	uint16_t sport;		/* host order */
+	uint16_t dport;
+};
+
+struct proc_tcp_table {
+	struct proc_tcp_socket *socks;
+	size_t len, cap;
+};
+
+/*
+ * Parses one /proc/net/tcp or tcp6 file, appending every socket whose inode
+ * is in the sorted array inos (all of them if inos is NULL). Lines that do
+ * not parse are skipped. 0 or -ENOMEM.
+ */
+int proc_net_parse_tcp(FILE *f, uint16_t family, const uint64_t *inos, size_t n_inos,
+		       struct proc_tcp_table *out);
+/* The socket inodes in /proc/PID/fd, sorted: 0 or -errno. */
+int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n);
+/* Every TCP socket (listeners included) the process holds: 0 or -errno. */
+int proc_scan_tcp_sockets(pid_t pid, struct proc_tcp_table *out);
+void proc_tcp_table_free(struct proc_tcp_table *t);
+
+#endif

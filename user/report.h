@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/* Reports: the model and its findings, as text for people or JSON for tools. */
+#ifndef INFLIGHT_REPORT_H
+#define INFLIGHT_REPORT_H
+#include <stdio.h>
+#include "findings.h"
+#include "model.h"
+
+#define REPORT_SCHEMA_VERSION 1
+
+struct report_meta {
+	const char *version;
+	const char *end_reason;	/* "duration", "interrupted", "targets_exited" */
+	uint64_t now_ns;	/* when the report was taken (monotonic) */
+};
+
+int report_write_text(FILE *f, const struct report_meta *meta, const struct model *m,
+		      const struct findings *fs);
+int report_write_json(FILE *f, const struct report_meta *meta, const struct model *m,
+		      const struct findings *fs);
+/* One line per process for -i: open connections by state, opened and closed so far. */
+void report_live_summary(FILE *f, const struct model *m, uint64_t now_ns);
+
+/* Copies s into a valid UTF-8 string, invalid bytes replaced by U+FFFD; free() it. */
+char *utf8_sanitize(const char *s);
+
+#endif

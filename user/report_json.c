@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/* The JSON report; its schema is documented in docs/report-schema.md. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include "clock.h"
+#include "report.h"
+
+static json_object *json_str(const char *s)
+{
+	char *clean = utf8_sanitize(s);
+	json_object *o;
+
+	if (!clean)
+		return NULL;
+	o = json_object_new_string(clean);
+	free(clean);
+	return o;
+}
+
+/* a number printed with this many decimals rather than 17 digits */
+static json_object *json_fixed(double v, int decimals)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return json_object_new_double_s(v, buf);
+}
+
+/* seconds, to the microsecond */
+static json_object *json_seconds(uint64_t ns)
+{
+	return json_fixed(ns_to_s(ns), 6);
+}
+
+static json_object *json_u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+static json_object *endpoint_json(const struct endpoint *ep)
+{
+	char buf[ENDPOINT_STRLEN];
+
+	endpoint_format(ep, buf, sizeof(buf));
+	return json_str(buf);
+}
+
+static json_object *by_state_json(const uint32_t *by_state)
+{
+	json_object *o = json_object_new_object();
+	unsigned int s;
+
+	for (s = 0; s < TCP_STATE_MAX; s++)
+		if (by_state[s])
+			json_object_object_add(o, tcp_state_name(s), json_u64(by_state[s]));
+	return o;
+}
+
+static json_object *conn_leak_evidence_json(const struct conn_leak_evidence *ev)
+{
+	json_object *o = json_object_new_object(), *eps, *e;
+	size_t i;
+
+	json_object_object_add(o, "reason", json_str(conn_leak_reason_name(ev->reason)));
+	if (ev->reason == CONN_LEAK_GROWTH) {
+		json_object_object_add(o, "open_first", json_u64(ev->open_first));
+		json_object_object_add(o, "open_last", json_u64(ev->open_last));
+		json_object_object_add(o, "peak_open", json_u64(ev->peak_open));
+		json_object_object_add(o, "slope_per_min", json_fixed(ev->slope_per_min, 3));
+		json_object_object_add(o, "window_start_s", json_seconds(ev->window_start_ns));
+		json_object_object_add(o, "window_end_s", json_seconds(ev->window_end_ns));
+		return o;
+	}
+	json_object_object_add(o, "close_wait", json_u64(ev->close_wait));
+	json_object_object_add(o, "oldest_age_s", json_seconds(ev->oldest_age_ns));
+	json_object_object_add(o, "youngest_age_s", json_seconds(ev->youngest_age_ns));
+	json_object_object_add(o, "age_is_lower_bound", json_object_new_boolean(ev->age_is_lower_bound));
+	eps = json_object_new_array();
+	for (i = 0; i < ev->n_endpoints; i++) {
+		e = json_object_new_object();
+		json_object_object_add(e, "direction",
+				       json_str(ev->endpoints[i].inbound ? "inbound" : "outbound"));
+		json_object_object_add(e, "endpoint", endpoint_json(&ev->endpoints[i].ep));
+		json_object_object_add(e, "count", json_u64(ev->endpoints[i].count));
+		json_object_object_add(e, "oldest_age_s", json_seconds(ev->endpoints[i].oldest_age_ns));
+		json_object_array_add(eps, e);
+	}
+	json_object_object_add(o, "endpoints", eps);
+	return o;
+}
+
+static json_object *finding_json(const struct finding *fd)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "kind", json_str(finding_kind_name(fd->kind)));
+	json_object_object_add(o, "severity", json_str(severity_name(fd->severity)));
+	json_object_object_add(o, "pid", json_object_new_int(fd->pid));
+	json_object_object_add(o, "summary", json_str(fd->summary));
+	json_object_object_add(o, "remediation", json_str(fd->remediation));
+	json_object_object_add(o, "evidence", conn_leak_evidence_json(&fd->conn_leak));
+	/* filled in once task tracking attributes connections to creation sites */
+	json_object_object_add(o, "site", NULL);
+	json_object_object_add(o, "coroutine", NULL);
+	return o;
+}
+
+static json_object *hooks_json(const struct proc_model *p)
+{
+	json_object *a = json_object_new_array(), *h;
+	size_t i;
+
+	for (i = 0; i < p->n_hooks; i++) {
+		h = json_object_new_object();
+		json_object_object_add(h, "name", json_str(p->hooks[i].name));
+		json_object_object_add(h, "attached", json_object_new_boolean(p->hooks[i].attached));
+		json_object_object_add(h, "detail", json_str(p->hooks[i].detail));
+		json_object_array_add(a, h);
+	}
+	return a;
+}
+
+static json_object *endpoints_json(const struct model *m, const struct proc_model *p,
+				   uint64_t now_ns)
+{
+	json_object *a = json_object_new_array(), *e;
+	struct endpoint_row *rows;
+	size_t i, n;
+
+	if (model_endpoint_rows(m, p->pid, &rows, &n))
+		return a;
+	for (i = 0; i < n; i++) {
+		e = json_object_new_object();
+		json_object_object_add(e, "direction", json_str(rows[i].inbound ? "inbound" : "outbound"));
+		json_object_object_add(e, "endpoint", endpoint_json(&rows[i].ep));
+		json_object_object_add(e, "open", json_u64(rows[i].total));
+		json_object_object_add(e, "by_state", by_state_json(rows[i].by_state));
+		json_object_object_add(e, "oldest_age_s", json_seconds(now_ns - rows[i].oldest_opened_ns));
+		json_object_array_add(a, e);
+	}
+	free(rows);
+	return a;
+}
+
+static json_object *lifetimes_json(const struct duration_stats *d)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "count", json_u64(d->count));
+	if (!d->count)
+		return o;
+	json_object_object_add(o, "min_s", json_seconds(d->min_ns));
+	json_object_object_add(o, "p50_s", json_seconds(duration_quantile(d, 0.5)));
+	json_object_object_add(o, "p95_s", json_seconds(duration_quantile(d, 0.95)));
+	json_object_object_add(o, "max_s", json_seconds(d->max_ns));
+	json_object_object_add(o, "mean_s", json_seconds(d->sum_ns / d->count));
+	return o;
+}
+
+static json_object *connections_json(const struct model *m, const struct proc_model *p,
+				     uint64_t now_ns)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "open", json_u64(p->open));
+	json_object_object_add(o, "opened", json_u64(p->opened));
+	json_object_object_add(o, "closed", json_u64(p->closed));
+	json_object_object_add(o, "open_at_attach", json_u64(p->found_at_attach));
+	json_object_object_add(o, "peak_open", json_u64(p->peak_open));
+	json_object_object_add(o, "peak_at_s", json_seconds(p->peak_ns));
+	json_object_object_add(o, "by_state", by_state_json(p->by_state));
+	json_object_object_add(o, "endpoints", endpoints_json(m, p, now_ns));
+	json_object_object_add(o, "lifetimes", lifetimes_json(&p->lifetimes));
+	json_object_object_add(o, "tcp_sockets_created", json_u64(p->tcp_sockets_created));
+	json_object_object_add(o, "connect_calls", json_u64(p->connect_calls));
+	json_object_object_add(o, "accept_calls", json_u64(p->accept_calls));
+	return o;
+}
+
+static json_object *time_series_json(const struct proc_model *p)
+{
+	json_object *o = json_object_new_object(), *pts = json_object_new_array(), *pt;
+	size_t i;
+
+	json_object_object_add(o, "interval_s", json_seconds(p->sample_every_ns));
+	for (i = 0; i < p->n_samples; i++) {
+		pt = json_object_new_object();
+		json_object_object_add(pt, "t_s", json_seconds(p->samples[i].t_ns));
+		json_object_object_add(pt, "open", json_u64(p->samples[i].open));
+		json_object_object_add(pt, "close_wait", json_u64(p->samples[i].close_wait));
+		json_object_object_add(pt, "opened", json_u64(p->samples[i].opened));
+		json_object_object_add(pt, "closed", json_u64(p->samples[i].closed));
+		json_object_array_add(pts, pt);
+	}
+	json_object_object_add(o, "points", pts);
+	return o;
+}
+
+static json_object *target_json(const struct model *m, const struct proc_model *p, uint64_t now_ns)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pid", json_object_new_int(p->pid));
+	json_object_object_add(o, "comm", json_str(p->comm));
+	json_object_object_add(o, "exe", json_str(p->exe));
+	json_object_object_add(o, "exited", json_object_new_boolean(p->exited));
+	json_object_object_add(o, "hooks", hooks_json(p));
+	json_object_object_add(o, "connections", connections_json(m, p, now_ns));
+	json_object_object_add(o, "time_series", time_series_json(p));
+	return o;
+}
+
+static json_object *totals_json(const struct model *m)
+{
+	json_object *o = json_object_new_object();
+	uint64_t open = 0, opened = 0, closed = 0, at_attach = 0, peak = 0;
+	size_t i;
+
+	for (i = 0; i < m->n_procs; i++) {
+		open += m->procs[i].open;
+		opened += m->procs[i].opened;
+		closed += m->procs[i].closed;
+		at_attach += m->procs[i].found_at_attach;
+		peak += m->procs[i].peak_open;
+	}
+	json_object_object_add(o, "processes", json_u64(m->n_procs));
+	json_object_object_add(o, "open_connections", json_u64(open));
+	json_object_object_add(o, "connections_opened", json_u64(opened));
+	json_object_object_add(o, "connections_closed", json_u64(closed));
+	json_object_object_add(o, "connections_open_at_attach", json_u64(at_attach));
+	json_object_object_add(o, "sum_of_peak_open_connections", json_u64(peak));
+	return o;
+}
+
+static json_object *tracer_json(const struct model *m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "events", json_u64(m->events));
+	json_object_object_add(o, "ringbuf_drops", json_u64(m->ringbuf_drops));
+	json_object_object_add(o, "sock_table_full", json_u64(m->sock_table_full));
+	json_object_object_add(o, "untracked_connections", json_u64(m->untracked_conns));
+	json_object_object_add(o, "unmatched_events", json_u64(m->unmatched_events));
+	return o;
+}
+
+static json_object *start_time_json(const struct model *m)
+{
+	char buf[64];
+	struct tm tm;
+
+	gmtime_r(&m->start_wall.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_str(buf);
+}
+
+int report_write_json(FILE *f, const struct report_meta *meta, const struct model *m,
+		      const struct findings *fs)
+{
+	json_object *root = json_object_new_object(), *tool, *targets, *findings;
+	const char *text;
+	size_t i;
+	int err = 0;
+
+	if (!root)
+		return -ENOMEM;
+	json_object_object_add(root, "schema_version", json_object_new_int(REPORT_SCHEMA_VERSION));
+	tool = json_object_new_object();
+	json_object_object_add(tool, "name", json_str("inflight"));
+	json_object_object_add(tool, "version", json_str(meta->version));
+	json_object_object_add(root, "tool", tool);
+	json_object_object_add(root, "started_at", start_time_json(m));
+	json_object_object_add(root, "duration_s", json_seconds(meta->now_ns - m->start_ns));
+	json_object_object_add(root, "end_reason", json_str(meta->end_reason));
+	targets = json_object_new_array();
+	for (i = 0; i < m->n_procs; i++)
+		json_object_array_add(targets, target_json(m, &m->procs[i], meta->now_ns));
+	json_object_object_add(root, "targets", targets);
+	json_object_object_add(root, "totals", totals_json(m));
+	findings = json_object_new_array();
+	for (i = 0; i < fs->len; i++)
+		json_object_array_add(findings, finding_json(&fs->items[i]));
+	json_object_object_add(root, "findings", findings);
+	json_object_object_add(root, "tracer", tracer_json(m));
+
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text || fputs(text, f) < 0 || fputc('\n', f) < 0)
+		err = -EIO;
+	json_object_put(root);
+	return err;
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/* The report for a terminal at 3 a.m.: findings first, then the tables. */
+#include <stdio.h>
+#include <stdlib.h>
+#include "clock.h"
+#include "report.h"
+
+static const char *format_duration(uint64_t ns, char *buf, size_t size)
+{
+	double s = ns_to_s(ns);
+
+	if (ns < 1000000)
+		snprintf(buf, size, "%.0fus", (double)ns / 1e3);
+	else if (ns < NSEC_PER_SEC)
+		snprintf(buf, size, "%.1fms", (double)ns / 1e6);
+	else if (s < 120)
+		snprintf(buf, size, "%.1fs", s);
+	else
+		snprintf(buf, size, "%llum%02llus", (unsigned long long)(ns / NSEC_PER_SEC / 60),
+			 (unsigned long long)(ns / NSEC_PER_SEC % 60));
+	return buf;
+}
+
+static void print_conn_leak_evidence(FILE *f, const struct conn_leak_evidence *ev)
+{
+	char ep[ENDPOINT_STRLEN], age[32], from[32], to[32];
+	size_t i;
+
+	if (ev->reason == CONN_LEAK_GROWTH) {
+		fprintf(f, "      open connections %u -> %u (peak %u) between %s and %s, %.1f/min\n",
+			ev->open_first, ev->open_last, ev->peak_open,
+			format_duration(ev->window_start_ns, from, sizeof(from)),
+			format_duration(ev->window_end_ns, to, sizeof(to)), ev->slope_per_min);
+		return;
+	}
+	for (i = 0; i < ev->n_endpoints; i++) {
+		endpoint_format(&ev->endpoints[i].ep, ep, sizeof(ep));
+		fprintf(f, "      %5u in CLOSE_WAIT  %s %-24s oldest %s%s\n", ev->endpoints[i].count,
+			ev->endpoints[i].inbound ? "from clients of" : "to", ep,
+			ev->endpoints[i].age_is_lower_bound ? ">" : "",
+			format_duration(ev->endpoints[i].oldest_age_ns, age, sizeof(age)));
+	}
+}
+
+static void print_findings(FILE *f, const struct model *m, const struct findings *fs)
+{
+	const struct proc_model *p;
+	const struct finding *fd;
+	size_t i;
+
+	fprintf(f, "FINDINGS\n");
+	if (!fs->len)
+		fprintf(f, "  none\n");
+	for (i = 0; i < fs->len; i++) {
+		fd = &fs->items[i];
+		p = model_process(m, fd->pid);
+		fprintf(f, "  [%s] %s  pid %d (%s)\n", severity_name(fd->severity),
+			finding_kind_name(fd->kind), fd->pid, p ? p->comm : "?");
+		fprintf(f, "      %s\n", fd->summary);
+		if (fd->kind == FINDING_CONNECTION_LEAK)
+			print_conn_leak_evidence(f, &fd->conn_leak);
+		fprintf(f, "      fix: %s\n", fd->remediation);
+		fprintf(f, "      see: docs/findings.md#%s\n", finding_kind_name(fd->kind));
+	}
+	fputc('\n', f);
+}
+
+static void print_hooks(FILE *f, const struct proc_model *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_hooks; i++)
+		fprintf(f, "  %-14s %s %s: %s\n", i ? "" : "hooks", p->hooks[i].name,
+			p->hooks[i].attached ? "attached" : "not attached", p->hooks[i].detail);
+}
+
+static void print_endpoint_table(FILE *f, const struct model *m, const struct proc_model *p,
+				 uint64_t now_ns)
+{
+	struct endpoint_row *rows;
+	char ep[ENDPOINT_STRLEN], age[32];
+	uint32_t other;
+	size_t i, n;
+
+	if (model_endpoint_rows(m, p->pid, &rows, &n) || !n) {
+		if (!n)
+			fprintf(f, "  no open connections\n");
+		return;
+	}
+	fprintf(f, "  %-9s %-32s %6s %6s %6s %6s %8s\n", "DIRECTION", "ENDPOINT", "OPEN", "ESTAB",
+		"CL_WAIT", "OTHER", "OLDEST");
+	for (i = 0; i < n; i++) {
+		other = rows[i].total - rows[i].by_state[TCP_STATE_ESTABLISHED] -
+			rows[i].by_state[TCP_STATE_CLOSE_WAIT];
+		endpoint_format(&rows[i].ep, ep, sizeof(ep));
+		fprintf(f, "  %-9s %-32s %6u %6u %7u %6u %8s\n", rows[i].inbound ? "inbound" : "outbound",
+			ep, rows[i].total, rows[i].by_state[TCP_STATE_ESTABLISHED],
+			rows[i].by_state[TCP_STATE_CLOSE_WAIT], other,
+			format_duration(now_ns - rows[i].oldest_opened_ns, age, sizeof(age)));
+	}
+	free(rows);
+}
+
+static void print_process(FILE *f, const struct model *m, const struct proc_model *p,
+			  uint64_t now_ns)
+{
+	char a[32], b[32], c[32];
+	const struct duration_stats *lt = &p->lifetimes;
+
+	fprintf(f, "PROCESS %d %s (%s)%s\n", p->pid, p->comm, p->exe, p->exited ? " exited" : "");
+	print_hooks(f, p);
+	fprintf(f, "  connections    %u open (peak %u at %s), %llu opened, %llu closed, %llu open at attach\n",
+		p->open, p->peak_open, format_duration(p->peak_ns, a, sizeof(a)),
+		(unsigned long long)p->opened, (unsigned long long)p->closed,
+		(unsigned long long)p->found_at_attach);
+	if (lt->count)
+		fprintf(f, "  lifetimes      %llu closed: p50 %s, p95 %s, max %s\n",
+			(unsigned long long)lt->count,
+			format_duration(duration_quantile(lt, 0.5), a, sizeof(a)),
+			format_duration(duration_quantile(lt, 0.95), b, sizeof(b)),
+			format_duration(lt->max_ns, c, sizeof(c)));
+	fprintf(f, "  syscalls       %llu TCP sockets created, %llu connect, %llu accept\n",
+		(unsigned long long)p->tcp_sockets_created, (unsigned long long)p->connect_calls,
+		(unsigned long long)p->accept_calls);
+	print_endpoint_table(f, m, p, now_ns);
+	fputc('\n', f);
+}
+
+int report_write_text(FILE *f, const struct report_meta *meta, const struct model *m,
+		      const struct findings *fs)
+{
+	char dur[32];
+	size_t i;
+
+	fprintf(f, "inflight %s: traced %zu process%s for %s (ended: %s)\n\n", meta->version,
+		m->n_procs, m->n_procs == 1 ? "" : "es",
+		format_duration(meta->now_ns - m->start_ns, dur, sizeof(dur)), meta->end_reason);
+	print_findings(f, m, fs);
+	for (i = 0; i < m->n_procs; i++)
+		print_process(f, m, &m->procs[i], meta->now_ns);
+	fprintf(f, "TRACER  %llu events, %llu ring-buffer drops, %llu connections not tracked "
+		"(socket table full %llu), %llu unmatched events\n",
+		(unsigned long long)m->events, (unsigned long long)m->ringbuf_drops,
+		(unsigned long long)m->untracked_conns, (unsigned long long)m->sock_table_full,
+		(unsigned long long)m->unmatched_events);
+	return ferror(f) ? -1 : 0;
+}
+
+void report_live_summary(FILE *f, const struct model *m, uint64_t now_ns)
+{
+	const struct proc_model *p;
+	size_t i;
+
+	for (i = 0; i < m->n_procs; i++) {
+		p = &m->procs[i];
+		fprintf(f, "[%7.1fs] pid %d: %u open (%u ESTABLISHED, %u CLOSE_WAIT), %llu opened, %llu closed%s\n",
+			ns_to_s(now_ns - m->start_ns), p->pid, p->open,
+			p->by_state[TCP_STATE_ESTABLISHED], p->by_state[TCP_STATE_CLOSE_WAIT],
+			(unsigned long long)p->opened, (unsigned long long)p->closed,
+			p->exited ? " (exited)" : "");
+	}
+	fflush(f);
+}

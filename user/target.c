@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "target.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+static int read_small_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* The thread group a task belongs to, from /proc/PID/status; -ESRCH if gone. */
+static pid_t thread_group_of(pid_t pid)
+{
+	char path[64], buf[4096], *line;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	line = strstr(buf, "\nTgid:");
+	if (!line)
+		return -ESRCH;
+	return (pid_t)strtol(line + strlen("\nTgid:"), NULL, 10);
+}
+
+static void read_identity(struct target *t)
+{
+	char path[64];
+	ssize_t n;
+	int len;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
+	len = read_small_file(path, t->comm, sizeof(t->comm));
+	if (len > 0 && t->comm[len - 1] == '\n')
+		t->comm[len - 1] = '\0';
+	else if (len <= 0)
+		snprintf(t->comm, sizeof(t->comm), "?");
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
+	n = readlink(path, t->exe, sizeof(t->exe) - 1);
+	t->exe[n > 0 ? n : 0] = '\0';
+}
+
+int target_open(struct target *t, pid_t pid)
+{
+	pid_t tgid;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->pidfd = -1;
+	tgid = thread_group_of(pid);
+	if (tgid < 0)
+		return tgid;
+	if (tgid != pid)
+		return -EINVAL;
+	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0)
+		return -errno;
+	read_identity(t);
+	/* identity read after the pidfd: if the PID was reused, the pidfd is the new one's */
+	if (target_has_exited(t))
+		return -ESRCH;
+	return 0;
+}
+
+bool target_has_exited(struct target *t)
+{
+	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+
+	if (t->exited)
+		return true;
+	if (t->pidfd >= 0 && poll(&pfd, 1, 0) == 1)
+		t->exited = true;
+	return t->exited;
+}
+
+void target_close(struct target *t)
+{
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->pidfd = -1;
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "bpf_setup.h"
+#include "clock.h"
+#include "conn_tracker.h"
+#include "log.h"
+#include "model.h"
+#include "output.h"
+#include "report.h"
+#include "target.h"
+#include "trace_session.h"
+
+#define EXIT_BAD_INPUT 2
+#define POLL_PERIOD_NS (100 * NSEC_PER_MSEC)
+#define MAX_TRACKED_CONNECTIONS (256 * 1024)
+
+static volatile sig_atomic_t stop_requested;
+
+/* The first Ctrl-C ends the trace cleanly; a second one kills. */
+static void on_stop_signal(int sig)
+{
+	if (stop_requested)
+		signal(sig, SIG_DFL), raise(sig);
+	stop_requested = 1;
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+struct session {
+	const struct trace_opts *opts;
+	struct target *targets;
+	struct model model;
+	struct conn_tracker *conns;
+	struct output out;
+};
+
+static int open_targets(struct session *s)
+{
+	const struct trace_opts *o = s->opts;
+	size_t i;
+	int err;
+
+	s->targets = calloc(o->n_pids, sizeof(*s->targets));
+	if (!s->targets)
+		return -ENOMEM;
+	for (i = 0; i < o->n_pids; i++) {
+		s->targets[i].pidfd = -1;
+		err = target_open(&s->targets[i], o->pids[i]);
+		if (err == -ESRCH)
+			log_error("no process with PID %d: it may have exited; check it with 'ps -p %d'",
+				  o->pids[i], o->pids[i]);
+		else if (err == -EINVAL)
+			log_error("PID %d is a thread, not a process: pass its process ID "
+				  "(the Tgid line of /proc/%d/status)", o->pids[i], o->pids[i]);
+		else if (err)
+			log_error("failed to open PID %d: %s", o->pids[i], strerror(-err));
+		if (err)
+			return err;
+		if (!model_add_process(&s->model, o->pids[i], s->targets[i].comm, s->targets[i].exe))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int attach(struct session *s)
+{
+	struct conn_tracker_config cfg = {
+		.max_sockets = 64 * 1024,
+		.ringbuf_bytes = 4 << 20,
+	};
+	size_t i;
+	int err;
+
+	err = conn_tracker_load(&s->conns, &cfg, &s->model);
+	for (i = 0; !err && i < s->opts->n_pids; i++)
+		err = conn_tracker_add_target(s->conns, s->opts->pids[i]);
+	if (err)
+		return err;
+	s->model.start_ns = monotonic_ns();
+	err = conn_tracker_attach(s->conns);
+	if (err)
+		return err;
+	for (i = 0; i < s->opts->n_pids; i++) {
+		struct proc_model *p = &s->model.procs[i];
+
+		if (target_has_exited(&s->targets[i])) {
+			log_error("PID %d exited while inflight was attaching: nothing to trace",
+				  s->targets[i].pid);
+			return -ESRCH;
+		}
+		err = conn_tracker_scan_existing(s->conns, s->targets[i].pid);
+		if (err) {
+			log_error("failed to read the open sockets of PID %d: %s", s->targets[i].pid,
+				  strerror(-err));
+			return err;
+		}
+		model_set_hook(p, "connections", true,
+			       "tracepoints: sock:inet_sock_set_state; syscalls socket, connect, accept, accept4, close, dup2, dup3");
+		model_set_hook(p, "asyncio_tasks", false, "task tracking is not in this version");
+	}
+	return 0;
+}
+
+static void announce(const struct session *s)
+{
+	size_t i;
+
+	fprintf(stderr, "Tracing PID%s", s->opts->n_pids > 1 ? "s" : "");
+	for (i = 0; i < s->opts->n_pids; i++)
+		fprintf(stderr, "%s %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
+	fprintf(stderr, "... Hit Ctrl-C to end.\n");
+}
+
+static bool all_targets_exited(struct session *s, uint64_t now)
+{
+	bool all = true;
+	size_t i;
+
+	for (i = 0; i < s->opts->n_pids; i++) {
+		if (target_has_exited(&s->targets[i]))
+			model_process_exited(&s->model, s->targets[i].pid, now);
+		else
+			all = false;
+	}
+	return all;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / NSEC_PER_SEC, .tv_nsec = ns % NSEC_PER_SEC };
+
+	nanosleep(&ts, NULL);	/* a signal ends it early, as it should */
+}
+
+/* Follows the targets until it is time to stop; returns why it stopped. */
+static const char *follow(struct session *s)
+{
+	const struct trace_opts *o = s->opts;
+	uint64_t start = s->model.start_ns, now = start;
+	uint64_t deadline = o->duration_s > 0 ? start + (uint64_t)(o->duration_s * NSEC_PER_SEC) : 0;
+	uint64_t interval = (uint64_t)(o->interval_s * NSEC_PER_SEC), next_summary = start + interval;
+
+	for (;;) {
+		conn_tracker_poll(s->conns);
+		now = monotonic_ns();
+		model_sample(&s->model, now);
+		if (interval && now >= next_summary) {
+			report_live_summary(stderr, &s->model, now);
+			next_summary += interval;
+		}
+		if (stop_requested)
+			return "interrupted";
+		if (all_targets_exited(s, now))
+			return "targets_exited";
+		if (deadline && now >= deadline)
+			return "duration";
+		sleep_ns(deadline && deadline - now < POLL_PERIOD_NS ? deadline - now : POLL_PERIOD_NS);
+	}
+}
+
+static int write_report(struct session *s, const char *end_reason)
+{
+	struct report_meta meta = {
+		.version = INFLIGHT_VERSION,
+		.end_reason = end_reason,
+		.now_ns = monotonic_ns(),
+	};
+	struct findings fs;
+	int err;
+
+	err = findings_compute(&s->model, &s->opts->thresholds, meta.now_ns, &fs);
+	if (err)
+		return err;
+	if (s->opts->format == REPORT_JSON)
+		err = report_write_json(s->out.f, &meta, &s->model, &fs);
+	else
+		err = report_write_text(s->out.f, &meta, &s->model, &fs);
+	findings_free(&fs);
+	if (!err)
+		err = output_commit(&s->out);
+	return err;
+}
+
+static void session_cleanup(struct session *s)
+{
+	size_t i;
+
+	conn_tracker_destroy(s->conns);
+	s->conns = NULL;
+	if (s->targets)
+		for (i = 0; i < s->opts->n_pids; i++)
+			target_close(&s->targets[i]);
+	free(s->targets);
+	output_abort(&s->out);
+	model_free(&s->model);
+}
+
+int trace_session_run(const struct trace_opts *opts)
+{
+	struct session s = { .opts = opts };
+	const char *end_reason;
+	int err;
+
+	bpf_setup_logging();
+	if (bpf_check_environment() || bpf_ensure_tracefs())
+		return EXIT_BAD_INPUT;
+	model_init(&s.model, monotonic_ns(), MAX_TRACKED_CONNECTIONS);
+	err = output_open(&s.out, opts->output);
+	if (err) {
+		log_error("cannot write the report to '%s': %s; choose a writable path with -o",
+			  opts->output, strerror(-err));
+		goto bad_input;
+	}
+	install_signal_handlers();
+	if (open_targets(&s) || attach(&s))
+		goto bad_input;
+	announce(&s);
+
+	end_reason = follow(&s);
+	conn_tracker_poll(s.conns);
+	conn_tracker_destroy(s.conns);	/* detach before the report: probes cost the target */
+	s.conns = NULL;
+	s.model.end_ns = monotonic_ns();
+
+	err = write_report(&s, end_reason);
+	if (err) {
+		log_error("failed to write the report%s%s: %s", opts->output ? " to " : "",
+			  opts->output ? opts->output : "", strerror(-err));
+		session_cleanup(&s);
+		return 1;
+	}
+	session_cleanup(&s);
+	return 0;
+
+bad_input:
+	session_cleanup(&s);
+	return EXIT_BAD_INPUT;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * A trace session: checks its inputs, attaches to the targets, follows them
+ * until the duration passes, they all exit or the user interrupts, detaches,
+ * and writes the report.
+ */
+#ifndef INFLIGHT_TRACE_SESSION_H
+#define INFLIGHT_TRACE_SESSION_H
+#include <stdbool.h>
+#include <sys/types.h>
+#include "findings.h"
+
+enum report_format {
+	REPORT_TEXT,
+	REPORT_JSON,
+};
+
+#define TRACE_MAX_PIDS 1024
+
+struct trace_opts {
+	pid_t pids[TRACE_MAX_PIDS];
+	size_t n_pids;
+	double duration_s;	/* 0: until interrupted or every target exits */
+	double interval_s;	/* 0: no live summary */
+	enum report_format format;
+	const char *output;	/* NULL: stdout */
+	struct finding_thresholds thresholds;
+};
+
+/* Exit status of the session: 0 done, 1 failed while tracing, 2 bad input or environment. */
+int trace_session_run(const struct trace_opts *opts);
+
+#endif

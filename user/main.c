@@ -114,7 +114,8 @@ static int trace_main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.thresholds = default_thresholds;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:d:i:f:o:vh", long_opts, NULL)) != -1) {
+	opterr = 0;	/* we say what was wrong, in our own words */
+	while ((c = getopt_long(argc, argv, ":p:d:i:f:o:vh", long_opts, NULL)) != -1) {
 		err = 0;
 		switch (c) {
 		case 'p':
@@ -151,8 +152,10 @@ static int trace_main(int argc, char **argv)
 		case 'h':
 			fputs(trace_usage, stdout);
 			return 0;
+		case ':':
+			return usage_error("trace ", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("trace ", "invalid option");
+			return usage_error("trace ", "invalid option '%s'", argv[optind - 1]);
 		}
 		if (err)
 			return err;

@@ -346,7 +346,7 @@ static void thin_samples(struct proc_model *p)
 	p->sample_every_ns *= 2;
 }
 
-void model_sample(struct model *m, uint64_t now_ns)
+static void take_samples(struct model *m, uint64_t now_ns, bool due_only)
 {
 	struct proc_model *p;
 	struct sample *s;
@@ -354,7 +354,7 @@ void model_sample(struct model *m, uint64_t now_ns)
 
 	for (i = 0; i < m->n_procs; i++) {
 		p = &m->procs[i];
-		if (now_ns < p->next_sample_ns || p->exited)
+		if ((due_only && now_ns < p->next_sample_ns) || p->exited)
 			continue;
 		if (p->n_samples == MODEL_MAX_SAMPLES)
 			thin_samples(p);
@@ -366,6 +366,17 @@ void model_sample(struct model *m, uint64_t now_ns)
 		s->closed = p->closed;
 		p->next_sample_ns = now_ns + p->sample_every_ns;
 	}
+}
+
+void model_sample(struct model *m, uint64_t now_ns)
+{
+	take_samples(m, now_ns, true);
+}
+
+void model_finish(struct model *m, uint64_t now_ns)
+{
+	take_samples(m, now_ns, false);
+	m->end_ns = now_ns;
 }
 
 struct walk_ctx {

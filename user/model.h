@@ -149,6 +149,8 @@ void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns
 void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns);
 /* Takes a time-series sample of each process when one is due. */
 void model_sample(struct model *m, uint64_t now_ns);
+/* The trace is over: a last sample of every process still running, at now_ns. */
+void model_finish(struct model *m, uint64_t now_ns);
 
 /* The open connections of pid (all if pid is 0), in (pid, ino) order. */
 typedef void (*conn_visit_fn)(const struct conn *c, void *ctx);

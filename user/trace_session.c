@@ -175,7 +175,7 @@ static int write_report(struct session *s, const char *end_reason)
 	struct report_meta meta = {
 		.version = INFLIGHT_VERSION,
 		.end_reason = end_reason,
-		.now_ns = monotonic_ns(),
+		.now_ns = s->model.end_ns,
 	};
 	struct findings fs;
 	int err;
@@ -232,7 +232,7 @@ int trace_session_run(const struct trace_opts *opts)
 	conn_tracker_poll(s.conns);
 	conn_tracker_destroy(s.conns);	/* detach before the report: probes cost the target */
 	s.conns = NULL;
-	s.model.end_ns = monotonic_ns();
+	model_finish(&s.model, monotonic_ns());
 
 	err = write_report(&s, end_reason);
 	if (err) {

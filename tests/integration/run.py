@@ -193,6 +193,19 @@ def unwritable_output_exits_2_before_attaching():
         w.stop()
 
 
+@test
+def unprivileged_user_is_told_what_is_missing():
+    w = Workload()
+    try:
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "--inh-caps=-all", INFLIGHT, "trace", "-p", str(w.pid)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2, r
+        assert "not enough privileges" in r.stderr and "root" in r.stderr, r.stderr
+    finally:
+        w.stop()
+
+
 # --- connection tracking -----------------------------------------------------
 
 @test

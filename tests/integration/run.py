@@ -343,8 +343,8 @@ def several_targets_in_one_trace():
 def growth_without_plateau_is_a_leak():
     w = Workload()
     try:
-        t = Tracer("-p", str(w.pid), "-f", "json", "-d", "9")
-        w.do("grow 60 8")
+        t = Tracer("-p", str(w.pid), "-f", "json", "-d", "8")
+        w.do("grow 60 10")    # still climbing when the trace ends
         rc, stdout, stderr = t.finish(sig=None)
         assert rc == 0, stderr
         report = json.loads(stdout)
@@ -352,7 +352,7 @@ def growth_without_plateau_is_a_leak():
         growth = leak_findings(report, "growth")
         assert len(growth) == 1, report["findings"]
         ev = growth[0]["evidence"]
-        assert ev["open_last"] - ev["open_first"] >= 100, ev   # 60 connections, both ends
+        assert ev["open_last"] - ev["open_first"] >= 80, ev   # ~48 connections by 8 s, both ends
         assert not leak_findings(report, "close_wait"), report["findings"]
     finally:
         w.stop()

@@ -114,6 +114,21 @@ static void collect_close_wait(const struct conn *c, void *ctx)
 	add_endpoint_evidence(ev, c, age);
 }
 
+/* "3 sockets held in CLOSE_WAIT for 2.1s to over 8.3s: ..." */
+static void describe_close_wait(const struct conn_leak_evidence *ev, char *buf, size_t size)
+{
+	char ages[64];
+	const char *over = ev->age_is_lower_bound ? "over " : "";
+
+	if (ev->oldest_age_ns - ev->youngest_age_ns < NSEC_PER_SEC / 10)
+		snprintf(ages, sizeof(ages), "%s%.1fs", over, ns_to_s(ev->oldest_age_ns));
+	else
+		snprintf(ages, sizeof(ages), "%.1fs to %s%.1fs", ns_to_s(ev->youngest_age_ns), over,
+			 ns_to_s(ev->oldest_age_ns));
+	snprintf(buf, size, "%u socket%s held in CLOSE_WAIT for %s: the peer closed, the process never did",
+		 ev->close_wait, ev->close_wait == 1 ? "" : "s", ages);
+}
+
 static int find_close_wait(const struct model *m, const struct proc_model *p,
 			   const struct finding_thresholds *t, uint64_t now_ns, struct findings *out)
 {
@@ -135,10 +150,7 @@ static int find_close_wait(const struct model *m, const struct proc_model *p,
 	f->pid = p->pid;
 	f->remediation = close_wait_remediation;
 	f->conn_leak = ev;
-	snprintf(f->summary, sizeof(f->summary),
-		 "%u socket%s held in CLOSE_WAIT for %.1fs to %s%.1fs: the peer closed, the process never did",
-		 ev.close_wait, ev.close_wait == 1 ? "" : "s", ns_to_s(ev.youngest_age_ns),
-		 ev.age_is_lower_bound ? "over " : "", ns_to_s(ev.oldest_age_ns));
+	describe_close_wait(&ev, f->summary, sizeof(f->summary));
 	return 0;
 }
 

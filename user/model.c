@@ -214,6 +214,8 @@ static void promote_to_seen(struct proc_model *p, struct conn *known, const stru
 	known->inbound = seen->inbound;
 	known->opened_ns = seen->opened_ns;
 	known->tid = seen->tid;
+	known->state_since_ns = seen->opened_ns;
+	known->state_age_known = true;
 	p->found_at_attach--;
 	p->opened++;
 }

@@ -8,6 +8,7 @@
 
 int output_open(struct output *o, const char *path)
 {
+	struct stat st;
 	int fd, err;
 
 	memset(o, 0, sizeof(*o));
@@ -15,6 +16,9 @@ int output_open(struct output *o, const char *path)
 		o->f = stdout;
 		return 0;
 	}
+	/* a directory would only fail at the rename, after the whole trace */
+	if (path[strlen(path) - 1] == '/' || (!stat(path, &st) && S_ISDIR(st.st_mode)))
+		return -EISDIR;
 	o->path = strdup(path);
 	if (!o->path || asprintf(&o->tmp_path, "%s.inflight-XXXXXX", path) < 0) {
 		o->tmp_path = NULL;

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/* Unit tests for user/output.c: a report file appears whole or not at all. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "output.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];		/* dir/report.json */
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/inflight-test-output-XXXXXX");
+	if (!mkdtemp(fx->dir)) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->path, sizeof(fx->path), "%s/report.json", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+/* Empties the directory (whatever a failing test left) and removes it. */
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(fx->dir);
+
+	if (d) {
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", fx->dir, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* Entries in dir, other than . and ..; the last one's name in name. */
+static int count_entries(const char *dir, char *name, size_t size)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		n++;
+		if (name)
+			snprintf(name, size, "%s", de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		return true;
+	assert_int_equal(errno, ENOENT);
+	return false;
+}
+
+static void assert_file_content(const char *path, const char *want)
+{
+	char buf[256];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_string_equal(buf, want);
+}
+
+static void test_open_creates_only_temp_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+	char name[256], prefix[PATH_MAX];
+
+	assert_int_equal(output_open(&o, fx->path), 0);
+	assert_non_null(o.f);
+	assert_non_null(o.path);
+	assert_string_equal(o.path, fx->path);
+	assert_non_null(o.tmp_path);
+	snprintf(prefix, sizeof(prefix), "%s.inflight-", fx->path);
+	assert_int_equal(strncmp(o.tmp_path, prefix, strlen(prefix)), 0);
+	assert_false(exists(fx->path));
+	assert_true(exists(o.tmp_path));
+	assert_int_equal(count_entries(fx->dir, name, sizeof(name)), 1);
+	assert_int_equal(strncmp(name, "report.json.inflight-", 21), 0);
+	output_abort(&o);
+}
+
+static void test_nothing_at_final_path_while_writing(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+
+	assert_int_equal(output_open(&o, fx->path), 0);
+	assert_true(fputs("{\"partial\": ", o.f) >= 0);
+	assert_int_equal(fflush(o.f), 0);
+	assert_false(exists(fx->path));
+	output_abort(&o);
+}
+
+static void test_commit_renames_into_place(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+	char name[256];
+	char *tmp;
+	struct stat st;
+
+	assert_int_equal(output_open(&o, fx->path), 0);
+	tmp = strdup(o.tmp_path);
+	assert_non_null(tmp);
+	assert_true(fputs("{\"schema_version\": 1}\n", o.f) >= 0);
+	assert_int_equal(output_commit(&o), 0);
+	assert_true(exists(fx->path));
+	assert_false(exists(tmp));
+	assert_file_content(fx->path, "{\"schema_version\": 1}\n");
+	assert_int_equal(count_entries(fx->dir, name, sizeof(name)), 1);
+	assert_string_equal(name, "report.json");
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_null(o.f);
+	assert_null(o.path);
+	assert_null(o.tmp_path);
+	/* abort after commit does not remove the report */
+	output_abort(&o);
+	assert_true(exists(fx->path));
+	free(tmp);
+}
+
+static void test_commit_replaces_existing_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+	FILE *old = fopen(fx->path, "w");
+
+	assert_non_null(old);
+	fputs("old report\n", old);
+	fclose(old);
+	assert_int_equal(output_open(&o, fx->path), 0);
+	fputs("new report\n", o.f);
+	fflush(o.f);
+	assert_file_content(fx->path, "old report\n");
+	assert_int_equal(output_commit(&o), 0);
+	assert_file_content(fx->path, "new report\n");
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 1);
+}
+
+static void test_abort_leaves_no_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+	char *tmp;
+
+	assert_int_equal(output_open(&o, fx->path), 0);
+	tmp = strdup(o.tmp_path);
+	assert_non_null(tmp);
+	fputs("half a report", o.f);
+	output_abort(&o);
+	assert_false(exists(tmp));
+	assert_false(exists(fx->path));
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 0);
+	assert_null(o.f);
+	assert_null(o.path);
+	assert_null(o.tmp_path);
+	/* twice is harmless */
+	output_abort(&o);
+	free(tmp);
+}
+
+static void test_abort_on_zeroed_struct_is_safe(void **state)
+{
+	struct output o = {};
+
+	output_abort(&o);
+	assert_null(o.f);
+	assert_null(o.path);
+	assert_null(o.tmp_path);
+}
+
+static void test_open_in_missing_directory_fails(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/missing/report.json", fx->dir);
+	memset(&o, 0x5a, sizeof(o));
+	assert_int_equal(output_open(&o, path), -ENOENT);
+	assert_null(o.f);
+	assert_null(o.path);
+	assert_null(o.tmp_path);
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 0);
+	/* the struct is left safe to abort */
+	output_abort(&o);
+}
+
+static void test_open_under_a_file_fails(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+	char path[PATH_MAX];
+	FILE *f = fopen(fx->path, "w");
+
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/report.json/x", fx->dir);
+	assert_int_equal(output_open(&o, path), -ENOTDIR);
+	assert_null(o.f);
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 1);
+}
+
+/* a directory would only fail at the rename, after the whole trace */
+static void test_open_on_a_directory_fails_at_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+	char path[PATH_MAX];
+
+	assert_int_equal(output_open(&o, fx->dir), -EISDIR);
+	snprintf(path, sizeof(path), "%s/", fx->dir);
+	assert_int_equal(output_open(&o, path), -EISDIR);
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 0);
+}
+
+static void test_two_outputs_same_path_distinct_temps(void **state)
+{
+	struct fixture *fx = *state;
+	struct output a, b;
+
+	assert_int_equal(output_open(&a, fx->path), 0);
+	assert_int_equal(output_open(&b, fx->path), 0);
+	assert_string_not_equal(a.tmp_path, b.tmp_path);
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 2);
+	output_abort(&a);
+	output_abort(&b);
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 0);
+}
+
+static void test_stdout_for_dash_and_null(void **state)
+{
+	struct output o;
+
+	assert_int_equal(output_open(&o, "-"), 0);
+	assert_ptr_equal(o.f, stdout);
+	assert_null(o.path);
+	assert_null(o.tmp_path);
+	assert_int_equal(output_commit(&o), 0);
+	output_abort(&o);
+	assert_int_equal(output_open(&o, NULL), 0);
+	assert_ptr_equal(o.f, stdout);
+	output_abort(&o);
+	assert_null(o.f);
+	/* stdout was not closed */
+	assert_int_not_equal(fcntl(STDOUT_FILENO, F_GETFD), -1);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_open_creates_only_temp_file),
+		T(test_nothing_at_final_path_while_writing),
+		T(test_commit_renames_into_place),
+		T(test_commit_replaces_existing_file),
+		T(test_abort_leaves_no_file),
+		cmocka_unit_test(test_abort_on_zeroed_struct_is_safe),
+		T(test_open_in_missing_directory_fails),
+		T(test_open_under_a_file_fails),
+		T(test_open_on_a_directory_fails_at_once),
+		T(test_two_outputs_same_path_distinct_temps),
+		cmocka_unit_test(test_stdout_for_dash_and_null),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

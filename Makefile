@@ -38,7 +38,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check unit integration demo bench install clean
+.PHONY: all deps check unit integration demo install clean
 
 all: inflight
 

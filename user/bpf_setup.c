@@ -60,7 +60,7 @@ int bpf_check_environment(void)
 	can_trace = has_capability(caps, CAP_SYS_ADMIN) || has_capability(caps, CAP_PERFMON);
 	if (!can_bpf || !can_trace || !has_capability(caps, CAP_SYS_PTRACE)) {
 		log_error("not enough privileges to trace: run as root, or grant "
-			  "CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH");
+			  "CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE");
 		return -EPERM;
 	}
 	return 0;

@@ -37,7 +37,7 @@ const char *conn_leak_reason_name(enum conn_leak_reason r)
 
 static const char close_wait_remediation[] =
 	"close the socket when the peer hangs up: call writer.close() and await "
-	"writer.wait_closed() (or use 'async with') on every path, errors included";
+	"writer.wait_closed() in a 'finally' block, so every path closes it, errors included";
 static const char growth_remediation[] =
 	"find the code path that opens without closing (see the endpoints); bound "
 	"concurrency with a Semaphore or a connection pool, and close in 'finally'";

@@ -89,7 +89,7 @@ static int seconds_option(const char *arg, const char *what, double min, double 
 {
 	if (!parse_seconds(arg, min, MAX_DURATION_S, out))
 		return 0;
-	return usage_error("trace ", "invalid %s '%s': expected seconds, from %g to %g", what, arg,
+	return usage_error("trace ", "invalid %s '%s': expected seconds, from %g to %.0f", what, arg,
 			   min, MAX_DURATION_S);
 }
 

@@ -85,6 +85,8 @@ static json_object *conn_leak_evidence_json(const struct conn_leak_evidence *ev)
 		json_object_object_add(e, "endpoint", endpoint_json(&ev->endpoints[i].ep));
 		json_object_object_add(e, "count", json_u64(ev->endpoints[i].count));
 		json_object_object_add(e, "oldest_age_s", json_seconds(ev->endpoints[i].oldest_age_ns));
+		json_object_object_add(e, "age_is_lower_bound",
+				       json_object_new_boolean(ev->endpoints[i].age_is_lower_bound));
 		json_object_array_add(eps, e);
 	}
 	json_object_object_add(o, "endpoints", eps);

@@ -138,10 +138,10 @@ int report_write_text(FILE *f, const struct report_meta *meta, const struct mode
 	print_findings(f, m, fs);
 	for (i = 0; i < m->n_procs; i++)
 		print_process(f, m, &m->procs[i], meta->now_ns);
-	fprintf(f, "TRACER  %llu events, %llu ring-buffer drops, %llu connections not tracked "
-		"(socket table full %llu), %llu unmatched events\n",
+	fprintf(f, "TRACER  %llu events, %llu ring-buffer drops, %llu sockets the kernel side could "
+		"not follow (map full), %llu connections past inflight's table, %llu unmatched events\n",
 		(unsigned long long)m->events, (unsigned long long)m->ringbuf_drops,
-		(unsigned long long)m->untracked_conns, (unsigned long long)m->sock_table_full,
+		(unsigned long long)m->sock_table_full, (unsigned long long)m->untracked_conns,
 		(unsigned long long)m->unmatched_events);
 	return ferror(f) ? -1 : 0;
 }

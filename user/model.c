@@ -57,7 +57,7 @@ void endpoint_format(const struct endpoint *e, char *buf, size_t size)
 	}
 }
 
-static void duration_add(struct duration_stats *d, uint64_t ns)
+void duration_add(struct duration_stats *d, uint64_t ns)
 {
 	unsigned int bucket = ns ? 63 - (unsigned int)__builtin_clzll(ns) : 0;
 
@@ -106,12 +106,14 @@ int model_init(struct model *m, uint64_t start_ns, size_t max_conns)
 	memset(m, 0, sizeof(*m));
 	m->start_ns = start_ns;
 	m->max_conns = max_conns;
+	m->max_tasks = 4 * max_conns;
 	clock_gettime(CLOCK_REALTIME, &m->start_wall);
 	return 0;
 }
 
 void model_free(struct model *m)
 {
+	model_tasks_free(m);
 	tdestroy(m->conns, free);
 	free(m->procs);
 	memset(m, 0, sizeof(*m));
@@ -188,7 +190,7 @@ static bool is_listen_port(const struct proc_model *p, uint16_t port)
 	return false;
 }
 
-static struct conn *find_conn(const struct model *m, pid_t pid, uint64_t ino)
+struct conn *model_find_conn(const struct model *m, pid_t pid, uint64_t ino)
 {
 	struct conn key = { .pid = pid, .ino = ino };
 	void *node = tfind(&key, &m->conns, cmp_conn);
@@ -227,7 +229,7 @@ void model_conn_open(struct model *m, const struct conn *c)
 
 	if (!p)
 		return;
-	known = find_conn(m, c->pid, c->ino);
+	known = model_find_conn(m, c->pid, c->ino);
 	if (known) {
 		if (known->source == CONN_FOUND_AT_ATTACH && c->source != CONN_FOUND_AT_ATTACH)
 			promote_to_seen(p, known, c);
@@ -243,6 +245,7 @@ void model_conn_open(struct model *m, const struct conn *c)
 		return;
 	}
 	*copy = *c;
+	copy->site = -1;
 	if (c->source == CONN_FOUND_AT_ATTACH) {
 		copy->inbound = is_listen_port(p, c->local.port);
 		copy->state_age_known = false;
@@ -264,7 +267,7 @@ void model_conn_open(struct model *m, const struct conn *c)
 void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_state, uint64_t ts_ns)
 {
 	struct proc_model *p = model_process(m, pid);
-	struct conn *c = find_conn(m, pid, ino);
+	struct conn *c = model_find_conn(m, pid, ino);
 
 	if (!p || !c) {
 		m->unmatched_events++;
@@ -282,7 +285,7 @@ void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_stat
 void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns)
 {
 	struct proc_model *p = model_process(m, pid);
-	struct conn *c = find_conn(m, pid, ino);
+	struct conn *c = model_find_conn(m, pid, ino);
 
 	if (!p || !c) {
 		m->unmatched_events++;
@@ -295,6 +298,8 @@ void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns
 	p->closed++;
 	if (c->source != CONN_FOUND_AT_ATTACH && ts_ns >= c->opened_ns)
 		duration_add(&p->lifetimes, ts_ns - c->opened_ns);
+	if (c->site >= 0 && (size_t)c->site < m->n_sites && m->sites[c->site].conns_open)
+		m->sites[c->site].conns_open--;
 	tdelete(c, &m->conns, cmp_conn);
 	free(c);
 	m->n_conns--;
@@ -362,6 +367,7 @@ static void take_samples(struct model *m, uint64_t now_ns, bool due_only)
 			thin_samples(p);
 		s = &p->samples[p->n_samples++];
 		s->t_ns = now_ns - m->start_ns;
+		s->tasks_in_flight = p->tasks_in_flight;
 		s->open = p->open;
 		s->close_wait = p->by_state[TCP_STATE_CLOSE_WAIT];
 		s->opened = p->opened;

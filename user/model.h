@@ -62,6 +62,7 @@ struct conn {
 	uint64_t opened_ns;	/* monotonic; trace start for CONN_FOUND_AT_ATTACH */
 	uint64_t state_since_ns;
 	bool state_age_known;	/* false while a found-at-attach socket keeps its first state */
+	int site;		/* the creation site of the task that opened it, or -1 */
 };
 
 /* Log2 histogram of connection lifetimes, in nanoseconds. */
@@ -69,11 +70,13 @@ struct duration_stats {
 	uint64_t count, sum_ns, min_ns, max_ns;
 	uint64_t buckets[64];
 };
+void duration_add(struct duration_stats *d, uint64_t ns);
 /* the q-quantile (0..1), as the upper edge of its bucket, capped at max */
 uint64_t duration_quantile(const struct duration_stats *d, double q);
 
 struct sample {
 	uint64_t t_ns;		/* since trace start */
+	uint32_t tasks_in_flight;
 	uint32_t open;
 	uint32_t close_wait;
 	uint64_t opened;	/* cumulative */
@@ -87,7 +90,7 @@ struct sample {
 struct hook_status {
 	char name[32];		/* "connections", "asyncio_tasks" */
 	bool attached;
-	char detail[192];	/* how it was hooked, or why it could not be */
+	char detail[PATH_MAX + 256];	/* how it was hooked, or why it could not be */
 };
 
 struct proc_model {
@@ -111,6 +114,11 @@ struct proc_model {
 	/* counted in the kernel */
 	uint64_t tcp_sockets_created, connect_calls, accept_calls;
 
+	/* asyncio tasks created while tracing */
+	uint64_t tasks_created, tasks_done, tasks_destroyed_pending;
+	uint32_t tasks_in_flight, peak_tasks_in_flight;
+	uint64_t peak_tasks_ns;
+
 	uint16_t listen_ports[MODEL_MAX_LISTENERS];
 	size_t n_listen_ports;
 
@@ -118,6 +126,25 @@ struct proc_model {
 	size_t n_samples;
 	uint64_t sample_every_ns;
 	uint64_t next_sample_ns;
+};
+
+/*
+ * Where tasks come from: the first Python frame outside asyncio that led to
+ * their creation, and the coroutine they run.
+ */
+struct task_site {
+	pid_t pid;
+	char file[256];
+	int line;
+	char function[128];
+	char coroutine[128];
+	int parent_site;	/* the site of the task that created the first of these, or -1 */
+	uint64_t created, done, destroyed_pending;
+	uint32_t in_flight, peak_in_flight;
+	uint64_t peak_ns;	/* since trace start */
+	struct duration_stats lifetimes;	/* created to seen done */
+	uint64_t conns_opened;
+	uint32_t conns_open, peak_conns_open;
 };
 
 struct model {
@@ -128,8 +155,13 @@ struct model {
 	size_t n_procs;
 	void *conns;		/* tsearch tree of struct conn, by (pid, ino) */
 	size_t n_conns, max_conns;
+	struct task_site *sites;
+	size_t n_sites;
+	void *tasks;		/* tsearch tree of live tasks, by (pid, address) */
+	size_t n_tasks, max_tasks;
 	/* the tracer's own losses and oddities, printed in every report */
 	uint64_t events, ringbuf_drops, sock_table_full, untracked_conns, unmatched_events;
+	uint64_t task_events, untracked_tasks, no_thread_state, task_ringbuf_drops, task_table_full;
 };
 
 int model_init(struct model *m, uint64_t start_ns, size_t max_conns);
@@ -152,6 +184,8 @@ void model_sample(struct model *m, uint64_t now_ns);
 /* The trace is over: a last sample of every process still running, at now_ns. */
 void model_finish(struct model *m, uint64_t now_ns);
 
+/* The open connection ino of pid, or NULL. */
+struct conn *model_find_conn(const struct model *m, pid_t pid, uint64_t ino);
 /* The open connections of pid (all if pid is 0), in (pid, ino) order. */
 typedef void (*conn_visit_fn)(const struct conn *c, void *ctx);
 void model_foreach_conn(const struct model *m, pid_t pid, conn_visit_fn fn, void *ctx);
@@ -167,5 +201,31 @@ struct endpoint_row {
 };
 /* 0 or -ENOMEM; rows sorted by total, largest first; free(*rows) */
 int model_endpoint_rows(const struct model *m, pid_t pid, struct endpoint_row **rows, size_t *n);
+
+/* --- asyncio tasks (model_tasks.c) --- */
+
+struct task_origin {
+	const char *file;	/* NULL if the creator's stack could not be read */
+	int line;
+	const char *function;
+	const char *coroutine;
+};
+
+/* A task was created in pid at address addr, by the task at parent (0 if none). */
+void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
+			uint64_t parent, uint64_t ts_ns);
+/* A live task was seen done (state 1 cancelled, 2 finished). */
+void model_task_done(struct model *m, pid_t pid, uint64_t addr, uint64_t ts_ns);
+/* A task object was destroyed; state is its fut_state then (0: still pending). */
+void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, uint64_t ts_ns);
+/* Every pending task's state has just been read: peaks are taken here. */
+void model_tasks_refreshed(struct model *m, uint64_t ts_ns);
+/* The connection ino of pid was opened by the task at task_addr. */
+void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr);
+/* Calls fn for every task not yet seen done. */
+typedef void (*task_visit_fn)(pid_t pid, uint64_t addr, void *ctx);
+void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *ctx);
+/* Frees what model_free does not know about: called by it. */
+void model_tasks_free(struct model *m);
 
 #endif

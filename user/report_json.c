@@ -181,6 +181,57 @@ static json_object *connections_json(const struct model *m, const struct proc_mo
 	return o;
 }
 
+static json_object *site_json(const struct model *m, const struct task_site *s)
+{
+	json_object *o = json_object_new_object(), *conns, *parent;
+	const struct task_site *up;
+
+	json_object_object_add(o, "file", json_str(s->file));
+	json_object_object_add(o, "line", json_object_new_int(s->line));
+	json_object_object_add(o, "function", json_str(s->function));
+	json_object_object_add(o, "coroutine", json_str(s->coroutine));
+	parent = NULL;
+	if (s->parent_site >= 0 && (size_t)s->parent_site < m->n_sites) {
+		up = &m->sites[s->parent_site];
+		parent = json_object_new_object();
+		json_object_object_add(parent, "file", json_str(up->file));
+		json_object_object_add(parent, "line", json_object_new_int(up->line));
+		json_object_object_add(parent, "coroutine", json_str(up->coroutine));
+	}
+	json_object_object_add(o, "parent", parent);
+	json_object_object_add(o, "created", json_u64(s->created));
+	json_object_object_add(o, "done", json_u64(s->done));
+	json_object_object_add(o, "in_flight", json_u64(s->in_flight));
+	json_object_object_add(o, "peak_in_flight", json_u64(s->peak_in_flight));
+	json_object_object_add(o, "peak_at_s", json_seconds(s->peak_ns));
+	json_object_object_add(o, "destroyed_pending", json_u64(s->destroyed_pending));
+	json_object_object_add(o, "lifetimes", lifetimes_json(&s->lifetimes));
+	conns = json_object_new_object();
+	json_object_object_add(conns, "opened", json_u64(s->conns_opened));
+	json_object_object_add(conns, "open", json_u64(s->conns_open));
+	json_object_object_add(conns, "peak_open", json_u64(s->peak_conns_open));
+	json_object_object_add(o, "connections", conns);
+	return o;
+}
+
+static json_object *tasks_json(const struct model *m, const struct proc_model *p)
+{
+	json_object *o = json_object_new_object(), *sites = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "created", json_u64(p->tasks_created));
+	json_object_object_add(o, "done", json_u64(p->tasks_done));
+	json_object_object_add(o, "in_flight", json_u64(p->tasks_in_flight));
+	json_object_object_add(o, "peak_in_flight", json_u64(p->peak_tasks_in_flight));
+	json_object_object_add(o, "peak_at_s", json_seconds(p->peak_tasks_ns));
+	json_object_object_add(o, "destroyed_pending", json_u64(p->tasks_destroyed_pending));
+	for (i = 0; i < m->n_sites; i++)
+		if (m->sites[i].pid == p->pid)
+			json_object_array_add(sites, site_json(m, &m->sites[i]));
+	json_object_object_add(o, "sites", sites);
+	return o;
+}
+
 static json_object *time_series_json(const struct proc_model *p)
 {
 	json_object *o = json_object_new_object(), *pts = json_object_new_array(), *pt;
@@ -190,6 +241,7 @@ static json_object *time_series_json(const struct proc_model *p)
 	for (i = 0; i < p->n_samples; i++) {
 		pt = json_object_new_object();
 		json_object_object_add(pt, "t_s", json_seconds(p->samples[i].t_ns));
+		json_object_object_add(pt, "tasks_in_flight", json_u64(p->samples[i].tasks_in_flight));
 		json_object_object_add(pt, "open", json_u64(p->samples[i].open));
 		json_object_object_add(pt, "close_wait", json_u64(p->samples[i].close_wait));
 		json_object_object_add(pt, "opened", json_u64(p->samples[i].opened));
@@ -210,6 +262,7 @@ static json_object *target_json(const struct model *m, const struct proc_model *
 	json_object_object_add(o, "exited", json_object_new_boolean(p->exited));
 	json_object_object_add(o, "hooks", hooks_json(p));
 	json_object_object_add(o, "connections", connections_json(m, p, now_ns));
+	json_object_object_add(o, "tasks", tasks_json(m, p));
 	json_object_object_add(o, "time_series", time_series_json(p));
 	return o;
 }
@@ -245,6 +298,10 @@ static json_object *tracer_json(const struct model *m)
 	json_object_object_add(o, "sock_table_full", json_u64(m->sock_table_full));
 	json_object_object_add(o, "untracked_connections", json_u64(m->untracked_conns));
 	json_object_object_add(o, "unmatched_events", json_u64(m->unmatched_events));
+	json_object_object_add(o, "task_events", json_u64(m->task_events));
+	json_object_object_add(o, "task_ringbuf_drops", json_u64(m->task_ringbuf_drops));
+	json_object_object_add(o, "untracked_tasks", json_u64(m->untracked_tasks + m->task_table_full));
+	json_object_object_add(o, "stacks_not_read", json_u64(m->no_thread_state));
 	return o;
 }
 

@@ -101,6 +101,59 @@ static void print_endpoint_table(FILE *f, const struct model *m, const struct pr
 	free(rows);
 }
 
+static int cmp_site_peak(const void *a, const void *b)
+{
+	const struct task_site *x = *(const struct task_site *const *)a;
+	const struct task_site *y = *(const struct task_site *const *)b;
+
+	return x->peak_in_flight > y->peak_in_flight ? -1 : x->peak_in_flight < y->peak_in_flight;
+}
+
+#define TEXT_MAX_SITES 20
+
+static void print_sites(FILE *f, const struct model *m, const struct proc_model *p)
+{
+	const struct task_site **sites;
+	char where[320];
+	size_t i, n = 0;
+
+	sites = calloc(m->n_sites ? m->n_sites : 1, sizeof(*sites));
+	if (!sites)
+		return;
+	for (i = 0; i < m->n_sites; i++)
+		if (m->sites[i].pid == p->pid)
+			sites[n++] = &m->sites[i];
+	qsort(sites, n, sizeof(*sites), cmp_site_peak);
+	if (n)
+		fprintf(f, "  %-40s %-24s %8s %8s %6s %6s %7s %6s\n", "CREATED AT", "COROUTINE",
+			"CREATED", "INFLIGHT", "PEAK", "LOST", "CONNS", "PEAK_C");
+	for (i = 0; i < n && i < TEXT_MAX_SITES; i++) {
+		snprintf(where, sizeof(where), "%s:%d", sites[i]->file, sites[i]->line);
+		fprintf(f, "  %-40s %-24s %8llu %8u %6u %6llu %7llu %6u\n", where, sites[i]->coroutine,
+			(unsigned long long)sites[i]->created, sites[i]->in_flight,
+			sites[i]->peak_in_flight, (unsigned long long)sites[i]->destroyed_pending,
+			(unsigned long long)sites[i]->conns_opened, sites[i]->peak_conns_open);
+	}
+	if (n > TEXT_MAX_SITES)
+		fprintf(f, "  ... %zu more sites in the JSON report\n", n - TEXT_MAX_SITES);
+	free(sites);
+}
+
+static void print_tasks(FILE *f, const struct model *m, const struct proc_model *p)
+{
+	char at[32];
+
+	if (!p->tasks_created)
+		return;
+	fprintf(f, "  tasks          %llu created, %llu done, %u in flight (peak %u at %s), "
+		"%llu destroyed while pending\n",
+		(unsigned long long)p->tasks_created, (unsigned long long)p->tasks_done,
+		p->tasks_in_flight, p->peak_tasks_in_flight,
+		format_duration(p->peak_tasks_ns, at, sizeof(at)),
+		(unsigned long long)p->tasks_destroyed_pending);
+	print_sites(f, m, p);
+}
+
 static void print_process(FILE *f, const struct model *m, const struct proc_model *p,
 			  uint64_t now_ns)
 {
@@ -123,6 +176,7 @@ static void print_process(FILE *f, const struct model *m, const struct proc_mode
 		(unsigned long long)p->tcp_sockets_created, (unsigned long long)p->connect_calls,
 		(unsigned long long)p->accept_calls);
 	print_endpoint_table(f, m, p, now_ns);
+	print_tasks(f, m, p);
 	fputc('\n', f);
 }
 
@@ -143,6 +197,12 @@ int report_write_text(FILE *f, const struct report_meta *meta, const struct mode
 		(unsigned long long)m->events, (unsigned long long)m->ringbuf_drops,
 		(unsigned long long)m->sock_table_full, (unsigned long long)m->untracked_conns,
 		(unsigned long long)m->unmatched_events);
+	if (m->task_events || m->task_ringbuf_drops)
+		fprintf(f, "        %llu task events, %llu ring-buffer drops, %llu tasks not tracked, "
+			"%llu stacks not read\n", (unsigned long long)m->task_events,
+			(unsigned long long)m->task_ringbuf_drops,
+			(unsigned long long)(m->untracked_tasks + m->task_table_full),
+			(unsigned long long)m->no_thread_state);
 	return ferror(f) ? -1 : 0;
 }
 

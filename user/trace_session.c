@@ -13,6 +13,7 @@
 #include "output.h"
 #include "report.h"
 #include "target.h"
+#include "task_tracker.h"
 #include "trace_session.h"
 
 #define EXIT_BAD_INPUT 2
@@ -43,6 +44,7 @@ struct session {
 	struct target *targets;
 	struct model model;
 	struct conn_tracker *conns;
+	struct task_tracker *tasks;	/* NULL when task tracking could not load */
 	struct output out;
 };
 
@@ -72,6 +74,28 @@ static int open_targets(struct session *s)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Task tracking is best effort: without it, connections are still traced. */
+static void attach_task_tracking(struct session *s)
+{
+	size_t i;
+
+	if (task_tracker_load(&s->tasks, &s->model)) {
+		for (i = 0; i < s->opts->n_pids; i++)
+			model_set_hook(&s->model.procs[i], "asyncio_tasks", false,
+				       "the task tracker's BPF programs did not load");
+		return;
+	}
+	for (i = 0; i < s->opts->n_pids; i++)
+		task_tracker_add_process(s->tasks, s->opts->pids[i]);
+	if (task_tracker_attach(s->tasks)) {
+		task_tracker_destroy(s->tasks);
+		s->tasks = NULL;
+		for (i = 0; i < s->opts->n_pids; i++)
+			model_set_hook(&s->model.procs[i], "asyncio_tasks", false,
+				       "the task tracker did not attach");
+	}
 }
 
 static int attach(struct session *s)
@@ -108,8 +132,8 @@ static int attach(struct session *s)
 		}
 		model_set_hook(p, "connections", true,
 			       "tracepoints: sock:inet_sock_set_state; syscalls socket, connect, accept, accept4, close, dup2, dup3");
-		model_set_hook(p, "asyncio_tasks", false, "task tracking is not in this version");
 	}
+	attach_task_tracking(s);
 	return 0;
 }
 
@@ -155,6 +179,7 @@ static const char *follow(struct session *s)
 	for (;;) {
 		conn_tracker_poll(s->conns);
 		now = monotonic_ns();
+		task_tracker_poll(s->tasks, now);
 		model_sample(&s->model, now);
 		if (interval && now >= next_summary) {
 			report_live_summary(stderr, &s->model, now);
@@ -197,6 +222,8 @@ static void session_cleanup(struct session *s)
 {
 	size_t i;
 
+	task_tracker_destroy(s->tasks);
+	s->tasks = NULL;
 	conn_tracker_destroy(s->conns);
 	s->conns = NULL;
 	if (s->targets)
@@ -230,7 +257,11 @@ int trace_session_run(const struct trace_opts *opts)
 
 	end_reason = follow(&s);
 	conn_tracker_poll(s.conns);
-	conn_tracker_destroy(s.conns);	/* detach before the report: probes cost the target */
+	task_tracker_poll(s.tasks, monotonic_ns());
+	/* detach before the report: probes cost the target */
+	task_tracker_destroy(s.tasks);
+	s.tasks = NULL;
+	conn_tracker_destroy(s.conns);
 	s.conns = NULL;
 	model_finish(&s.model, monotonic_ns());
 

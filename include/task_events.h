@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * Records shared by bpf/task_tracker.bpf.c and user/task_tracker.c: the
+ * CPython layout the BPF side walks (per traced process, filled in by
+ * userspace from user/cpython_layout.c), and the task lifecycle events.
+ */
+#ifndef INFLIGHT_TASK_EVENTS_H
+#define INFLIGHT_TASK_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+#include "conn_events.h"
+
+#define TASK_MAX_FRAMES 16
+#define PY_MAX_THREADS 32
+
+enum py_frame_kind {
+	PY_FRAMES_LEGACY = 1,	/* 3.9, 3.10: PyFrameObject chain from tstate->frame */
+	PY_FRAMES_CFRAME = 2,	/* 3.11, 3.12: tstate->cframe->current_frame, _PyInterpreterFrame */
+	PY_FRAMES_DIRECT = 3,	/* 3.13: tstate->current_frame, _PyInterpreterFrame */
+};
+
+/* Where to find things in one target's interpreter; offsets in bytes. */
+struct py_layout {
+	__u64 runtime_addr;		/* &_PyRuntime in the target */
+	__u32 frame_kind;		/* enum py_frame_kind */
+	__u32 runtime_interp_head;	/* _PyRuntime.interpreters.head */
+	__u32 interp_threads_head;	/* PyInterpreterState.tstate_head / threads.head */
+	__u32 tstate_next;
+	__u32 tstate_thread_id;		/* pthread_t, which is fs_base on x86-64 */
+	__u32 tstate_frame;		/* frame / cframe / current_frame */
+	__u32 cframe_current_frame;	/* 3.11, 3.12 */
+	__u32 frame_code;		/* f_code / f_executable */
+	__u32 frame_back;		/* f_back / previous */
+	__u32 frame_pos;		/* f_lasti (int) / prev_instr / instr_ptr */
+	__u32 frame_owner;		/* _PyInterpreterFrame.owner (3.11+) */
+	__u32 frame_gen;		/* PyFrameObject.f_gen (3.9, 3.10) */
+	__u32 coro_iframe;		/* PyCoroObject.cr_iframe (3.11+) */
+	__u32 coro_qualname;
+	__u32 task_coro;
+	__u32 task_state;		/* fut_state: 0 pending, 1 cancelled, 2 finished */
+	__u32 pad;
+};
+
+#define PY_FRAME_OWNED_BY_GENERATOR 1
+#define PY_FRAME_OWNED_BY_CSTACK 3
+
+struct py_frame {
+	__u64 code;	/* PyCodeObject * */
+	__u64 pos;	/* f_lasti (3.9, 3.10) or the instruction pointer (3.11+) */
+};
+
+enum task_event_type {
+	EVENT_TASK_CREATE = 16,
+	EVENT_TASK_DEALLOC = 17,
+	EVENT_CONN_TASK = 18,	/* the task that was running when a connection was opened */
+};
+
+struct task_create_event {
+	struct event_header hdr;
+	__u64 task;
+	__u64 coro;
+	__u64 qualname;		/* the coroutine's __qualname__ (a str object) */
+	__u64 parent_task;	/* the task running when this one was created, or 0 */
+	__u32 pid;
+	__u32 tid;
+	__u32 n_frames;
+	__u32 pad;
+	struct py_frame frames[TASK_MAX_FRAMES];	/* innermost first */
+};
+
+struct task_dealloc_event {
+	struct event_header hdr;
+	__u64 task;
+	__u32 pid;
+	__s32 state;		/* fut_state at destruction */
+};
+
+struct conn_task_event {
+	struct event_header hdr;
+	__u64 ino;
+	__u64 task;
+	__u32 pid;
+	__u32 pad;
+};
+
+struct task_tracker_health {
+	__u64 ringbuf_drops;
+	__u64 no_thread_state;	/* the thread's PyThreadState was not found */
+	__u64 table_full;	/* a task not tracked: map full */
+};
+
+_Static_assert(sizeof(struct py_layout) == 80, "py_layout layout");
+_Static_assert(sizeof(struct task_create_event) == 64 + 16 * TASK_MAX_FRAMES,
+	       "task_create_event layout");
+_Static_assert(sizeof(struct task_dealloc_event) == 32, "task_dealloc_event layout");
+_Static_assert(sizeof(struct conn_task_event) == 40, "conn_task_event layout");
+
+#endif /* INFLIGHT_TASK_EVENTS_H */

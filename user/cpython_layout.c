@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <stddef.h>
+#include "cpython_layout.h"
+
+/*
+ * Sources: Include/cpython/{pystate,frameobject,code,unicodeobject}.h,
+ * Include/internal/pycore_{frame,runtime,interp}.h and
+ * Modules/_asynciomodule.c of each version; x86-64 offsets.
+ */
+static const struct cpython_layout layouts[] = {
+	{
+		.minor = 9, .task_basicsize = 184,
+		.bpf = {
+			.frame_kind = PY_FRAMES_LEGACY,
+			.runtime_interp_head = 32, .interp_threads_head = 8,
+			.tstate_next = 8, .tstate_thread_id = 176, .tstate_frame = 24,
+			.frame_code = 32, .frame_back = 24, .frame_pos = 104, .frame_gen = 96,
+			.coro_qualname = 56, .task_coro = 152, .task_state = 80,
+		},
+		.code_filename = 104, .code_name = 112, .code_firstlineno = 40,
+		.code_linetable = 120, .lines = LINES_LNOTAB_39,
+		.str_length = 16, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+		.task_name = 160,
+	},
+	{
+		.minor = 10, .task_basicsize = 192,
+		.bpf = {
+			.frame_kind = PY_FRAMES_LEGACY,
+			.runtime_interp_head = 32, .interp_threads_head = 8,
+			.tstate_next = 8, .tstate_thread_id = 176, .tstate_frame = 24,
+			.frame_code = 32, .frame_back = 24, .frame_pos = 96, .frame_gen = 88,
+			.coro_qualname = 48, .task_coro = 160, .task_state = 88,
+		},
+		.code_filename = 104, .code_name = 112, .code_firstlineno = 40,
+		.code_linetable = 120, .lines = LINES_LINETABLE_310,
+		.str_length = 16, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+		.task_name = 168,
+	},
+	{
+		.minor = 11, .task_basicsize = 176,
+		.bpf = {
+			.frame_kind = PY_FRAMES_CFRAME,
+			.runtime_interp_head = 40, .interp_threads_head = 16,
+			.tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 56,
+			.cframe_current_frame = 8,
+			.frame_code = 32, .frame_back = 48, .frame_pos = 56, .frame_owner = 69,
+			.coro_iframe = 80, .coro_qualname = 40, .task_coro = 136, .task_state = 88,
+		},
+		.code_filename = 112, .code_name = 120, .code_qualname = 128,
+		.code_firstlineno = 72, .code_linetable = 136, .code_adaptive = 184,
+		.lines = LINES_LOCATIONS_311,
+		.str_length = 16, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+		.task_name = 144,
+	},
+	{
+		.minor = 12, .task_basicsize = 176,
+		.bpf = {
+			.frame_kind = PY_FRAMES_CFRAME,
+			.runtime_interp_head = 40, .interp_threads_head = 72,
+			.tstate_next = 8, .tstate_thread_id = 136, .tstate_frame = 56,
+			.cframe_current_frame = 0,
+			.frame_code = 0, .frame_back = 8, .frame_pos = 56, .frame_owner = 70,
+			.coro_iframe = 72, .coro_qualname = 32, .task_coro = 136, .task_state = 88,
+		},
+		.code_filename = 112, .code_name = 120, .code_qualname = 128,
+		.code_firstlineno = 68, .code_linetable = 136, .code_adaptive = 192,
+		.lines = LINES_LOCATIONS_311,
+		.str_length = 16, .str_state = 32, .str_ascii_data = 40, .str_compact_data = 56,
+		.task_name = 144,
+	},
+	{
+		.minor = 13, .task_basicsize = 144,
+		.bpf = {
+			.frame_kind = PY_FRAMES_DIRECT,
+			.runtime_interp_head = 632, .interp_threads_head = 7344,
+			.tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 72,
+			.frame_code = 0, .frame_back = 8, .frame_pos = 56, .frame_owner = 70,
+			.coro_iframe = 72, .coro_qualname = 32, .task_coro = 120, .task_state = 96,
+		},
+		.code_filename = 112, .code_name = 120, .code_qualname = 128,
+		.code_firstlineno = 68, .code_linetable = 136, .code_adaptive = 200,
+		.lines = LINES_LOCATIONS_311,
+		.str_length = 16, .str_state = 32, .str_ascii_data = 40, .str_compact_data = 56,
+		.task_name = 128,
+	},
+};
+
+const struct cpython_layout *cpython_layout_for(unsigned int minor)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		if (layouts[i].minor == minor)
+			return &layouts[i];
+	return NULL;
+}
+
+const char *cpython_supported_versions(void)
+{
+	return "CPython 3.9 to 3.13";
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "elf_image.h"
+
+struct elf_image {
+	int fd;
+	Elf *elf;
+	GElf_Ehdr ehdr;
+	size_t file_size;
+};
+
+int elf_image_open(const char *path, struct elf_image **out)
+{
+	struct elf_image *e;
+	off_t size;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (e->fd < 0) {
+		free(e);
+		return -errno;
+	}
+	size = lseek(e->fd, 0, SEEK_END);
+	e->file_size = size > 0 ? (size_t)size : 0;
+	e->elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
+	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF || !gelf_getehdr(e->elf, &e->ehdr) ||
+	    e->ehdr.e_ident[EI_CLASS] != ELFCLASS64) {
+		elf_image_close(e);
+		return -ENOEXEC;
+	}
+	*out = e;
+	return 0;
+}
+
+void elf_image_close(struct elf_image *e)
+{
+	if (!e)
+		return;
+	if (e->elf)
+		elf_end(e->elf);
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e);
+}
+
+bool elf_image_is_pic(struct elf_image *e)
+{
+	return e->ehdr.e_type == ET_DYN;
+}
+
+static int find_in_section(struct elf_image *e, Elf_Scn *scn, const GElf_Shdr *sh,
+			   const char *name, uint64_t *vaddr)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	const char *sym_name;
+	GElf_Sym sym;
+	size_t i, n;
+
+	if (!data || !sh->sh_entsize)
+		return -ENOENT;
+	n = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
+			continue;
+		sym_name = elf_strptr(e->elf, sh->sh_link, sym.st_name);
+		if (sym_name && !strcmp(sym_name, name)) {
+			*vaddr = sym.st_value;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* .symtab first (local symbols, when not stripped), then .dynsym */
+int elf_image_symbol(struct elf_image *e, const char *name, uint64_t *vaddr)
+{
+	static const Elf64_Word tables[] = { SHT_SYMTAB, SHT_DYNSYM };
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	size_t t;
+
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		scn = NULL;
+		while ((scn = elf_nextscn(e->elf, scn))) {
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != tables[t])
+				continue;
+			if (!find_in_section(e, scn, &sh, name, vaddr))
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_image_file_offset(struct elf_image *e, uint64_t vaddr, uint64_t *offset)
+{
+	GElf_Phdr ph;
+	size_t i, n;
+
+	if (elf_getphdrnum(e->elf, &n))
+		return -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getphdr(e->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz) {
+			*offset = vaddr - ph.p_vaddr + ph.p_offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_image_read(struct elf_image *e, uint64_t vaddr, void *buf, size_t len)
+{
+	uint64_t offset;
+
+	if (elf_image_file_offset(e, vaddr, &offset) || offset > e->file_size ||
+	    len > e->file_size - offset)
+		return -ENOENT;
+	if (pread(e->fd, buf, len, (off_t)offset) != (ssize_t)len)
+		return -EIO;
+	return 0;
+}
+
+int elf_image_load_bias(struct elf_image *e, uint64_t map_start, uint64_t map_offset,
+			uint64_t *bias)
+{
+	GElf_Phdr ph;
+	size_t i, n;
+
+	if (!elf_image_is_pic(e)) {
+		*bias = 0;
+		return 0;
+	}
+	if (elf_getphdrnum(e->elf, &n))
+		return -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getphdr(e->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		/* the segment this mapping starts in, page-aligned as the loader maps it */
+		if (map_offset >= (ph.p_offset & ~0xfffULL) && map_offset < ph.p_offset + ph.p_filesz) {
+			*bias = map_start - ((ph.p_vaddr & ~0xfffULL) + (map_offset - (ph.p_offset & ~0xfffULL)));
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/* The asyncio half of the model: live tasks, and statistics per creation site. */
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+struct task_rec {
+	pid_t pid;
+	uint64_t addr;
+	int site;		/* -1 if the site could not be read */
+	uint64_t created_ns;
+	bool done;
+};
+
+static int cmp_task(const void *a, const void *b)
+{
+	const struct task_rec *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static struct task_rec *find_task(const struct model *m, pid_t pid, uint64_t addr)
+{
+	struct task_rec key = { .pid = pid, .addr = addr };
+	void *node = tfind(&key, &m->tasks, cmp_task);
+
+	return node ? *(struct task_rec **)node : NULL;
+}
+
+static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin *o, int parent)
+{
+	const char *coroutine = o->coroutine ? o->coroutine : "?";
+	struct task_site *grown, *s;
+	size_t i;
+
+	for (i = 0; i < m->n_sites; i++) {
+		s = &m->sites[i];
+		if (s->pid == pid && s->line == o->line && !strcmp(s->file, o->file) &&
+		    !strcmp(s->coroutine, coroutine))
+			return (int)i;
+	}
+	grown = reallocarray(m->sites, m->n_sites + 1, sizeof(*grown));
+	if (!grown)
+		return -1;
+	m->sites = grown;
+	s = &m->sites[m->n_sites];
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->line = o->line;
+	s->parent_site = parent;
+	snprintf(s->file, sizeof(s->file), "%s", o->file);
+	snprintf(s->function, sizeof(s->function), "%s", o->function ? o->function : "?");
+	snprintf(s->coroutine, sizeof(s->coroutine), "%s", coroutine);
+	return (int)m->n_sites++;
+}
+
+void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
+			uint64_t parent, uint64_t ts_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct task_rec *t, *known;
+	int parent_site = -1;
+
+	if (!p)
+		return;
+	known = find_task(m, pid, parent);
+	if (parent && known)
+		parent_site = known->site;
+	/* an address reused before its dealloc was seen: the old task is gone */
+	if (find_task(m, pid, addr))
+		model_task_destroyed(m, pid, addr, 1, ts_ns);
+	p->tasks_created++;
+	p->tasks_in_flight++;
+	if (m->n_tasks >= m->max_tasks || !(t = malloc(sizeof(*t)))) {
+		m->untracked_tasks++;
+		return;
+	}
+	t->pid = pid;
+	t->addr = addr;
+	t->created_ns = ts_ns;
+	t->done = false;
+	t->site = o->file ? find_or_add_site(m, pid, o, parent_site) : -1;
+	if (!tsearch(t, &m->tasks, cmp_task)) {
+		free(t);
+		m->untracked_tasks++;
+		return;
+	}
+	m->n_tasks++;
+	if (t->site >= 0) {
+		m->sites[t->site].created++;
+		m->sites[t->site].in_flight++;
+	}
+}
+
+static void mark_done(struct model *m, struct proc_model *p, struct task_rec *t, uint64_t ts_ns)
+{
+	struct task_site *s = t->site >= 0 ? &m->sites[t->site] : NULL;
+
+	t->done = true;
+	p->tasks_done++;
+	if (p->tasks_in_flight)
+		p->tasks_in_flight--;
+	if (!s)
+		return;
+	s->done++;
+	if (s->in_flight)
+		s->in_flight--;
+	if (ts_ns >= t->created_ns)
+		duration_add(&s->lifetimes, ts_ns - t->created_ns);
+}
+
+void model_task_done(struct model *m, pid_t pid, uint64_t addr, uint64_t ts_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct task_rec *t = find_task(m, pid, addr);
+
+	if (p && t && !t->done)
+		mark_done(m, p, t, ts_ns);
+}
+
+void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, uint64_t ts_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct task_rec *t = find_task(m, pid, addr);
+
+	if (!p || !t)
+		return;	/* created before the trace, or not tracked */
+	if (!t->done) {
+		if (state == 0) {
+			/* "Task was destroyed but it is pending!" */
+			p->tasks_destroyed_pending++;
+			if (t->site >= 0)
+				m->sites[t->site].destroyed_pending++;
+		}
+		mark_done(m, p, t, ts_ns);
+	}
+	tdelete(t, &m->tasks, cmp_task);
+	free(t);
+	m->n_tasks--;
+}
+
+void model_tasks_refreshed(struct model *m, uint64_t ts_ns)
+{
+	uint64_t since = ts_ns > m->start_ns ? ts_ns - m->start_ns : 0;
+	struct task_site *s;
+	struct proc_model *p;
+	size_t i;
+
+	for (i = 0; i < m->n_procs; i++) {
+		p = &m->procs[i];
+		if (p->tasks_in_flight > p->peak_tasks_in_flight) {
+			p->peak_tasks_in_flight = p->tasks_in_flight;
+			p->peak_tasks_ns = since;
+		}
+	}
+	for (i = 0; i < m->n_sites; i++) {
+		s = &m->sites[i];
+		if (s->in_flight > s->peak_in_flight) {
+			s->peak_in_flight = s->in_flight;
+			s->peak_ns = since;
+		}
+	}
+}
+
+void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr)
+{
+	struct task_rec *t = find_task(m, pid, task_addr);
+	struct conn *c = model_find_conn(m, pid, ino);
+	struct task_site *s;
+
+	if (!t || t->site < 0)
+		return;
+	s = &m->sites[t->site];
+	s->conns_opened++;
+	if (!c || c->site >= 0)
+		return;	/* already released, or attributed */
+	c->site = t->site;
+	s->conns_open++;
+	if (s->conns_open > s->peak_conns_open)
+		s->peak_conns_open = s->conns_open;
+}
+
+struct pending_walk {
+	task_visit_fn fn;
+	void *ctx;
+};
+
+static void visit_pending(const void *node, VISIT which, void *closure)
+{
+	const struct task_rec *t = *(const struct task_rec *const *)node;
+	struct pending_walk *w = closure;
+
+	if ((which == postorder || which == leaf) && !t->done)
+		w->fn(t->pid, t->addr, w->ctx);
+}
+
+void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *ctx)
+{
+	struct pending_walk w = { .fn = fn, .ctx = ctx };
+
+	twalk_r(m->tasks, visit_pending, &w);
+}
+
+void model_tasks_free(struct model *m)
+{
+	tdestroy(m->tasks, free);
+	free(m->sites);
+	m->tasks = NULL;
+	m->sites = NULL;
+	m->n_tasks = m->n_sites = 0;
+}

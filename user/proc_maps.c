@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "proc_maps.h"
+
+/* "7f12a000-7f12b000 r-xp 00001000 08:01 1234   /usr/lib/libpython3.11.so.1.0" */
+static bool parse_line(const char *line, struct file_mapping *m)
+{
+	unsigned long long start, end, offset;
+	char perms[8];
+	int path_at = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset,
+		   &path_at) != 4 || !path_at || line[path_at] != '/')
+		return false;
+	m->start = start;
+	m->end = end;
+	m->offset = offset;
+	m->exec = perms[2] == 'x';
+	snprintf(m->path, sizeof(m->path), "%s", line + path_at);
+	m->path[strcspn(m->path, "\n")] = '\0';
+	return true;
+}
+
+int proc_maps_parse(FILE *f, struct proc_maps *out)
+{
+	struct file_mapping m, *grown;
+	size_t cap = 0, len = 0;
+	char *line = NULL;
+
+	memset(out, 0, sizeof(*out));
+	while (getline(&line, &len, f) > 0) {
+		if (!parse_line(line, &m))
+			continue;
+		if (out->len == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = reallocarray(out->maps, cap, sizeof(*grown));
+			if (!grown) {
+				free(line);
+				proc_maps_free(out);
+				return -ENOMEM;
+			}
+			out->maps = grown;
+		}
+		out->maps[out->len++] = m;
+	}
+	free(line);
+	return 0;
+}
+
+int proc_maps_read(pid_t pid, struct proc_maps *out)
+{
+	char path[64];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = proc_maps_parse(f, out);
+	fclose(f);
+	return err;
+}
+
+void proc_maps_free(struct proc_maps *m)
+{
+	free(m->maps);
+	memset(m, 0, sizeof(*m));
+}
+
+const struct file_mapping *proc_maps_find(const struct proc_maps *m, const char *prefix)
+{
+	const char *base;
+	size_t i;
+
+	for (i = 0; i < m->len; i++) {
+		base = strrchr(m->maps[i].path, '/');
+		base = base ? base + 1 : m->maps[i].path;
+		if (!strncmp(base, prefix, strlen(prefix)))
+			return &m->maps[i];
+	}
+	return NULL;
+}
+
+const struct file_mapping *proc_maps_find_path(const struct proc_maps *m, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < m->len; i++)
+		if (!strcmp(m->maps[i].path, path))
+			return &m->maps[i];
+	return NULL;
+}

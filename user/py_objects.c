@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include "code_lines.h"
+#include "py_objects.h"
+
+#define MAX_STR_CHARS 1024
+#define MAX_LINETABLE (64 * 1024)
+#define MAX_CACHED 200000
+/* PyBytesObject: ob_size at 16, ob_sval at 32 (Include/cpython/bytesobject.h) */
+#define BYTES_SIZE 16
+#define BYTES_DATA 32
+/* iovecs per process_vm_readv call (UIO_MAXIOV) */
+#define READ_BATCH 1024
+
+struct cached_str {
+	uint64_t addr;
+	char text[];
+};
+
+int py_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	ssize_t n;
+
+	if (!addr)
+		return -EFAULT;
+	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int py_read_ints(pid_t pid, const uint64_t *addrs, int32_t *out, size_t n)
+{
+	static struct iovec local[READ_BATCH], remote[READ_BATCH];
+	size_t i, batch, done = 0;
+
+	while (done < n) {
+		batch = n - done < READ_BATCH ? n - done : READ_BATCH;
+		for (i = 0; i < batch; i++) {
+			out[done + i] = -1;
+			local[i].iov_base = &out[done + i];
+			local[i].iov_len = sizeof(int32_t);
+			remote[i].iov_base = (void *)(uintptr_t)addrs[done + i];
+			remote[i].iov_len = sizeof(int32_t);
+		}
+		/* a fault stops the batch: read the rest one by one */
+		if (process_vm_readv(pid, local, batch, remote, batch, 0) != (ssize_t)(batch * 4))
+			for (i = 0; i < batch; i++)
+				if (py_read_memory(pid, addrs[done + i], &out[done + i], 4))
+					out[done + i] = -1;
+		done += batch;
+	}
+	return 0;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void py_reader_init(struct py_reader *r, pid_t pid, const struct cpython_layout *layout)
+{
+	memset(r, 0, sizeof(*r));
+	r->pid = pid;
+	r->layout = layout;
+}
+
+static void free_code(void *p)
+{
+	struct py_code *c = p;
+
+	free(c->linetable);
+	free(c);
+}
+
+void py_reader_free(struct py_reader *r)
+{
+	tdestroy(r->codes, free_code);
+	tdestroy(r->strings, free);
+	r->codes = r->strings = NULL;
+}
+
+static void put_utf8(char *out, size_t *o, size_t size, uint32_t cp)
+{
+	char enc[4];
+	size_t len;
+
+	if (cp < 0x80)
+		enc[0] = (char)cp, len = 1;
+	else if (cp < 0x800)
+		enc[0] = (char)(0xc0 | cp >> 6), enc[1] = (char)(0x80 | (cp & 63)), len = 2;
+	else if (cp < 0x10000 && (cp < 0xd800 || cp > 0xdfff))
+		enc[0] = (char)(0xe0 | cp >> 12), enc[1] = (char)(0x80 | ((cp >> 6) & 63)),
+		enc[2] = (char)(0x80 | (cp & 63)), len = 3;
+	else if (cp >= 0x10000 && cp <= 0x10ffff)
+		enc[0] = (char)(0xf0 | cp >> 18), enc[1] = (char)(0x80 | ((cp >> 12) & 63)),
+		enc[2] = (char)(0x80 | ((cp >> 6) & 63)), enc[3] = (char)(0x80 | (cp & 63)), len = 4;
+	else
+		return put_utf8(out, o, size, 0xfffd);
+	if (*o + len < size) {
+		memcpy(out + *o, enc, len);
+		*o += len;
+	}
+}
+
+/* A compact str (every identifier and file name is one) decoded to UTF-8. */
+static int read_str(const struct py_reader *r, uint64_t addr, char *out, size_t size)
+{
+	const struct cpython_layout *l = r->layout;
+	uint8_t data[MAX_STR_CHARS * 4];
+	uint32_t state, kind, cp;
+	int64_t length;
+	size_t i, o = 0;
+
+	if (py_read_memory(r->pid, addr + l->str_length, &length, sizeof(length)) ||
+	    py_read_memory(r->pid, addr + l->str_state, &state, sizeof(state)))
+		return -EFAULT;
+	kind = (state >> 2) & 7;
+	if (!(state & (1 << 5)) || length < 0 || (kind != 1 && kind != 2 && kind != 4))
+		return -EINVAL;	/* not compact: not a string we expect here */
+	if (length > MAX_STR_CHARS)
+		length = MAX_STR_CHARS;
+	if (py_read_memory(r->pid, addr + (state & (1 << 6) ? l->str_ascii_data : l->str_compact_data),
+			   data, (size_t)length * kind))
+		return -EFAULT;
+	for (i = 0; i < (size_t)length; i++) {
+		if (kind == 1)
+			cp = data[i];
+		else if (kind == 2)
+			cp = (uint32_t)data[2 * i] | (uint32_t)data[2 * i + 1] << 8;
+		else
+			memcpy(&cp, data + 4 * i, 4);
+		put_utf8(out, &o, size, cp);
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+const char *py_str(struct py_reader *r, uint64_t addr)
+{
+	struct cached_str key = { .addr = addr }, *s;
+	char text[MAX_STR_CHARS * 4 + 1];
+	void *node;
+
+	node = tfind(&key, &r->strings, cmp_addr);
+	if (node)
+		return (*(struct cached_str **)node)->text;
+	if (!addr || read_str(r, addr, text, sizeof(text)))
+		return NULL;
+	if (r->n_cached >= MAX_CACHED)
+		return NULL;
+	s = malloc(sizeof(*s) + strlen(text) + 1);
+	if (!s)
+		return NULL;
+	s->addr = addr;
+	strcpy(s->text, text);
+	if (!tsearch(s, &r->strings, cmp_addr)) {
+		free(s);
+		return NULL;
+	}
+	r->n_cached++;
+	return s->text;
+}
+
+static int read_linetable(const struct py_reader *r, uint64_t bytes, struct py_code *c)
+{
+	int64_t size;
+
+	if (py_read_memory(r->pid, bytes + BYTES_SIZE, &size, sizeof(size)) || size < 0 ||
+	    size > MAX_LINETABLE)
+		return -EINVAL;
+	c->linetable = malloc(size ? (size_t)size : 1);
+	if (!c->linetable)
+		return -ENOMEM;
+	c->linetable_len = (size_t)size;
+	return py_read_memory(r->pid, bytes + BYTES_DATA, c->linetable, (size_t)size);
+}
+
+static struct py_code *read_code(struct py_reader *r, uint64_t addr)
+{
+	const struct cpython_layout *l = r->layout;
+	uint64_t filename, name, table;
+	struct py_code *c;
+	const char *s;
+	int32_t first;
+
+	if (py_read_memory(r->pid, addr + l->code_filename, &filename, 8) ||
+	    py_read_memory(r->pid, addr + (l->code_qualname ? l->code_qualname : l->code_name), &name, 8) ||
+	    py_read_memory(r->pid, addr + l->code_linetable, &table, 8) ||
+	    py_read_memory(r->pid, addr + l->code_firstlineno, &first, 4))
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->addr = addr;
+	c->firstlineno = first;
+	s = py_str(r, filename);
+	snprintf(c->filename, sizeof(c->filename), "%s", s ? s : "?");
+	s = py_str(r, name);
+	snprintf(c->name, sizeof(c->name), "%s", s ? s : "?");
+	if (read_linetable(r, table, c)) {
+		free_code(c);
+		return NULL;
+	}
+	return c;
+}
+
+const struct py_code *py_code(struct py_reader *r, uint64_t addr)
+{
+	struct py_code key = { .addr = addr }, *c;
+	void *node;
+
+	if (!addr)
+		return NULL;
+	node = tfind(&key, &r->codes, cmp_addr);
+	if (node)
+		return *(struct py_code **)node;
+	if (r->n_cached >= MAX_CACHED)
+		return NULL;
+	c = read_code(r, addr);
+	if (!c)
+		return NULL;
+	if (!tsearch(c, &r->codes, cmp_addr)) {
+		free_code(c);
+		return NULL;
+	}
+	r->n_cached++;
+	return c;
+}
+
+int py_code_line(const struct py_reader *r, const struct py_code *c, uint64_t pos)
+{
+	const struct cpython_layout *l = r->layout;
+	uint64_t first_instr;
+
+	switch (l->lines) {
+	case LINES_LNOTAB_39:
+		return lines_lnotab39(c->linetable, c->linetable_len, c->firstlineno, (int)pos);
+	case LINES_LINETABLE_310:
+		return lines_linetable310(c->linetable, c->linetable_len, c->firstlineno,
+					  (int)pos * 2);
+	case LINES_LOCATIONS_311:
+		first_instr = c->addr + l->code_adaptive;
+		if (pos < first_instr || pos - first_instr > (uint64_t)INT32_MAX)
+			return -1;
+		return lines_locations311(c->linetable, c->linetable_len, c->firstlineno,
+					  (int)((pos - first_instr) / 2));
+	}
+	return -1;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * Python objects read out of a live target's memory (process_vm_readv):
+ * strings, code objects and their lines, a task's state. Everything read is
+ * bounded and checked; a failed or implausible read gives an error, never a
+ * crash. Caches what does not change (code objects, interned strings).
+ */
+#ifndef INFLIGHT_PY_OBJECTS_H
+#define INFLIGHT_PY_OBJECTS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "cpython_layout.h"
+
+struct py_code {
+	uint64_t addr;
+	char filename[256];
+	char name[128];		/* qualified where the version has co_qualname */
+	int firstlineno;
+	uint8_t *linetable;
+	size_t linetable_len;
+};
+
+struct py_reader {
+	pid_t pid;
+	const struct cpython_layout *layout;
+	void *codes;		/* tsearch tree of struct py_code */
+	void *strings;		/* tsearch tree of cached strings, by address */
+	size_t n_cached;
+};
+
+void py_reader_init(struct py_reader *r, pid_t pid, const struct cpython_layout *layout);
+void py_reader_free(struct py_reader *r);
+
+/* Copies len bytes at addr in the target: 0 or -errno (-EFAULT if partial). */
+int py_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* Reads many (addr, 4-byte int) at once; failed ones are set to -1. */
+int py_read_ints(pid_t pid, const uint64_t *addrs, int32_t *out, size_t n);
+/* The str object at addr as UTF-8 (cached): a pointer valid until py_reader_free, or NULL. */
+const char *py_str(struct py_reader *r, uint64_t addr);
+/* The code object at addr (cached), or NULL. */
+const struct py_code *py_code(struct py_reader *r, uint64_t addr);
+/* The source line of a frame position (f_lasti, or the instruction pointer on 3.11+), or -1. */
+int py_code_line(const struct py_reader *r, const struct py_code *c, uint64_t pos);
+
+#endif

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "elf_image.h"
+#include "proc_maps.h"
+#include "python_target.h"
+
+/* 3.<minor> from a file name like libpython3.11.so.1.0 or python3.11 */
+static int minor_from_name(const char *path, unsigned int *minor)
+{
+	const char *base = strrchr(path, '/'), *p;
+	char *end;
+	unsigned long v;
+
+	base = base ? base + 1 : path;
+	p = strstr(base, "python3.");
+	if (!p)
+		return -ENOENT;
+	v = strtoul(p + strlen("python3."), &end, 10);
+	if (end == p + strlen("python3.") || v > 99)
+		return -ENOENT;
+	*minor = (unsigned int)v;
+	return 0;
+}
+
+/* The address of symbol in the process, through the file's first mapping. */
+static int symbol_address(const struct proc_maps *maps, const char *path, const char *symbol,
+			  uint64_t *addr)
+{
+	const struct file_mapping *m = proc_maps_find_path(maps, path);
+	struct elf_image *e;
+	uint64_t vaddr, bias;
+	int err;
+
+	if (!m)
+		return -ENOENT;
+	err = elf_image_open(path, &e);
+	if (err)
+		return err;
+	err = elf_image_symbol(e, symbol, &vaddr);
+	if (!err)
+		err = elf_image_load_bias(e, m->start, m->offset, &bias);
+	if (!err)
+		*addr = vaddr + bias;
+	elf_image_close(e);
+	return err;
+}
+
+/* The file that holds _PyRuntime: libpython when shared, else the executable. */
+static int find_runtime(pid_t pid, const struct proc_maps *maps, struct python_target *t,
+			char *file, size_t size)
+{
+	const struct file_mapping *lib = proc_maps_find(maps, "libpython3.");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (lib) {
+		snprintf(file, size, "%s", lib->path);
+	} else {
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+		n = readlink(exe, file, size - 1);
+		if (n <= 0)
+			return -ENOENT;
+		file[n] = '\0';
+	}
+	if (symbol_address(maps, file, "_PyRuntime", &t->runtime_addr))
+		return -ENOENT;
+	if (minor_from_name(file, &t->minor)) {
+		snprintf(t->problem, sizeof(t->problem),
+			 "found _PyRuntime in %s but could not tell its Python version from the name", file);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int read_task_basicsize(struct elf_image *e, unsigned int minor, uint32_t *size)
+{
+	uint64_t vaddr;
+	int64_t static_size;
+	int32_t spec_size;
+
+	/* 3.9-3.11: a static PyTypeObject (tp_basicsize at 32); 3.12+: a PyType_Spec (basicsize at 8) */
+	if (minor <= 11) {
+		if (elf_image_symbol(e, "TaskType", &vaddr) ||
+		    elf_image_read(e, vaddr + 32, &static_size, sizeof(static_size)))
+			return -ENOENT;
+		*size = (uint32_t)static_size;
+	} else {
+		if (elf_image_symbol(e, "Task_spec", &vaddr) ||
+		    elf_image_read(e, vaddr + 8, &spec_size, sizeof(spec_size)))
+			return -ENOENT;
+		*size = (uint32_t)spec_size;
+	}
+	return 0;
+}
+
+static int resolve_functions(struct python_target *t)
+{
+	struct elf_image *e;
+	uint64_t init, dealloc;
+	uint32_t basicsize;
+	int err;
+
+	err = elf_image_open(t->asyncio_file, &e);
+	if (err) {
+		snprintf(t->problem, sizeof(t->problem), "cannot read %s: %s", t->asyncio_file,
+			 strerror(-err));
+		return -ENOTSUP;
+	}
+	if (elf_image_symbol(e, "_asyncio_Task___init__", &init) ||
+	    elf_image_symbol(e, "TaskObj_dealloc", &dealloc) ||
+	    elf_image_file_offset(e, init, &t->task_init_offset) ||
+	    elf_image_file_offset(e, dealloc, &t->task_dealloc_offset)) {
+		snprintf(t->problem, sizeof(t->problem),
+			 "%s has no symbols for asyncio's Task functions (a stripped build): "
+			 "task tracking needs an unstripped _asyncio for now", t->asyncio_file);
+		elf_image_close(e);
+		return -ENOTSUP;
+	}
+	err = read_task_basicsize(e, t->minor, &basicsize);
+	elf_image_close(e);
+	if (!err && basicsize != t->layout->task_basicsize) {
+		snprintf(t->problem, sizeof(t->problem),
+			 "the Task object in %s is %u bytes, not the %u of CPython 3.%u's layout: "
+			 "a patched or unknown build", t->asyncio_file, basicsize,
+			 t->layout->task_basicsize, t->minor);
+		return -ENOTSUP;
+	}
+	snprintf(t->method, sizeof(t->method), "ELF symbols%s",
+		 err ? "" : ", layout checked by Task basicsize");
+	return 0;
+}
+
+int python_target_discover(pid_t pid, struct python_target *t)
+{
+	char runtime_file[PATH_MAX];
+	const struct file_mapping *asyncio;
+	struct proc_maps maps;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	err = proc_maps_read(pid, &maps);
+	if (err) {
+		snprintf(t->problem, sizeof(t->problem), "cannot read /proc/%d/maps: %s", pid,
+			 strerror(-err));
+		return -ENOENT;
+	}
+	err = find_runtime(pid, &maps, t, runtime_file, sizeof(runtime_file));
+	if (err == -ENOENT)
+		snprintf(t->problem, sizeof(t->problem),
+			 "not a CPython process (no _PyRuntime symbol in its executable or a libpython)");
+	if (err)
+		goto out;
+	t->layout = cpython_layout_for(t->minor);
+	if (!t->layout) {
+		snprintf(t->problem, sizeof(t->problem), "CPython 3.%u is not supported (%s are)",
+			 t->minor, cpython_supported_versions());
+		err = -ENOTSUP;
+		goto out;
+	}
+	asyncio = proc_maps_find(&maps, "_asyncio.");
+	if (asyncio) {
+		snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", asyncio->path);
+	} else {
+		uint64_t unused;
+
+		/* built into the interpreter, or not imported yet */
+		if (symbol_address(&maps, runtime_file, "_asyncio_Task___init__", &unused)) {
+			snprintf(t->problem, sizeof(t->problem), "asyncio is not imported yet");
+			err = -EAGAIN;
+			goto out;
+		}
+		snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", runtime_file);
+	}
+	err = resolve_functions(t);
+out:
+	proc_maps_free(&maps);
+	return err;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * Finding what task tracking needs in a live CPython process: its version and
+ * layout, where _PyRuntime is, and the file offsets of the _asyncio functions
+ * to probe. Knows nothing of BPF or of output.
+ */
+#ifndef INFLIGHT_PYTHON_TARGET_H
+#define INFLIGHT_PYTHON_TARGET_H
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "cpython_layout.h"
+
+struct python_target {
+	pid_t pid;
+	unsigned int minor;
+	const struct cpython_layout *layout;
+	uint64_t runtime_addr;			/* &_PyRuntime in the process */
+	char asyncio_file[PATH_MAX];		/* the file holding _asyncio's code */
+	uint64_t task_init_offset;		/* file offsets, for uprobes */
+	uint64_t task_dealloc_offset;
+	char method[64];			/* how the functions were found */
+	char problem[PATH_MAX + 256];			/* why tracking cannot start, when it cannot */
+};
+
+/*
+ * 0 when task tracking can start; otherwise problem says why:
+ * -ENOENT not a CPython process, -ENOTSUP a CPython we cannot track,
+ * -EAGAIN asyncio is not loaded yet (try again later).
+ */
+int python_target_discover(pid_t pid, struct python_target *t);
+
+#endif

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "clock.h"
+#include "log.h"
+#include "py_objects.h"
+#include "python_target.h"
+#include "task_events.h"
+#include "task_tracker.h"
+#include "task_tracker.skel.h"
+
+#define HOOK_NAME "asyncio_tasks"
+#define REDISCOVER_EVERY_NS NSEC_PER_SEC
+#define MAX_TRACKED_TASKS (256 * 1024)
+
+enum target_status {
+	TASKS_WAITING_FOR_ASYNCIO,
+	TASKS_ATTACHED,
+	TASKS_UNAVAILABLE,
+};
+
+struct task_target {
+	pid_t pid;
+	enum target_status status;
+	struct python_target py;
+	struct py_reader reader;
+	struct bpf_link *init_link, *dealloc_link;
+};
+
+struct task_tracker {
+	struct task_tracker_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *connect_link;
+	struct model *model;
+	struct task_target *targets;
+	size_t n_targets;
+	int n_cpus;
+	uint64_t next_rediscover_ns;
+	/* scratch for reading task states */
+	uint64_t *addrs;
+	int32_t *states;
+	pid_t *pids;
+	size_t n_scratch, cap_scratch;
+};
+
+int task_tracker_load(struct task_tracker **out, struct model *m)
+{
+	struct task_tracker *tt;
+	int err;
+
+	tt = calloc(1, sizeof(*tt));
+	if (!tt)
+		return -ENOMEM;
+	tt->model = m;
+	tt->n_cpus = libbpf_num_possible_cpus();
+	tt->skel = task_tracker_bpf__open();
+	if (!tt->skel) {
+		err = -errno;
+		goto fail;
+	}
+	bpf_map__set_max_entries(tt->skel->maps.task_coros, MAX_TRACKED_TASKS);
+	bpf_map__set_max_entries(tt->skel->maps.coro_tasks, MAX_TRACKED_TASKS);
+	err = task_tracker_bpf__load(tt->skel);
+	if (err)
+		goto fail;
+	*out = tt;
+	return 0;
+fail:
+	log_error("failed to load the task tracker's BPF programs: %s (run with -vv for the "
+		  "verifier's log); connections are still traced", strerror(-err));
+	task_tracker_destroy(tt);
+	return err;
+}
+
+static struct task_target *target_of(struct task_tracker *tt, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < tt->n_targets; i++)
+		if (tt->targets[i].pid == pid)
+			return &tt->targets[i];
+	return NULL;
+}
+
+static int attach_probes(struct task_tracker *tt, struct task_target *t)
+{
+	struct py_layout layout = t->py.layout->bpf;
+	__u32 key = t->pid;
+	int err;
+
+	layout.runtime_addr = t->py.runtime_addr;
+	if (bpf_map__update_elem(tt->skel->maps.py_procs, &key, sizeof(key), &layout,
+				 sizeof(layout), BPF_ANY))
+		return -errno;
+	t->init_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_init, false, t->pid,
+						  t->py.asyncio_file, t->py.task_init_offset);
+	if (!t->init_link)
+		return -errno;
+	t->dealloc_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_dealloc, false, t->pid,
+						     t->py.asyncio_file, t->py.task_dealloc_offset);
+	if (!t->dealloc_link) {
+		err = -errno;
+		bpf_link__destroy(t->init_link);
+		t->init_link = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* Looks at the target's interpreter (again) and attaches when it can. */
+static void discover(struct task_tracker *tt, struct task_target *t)
+{
+	struct proc_model *p = model_process(tt->model, t->pid);
+	int err;
+
+	err = python_target_discover(t->pid, &t->py);
+	if (err == -EAGAIN) {
+		t->status = TASKS_WAITING_FOR_ASYNCIO;
+		model_set_hook(p, HOOK_NAME, false, "waiting: %s", t->py.problem);
+		return;
+	}
+	if (err) {
+		t->status = TASKS_UNAVAILABLE;
+		model_set_hook(p, HOOK_NAME, false, "%s", t->py.problem);
+		log_info("PID %d: no task tracking: %s", t->pid, t->py.problem);
+		return;
+	}
+	py_reader_init(&t->reader, t->pid, t->py.layout);
+	err = attach_probes(tt, t);
+	if (err) {
+		t->status = TASKS_UNAVAILABLE;
+		model_set_hook(p, HOOK_NAME, false, "failed to attach uprobes to %s: %s",
+			       t->py.asyncio_file, strerror(-err));
+		return;
+	}
+	t->status = TASKS_ATTACHED;
+	model_set_hook(p, HOOK_NAME, true,
+		       "CPython 3.%u; uprobes on Task init and dealloc in %s (found by %s)",
+		       t->py.minor, t->py.asyncio_file, t->py.method);
+}
+
+int task_tracker_add_process(struct task_tracker *tt, pid_t pid)
+{
+	struct task_target *grown, *t;
+
+	grown = reallocarray(tt->targets, tt->n_targets + 1, sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	tt->targets = grown;
+	t = &tt->targets[tt->n_targets++];
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	discover(tt, t);
+	return 0;
+}
+
+static bool in_asyncio_package(const char *file)
+{
+	return strstr(file, "/asyncio/") != NULL;
+}
+
+/* asyncio.events.Handle._run: the event loop running a callback */
+static bool is_callback_runner(const struct py_code *code)
+{
+	static const char events_py[] = "/asyncio/events.py";
+	size_t len = strlen(code->filename), suffix = sizeof(events_py) - 1;
+
+	return len >= suffix && !strcmp(code->filename + len - suffix, events_py) &&
+	       (!strcmp(code->name, "_run") || !strcmp(code->name, "Handle._run"));
+}
+
+static void set_origin(struct task_origin *o, const struct task_target *t,
+		       const struct py_code *code, __u64 pos)
+{
+	o->file = code->filename;
+	o->function = code->name;
+	o->line = py_code_line(&t->reader, code, pos);
+}
+
+/*
+ * The creation site: the innermost frame that is not asyncio's own code. A
+ * task that asyncio creates from an event loop callback (a server's
+ * connection handler, say) has no such frame above the loop: its site is the
+ * callback that created it.
+ */
+static void handle_create(struct task_tracker *tt, const struct task_create_event *e)
+{
+	struct task_target *t = target_of(tt, e->pid);
+	const struct py_code *code, *inner = NULL;
+	struct task_origin origin = {};
+	__u64 inner_pos = 0;
+	__u32 i, n;
+
+	if (!t)
+		return;
+	origin.coroutine = py_str(&t->reader, e->qualname);
+	n = e->n_frames < TASK_MAX_FRAMES ? e->n_frames : TASK_MAX_FRAMES;
+	for (i = 0; i < n; i++) {
+		code = py_code(&t->reader, e->frames[i].code);
+		if (!code)
+			continue;
+		if (!in_asyncio_package(code->filename)) {
+			set_origin(&origin, t, code, e->frames[i].pos);
+			break;
+		}
+		if (is_callback_runner(code)) {
+			if (inner)
+				set_origin(&origin, t, inner, inner_pos);
+			break;
+		}
+		inner = code;
+		inner_pos = e->frames[i].pos;
+	}
+	model_task_created(tt->model, e->pid, e->task, &origin, e->parent_task, e->hdr.ts_ns);
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct task_tracker *tt = ctx;
+	const struct event_header *hdr = data;
+	const struct task_dealloc_event *d = data;
+	const struct conn_task_event *c = data;
+
+	tt->model->task_events++;
+	if (size < sizeof(*hdr) || hdr->size > size)
+		return 0;
+	switch (hdr->type) {
+	case EVENT_TASK_CREATE:
+		if (hdr->size >= sizeof(struct task_create_event))
+			handle_create(tt, data);
+		break;
+	case EVENT_TASK_DEALLOC:
+		if (hdr->size >= sizeof(*d))
+			model_task_destroyed(tt->model, d->pid, d->task, d->state, hdr->ts_ns);
+		break;
+	case EVENT_CONN_TASK:
+		if (hdr->size >= sizeof(*c))
+			model_conn_task(tt->model, c->pid, c->ino, c->task);
+		break;
+	}
+	return 0;
+}
+
+int task_tracker_attach(struct task_tracker *tt)
+{
+	int err;
+
+	tt->connect_link = bpf_program__attach(tt->skel->progs.on_connect_state);
+	if (!tt->connect_link) {
+		err = -errno;
+		log_error("failed to attach connection attribution: %s", strerror(-err));
+		return err;
+	}
+	tt->rb = ring_buffer__new(bpf_map__fd(tt->skel->maps.task_events), handle_event, tt, NULL);
+	if (!tt->rb) {
+		err = -errno;
+		log_error("failed to open the task ring buffer: %s", strerror(-err));
+		return err;
+	}
+	tt->skel->bss->ready = true;
+	return 0;
+}
+
+static void collect_pending(pid_t pid, uint64_t addr, void *ctx)
+{
+	struct task_tracker *tt = ctx;
+	size_t cap;
+
+	if (tt->n_scratch == tt->cap_scratch) {
+		cap = tt->cap_scratch ? tt->cap_scratch * 2 : 1024;
+		if (!(tt->addrs = reallocarray(tt->addrs, cap, sizeof(*tt->addrs))) ||
+		    !(tt->states = reallocarray(tt->states, cap, sizeof(*tt->states))) ||
+		    !(tt->pids = reallocarray(tt->pids, cap, sizeof(*tt->pids))))
+			abort();	/* out of memory in a root tool: stop rather than misreport */
+		tt->cap_scratch = cap;
+	}
+	tt->pids[tt->n_scratch] = pid;
+	tt->addrs[tt->n_scratch++] = addr;
+}
+
+/* Reads fut_state of every task not yet seen done, one process_vm_readv per 1024 tasks. */
+static void refresh_task_states(struct task_tracker *tt, uint64_t now_ns)
+{
+	struct task_target *t = NULL;
+	size_t i, start;
+
+	tt->n_scratch = 0;
+	model_foreach_pending_task(tt->model, collect_pending, tt);
+	for (start = 0; start < tt->n_scratch; start = i) {
+		/* the walk is ordered by pid: one run per process */
+		for (i = start; i < tt->n_scratch && tt->pids[i] == tt->pids[start]; i++)
+			;
+		t = target_of(tt, tt->pids[start]);
+		if (!t || t->status != TASKS_ATTACHED)
+			continue;
+		for (size_t j = start; j < i; j++)
+			tt->addrs[j] += t->py.layout->bpf.task_state;
+		py_read_ints(t->pid, tt->addrs + start, tt->states + start, i - start);
+		for (size_t j = start; j < i; j++)
+			if (tt->states[j] == 1 || tt->states[j] == 2)
+				model_task_done(tt->model, t->pid,
+						tt->addrs[j] - t->py.layout->bpf.task_state, now_ns);
+	}
+	model_tasks_refreshed(tt->model, now_ns);
+}
+
+static void read_health(struct task_tracker *tt)
+{
+	struct task_tracker_health per_cpu[tt->n_cpus];
+	__u32 key = 0;
+	int cpu;
+
+	if (bpf_map__lookup_elem(tt->skel->maps.task_health, &key, sizeof(key), per_cpu,
+				 sizeof(per_cpu), 0))
+		return;
+	tt->model->no_thread_state = tt->model->task_ringbuf_drops = tt->model->task_table_full = 0;
+	for (cpu = 0; cpu < tt->n_cpus; cpu++) {
+		tt->model->task_ringbuf_drops += per_cpu[cpu].ringbuf_drops;
+		tt->model->no_thread_state += per_cpu[cpu].no_thread_state;
+		tt->model->task_table_full += per_cpu[cpu].table_full;
+	}
+}
+
+void task_tracker_poll(struct task_tracker *tt, uint64_t now_ns)
+{
+	size_t i;
+
+	if (!tt || !tt->rb)
+		return;
+	ring_buffer__consume(tt->rb);
+	refresh_task_states(tt, monotonic_ns());
+	read_health(tt);
+	if (now_ns < tt->next_rediscover_ns)
+		return;
+	tt->next_rediscover_ns = now_ns + REDISCOVER_EVERY_NS;
+	for (i = 0; i < tt->n_targets; i++)
+		if (tt->targets[i].status == TASKS_WAITING_FOR_ASYNCIO)
+			discover(tt, &tt->targets[i]);
+}
+
+void task_tracker_destroy(struct task_tracker *tt)
+{
+	size_t i;
+
+	if (!tt)
+		return;
+	for (i = 0; i < tt->n_targets; i++) {
+		bpf_link__destroy(tt->targets[i].init_link);
+		bpf_link__destroy(tt->targets[i].dealloc_link);
+		py_reader_free(&tt->targets[i].reader);
+	}
+	bpf_link__destroy(tt->connect_link);
+	ring_buffer__free(tt->rb);
+	task_tracker_bpf__destroy(tt->skel);
+	free(tt->targets);
+	free(tt->addrs);
+	free(tt->states);
+	free(tt->pids);
+	free(tt);
+}

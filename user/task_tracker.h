@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * The asyncio task tracker: finds each target's CPython, loads
+ * bpf/task_tracker.bpf.c, probes Task creation and destruction, reads
+ * whether live tasks are done from the target's memory, and feeds the model.
+ * A target that is not a supported CPython is reported as such; one that has
+ * not imported asyncio yet is looked at again until it does.
+ */
+#ifndef INFLIGHT_TASK_TRACKER_H
+#define INFLIGHT_TASK_TRACKER_H
+#include <stdint.h>
+#include <sys/types.h>
+#include "model.h"
+
+struct task_tracker;
+
+/* Opens and loads the BPF programs: 0 or -errno. */
+int task_tracker_load(struct task_tracker **out, struct model *m);
+/* Looks at pid's interpreter and attaches if it can; the model's hook status says how it went. */
+int task_tracker_add_process(struct task_tracker *tt, pid_t pid);
+/* Starts attribution of connections to tasks and every probe: 0 or -errno. */
+int task_tracker_attach(struct task_tracker *tt);
+/* Drains events into the model, refreshes task states, retries targets waiting for asyncio. */
+void task_tracker_poll(struct task_tracker *tt, uint64_t now_ns);
+/* Detaches and frees; NULL-safe. */
+void task_tracker_destroy(struct task_tracker *tt);
+
+#endif

@@ -168,7 +168,8 @@ int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n)
 		*n = 0;
 		return err;
 	}
-	qsort(*inos, *n, sizeof(**inos), cmp_u64);
+	if (*n)
+		qsort(*inos, *n, sizeof(**inos), cmp_u64);
 	return 0;
 }
 

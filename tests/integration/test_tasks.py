@@ -1,0 +1,121 @@
+"""asyncio task tracking on every CPython present, against task_service.py's
+own record: len(asyncio.all_tasks()), its count of tasks destroyed while
+pending, and the source lines of its own create_task and gather calls."""
+import json
+import os
+import re
+
+from harness import Tracer, WORKLOADS, Workload, expect_eq, interpreters, target_of, test
+
+SERVICE = os.path.join(WORKLOADS, "task_service.py")
+
+
+def site_lines():
+    """{'fanout': 47, ...} from the '# site:NAME' markers in the workload."""
+    lines = {}
+    with open(SERVICE) as f:
+        for number, text in enumerate(f, 1):
+            m = re.search(r"# site:(\w+)", text)
+            if m:
+                lines[m.group(1)] = number
+    return lines
+
+
+def find_site(tasks, line, coroutine):
+    matches = [s for s in tasks["sites"]
+               if s["file"].endswith("task_service.py") and s["line"] == line and
+               s["coroutine"] == coroutine]
+    assert len(matches) == 1, "no single site at line %d running %s in %s" % (
+        line, coroutine, [(s["file"], s["line"], s["coroutine"]) for s in tasks["sites"]])
+    return matches[0]
+
+
+def within_1_percent(what, got, want):
+    assert abs(got - want) <= want * 0.01, "%s: inflight says %r, ground truth %r" % (
+        what, got, want)
+
+
+def tracks_tasks_on(name, python):
+    lines = site_lines()
+    w = Workload("task_service.py", python=python)
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json")
+        w.do("mark")
+        fanout = w.do("fanout 400")["in_flight"]
+        w.do("release")
+        gather = w.do("gather 300")["in_flight"]
+        w.do("release")
+        connect = w.do("connect 40")["in_flight"]
+        w.do("release")
+        destroyed = w.do("destroy 25")["destroyed_pending"]
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+        target = target_of(json.loads(stdout), w.pid)
+    finally:
+        w.stop()
+    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert hook["attached"], hook
+    tasks = target["tasks"]
+    s = find_site(tasks, lines["fanout"], "waiter")
+    expect_eq("fanout tasks created", s["created"], 400)
+    within_1_percent("fanout peak in flight", s["peak_in_flight"], fanout)
+    expect_eq("fanout left in flight", s["in_flight"], 0)
+    s = find_site(tasks, lines["gather"], "waiter")
+    within_1_percent("gather peak in flight", s["peak_in_flight"], gather - 1)  # minus gather_all
+    expect_eq("gather's parent", (s["parent"] or {}).get("line"), lines["gather_parent"])
+    s = find_site(tasks, lines["connect"], "hold_connection")
+    expect_eq("connect peak in flight", s["peak_in_flight"], 40)
+    expect_eq("connections opened by the connect site", s["connections"]["opened"], 40)
+    expect_eq("peak connections of the connect site", s["connections"]["peak_open"], 40)
+    s = find_site(tasks, lines["destroy"], "forgotten")
+    expect_eq("destroyed while pending", s["destroyed_pending"], destroyed)
+    expect_eq("destroyed while pending, in all", tasks["destroyed_pending"], destroyed)
+    assert tasks["peak_in_flight"] >= fanout, (tasks["peak_in_flight"], fanout)
+
+
+def reports_stripped_build(name, python):
+    w = Workload("task_service.py", python=python)
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json")
+        w.do("connect 5")
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+        target = target_of(json.loads(stdout), w.pid)
+    finally:
+        w.stop()
+    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert not hook["attached"] and "stripped" in hook["detail"], hook
+    # connection tracking still runs: 5 client ends, 5 server ends
+    expect_eq("connections opened", target["connections"]["opened"], 10)
+
+
+def register(name, python, stripped):
+    fn = reports_stripped_build if stripped else tracks_tasks_on
+    label = re.sub(r"\W", "_", name)
+
+    def run():
+        fn(name, python)
+    run.__name__ = ("stripped_build_is_reported_" if stripped else "tasks_match_ground_truth_") + label
+    test(run)
+
+
+FOUND, MISSING = interpreters()
+for interp in FOUND:
+    register(*interp)
+
+
+@test
+def not_python_is_reported_and_traced():
+    import subprocess
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        t = Tracer("-p", str(sleeper.pid), "-f", "json", "-d", "0.5")
+        rc, stdout, stderr = t.finish(sig=None)
+        assert rc == 0, stderr
+        target = target_of(json.loads(stdout), sleeper.pid)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert not hook["attached"] and "not a CPython process" in hook["detail"], hook
+    assert [h for h in target["hooks"] if h["name"] == "connections"][0]["attached"]

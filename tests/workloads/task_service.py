@@ -1,0 +1,113 @@
+"""An asyncio service whose tasks the integration tests steer and count.
+
+One command per line on stdin, one JSON line back on stdout. Lines that
+create tasks carry a '# site:NAME' marker, so the test knows which source line
+inflight must name. Standard library only; runs on CPython 3.9 to 3.13.
+
+Commands:
+  mark          remember the tasks that exist now (the baseline)
+  fanout N      N tasks from one create_task line, all waiting
+  gather N      a gather() over N coroutines, all waiting (in a background task)
+  connect N     N tasks that each open a connection to our server and wait
+  destroy N     N tasks whose only reference is dropped while they wait:
+                destroyed while pending
+  release       let every waiting task finish, and wait for them
+"""
+import asyncio
+import gc
+import json
+import os
+import sys
+
+state = {"destroyed_pending": 0}
+baseline = set()
+waiting = []
+release = None
+
+
+def reply(**fields):
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+def new_in_flight():
+    return len(asyncio.all_tasks() - baseline)
+
+
+async def waiter(i):
+    await release.wait()
+
+
+async def hold_connection(port):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await release.wait()
+    writer.close()
+    await writer.wait_closed()
+
+
+async def forgotten():
+    await asyncio.get_running_loop().create_future()   # never resolved
+
+
+async def serve(reader, writer):
+    await reader.read()
+    writer.close()
+
+
+async def gather_all(n):
+    await asyncio.gather(*[waiter(i) for i in range(n)])  # site:gather
+
+
+async def settle():
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+
+
+def on_exception(loop, context):
+    if "destroyed but it is pending" in context.get("message", ""):
+        state["destroyed_pending"] += 1
+
+
+async def run_command(words, port):
+    global baseline, release
+    cmd, n = words[0], int(words[1]) if len(words) > 1 else 0
+    if cmd == "mark":
+        baseline = set(asyncio.all_tasks())
+    elif cmd == "fanout":
+        waiting.extend(asyncio.create_task(waiter(i)) for i in range(n))  # site:fanout
+    elif cmd == "gather":
+        waiting.append(asyncio.create_task(gather_all(n)))  # site:gather_parent
+    elif cmd == "connect":
+        waiting.extend(asyncio.create_task(hold_connection(port)) for _ in range(n))  # site:connect
+    elif cmd == "destroy":
+        for _ in range(n):
+            asyncio.create_task(forgotten())  # site:destroy
+        await settle()
+        gc.collect()
+    elif cmd == "release":
+        release.set()
+        await asyncio.gather(*waiting)
+        waiting.clear()
+        release = asyncio.Event()
+    await settle()
+    reply(ok=True, pid=os.getpid(), in_flight=new_in_flight(), **state)
+
+
+async def main():
+    global release
+    release = asyncio.Event()
+    asyncio.get_running_loop().set_exception_handler(on_exception)
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reply(ready=True, pid=os.getpid(), version=list(sys.version_info[:2]))
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            break
+        if line.split():
+            await run_command(line.split(), port)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

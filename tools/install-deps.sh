@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	make gcc clang pkg-config           # toolchain: gcc for userspace, clang for BPF
+	make gcc clang pkg-config binutils  # toolchain: gcc for userspace, clang for BPF; strip for tests
 	bpftool                             # BPF skeletons and vmlinux.h
 	libbpf-dev libelf-dev zlib1g-dev libzstd-dev  # libbpf (linked statically) and what it needs
 	libjson-c-dev                       # JSON reports

@@ -8,11 +8,19 @@
 #include <unistd.h>
 #include "elf_image.h"
 
+struct reloc {
+	uint64_t offset;	/* where the pointer is */
+	uint64_t addend;	/* what it points to, before load bias */
+};
+
 struct elf_image {
 	int fd;
 	Elf *elf;
 	GElf_Ehdr ehdr;
 	size_t file_size;
+	struct reloc *relocs;	/* R_X86_64_RELATIVE, sorted by offset; loaded on demand */
+	size_t n_relocs;
+	bool relocs_loaded;
 };
 
 int elf_image_open(const char *path, struct elf_image **out)
@@ -50,6 +58,7 @@ void elf_image_close(struct elf_image *e)
 		elf_end(e->elf);
 	if (e->fd >= 0)
 		close(e->fd);
+	free(e->relocs);
 	free(e);
 }
 
@@ -153,4 +162,135 @@ int elf_image_load_bias(struct elf_image *e, uint64_t map_start, uint64_t map_of
 		}
 	}
 	return -ENOENT;
+}
+
+int elf_image_find_string(struct elf_image *e, const char *s, uint64_t *vaddr)
+{
+	size_t len = strlen(s) + 1, off;
+	Elf_Scn *scn = NULL;
+	const char *data, *hit;
+	Elf_Data *d;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || d->d_size < len)
+			continue;
+		data = d->d_buf;
+		for (off = 0; off + len <= d->d_size; off = (size_t)(hit - data) + 1) {
+			hit = memmem(data + off, d->d_size - off, s, len);
+			if (!hit)
+				break;
+			/* a whole string, not the tail of a longer one */
+			if (hit == data || hit[-1] == '\0') {
+				*vaddr = sh.sh_addr + (uint64_t)(hit - data);
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+static int cmp_reloc(const void *a, const void *b)
+{
+	const struct reloc *x = a, *y = b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int load_relative_relocs(struct elf_image *e)
+{
+	Elf_Scn *scn = NULL;
+	struct reloc *grown;
+	size_t i, n, cap = 0;
+	GElf_Shdr sh;
+	GElf_Rela r;
+	Elf_Data *d;
+
+	if (e->relocs_loaded)
+		return 0;
+	e->relocs_loaded = true;
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; i < n; i++) {
+			if (!gelf_getrela(d, (int)i, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_RELATIVE)
+				continue;
+			if (e->n_relocs == cap) {
+				cap = cap ? cap * 2 : 1024;
+				grown = reallocarray(e->relocs, cap, sizeof(*grown));
+				if (!grown)
+					return -ENOMEM;
+				e->relocs = grown;
+			}
+			e->relocs[e->n_relocs].offset = r.r_offset;
+			e->relocs[e->n_relocs++].addend = (uint64_t)r.r_addend;
+		}
+	}
+	if (e->n_relocs)
+		qsort(e->relocs, e->n_relocs, sizeof(*e->relocs), cmp_reloc);
+	return 0;
+}
+
+/* An executable's pointers are plain values in its data sections. */
+static int scan_data_for_pointer(struct elf_image *e, uint64_t target, uint64_t *out, size_t max)
+{
+	Elf_Scn *scn = NULL;
+	size_t off, found = 0;
+	GElf_Shdr sh;
+	Elf_Data *d;
+	uint64_t v;
+
+	while ((scn = elf_nextscn(e->elf, scn)) && found < max) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_ALLOC) || (sh.sh_flags & SHF_EXECINSTR))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			continue;
+		for (off = 0; off + 8 <= d->d_size && found < max; off += 8) {
+			memcpy(&v, (const char *)d->d_buf + off, 8);
+			if (v == target)
+				out[found++] = sh.sh_addr + off;
+		}
+	}
+	return (int)found;
+}
+
+int elf_image_pointers_to(struct elf_image *e, uint64_t target, uint64_t *out, size_t max)
+{
+	size_t i, found = 0;
+	int err;
+
+	if (!elf_image_is_pic(e))
+		return scan_data_for_pointer(e, target, out, max);
+	err = load_relative_relocs(e);
+	if (err)
+		return err;
+	for (i = 0; i < e->n_relocs && found < max; i++)
+		if (e->relocs[i].addend == target)
+			out[found++] = e->relocs[i].offset;
+	return (int)found;
+}
+
+int elf_image_pointer_at(struct elf_image *e, uint64_t vaddr, uint64_t *value)
+{
+	struct reloc key = { .offset = vaddr }, *r;
+
+	if (elf_image_is_pic(e)) {
+		if (load_relative_relocs(e))
+			return -ENOMEM;
+		r = bsearch(&key, e->relocs, e->n_relocs, sizeof(*e->relocs), cmp_reloc);
+		if (!r)
+			return -ENOENT;
+		*value = r->addend;
+		return 0;
+	}
+	return elf_image_read(e, vaddr, value, sizeof(*value));
 }

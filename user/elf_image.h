@@ -23,6 +23,17 @@ int elf_image_read(struct elf_image *e, uint64_t vaddr, void *buf, size_t len);
  */
 int elf_image_load_bias(struct elf_image *e, uint64_t map_start, uint64_t map_offset,
 			uint64_t *bias);
+/* The address of the first NUL-terminated string equal to s in an allocated section: 0 or -ENOENT. */
+int elf_image_find_string(struct elf_image *e, const char *s, uint64_t *vaddr);
+/*
+ * The addresses of the pointers to target: R_X86_64_RELATIVE relocations
+ * whose addend is target in a position-independent file, 8-byte values equal
+ * to it in the data of an executable. Returns how many were put in out (at
+ * most max), or -errno.
+ */
+int elf_image_pointers_to(struct elf_image *e, uint64_t target, uint64_t *out, size_t max);
+/* The pointer stored at vaddr once relocated (without load bias): 0 or -ENOENT. */
+int elf_image_pointer_at(struct elf_image *e, uint64_t vaddr, uint64_t *value);
 /* Whether the file is position independent (ET_DYN): its addresses move by a load bias. */
 bool elf_image_is_pic(struct elf_image *e);
 

@@ -262,6 +262,7 @@ void model_conn_open(struct model *m, const struct conn *c)
 	}
 	m->n_conns++;
 	count_open(m, p, copy);
+	model_conn_claim_attribution(m, copy);
 }
 
 void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_state, uint64_t ts_ns)

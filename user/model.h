@@ -86,6 +86,7 @@ struct sample {
 #define MODEL_MAX_SAMPLES 1024
 #define MODEL_MAX_HOOKS 8
 #define MODEL_MAX_LISTENERS 64
+#define MODEL_PENDING_ATTRIBUTIONS 256
 
 struct hook_status {
 	char name[32];		/* "connections", "asyncio_tasks" */
@@ -157,6 +158,17 @@ struct model {
 	size_t n_conns, max_conns;
 	struct task_site *sites;
 	size_t n_sites;
+	/*
+	 * Attributions that arrived before their connection: the two tracers'
+	 * ring buffers are drained one after the other. A small ring, oldest
+	 * overwritten.
+	 */
+	struct pending_attribution {
+		pid_t pid;
+		int site;
+		uint64_t ino;
+	} pending_attr[MODEL_PENDING_ATTRIBUTIONS];
+	size_t next_pending_attr;
 	void *tasks;		/* tsearch tree of live tasks, by (pid, address) */
 	size_t n_tasks, max_tasks;
 	/* the tracer's own losses and oddities, printed in every report */
@@ -225,6 +237,8 @@ void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_add
 /* Calls fn for every task not yet seen done. */
 typedef void (*task_visit_fn)(pid_t pid, uint64_t addr, void *ctx);
 void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *ctx);
+/* Gives a newly opened connection the site an earlier attribution named. */
+void model_conn_claim_attribution(struct model *m, struct conn *c);
 /* Frees what model_free does not know about: called by it. */
 void model_tasks_free(struct model *m);
 

@@ -166,6 +166,18 @@ void model_tasks_refreshed(struct model *m, uint64_t ts_ns)
 	}
 }
 
+static void attribute(struct model *m, struct conn *c, int site)
+{
+	struct task_site *s = &m->sites[site];
+
+	if (c->site >= 0)
+		return;
+	c->site = site;
+	s->conns_open++;
+	if (s->conns_open > s->peak_conns_open)
+		s->peak_conns_open = s->conns_open;
+}
+
 void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr)
 {
 	struct task_rec *t = find_task(m, pid, task_addr);
@@ -176,12 +188,30 @@ void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_add
 		return;
 	s = &m->sites[t->site];
 	s->conns_opened++;
-	if (!c || c->site >= 0)
-		return;	/* already released, or attributed */
-	c->site = t->site;
-	s->conns_open++;
-	if (s->conns_open > s->peak_conns_open)
-		s->peak_conns_open = s->conns_open;
+	if (!c) {
+		struct pending_attribution *pa = &m->pending_attr[m->next_pending_attr++ % MODEL_PENDING_ATTRIBUTIONS];
+
+		pa->pid = pid;
+		pa->ino = ino;
+		pa->site = t->site;
+		return;
+	}
+	attribute(m, c, t->site);
+}
+
+void model_conn_claim_attribution(struct model *m, struct conn *c)
+{
+	struct pending_attribution *pa;
+	size_t i;
+
+	for (i = 0; i < MODEL_PENDING_ATTRIBUTIONS; i++) {
+		pa = &m->pending_attr[i];
+		if (pa->ino == c->ino && pa->pid == c->pid && pa->ino) {
+			pa->ino = 0;
+			attribute(m, c, pa->site);
+			return;
+		}
+	}
 }
 
 struct pending_walk {

@@ -7,6 +7,7 @@
 #include "elf_image.h"
 #include "proc_maps.h"
 #include "python_target.h"
+#include "task_type_finder.h"
 
 /* 3.<minor> from a file name like libpython3.11.so.1.0 or python3.11 */
 static int minor_from_name(const char *path, unsigned int *minor)
@@ -97,11 +98,31 @@ static int read_task_basicsize(struct elf_image *e, unsigned int minor, uint32_t
 	return 0;
 }
 
+/* With symbols when the file has them, else through the Task type object. */
+static int locate_task_functions(struct elf_image *e, struct python_target *t, uint64_t *init,
+				 uint64_t *dealloc, uint32_t *basicsize)
+{
+	struct task_type type;
+
+	if (!elf_image_symbol(e, "_asyncio_Task___init__", init) &&
+	    !elf_image_symbol(e, "TaskObj_dealloc", dealloc)) {
+		snprintf(t->method, sizeof(t->method), "ELF symbols");
+		return read_task_basicsize(e, t->minor, basicsize);
+	}
+	if (find_task_type(e, t->minor, &type))
+		return -ENOENT;
+	*init = type.init;
+	*dealloc = type.dealloc;
+	*basicsize = type.basicsize;
+	snprintf(t->method, sizeof(t->method), "the Task type's slots (no symbols)");
+	return 0;
+}
+
 static int resolve_functions(struct python_target *t)
 {
 	struct elf_image *e;
-	uint64_t init, dealloc;
-	uint32_t basicsize;
+	uint64_t init = 0, dealloc = 0;
+	uint32_t basicsize = 0;
 	int err;
 
 	err = elf_image_open(t->asyncio_file, &e);
@@ -110,17 +131,15 @@ static int resolve_functions(struct python_target *t)
 			 strerror(-err));
 		return -ENOTSUP;
 	}
-	if (elf_image_symbol(e, "_asyncio_Task___init__", &init) ||
-	    elf_image_symbol(e, "TaskObj_dealloc", &dealloc) ||
-	    elf_image_file_offset(e, init, &t->task_init_offset) ||
+	err = locate_task_functions(e, t, &init, &dealloc, &basicsize);
+	if ((err && (!init || !dealloc)) || elf_image_file_offset(e, init, &t->task_init_offset) ||
 	    elf_image_file_offset(e, dealloc, &t->task_dealloc_offset)) {
 		snprintf(t->problem, sizeof(t->problem),
-			 "%s has no symbols for asyncio's Task functions (a stripped build): "
-			 "task tracking needs an unstripped _asyncio for now", t->asyncio_file);
+			 "found neither symbols nor the Task type in %s: cannot probe asyncio's tasks",
+			 t->asyncio_file);
 		elf_image_close(e);
 		return -ENOTSUP;
 	}
-	err = read_task_basicsize(e, t->minor, &basicsize);
 	elf_image_close(e);
 	if (!err && basicsize != t->layout->task_basicsize) {
 		snprintf(t->problem, sizeof(t->problem),
@@ -129,8 +148,9 @@ static int resolve_functions(struct python_target *t)
 			 t->layout->task_basicsize, t->minor);
 		return -ENOTSUP;
 	}
-	snprintf(t->method, sizeof(t->method), "ELF symbols%s",
-		 err ? "" : ", layout checked by Task basicsize");
+	if (!err)
+		snprintf(t->method + strlen(t->method), sizeof(t->method) - strlen(t->method),
+			 ", layout checked by Task basicsize");
 	return 0;
 }
 

@@ -1,9 +1,13 @@
 """asyncio task tracking on every CPython present, against task_service.py's
 own record: len(asyncio.all_tasks()), its count of tasks destroyed while
 pending, and the source lines of its own create_task and gather calls."""
+import glob
 import json
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 
 from harness import Tracer, WORKLOADS, Workload, expect_eq, interpreters, target_of, test
 
@@ -35,9 +39,39 @@ def within_1_percent(what, got, want):
         what, got, want)
 
 
-def tracks_tasks_on(name, python):
+def stripped_asyncio(python):
+    """A directory holding a strip --strip-all copy of python's _asyncio, to put
+    first on PYTHONPATH: the interpreter then loads it instead of its own."""
+    prefix = os.path.dirname(os.path.dirname(python))
+    found = glob.glob(os.path.join(prefix, "lib", "python3.*", "lib-dynload", "_asyncio.*.so"))
+    assert len(found) == 1, found
+    d = tempfile.mkdtemp(prefix="inflight-stripped-")
+    subprocess.run(["strip", "--strip-all", "-o", os.path.join(d, os.path.basename(found[0])),
+                    found[0]], check=True)
+    return d
+
+
+def tracks_tasks_on(name, python, stripped):
     lines = site_lines()
-    w = Workload("task_service.py", python=python)
+    env, copy = None, None
+    if stripped == "copy":
+        copy = stripped_asyncio(python)
+        env = dict(os.environ, PYTHONPATH=copy)
+    try:
+        target = trace_task_service(python, env)
+    finally:
+        if copy:
+            shutil.rmtree(copy)
+    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert hook["attached"], hook
+    assert ("no symbols" in hook["detail"]) == bool(stripped), hook
+    if copy:
+        assert copy in hook["detail"], hook   # probed the stripped copy, not the original
+    check_tasks(target["tasks"], target["truth"], lines)
+
+
+def trace_task_service(python, env):
+    w = Workload("task_service.py", python=python, env=env)
     try:
         t = Tracer("-p", str(w.pid), "-f", "json")
         w.do("mark")
@@ -45,7 +79,7 @@ def tracks_tasks_on(name, python):
         w.do("release")
         gather = w.do("gather 300")["in_flight"]
         w.do("release")
-        connect = w.do("connect 40")["in_flight"]
+        w.do("connect 40")
         w.do("release")
         destroyed = w.do("destroy 25")["destroyed_pending"]
         rc, stdout, stderr = t.finish()
@@ -53,9 +87,12 @@ def tracks_tasks_on(name, python):
         target = target_of(json.loads(stdout), w.pid)
     finally:
         w.stop()
-    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
-    assert hook["attached"], hook
-    tasks = target["tasks"]
+    target["truth"] = {"fanout": fanout, "gather": gather, "destroyed": destroyed}
+    return target
+
+
+def check_tasks(tasks, truth, lines):
+    fanout, gather, destroyed = (truth[k] for k in ("fanout", "gather", "destroyed"))
     s = find_site(tasks, lines["fanout"], "waiter")
     expect_eq("fanout tasks created", s["created"], 400)
     within_1_percent("fanout peak in flight", s["peak_in_flight"], fanout)
@@ -73,30 +110,15 @@ def tracks_tasks_on(name, python):
     assert tasks["peak_in_flight"] >= fanout, (tasks["peak_in_flight"], fanout)
 
 
-def reports_stripped_build(name, python):
-    w = Workload("task_service.py", python=python)
-    try:
-        t = Tracer("-p", str(w.pid), "-f", "json")
-        w.do("connect 5")
-        rc, stdout, stderr = t.finish()
-        assert rc == 0, stderr
-        target = target_of(json.loads(stdout), w.pid)
-    finally:
-        w.stop()
-    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
-    assert not hook["attached"] and "stripped" in hook["detail"], hook
-    # connection tracking still runs: 5 client ends, 5 server ends
-    expect_eq("connections opened", target["connections"]["opened"], 10)
-
-
 def register(name, python, stripped):
-    fn = reports_stripped_build if stripped else tracks_tasks_on
-    label = re.sub(r"\W", "_", name)
-
-    def run():
-        fn(name, python)
-    run.__name__ = ("stripped_build_is_reported_" if stripped else "tasks_match_ground_truth_") + label
-    test(run)
+    """Each pyenv build twice, with its symbols and with a stripped copy of
+    _asyncio; Debian's python3.11 as it is (stripped by its packagers)."""
+    variants = [("_distribution_stripped", "as-is")] if stripped else [("", None), ("_stripped", "copy")]
+    for suffix, how in variants:
+        def run(how=how):
+            tracks_tasks_on(name, python, how)
+        run.__name__ = "tasks_match_ground_truth_" + re.sub(r"\W", "_", name) + suffix
+        test(run)
 
 
 FOUND, MISSING = interpreters()

@@ -59,7 +59,7 @@ async def gather_all(n):
 
 
 async def settle():
-    for _ in range(100):
+    for _ in range(50):
         await asyncio.sleep(0.01)
 
 

@@ -67,8 +67,11 @@ async def main():
     pool = asyncio.create_task(keepalive_pool(sessions.sockets[0].getsockname()[1], 4))
     print(f"demo service: pid {os.getpid()}, inventory backend on 127.0.0.1:{port}",
           file=sys.stderr, flush=True)
+    background = set()
     for item in itertools.count():
-        await fetch_stock(port, item)
+        task = asyncio.create_task(fetch_stock(port, item))
+        background.add(task)
+        task.add_done_callback(background.discard)
         await asyncio.sleep(0.05)
     await pool
 

@@ -59,11 +59,51 @@ static struct finding *new_finding(struct findings *f)
 	return &f->items[f->len++];
 }
 
+#define MAX_SITES_COUNTED 16
+
 struct close_wait_ctx {
 	const struct model *m;
 	uint64_t now_ns, min_age_ns;
 	struct conn_leak_evidence *ev;
+	struct {
+		int site;
+		uint32_t count;
+	} sites[MAX_SITES_COUNTED];
+	size_t n_sites;
 };
+
+static void count_site(struct close_wait_ctx *cw, int site)
+{
+	size_t i;
+
+	if (site < 0)
+		return;
+	for (i = 0; i < cw->n_sites; i++)
+		if (cw->sites[i].site == site)
+			break;
+	if (i == cw->n_sites) {
+		if (cw->n_sites == MAX_SITES_COUNTED)
+			return;
+		cw->sites[cw->n_sites].site = site;
+		cw->sites[cw->n_sites++].count = 0;
+	}
+	cw->sites[i].count++;
+}
+
+/* The site behind most of the sockets. */
+static void pick_site(const struct close_wait_ctx *cw, struct conn_leak_evidence *ev)
+{
+	size_t i;
+
+	ev->site = -1;
+	ev->site_count = 0;
+	for (i = 0; i < cw->n_sites; i++) {
+		if (cw->sites[i].count > ev->site_count) {
+			ev->site = cw->sites[i].site;
+			ev->site_count = cw->sites[i].count;
+		}
+	}
+}
 
 static void add_endpoint_evidence(struct conn_leak_evidence *ev, const struct conn *c,
 				  uint64_t age_ns)
@@ -110,6 +150,7 @@ static void collect_close_wait(const struct conn *c, void *ctx)
 		ev->youngest_age_ns = age;
 	if (!c->state_age_known)
 		ev->age_is_lower_bound = true;
+	count_site(cw, c->site);
 	ev->close_wait++;
 	add_endpoint_evidence(ev, c, age);
 }
@@ -142,12 +183,14 @@ static int find_close_wait(const struct model *m, const struct proc_model *p,
 	model_foreach_conn(m, p->pid, collect_close_wait, &ctx);
 	if (!ev.close_wait)
 		return 0;
+	pick_site(&ctx, &ev);
 	f = new_finding(out);
 	if (!f)
 		return -ENOMEM;
 	f->kind = FINDING_CONNECTION_LEAK;
 	f->severity = ev.close_wait >= t->close_wait_critical ? SEVERITY_CRITICAL : SEVERITY_WARNING;
 	f->pid = p->pid;
+	f->site = ev.site >= 0 ? ev.site : -1;
 	f->remediation = close_wait_remediation;
 	f->conn_leak = ev;
 	describe_close_wait(&ev, f->summary, sizeof(f->summary));
@@ -213,6 +256,7 @@ static int find_growth(const struct proc_model *p, const struct finding_threshol
 	f->kind = FINDING_CONNECTION_LEAK;
 	f->severity = SEVERITY_WARNING;
 	f->pid = p->pid;
+	f->site = -1;
 	f->remediation = growth_remediation;
 	f->conn_leak = ev;
 	snprintf(f->summary, sizeof(f->summary),

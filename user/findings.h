@@ -48,12 +48,16 @@ struct conn_leak_evidence {
 	uint32_t open_first, open_last, peak_open;
 	double slope_per_min;
 	uint64_t window_start_ns, window_end_ns;	/* since trace start */
+	/* the task creation site that opened most of the sockets (-1: none known), and how many */
+	int site;
+	uint32_t site_count;
 };
 
 struct finding {
 	enum finding_kind kind;
 	enum severity severity;
 	pid_t pid;
+	int site;		/* the task creation site behind it (model's sites), or -1 */
 	char summary[256];
 	const char *remediation;
 	union {

@@ -185,19 +185,30 @@ int python_target_discover(pid_t pid, struct python_target *t)
 	asyncio = proc_maps_find(&maps, "_asyncio.");
 	if (asyncio) {
 		snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", asyncio->path);
-	} else {
-		uint64_t unused;
-
-		/* built into the interpreter, or not imported yet */
-		if (symbol_address(&maps, runtime_file, "_asyncio_Task___init__", &unused)) {
-			snprintf(t->problem, sizeof(t->problem), "asyncio is not imported yet");
-			err = -EAGAIN;
-			goto out;
-		}
-		snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", runtime_file);
+		err = resolve_functions(t);
+		goto out;
 	}
+	/* built into the interpreter (probed before it is even imported), or not loaded yet */
+	snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", runtime_file);
 	err = resolve_functions(t);
+	if (err) {
+		t->asyncio_file[0] = '\0';
+		snprintf(t->problem, sizeof(t->problem), "asyncio is not imported yet");
+		err = -EAGAIN;
+	}
 out:
 	proc_maps_free(&maps);
 	return err;
+}
+
+bool python_target_asyncio_mapped(pid_t pid)
+{
+	struct proc_maps maps;
+	bool found;
+
+	if (proc_maps_read(pid, &maps))
+		return false;
+	found = proc_maps_find(&maps, "_asyncio.") != NULL;
+	proc_maps_free(&maps);
+	return found;
 }

@@ -7,6 +7,7 @@
 #ifndef INFLIGHT_PYTHON_TARGET_H
 #define INFLIGHT_PYTHON_TARGET_H
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "cpython_layout.h"
@@ -29,5 +30,7 @@ struct python_target {
  * -EAGAIN asyncio is not loaded yet (try again later).
  */
 int python_target_discover(pid_t pid, struct python_target *t);
+/* Cheap check for a later look: has pid mapped an _asyncio module by now? */
+bool python_target_asyncio_mapped(pid_t pid);
 
 #endif

@@ -74,6 +74,7 @@ static json_object *conn_leak_evidence_json(const struct conn_leak_evidence *ev)
 		return o;
 	}
 	json_object_object_add(o, "close_wait", json_u64(ev->close_wait));
+	json_object_object_add(o, "close_wait_from_site", json_u64(ev->site_count));
 	json_object_object_add(o, "oldest_age_s", json_seconds(ev->oldest_age_ns));
 	json_object_object_add(o, "youngest_age_s", json_seconds(ev->youngest_age_ns));
 	json_object_object_add(o, "age_is_lower_bound", json_object_new_boolean(ev->age_is_lower_bound));
@@ -93,9 +94,19 @@ static json_object *conn_leak_evidence_json(const struct conn_leak_evidence *ev)
 	return o;
 }
 
-static json_object *finding_json(const struct finding *fd)
+static json_object *finding_json(const struct model *m, const struct finding *fd)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *site = NULL, *coroutine = NULL;
+	const struct task_site *s;
+
+	if (fd->site >= 0 && (size_t)fd->site < m->n_sites) {
+		s = &m->sites[fd->site];
+		site = json_object_new_object();
+		json_object_object_add(site, "file", json_str(s->file));
+		json_object_object_add(site, "line", json_object_new_int(s->line));
+		json_object_object_add(site, "function", json_str(s->function));
+		coroutine = json_str(s->coroutine);
+	}
 
 	json_object_object_add(o, "kind", json_str(finding_kind_name(fd->kind)));
 	json_object_object_add(o, "severity", json_str(severity_name(fd->severity)));
@@ -103,9 +114,8 @@ static json_object *finding_json(const struct finding *fd)
 	json_object_object_add(o, "summary", json_str(fd->summary));
 	json_object_object_add(o, "remediation", json_str(fd->remediation));
 	json_object_object_add(o, "evidence", conn_leak_evidence_json(&fd->conn_leak));
-	/* filled in once task tracking attributes connections to creation sites */
-	json_object_object_add(o, "site", NULL);
-	json_object_object_add(o, "coroutine", NULL);
+	json_object_object_add(o, "site", site);
+	json_object_object_add(o, "coroutine", coroutine);
 	return o;
 }
 
@@ -340,7 +350,7 @@ int report_write_json(FILE *f, const struct report_meta *meta, const struct mode
 	json_object_object_add(root, "totals", totals_json(m));
 	findings = json_object_new_array();
 	for (i = 0; i < fs->len; i++)
-		json_object_array_add(findings, finding_json(&fs->items[i]));
+		json_object_array_add(findings, finding_json(m, &fs->items[i]));
 	json_object_object_add(root, "findings", findings);
 	json_object_object_add(root, "tracer", tracer_json(m));
 

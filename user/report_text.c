@@ -57,6 +57,11 @@ static void print_findings(FILE *f, const struct model *m, const struct findings
 		fprintf(f, "  [%s] %s  pid %d (%s)\n", severity_name(fd->severity),
 			finding_kind_name(fd->kind), fd->pid, p ? p->comm : "?");
 		fprintf(f, "      %s\n", fd->summary);
+		if (fd->site >= 0 && (size_t)fd->site < m->n_sites)
+			fprintf(f, "      %u opened by %s tasks created at %s:%d (%s)\n",
+				fd->conn_leak.site_count, m->sites[fd->site].coroutine,
+				m->sites[fd->site].file, m->sites[fd->site].line,
+				m->sites[fd->site].function);
 		if (fd->kind == FINDING_CONNECTION_LEAK)
 			print_conn_leak_evidence(f, &fd->conn_leak);
 		fprintf(f, "      fix: %s\n", fd->remediation);

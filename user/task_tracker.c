@@ -13,7 +13,6 @@
 #include "task_tracker.skel.h"
 
 #define HOOK_NAME "asyncio_tasks"
-#define REDISCOVER_EVERY_NS NSEC_PER_SEC
 #define MAX_TRACKED_TASKS (256 * 1024)
 
 enum target_status {
@@ -38,7 +37,6 @@ struct task_tracker {
 	struct task_target *targets;
 	size_t n_targets;
 	int n_cpus;
-	uint64_t next_rediscover_ns;
 	/* scratch for reading task states */
 	uint64_t *addrs;
 	int32_t *states;
@@ -324,7 +322,7 @@ static void read_health(struct task_tracker *tt)
 	}
 }
 
-void task_tracker_poll(struct task_tracker *tt, uint64_t now_ns)
+void task_tracker_poll(struct task_tracker *tt)
 {
 	size_t i;
 
@@ -333,11 +331,10 @@ void task_tracker_poll(struct task_tracker *tt, uint64_t now_ns)
 	ring_buffer__consume(tt->rb);
 	refresh_task_states(tt, monotonic_ns());
 	read_health(tt);
-	if (now_ns < tt->next_rediscover_ns)
-		return;
-	tt->next_rediscover_ns = now_ns + REDISCOVER_EVERY_NS;
+	/* a module imported since the last poll: attach now */
 	for (i = 0; i < tt->n_targets; i++)
-		if (tt->targets[i].status == TASKS_WAITING_FOR_ASYNCIO)
+		if (tt->targets[i].status == TASKS_WAITING_FOR_ASYNCIO &&
+		    python_target_asyncio_mapped(tt->targets[i].pid))
 			discover(tt, &tt->targets[i]);
 }
 

@@ -21,7 +21,7 @@ int task_tracker_add_process(struct task_tracker *tt, pid_t pid);
 /* Starts attribution of connections to tasks and every probe: 0 or -errno. */
 int task_tracker_attach(struct task_tracker *tt);
 /* Drains events into the model, refreshes task states, retries targets waiting for asyncio. */
-void task_tracker_poll(struct task_tracker *tt, uint64_t now_ns);
+void task_tracker_poll(struct task_tracker *tt);
 /* Detaches and frees; NULL-safe. */
 void task_tracker_destroy(struct task_tracker *tt);
 

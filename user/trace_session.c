@@ -179,7 +179,7 @@ static const char *follow(struct session *s)
 	for (;;) {
 		conn_tracker_poll(s->conns);
 		now = monotonic_ns();
-		task_tracker_poll(s->tasks, now);
+		task_tracker_poll(s->tasks);
 		model_sample(&s->model, now);
 		if (interval && now >= next_summary) {
 			report_live_summary(stderr, &s->model, now);
@@ -257,7 +257,7 @@ int trace_session_run(const struct trace_opts *opts)
 
 	end_reason = follow(&s);
 	conn_tracker_poll(s.conns);
-	task_tracker_poll(s.tasks, monotonic_ns());
+	task_tracker_poll(s.tasks);
 	/* detach before the report: probes cost the target */
 	task_tracker_destroy(s.tasks);
 	s.tasks = NULL;

@@ -25,9 +25,9 @@ def site_lines():
     return lines
 
 
-def find_site(tasks, line, coroutine):
+def find_site(tasks, line, coroutine, script="task_service.py"):
     matches = [s for s in tasks["sites"]
-               if s["file"].endswith("task_service.py") and s["line"] == line and
+               if s["file"].endswith(script) and s["line"] == line and
                s["coroutine"] == coroutine]
     assert len(matches) == 1, "no single site at line %d running %s in %s" % (
         line, coroutine, [(s["file"], s["line"], s["coroutine"]) for s in tasks["sites"]])
@@ -141,3 +141,30 @@ def not_python_is_reported_and_traced():
     hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
     assert not hook["attached"] and "not a CPython process" in hook["detail"], hook
     assert [h for h in target["hooks"] if h["name"] == "connections"][0]["attached"]
+
+
+@test
+def late_import_and_a_loop_per_thread():
+    lines = {}
+    with open(os.path.join(WORKLOADS, "late_asyncio.py")) as f:
+        for number, text in enumerate(f, 1):
+            m = re.search(r"# site:(\w+)", text)
+            if m:
+                lines[m.group(1)] = number
+    w = Workload("late_asyncio.py")
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json")
+        w.proc.stdin.write("go\n")
+        w.proc.stdin.flush()
+        truth = w.read()["threads"]
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+        target = target_of(json.loads(stdout), w.pid)
+    finally:
+        w.stop()
+    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert hook["attached"], hook
+    for name in ("a", "b"):
+        s = find_site(target["tasks"], lines["thread_" + name], "wait_for", "late_asyncio.py")
+        expect_eq("thread %s peak in flight" % name, s["peak_in_flight"], truth[name])
+        expect_eq("thread %s tasks done" % name, s["done"], truth[name])

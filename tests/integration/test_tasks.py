@@ -68,12 +68,13 @@ def tracks_tasks_on(name, python, stripped):
     if copy:
         assert copy in hook["detail"], hook   # probed the stripped copy, not the original
     check_tasks(target["tasks"], target["truth"], lines)
+    check_leak_is_attributed(target["findings"], lines)
 
 
 def trace_task_service(python, env):
     w = Workload("task_service.py", python=python, env=env)
     try:
-        t = Tracer("-p", str(w.pid), "-f", "json")
+        t = Tracer("-p", str(w.pid), "-f", "json", "--close-wait-age", "0")
         w.do("mark")
         fanout = w.do("fanout 400")["in_flight"]
         w.do("release")
@@ -82,9 +83,12 @@ def trace_task_service(python, env):
         w.do("connect 40")
         w.do("release")
         destroyed = w.do("destroy 25")["destroyed_pending"]
+        w.do("leak 12")
         rc, stdout, stderr = t.finish()
         assert rc == 0, stderr
-        target = target_of(json.loads(stdout), w.pid)
+        report = json.loads(stdout)
+        target = target_of(report, w.pid)
+        target["findings"] = report["findings"]
     finally:
         w.stop()
     target["truth"] = {"fanout": fanout, "gather": gather, "destroyed": destroyed}
@@ -108,6 +112,16 @@ def check_tasks(tasks, truth, lines):
     expect_eq("destroyed while pending", s["destroyed_pending"], destroyed)
     expect_eq("destroyed while pending, in all", tasks["destroyed_pending"], destroyed)
     assert tasks["peak_in_flight"] >= fanout, (tasks["peak_in_flight"], fanout)
+
+
+def check_leak_is_attributed(findings, lines):
+    leaks = [f for f in findings if f["kind"] == "connection-leak" and
+             f["evidence"]["reason"] == "close_wait"]
+    assert len(leaks) == 1, findings
+    expect_eq("CLOSE_WAIT sockets", leaks[0]["evidence"]["close_wait"], 12)
+    expect_eq("leak site", (leaks[0]["site"] or {}).get("line"), lines["leak"])
+    expect_eq("leak coroutine", leaks[0]["coroutine"], "leak_connection")
+    expect_eq("sockets from that site", leaks[0]["evidence"]["close_wait_from_site"], 12)
 
 
 def register(name, python, stripped):

@@ -11,6 +11,8 @@ Commands:
   connect N     N tasks that each open a connection to our server and wait
   destroy N     N tasks whose only reference is dropped while they wait:
                 destroyed while pending
+  leak N        N tasks that each connect to a server that hangs up, and
+                keep the writer without closing it (CLOSE_WAIT)
   release       let every waiting task finish, and wait for them
 """
 import asyncio
@@ -20,6 +22,7 @@ import os
 import sys
 
 state = {"destroyed_pending": 0}
+kept = []      # writers of leaked connections: never closed
 baseline = set()
 waiting = []
 release = None
@@ -45,6 +48,16 @@ async def hold_connection(port):
     await writer.wait_closed()
 
 
+async def leak_connection(port):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await reader.read()          # the server hangs up...
+    kept.append(writer)          # ...and the writer is kept, never closed
+
+
+async def hang_up(reader, writer):
+    writer.close()
+
+
 async def forgotten():
     await asyncio.get_running_loop().create_future()   # never resolved
 
@@ -68,7 +81,7 @@ def on_exception(loop, context):
         state["destroyed_pending"] += 1
 
 
-async def run_command(words, port):
+async def run_command(words, port, port2):
     global baseline, release
     cmd, n = words[0], int(words[1]) if len(words) > 1 else 0
     if cmd == "mark":
@@ -84,6 +97,8 @@ async def run_command(words, port):
             asyncio.create_task(forgotten())  # site:destroy
         await settle()
         gc.collect()
+    elif cmd == "leak":
+        await asyncio.gather(*(asyncio.create_task(leak_connection(port2)) for _ in range(n)))  # site:leak
     elif cmd == "release":
         release.set()
         await asyncio.gather(*waiting)
@@ -99,6 +114,8 @@ async def main():
     asyncio.get_running_loop().set_exception_handler(on_exception)
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
+    hanging = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port2 = hanging.sockets[0].getsockname()[1]
     reply(ready=True, pid=os.getpid(), version=list(sys.version_info[:2]))
     loop = asyncio.get_running_loop()
     while True:
@@ -106,7 +123,7 @@ async def main():
         if not line:
             break
         if line.split():
-            await run_command(line.split(), port)
+            await run_command(line.split(), port, port2)
 
 
 if __name__ == "__main__":

@@ -85,8 +85,12 @@ int lines_locations311(const uint8_t *t, size_t n, int firstlineno, int index)
 				return -1;
 		} else if (code >= 10) {		/* one line: delta in the code, two columns */
 			delta = code - 10;
+			if (n - i < 2)
+				return -1;
 			i += 2;
 		} else {				/* short form: same line, one column byte */
+			if (n - i < 1)
+				return -1;
 			i += 1;
 		}
 		line += delta;

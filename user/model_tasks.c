@@ -74,7 +74,7 @@ void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct 
 	if (find_task(m, pid, addr))
 		model_task_destroyed(m, pid, addr, 1, ts_ns);
 	p->tasks_created++;
-	p->tasks_in_flight++;
+	/* an untracked task could never be seen done: it is not counted in flight */
 	if (m->n_tasks >= m->max_tasks || !(t = malloc(sizeof(*t)))) {
 		m->untracked_tasks++;
 		return;
@@ -83,13 +83,16 @@ void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct 
 	t->addr = addr;
 	t->created_ns = ts_ns;
 	t->done = false;
-	t->site = o->file ? find_or_add_site(m, pid, o, parent_site) : -1;
+	t->site = -1;
 	if (!tsearch(t, &m->tasks, cmp_task)) {
 		free(t);
 		m->untracked_tasks++;
 		return;
 	}
 	m->n_tasks++;
+	p->tasks_in_flight++;
+	if (o->file)
+		t->site = find_or_add_site(m, pid, o, parent_site);
 	if (t->site >= 0) {
 		m->sites[t->site].created++;
 		m->sites[t->site].in_flight++;

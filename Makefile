@@ -38,7 +38,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check unit integration demo install clean
+.PHONY: all deps check unit integration demo bench install clean
 
 all: inflight
 
@@ -95,6 +95,12 @@ integration: inflight $(OUTPUT)/san/inflight
 check: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory bench QUICK=1
+
+# A benchmark, not a test: traced/untraced medians, tracer CPU and memory.
+# QUICK=1 is the CI-sized run that keeps it from rotting.
+bench: deps inflight
+	$(Q)python3 tools/bench/run.py --inflight ./inflight --json $(OUTPUT)/bench.json $(if $(QUICK),--quick)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory inflight

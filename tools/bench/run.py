@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""make bench: what tracing costs the traced service, and what the tracer
+itself costs, on this machine. Traced and untraced runs are interleaved and
+medians compared; nothing here is a pass/fail test.
+
+Usage: run.py --inflight PATH [--quick] [--json FILE] [--python PATH]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# per-hit costs measured on this kind of machine (shared/research/probe-costs.md)
+REFERENCE_UPROBE_HIT_US = 6.7
+
+
+class Traced:
+    """inflight attached to pids, started like a user would start it."""
+
+    def __init__(self, inflight, pids):
+        self.out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+        args = [inflight, "trace", "-f", "json", "-o", self.out]
+        for pid in pids:
+            args += ["-p", str(pid)]
+        start = time.perf_counter()
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+        for line in self.proc.stderr:
+            if line.startswith("Tracing"):
+                break
+        else:
+            raise RuntimeError("inflight did not attach: rc=%s" % self.proc.wait())
+        self.attach_s = time.perf_counter() - start
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        with open(self.out) as f:
+            report = json.load(f)
+        os.unlink(self.out)
+        return {"report": report, "cpu_s": usage.ru_utime + usage.ru_stime,
+                "peak_rss_mib": usage.ru_maxrss / 1024, "attach_s": self.attach_s}
+
+
+def start_workload(python, script, args, env=None):
+    # stderr dropped: PYTHONASYNCIODEBUG=1 logs every slow callback there
+    proc = subprocess.Popen([python, os.path.join(HERE, script), *map(str, args)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+    assert json.loads(proc.stdout.readline()).get("ready")
+    return proc
+
+
+def run_once(python, script, args, inflight=None, env=None):
+    """One run; with inflight, traced. Returns the workload's seconds and the tracer's figures."""
+    w = start_workload(python, script, args, env)
+    tracer = Traced(inflight, [w.pid]) if inflight else None
+    w.stdin.write("\n")
+    w.stdin.flush()
+    result = json.loads(w.stdout.readline())
+    w.stdin.close()
+    w.wait()
+    return result["seconds"], tracer.stop() if tracer else None
+
+
+def interleaved(python, script, args, inflight, reps, env_variant=None):
+    """Medians of untraced, traced (and optionally untraced with env_variant) runs,
+    interleaved so that drift in the machine hits each alike."""
+    base, traced, variant, tracer = [], [], [], []
+    for i in range(reps):
+        order = ["base", "traced", "variant"] if i % 2 == 0 else ["variant", "traced", "base"]
+        for kind in order:
+            if kind == "base":
+                base.append(run_once(python, script, args)[0])
+            elif kind == "traced":
+                seconds, figures = run_once(python, script, args, inflight)
+                traced.append(seconds)
+                tracer.append(figures)
+            elif env_variant:
+                variant.append(run_once(python, script, args, env=dict(os.environ, **env_variant))[0])
+    return {
+        "untraced_s": statistics.median(base),
+        "traced_s": statistics.median(traced),
+        "ratio": statistics.median(traced) / statistics.median(base),
+        "variant_ratio": statistics.median(variant) / statistics.median(base) if variant else None,
+        "tracer": tracer,
+    }
+
+
+def bench_churn(python, inflight, quick):
+    n, reps = (20000, 3) if quick else (200000, 5)
+    r = interleaved(python, "churn.py", [n, 1000], inflight, reps, {"PYTHONASYNCIODEBUG": "1"})
+    report = r["tracer"][-1]["report"]
+    tasks = report["targets"][0]["tasks"]
+    hits = report["tracer"]["task_events"] / max(tasks["created"], 1)
+    extra_us = (r["traced_s"] - r["untraced_s"]) / n * 1e6
+    floor_us = hits * REFERENCE_UPROBE_HIT_US
+    return {
+        "tasks": n, "untraced_us_per_task": r["untraced_s"] / n * 1e6,
+        "traced_us_per_task": r["traced_s"] / n * 1e6, "ratio": r["ratio"],
+        "asyncio_debug_ratio": r["variant_ratio"], "hits_per_task": hits,
+        "extra_us_per_task": extra_us, "extra_us_per_hit": extra_us / hits if hits else None,
+        "floor_us_per_task": floor_us, "over_floor": extra_us / floor_us - 1 if floor_us else None,
+        "ringbuf_drops": report["tracer"]["task_ringbuf_drops"],
+        "events_per_s": report["tracer"]["task_events"] / report["duration_s"],
+        "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["tracer"]),
+        "loader_peak_rss_mib": max(t["peak_rss_mib"] for t in r["tracer"]),
+    }
+
+
+def bench_service(python, inflight, quick, per_conn):
+    clients, requests, reps = (50, 4000, 3) if quick else (200, 40000, 5)
+    r = interleaved(python, "service.py", [clients, requests, per_conn], inflight, reps,
+                    {"PYTHONASYNCIODEBUG": "1"})
+    report = r["tracer"][-1]["report"]
+    conns = report["targets"][0]["connections"]
+    return {
+        "clients": clients, "requests": requests, "requests_per_connection": per_conn,
+        "untraced_s": r["untraced_s"], "traced_s": r["traced_s"], "ratio": r["ratio"],
+        "asyncio_debug_ratio": r["variant_ratio"], "connections_opened": conns["opened"],
+        "ringbuf_drops": report["tracer"]["ringbuf_drops"] + report["tracer"]["task_ringbuf_drops"],
+        "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["tracer"]),
+    }
+
+
+def bench_in_flight(python, inflight, sizes):
+    rows = []
+    for n in sizes:
+        w = start_workload(python, "hold.py", [n])
+        tracer = Traced(inflight, [w.pid])
+        w.stdin.write("\n")
+        w.stdin.flush()
+        w.stdout.readline()
+        time.sleep(1.0)    # ten polls, each reading every pending task's state
+        figures = tracer.stop()
+        w.stdin.close()
+        w.wait()
+        tasks = figures["report"]["targets"][0]["tasks"]
+        rows.append({"in_flight": n, "seen_in_flight": tasks["peak_in_flight"],
+                     "loader_peak_rss_mib": figures["peak_rss_mib"],
+                     "loader_cpu_s": figures["cpu_s"], "attach_s": figures["attach_s"]})
+    return rows
+
+
+def bench_processes(python, inflight, counts):
+    rows = []
+    for k in counts:
+        workloads = [start_workload(python, "hold.py", [100]) for _ in range(k)]
+        tracer = Traced(inflight, [w.pid for w in workloads])
+        for w in workloads:
+            w.stdin.write("\n")
+            w.stdin.flush()
+        for w in workloads:
+            w.stdout.readline()
+        figures = tracer.stop()
+        for w in workloads:
+            w.stdin.close()
+            w.wait()
+        rows.append({"processes": k, "attach_s": figures["attach_s"],
+                     "loader_peak_rss_mib": figures["peak_rss_mib"],
+                     "loader_cpu_s": figures["cpu_s"]})
+    return rows
+
+
+def print_table(results):
+    c = results["task_churn"]
+    print("\ninflight bench (%s mode, %s)" % (results["mode"], results["python"]))
+    print("task churn, %d tasks: %.2f us/task untraced, %.2f traced: ratio %.2f; "
+          "PYTHONASYNCIODEBUG=1 ratio %.2f" % (c["tasks"], c["untraced_us_per_task"],
+                                               c["traced_us_per_task"], c["ratio"],
+                                               c["asyncio_debug_ratio"]))
+    print("  %.2f probe hits per task, %.2f us extra per task (%.2f us per hit); the floor, "
+          "hits x %.1f us measured per emulated uprobe hit, is %.2f us: %+.0f%% from it" % (
+              c["hits_per_task"], c["extra_us_per_task"], c["extra_us_per_hit"] or 0,
+              REFERENCE_UPROBE_HIT_US, c["floor_us_per_task"], 100 * (c["over_floor"] or 0)))
+    print("  %.0f events/s, %d ring-buffer drops, loader %.2f s CPU, peak RSS %.1f MiB" % (
+        c["events_per_s"], c["ringbuf_drops"], c["loader_cpu_s"], c["loader_peak_rss_mib"]))
+    for s in results["loopback_service"]:
+        print("loopback service, %d clients, %d requests, %d per connection: %.3f s untraced, "
+              "ratio %.3f; PYTHONASYNCIODEBUG=1 ratio %.2f; %d drops" % (
+                  s["clients"], s["requests"], s["requests_per_connection"], s["untraced_s"],
+                  s["ratio"], s["asyncio_debug_ratio"], s["ringbuf_drops"]))
+    print("%-12s %12s %14s %10s %10s" % ("IN FLIGHT", "SEEN", "LOADER RSS", "CPU s", "ATTACH s"))
+    for r in results["in_flight_scale"]:
+        print("%-12d %12d %11.1f MiB %10.2f %10.3f" % (r["in_flight"], r["seen_in_flight"],
+                                                      r["loader_peak_rss_mib"], r["loader_cpu_s"],
+                                                      r["attach_s"]))
+    print("%-12s %14s %10s %10s" % ("PROCESSES", "LOADER RSS", "CPU s", "ATTACH s"))
+    for r in results["process_scale"]:
+        print("%-12d %11.1f MiB %10.2f %10.3f" % (r["processes"], r["loader_peak_rss_mib"],
+                                                 r["loader_cpu_s"], r["attach_s"]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--inflight", required=True)
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--quick", action="store_true", help="CI-sized: checks the bench runs")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    inflight = os.path.abspath(args.inflight)
+    if os.geteuid() != 0:
+        sys.exit("bench: inflight loads BPF programs: run as root")
+    results = {"mode": "quick" if args.quick else "full", "python": args.python,
+               "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    results["task_churn"] = bench_churn(args.python, inflight, args.quick)
+    results["loopback_service"] = [bench_service(args.python, inflight, args.quick, per_conn)
+                                   for per_conn in (1000, 10)]
+    results["in_flight_scale"] = bench_in_flight(
+        args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000])
+    results["process_scale"] = bench_processes(
+        args.python, inflight, [1, 10] if args.quick else [1, 10, 50])
+    print_table(results)
+    if args.json:
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=2)
+        os.replace(tmp, args.json)
+        print("\nwritten to %s" % args.json)
+
+
+if __name__ == "__main__":
+    main()

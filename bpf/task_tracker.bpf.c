@@ -60,6 +60,18 @@ struct {
 	__type(value, struct task_tracker_health);
 } task_health SEC(".maps");
 
+/* One frame's bytes, read at once: one probe read per frame instead of one per field. */
+struct frame_bytes {
+	__u8 b[PY_FRAME_READ_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct frame_bytes);
+} frame_scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);	/* resized by userspace before load */
@@ -121,36 +133,41 @@ static __always_inline __u64 innermost_frame(const struct py_layout *l, __u64 ts
 	return frame;
 }
 
+static __always_inline __u64 field_u64(const struct frame_bytes *f, __u32 off)
+{
+	if (off > PY_FRAME_READ_MAX - 8)
+		return 0;
+	return *(const __u64 *)&f->b[off];
+}
+
+static __always_inline __u8 field_u8(const struct frame_bytes *f, __u32 off)
+{
+	if (off > PY_FRAME_READ_MAX - 1)
+		return 0;
+	return f->b[off];
+}
+
 /* The coroutine a frame belongs to, or 0. */
-static __always_inline __u64 frame_coroutine(const struct py_layout *l, __u64 frame)
+static __always_inline __u64 frame_coroutine(const struct py_layout *l, const struct frame_bytes *f,
+					     __u64 frame)
 {
-	__u8 owner = 0;
-
 	if (l->frame_kind == PY_FRAMES_LEGACY)
-		return read_ptr(frame + l->frame_gen);
-	bpf_probe_read_user(&owner, sizeof(owner), (void *)(frame + l->frame_owner));
-	return owner == PY_FRAME_OWNED_BY_GENERATOR ? frame - l->coro_iframe : 0;
+		return field_u64(f, l->frame_gen);
+	return field_u8(f, l->frame_owner) == PY_FRAME_OWNED_BY_GENERATOR ? frame - l->coro_iframe : 0;
 }
 
-static __always_inline bool is_shim_frame(const struct py_layout *l, __u64 frame)
+static __always_inline bool is_shim_frame(const struct py_layout *l, const struct frame_bytes *f)
 {
-	__u8 owner = 0;
-
-	if (l->frame_kind == PY_FRAMES_LEGACY)
-		return false;
-	bpf_probe_read_user(&owner, sizeof(owner), (void *)(frame + l->frame_owner));
-	return owner == PY_FRAME_OWNED_BY_CSTACK;
+	return l->frame_kind != PY_FRAMES_LEGACY &&
+	       field_u8(f, l->frame_owner) == PY_FRAME_OWNED_BY_CSTACK;
 }
 
-static __always_inline __u64 frame_position(const struct py_layout *l, __u64 frame)
+/* f_lasti, an int, on 3.9 and 3.10; the instruction pointer after */
+static __always_inline __u64 frame_position(const struct py_layout *l, const struct frame_bytes *f)
 {
-	__s32 lasti = 0;
+	__u64 v = field_u64(f, l->frame_pos);
 
-	if (l->frame_kind == PY_FRAMES_LEGACY) {
-		bpf_probe_read_user(&lasti, sizeof(lasti), (void *)(frame + l->frame_pos));
-		return (__u64)(__s64)lasti;
-	}
-	return read_ptr(frame + l->frame_pos);
+	return l->frame_kind == PY_FRAMES_LEGACY ? (__u64)(__s64)(__s32)v : v;
 }
 
 /*
@@ -164,9 +181,16 @@ static __noinline __u64 walk_stack(const struct py_layout *l, __u32 pid, struct 
 	struct obj_key key = { .pid = pid };
 	struct task_tracker_health *h;
 	__u64 tstate, frame, *task;
-	__u32 n = 0;
+	struct frame_bytes *f;
+	__u32 n = 0, zero = 0, size;
 	int i;
 
+	f = bpf_map_lookup_elem(&frame_scratch, &zero);
+	if (!f)
+		return 0;
+	size = l->frame_read_size;
+	if (size > PY_FRAME_READ_MAX)
+		size = PY_FRAME_READ_MAX;
 	tstate = current_thread_state(l);
 	if (!tstate) {
 		h = health();
@@ -176,13 +200,15 @@ static __noinline __u64 walk_stack(const struct py_layout *l, __u32 pid, struct 
 	}
 	frame = innermost_frame(l, tstate);
 	for (i = 0; i < TASK_MAX_FRAMES && frame; i++) {
-		if (!is_shim_frame(l, frame)) {
+		if (bpf_probe_read_user(f->b, size, (void *)frame))
+			break;
+		if (!is_shim_frame(l, f)) {
 			if (out && n < TASK_MAX_FRAMES) {
-				out[n].code = read_ptr(frame + l->frame_code);
-				out[n].pos = frame_position(l, frame);
+				out[n].code = field_u64(f, l->frame_code);
+				out[n].pos = frame_position(l, f);
 				n++;
 			}
-			key.addr = frame_coroutine(l, frame);
+			key.addr = frame_coroutine(l, f, frame);
 			task = key.addr ? bpf_map_lookup_elem(&coro_tasks, &key) : NULL;
 			if (task) {
 				if (n_out)
@@ -190,7 +216,7 @@ static __noinline __u64 walk_stack(const struct py_layout *l, __u32 pid, struct 
 				return *task;
 			}
 		}
-		frame = read_ptr(frame + l->frame_back);
+		frame = field_u64(f, l->frame_back);
 	}
 	if (n_out)
 		*n_out = n;

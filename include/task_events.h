@@ -40,8 +40,10 @@ struct py_layout {
 	__u32 coro_qualname;
 	__u32 task_coro;
 	__u32 task_state;		/* fut_state: 0 pending, 1 cancelled, 2 finished */
-	__u32 pad;
+	__u32 frame_read_size;		/* bytes of a frame that hold every field above */
 };
+
+#define PY_FRAME_READ_MAX 128
 
 #define PY_FRAME_OWNED_BY_GENERATOR 1
 #define PY_FRAME_OWNED_BY_CSTACK 3

@@ -13,6 +13,7 @@ PACKAGES=(
 	python3                             # test and demo workloads (standard library only)
 	iproute2                            # ss: ground truth for connection tests
 	procps                              # ps, pgrep in tests
+	bpftrace                            # make bench compares against it
 )
 
 missing=()

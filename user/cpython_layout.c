@@ -85,6 +85,23 @@ static const struct cpython_layout layouts[] = {
 	},
 };
 
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+/* The bytes of a frame the BPF walker reads at once: up to the end of its last field. */
+uint32_t cpython_frame_read_size(const struct cpython_layout *l)
+{
+	const struct py_layout *b = &l->bpf;
+	uint32_t end = max_u32(b->frame_code + 8, b->frame_back + 8);
+
+	end = max_u32(end, b->frame_pos + (b->frame_kind == PY_FRAMES_LEGACY ? 4 : 8));
+	if (b->frame_kind == PY_FRAMES_LEGACY)
+		return max_u32(end, b->frame_gen + 8);
+	return max_u32(end, b->frame_owner + 1);
+}
+
 const struct cpython_layout *cpython_layout_for(unsigned int minor)
 {
 	size_t i;

@@ -36,6 +36,7 @@ struct cpython_layout {
 
 /* The layout for CPython 3.<minor>, or NULL if that version is not supported. */
 const struct cpython_layout *cpython_layout_for(unsigned int minor);
+uint32_t cpython_frame_read_size(const struct cpython_layout *l);
 /* "3.9 to 3.13" */
 const char *cpython_supported_versions(void);
 

@@ -90,6 +90,7 @@ static int attach_probes(struct task_tracker *tt, struct task_target *t)
 	int err;
 
 	layout.runtime_addr = t->py.runtime_addr;
+	layout.frame_read_size = cpython_frame_read_size(t->py.layout);
 	if (bpf_map__update_elem(tt->skel->maps.py_procs, &key, sizeof(key), &layout,
 				 sizeof(layout), BPF_ANY))
 		return -errno;

@@ -116,6 +116,53 @@ def bench_churn(python, inflight, quick):
     }
 
 
+BPFTRACE_SCRIPT = """
+uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ { @created = count(); }
+uprobe:%(so)s:TaskObj_dealloc /pid == %(pid)d/ { @destroyed = count(); }
+"""
+
+
+def asyncio_module(python):
+    out = subprocess.run([python, "-c", "import _asyncio; print(_asyncio.__file__)"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def run_bpftrace_once(python, n):
+    """The same two probes as inflight's, counted by bpftrace, in a mount
+    namespace with tracefs (bpftrace 0.17 needs it for uprobes)."""
+    w = start_workload(python, "churn.py", [n, 1000])
+    script = BPFTRACE_SCRIPT % {"so": asyncio_module(python), "pid": w.pid}
+    bt = subprocess.Popen(["unshare", "-m", "sh", "-c",
+                           "mount -t tracefs tracefs /sys/kernel/tracing && exec bpftrace -e \"$0\"",
+                           script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in bt.stdout:
+        if line.startswith("Attaching"):
+            break
+    time.sleep(0.5)   # "Attaching" comes before the probes are in place
+    w.stdin.write("\n")
+    w.stdin.flush()
+    seconds = json.loads(w.stdout.readline())["seconds"]
+    w.stdin.close()
+    w.wait()
+    bt.send_signal(signal.SIGINT)
+    bt.communicate(timeout=30)
+    return seconds
+
+
+def bench_bpftrace(python, quick):
+    """Task churn under bpftrace counting the same two probes, against untraced."""
+    if not shutil.which("bpftrace"):
+        return {"skipped": "bpftrace is not installed (apt-get install bpftrace)"}
+    n, reps = (20000, 3) if quick else (200000, 5)
+    base, traced = [], []
+    for _ in range(reps):
+        base.append(run_once(python, "churn.py", [n, 1000])[0])
+        traced.append(run_bpftrace_once(python, n))
+    return {"tasks": n, "ratio": statistics.median(traced) / statistics.median(base),
+            "extra_us_per_task": (statistics.median(traced) - statistics.median(base)) / n * 1e6}
+
+
 def bench_service(python, inflight, quick, per_conn):
     clients, requests, reps = (50, 4000, 3) if quick else (200, 40000, 5)
     r = interleaved(python, "service.py", [clients, requests, per_conn], inflight, reps,
@@ -183,6 +230,12 @@ def print_table(results):
               REFERENCE_UPROBE_HIT_US, c["floor_us_per_task"], 100 * (c["over_floor"] or 0)))
     print("  %.0f events/s, %d ring-buffer drops, loader %.2f s CPU, peak RSS %.1f MiB" % (
         c["events_per_s"], c["ringbuf_drops"], c["loader_cpu_s"], c["loader_peak_rss_mib"]))
+    b = results["bpftrace_task_churn"]
+    if "skipped" in b:
+        print("  bpftrace, same two probes: skipped: %s" % b["skipped"])
+    else:
+        print("  bpftrace counting the same two probes: ratio %.2f, %.2f us extra per task" % (
+            b["ratio"], b["extra_us_per_task"]))
     for s in results["loopback_service"]:
         print("loopback service, %d clients, %d requests, %d per connection: %.3f s untraced, "
               "ratio %.3f; PYTHONASYNCIODEBUG=1 ratio %.2f; %d drops" % (
@@ -212,6 +265,7 @@ def main():
     results = {"mode": "quick" if args.quick else "full", "python": args.python,
                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     results["task_churn"] = bench_churn(args.python, inflight, args.quick)
+    results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick)
     results["loopback_service"] = [bench_service(args.python, inflight, args.quick, per_conn)
                                    for per_conn in (1000, 10)]
     results["in_flight_scale"] = bench_in_flight(

@@ -11,6 +11,12 @@ const struct finding_thresholds default_thresholds = {
 	.close_wait_critical = 10,
 	.growth_min_increase = 20,
 	.growth_min_window_s = 5.0,
+	.fanout_min_tasks = 100,
+	.fanout_min_conns = 50,
+	.fanout_memory_tasks = 10000,
+	.stuck_min_age_s = 30.0,
+	.stuck_lifetime_factor = 10.0,
+	.task_growth_min_increase = 50,
 };
 
 const char *severity_name(enum severity s)
@@ -26,6 +32,8 @@ const char *finding_kind_name(enum finding_kind k)
 {
 	switch (k) {
 	case FINDING_CONNECTION_LEAK: return "connection-leak";
+	case FINDING_UNBOUNDED_FANOUT: return "unbounded-fanout";
+	case FINDING_TASK_LEAK: return "task-leak";
 	}
 	return "unknown";
 }
@@ -34,6 +42,31 @@ const char *conn_leak_reason_name(enum conn_leak_reason r)
 {
 	return r == CONN_LEAK_CLOSE_WAIT ? "close_wait" : "growth";
 }
+
+const char *task_leak_reason_name(enum task_leak_reason r)
+{
+	switch (r) {
+	case TASK_LEAK_DESTROYED_PENDING: return "destroyed_pending";
+	case TASK_LEAK_STUCK: return "stuck";
+	default: return "growth";
+	}
+}
+
+static const char fanout_remediation[] =
+	"bound the concurrency: gather through an asyncio.Semaphore sized for the backend, "
+	"or a fixed pool of worker tasks reading a Queue; size it from the observed peaks";
+static const char fanout_memory_remediation[] =
+	"process the input in batches, or through a fixed pool of worker tasks, rather than "
+	"one task per item all at once";
+static const char destroyed_remediation[] =
+	"keep a reference to every task you create (a set you discard from in a done "
+	"callback, or a TaskGroup) and await or cancel it; the event loop keeps only weak ones";
+static const char stuck_remediation[] =
+	"give the awaits of these tasks a timeout (asyncio.wait_for / asyncio.timeout) and "
+	"cancel what you no longer need";
+static const char task_growth_remediation[] =
+	"tasks are created faster than they finish: bound how many may be pending (a Semaphore "
+	"or a Queue with maxsize) and make sure each one ends";
 
 static const char close_wait_remediation[] =
 	"close the socket when the peer hangs up: call writer.close() and await "
@@ -197,22 +230,40 @@ static int find_close_wait(const struct model *m, const struct proc_model *p,
 	return 0;
 }
 
-/* Least-squares slope of open connections over samples [from, to), per second. */
-static double open_slope(const struct sample *s, size_t from, size_t to)
+/* Least-squares slope of y over samples [from, to), per second; t in ns. */
+static double slope(const uint64_t *t, const double *y, size_t from, size_t to)
 {
-	double n = (double)(to - from), sx = 0, sy = 0, sxx = 0, sxy = 0, x, y, den;
+	double n = (double)(to - from), sx = 0, sy = 0, sxx = 0, sxy = 0, x, den;
 	size_t i;
 
 	for (i = from; i < to; i++) {
-		x = ns_to_s(s[i].t_ns);
-		y = s[i].open;
+		x = ns_to_s(t[i]);
 		sx += x;
-		sy += y;
+		sy += y[i];
 		sxx += x * x;
-		sxy += x * y;
+		sxy += x * y[i];
 	}
 	den = n * sxx - sx * sx;
 	return den > 0 ? (n * sxy - sx * sy) / den : 0;
+}
+
+/*
+ * Growth without a plateau in a series: it rose by at least min_increase
+ * over at least min_window_s, and its last third still climbs at half the
+ * overall rate or more (a pool that filled up and stayed flat does not).
+ * Gives the overall slope per second.
+ */
+static bool grows_without_plateau(const uint64_t *t, const double *y, size_t n,
+				  double min_increase, double min_window_s, double *per_s)
+{
+	double whole, tail;
+
+	if (n < 6 || ns_to_s(t[n - 1] - t[0]) < min_window_s || y[n - 1] < y[0] + min_increase)
+		return false;
+	whole = slope(t, y, 0, n);
+	tail = slope(t, y, n - n / 3, n);
+	*per_s = whole;
+	return whole > 0 && tail >= whole / 2;
 }
 
 /*
@@ -224,30 +275,28 @@ static int find_growth(const struct proc_model *p, const struct finding_threshol
 		       struct findings *out)
 {
 	const struct sample *s = p->samples;
-	size_t n = p->n_samples, tail;
-	double window_s, slope, tail_slope;
+	size_t n = p->n_samples;
+	uint64_t times[MODEL_MAX_SAMPLES];
+	double open[MODEL_MAX_SAMPLES], slope_per_s, window_s;
 	struct conn_leak_evidence ev = { .reason = CONN_LEAK_GROWTH };
 	struct finding *f;
 	uint32_t peak = 0;
 	size_t i;
 
-	if (n < 6)
-		return 0;
-	window_s = ns_to_s(s[n - 1].t_ns - s[0].t_ns);
-	if (window_s < t->growth_min_window_s || s[n - 1].open < s[0].open + t->growth_min_increase)
-		return 0;
-	tail = n - n / 3;
-	slope = open_slope(s, 0, n);
-	tail_slope = open_slope(s, tail, n);
-	if (slope <= 0 || tail_slope < slope / 2)
-		return 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		times[i] = s[i].t_ns;
+		open[i] = s[i].open;
 		if (s[i].open > peak)
 			peak = s[i].open;
+	}
+	if (!grows_without_plateau(times, open, n, t->growth_min_increase, t->growth_min_window_s,
+				   &slope_per_s))
+		return 0;
+	window_s = ns_to_s(s[n - 1].t_ns - s[0].t_ns);
 	ev.open_first = s[0].open;
 	ev.open_last = s[n - 1].open;
 	ev.peak_open = peak;
-	ev.slope_per_min = slope * 60;
+	ev.slope_per_min = slope_per_s * 60;
 	ev.window_start_ns = s[0].t_ns;
 	ev.window_end_ns = s[n - 1].t_ns;
 	f = new_finding(out);
@@ -263,6 +312,216 @@ static int find_growth(const struct proc_model *p, const struct finding_threshol
 		 "open connections grew from %u to %u in %.0fs (%.0f/min) with no plateau",
 		 ev.open_first, ev.open_last, window_s, ev.slope_per_min);
 	return 0;
+}
+
+static int site_index(const struct model *m, const struct task_site *s)
+{
+	return (int)(s - m->sites);
+}
+
+/*
+ * A site whose tasks were in flight by the hundred AND held connections by
+ * the hundred at once: concurrency that follows the input. A site whose many
+ * tasks queue behind a bound (a Semaphore) never holds many connections, so
+ * it is not one. Without connections, only a very large fan-out counts.
+ */
+static int find_fanout(const struct model *m, const struct task_site *s,
+		       const struct finding_thresholds *t, struct findings *out)
+{
+	bool holds_conns = s->peak_conns_open >= t->fanout_min_conns &&
+			   s->peak_conns_open * 2 >= s->peak_in_flight;
+	struct fanout_evidence *ev;
+	struct finding *f;
+
+	if (s->peak_in_flight < t->fanout_min_tasks ||
+	    (!holds_conns && s->peak_in_flight < t->fanout_memory_tasks))
+		return 0;
+	f = new_finding(out);
+	if (!f)
+		return -ENOMEM;
+	f->kind = FINDING_UNBOUNDED_FANOUT;
+	f->pid = s->pid;
+	f->site = site_index(m, s);
+	ev = &f->fanout;
+	ev->created = s->created;
+	ev->peak_in_flight = s->peak_in_flight;
+	ev->conns_opened = s->conns_opened;
+	ev->peak_conns_open = s->peak_conns_open;
+	ev->n_endpoints = s->n_endpoints;
+	memcpy(ev->endpoints, s->endpoints, sizeof(ev->endpoints));
+	ev->parent_site = s->parent_site;
+	if (holds_conns) {
+		f->severity = s->peak_conns_open >= 10 * t->fanout_min_conns ? SEVERITY_CRITICAL
+									   : SEVERITY_WARNING;
+		f->remediation = fanout_remediation;
+		snprintf(f->summary, sizeof(f->summary),
+			 "%u %s tasks in flight at once from one line, holding %u connections at once: "
+			 "concurrency follows the input, nothing bounds it",
+			 s->peak_in_flight, s->coroutine, s->peak_conns_open);
+	} else {
+		f->severity = SEVERITY_WARNING;
+		f->remediation = fanout_memory_remediation;
+		snprintf(f->summary, sizeof(f->summary),
+			 "%u %s tasks in flight at once from one line (no connections held)",
+			 s->peak_in_flight, s->coroutine);
+	}
+	return 0;
+}
+
+static struct finding *task_leak_finding(const struct model *m, const struct task_site *s,
+					 enum task_leak_reason reason, struct findings *out)
+{
+	struct finding *f = new_finding(out);
+
+	if (!f)
+		return NULL;
+	f->kind = FINDING_TASK_LEAK;
+	f->severity = SEVERITY_WARNING;
+	f->pid = s->pid;
+	f->site = site_index(m, s);
+	f->task_leak.reason = reason;
+	return f;
+}
+
+static int find_destroyed_pending(const struct model *m, const struct task_site *s,
+				  struct findings *out)
+{
+	struct finding *f;
+
+	if (!s->destroyed_pending)
+		return 0;
+	f = task_leak_finding(m, s, TASK_LEAK_DESTROYED_PENDING, out);
+	if (!f)
+		return -ENOMEM;
+	f->remediation = destroyed_remediation;
+	f->task_leak.destroyed_pending = s->destroyed_pending;
+	snprintf(f->summary, sizeof(f->summary),
+		 "%llu %s task%s destroyed while still pending: nothing kept a reference to them",
+		 (unsigned long long)s->destroyed_pending, s->coroutine,
+		 s->destroyed_pending == 1 ? " was" : "s were");
+	return 0;
+}
+
+#define STUCK_MIN_FINISHED 10
+
+struct stuck_ctx {
+	const struct model *m;
+	const struct finding_thresholds *t;
+	uint64_t now_ns;
+	uint32_t *stuck;	/* per site */
+	uint64_t *oldest;	/* per site */
+};
+
+/* how old a pending task of this site must be to count as stuck */
+static uint64_t stuck_age(const struct task_site *s, const struct finding_thresholds *t)
+{
+	uint64_t min_ns = (uint64_t)(t->stuck_min_age_s * NSEC_PER_SEC);
+	uint64_t usual = duration_quantile(&s->lifetimes, 0.95);
+	uint64_t scaled = (uint64_t)((double)usual * t->stuck_lifetime_factor);
+
+	return scaled > min_ns ? scaled : min_ns;
+}
+
+static void count_stuck(pid_t pid, int site, uint64_t created_ns, void *ctx)
+{
+	struct stuck_ctx *c = ctx;
+	uint64_t age = c->now_ns > created_ns ? c->now_ns - created_ns : 0;
+
+	/* without finished tasks there is no usual lifetime: a long-lived worker is not stuck */
+	if (site < 0 || c->m->sites[site].lifetimes.count < STUCK_MIN_FINISHED ||
+	    age < stuck_age(&c->m->sites[site], c->t))
+		return;
+	c->stuck[site]++;
+	if (age > c->oldest[site])
+		c->oldest[site] = age;
+}
+
+static int find_stuck(const struct model *m, const struct finding_thresholds *t, uint64_t now_ns,
+		      struct findings *out)
+{
+	struct stuck_ctx c = { .m = m, .t = t, .now_ns = now_ns };
+	const struct task_site *s;
+	struct finding *f;
+	int err = 0;
+	size_t i;
+
+	if (!m->n_sites)
+		return 0;
+	c.stuck = calloc(m->n_sites, sizeof(*c.stuck));
+	c.oldest = calloc(m->n_sites, sizeof(*c.oldest));
+	if (!c.stuck || !c.oldest) {
+		err = -ENOMEM;
+		goto out;
+	}
+	model_foreach_pending_task_age(m, count_stuck, &c);
+	for (i = 0; i < m->n_sites && !err; i++) {
+		if (!c.stuck[i])
+			continue;
+		s = &m->sites[i];
+		f = task_leak_finding(m, s, TASK_LEAK_STUCK, out);
+		if (!f) {
+			err = -ENOMEM;
+			break;
+		}
+		f->remediation = stuck_remediation;
+		f->task_leak.stuck = c.stuck[i];
+		f->task_leak.oldest_age_ns = c.oldest[i];
+		f->task_leak.usual_lifetime_ns = duration_quantile(&s->lifetimes, 0.95);
+		snprintf(f->summary, sizeof(f->summary),
+			 "%u %s task%s pending for %.1fs or more, far longer than this site's tasks "
+			 "usually live", c.stuck[i], s->coroutine, c.stuck[i] == 1 ? "" : "s",
+			 ns_to_s(stuck_age(s, t)));
+	}
+out:
+	free(c.stuck);
+	free(c.oldest);
+	return err;
+}
+
+static int find_task_growth(const struct model *m, const struct task_site *s,
+			    const struct finding_thresholds *t, struct findings *out)
+{
+	uint64_t times[SITE_MAX_SAMPLES];
+	double in_flight[SITE_MAX_SAMPLES], per_s;
+	size_t i, n = s->n_samples;
+	struct finding *f;
+
+	for (i = 0; i < n; i++) {
+		times[i] = s->samples[i].t_ns;
+		in_flight[i] = s->samples[i].in_flight;
+	}
+	if (!grows_without_plateau(times, in_flight, n, t->task_growth_min_increase,
+				   t->growth_min_window_s, &per_s))
+		return 0;
+	f = task_leak_finding(m, s, TASK_LEAK_GROWTH, out);
+	if (!f)
+		return -ENOMEM;
+	f->remediation = task_growth_remediation;
+	f->task_leak.in_flight_first = s->samples[0].in_flight;
+	f->task_leak.in_flight_last = s->samples[n - 1].in_flight;
+	f->task_leak.slope_per_min = per_s * 60;
+	f->task_leak.window_start_ns = s->samples[0].t_ns;
+	f->task_leak.window_end_ns = s->samples[n - 1].t_ns;
+	snprintf(f->summary, sizeof(f->summary),
+		 "pending %s tasks grew from %u to %u (%.0f/min) with no plateau",
+		 s->coroutine, s->samples[0].in_flight, s->samples[n - 1].in_flight, per_s * 60);
+	return 0;
+}
+
+static int find_site_findings(const struct model *m, const struct finding_thresholds *t,
+			      uint64_t now_ns, struct findings *out)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < m->n_sites && !err; i++) {
+		err = find_fanout(m, &m->sites[i], t, out);
+		if (!err)
+			err = find_destroyed_pending(m, &m->sites[i], out);
+		if (!err)
+			err = find_task_growth(m, &m->sites[i], t, out);
+	}
+	return err ? err : find_stuck(m, t, now_ns, out);
 }
 
 static int cmp_severity(const void *a, const void *b)
@@ -288,6 +547,8 @@ int findings_compute(const struct model *m, const struct finding_thresholds *t, 
 		if (!err)
 			err = find_growth(p, t, out);
 	}
+	if (!err)
+		err = find_site_findings(m, t, now_ns, out);
 	if (err) {
 		findings_free(out);
 		return err;

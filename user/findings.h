@@ -16,6 +16,8 @@ const char *severity_name(enum severity s);
 
 enum finding_kind {
 	FINDING_CONNECTION_LEAK,
+	FINDING_UNBOUNDED_FANOUT,
+	FINDING_TASK_LEAK,
 };
 /* "connection-leak", ... as in docs/findings.md */
 const char *finding_kind_name(enum finding_kind k);
@@ -53,6 +55,34 @@ struct conn_leak_evidence {
 	uint32_t site_count;
 };
 
+struct fanout_evidence {
+	uint64_t created;
+	uint32_t peak_in_flight;
+	uint64_t conns_opened;
+	uint32_t peak_conns_open;
+	struct site_endpoint endpoints[SITE_MAX_ENDPOINTS];
+	size_t n_endpoints;
+	int parent_site;	/* the site of the task that fanned out, or -1 */
+};
+
+enum task_leak_reason {
+	TASK_LEAK_DESTROYED_PENDING,	/* "Task was destroyed but it is pending!" */
+	TASK_LEAK_STUCK,		/* pending far longer than the site's tasks live */
+	TASK_LEAK_GROWTH,		/* pending tasks grow without a plateau */
+};
+const char *task_leak_reason_name(enum task_leak_reason r);
+
+struct task_leak_evidence {
+	enum task_leak_reason reason;
+	uint64_t destroyed_pending;
+	uint32_t stuck;
+	uint64_t oldest_age_ns;
+	uint64_t usual_lifetime_ns;	/* p95 of the site's finished tasks; 0 if none finished */
+	uint32_t in_flight_first, in_flight_last;
+	double slope_per_min;
+	uint64_t window_start_ns, window_end_ns;
+};
+
 struct finding {
 	enum finding_kind kind;
 	enum severity severity;
@@ -62,6 +92,8 @@ struct finding {
 	const char *remediation;
 	union {
 		struct conn_leak_evidence conn_leak;
+		struct fanout_evidence fanout;
+		struct task_leak_evidence task_leak;
 	};
 };
 
@@ -75,6 +107,12 @@ struct finding_thresholds {
 	uint32_t close_wait_critical;	/* this many CLOSE_WAIT sockets is critical */
 	uint32_t growth_min_increase;	/* open connections must grow at least this much */
 	double growth_min_window_s;	/* over at least this long */
+	uint32_t fanout_min_tasks;	/* a site this many tasks in flight at once may be a fan-out */
+	uint32_t fanout_min_conns;	/* ...holding at least this many connections at once */
+	uint32_t fanout_memory_tasks;	/* a fan-out holding no connections: only past this many */
+	double stuck_min_age_s;		/* a pending task this old, and ... */
+	double stuck_lifetime_factor;	/* ... this many times its site's usual lifetime, is stuck */
+	uint32_t task_growth_min_increase;	/* pending tasks of a site must grow this much */
 };
 extern const struct finding_thresholds default_thresholds;
 

@@ -43,6 +43,11 @@ static const char trace_usage[] =
 	"  -o, --output FILE        write the report to FILE, atomically (default: stdout)\n"
 	"      --close-wait-age SECONDS\n"
 	"                           a CLOSE_WAIT socket this old is a leak (default: 2)\n"
+	"      --fanout-tasks N     tasks in flight at once from one line that make a\n"
+	"                           fan-out (default: 100)\n"
+	"      --fanout-conns N     ...if they hold this many connections at once (default: 50)\n"
+	"      --stuck-age SECONDS  a pending task this old, and 10 times older than its\n"
+	"                           line's tasks usually live, is stuck (default: 30)\n"
 	"  -v, --verbose            say more (twice: libbpf's debug log too)\n"
 	"  -h, --help               show this help\n"
 	"\n"
@@ -93,7 +98,18 @@ static int seconds_option(const char *arg, const char *what, double min, double 
 			   min, MAX_DURATION_S);
 }
 
-enum { OPT_CLOSE_WAIT_AGE = 256 };
+enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE };
+
+static int count_option(const char *arg, const char *what, uint32_t *out)
+{
+	double v;
+
+	if (parse_seconds(arg, 1, 1e9, &v) || v != (double)(uint32_t)v)
+		return usage_error("trace ", "invalid %s '%s': expected a whole number from 1", what,
+				   arg);
+	*out = (uint32_t)v;
+	return 0;
+}
 
 static int trace_main(int argc, char **argv)
 {
@@ -104,6 +120,9 @@ static int trace_main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "close-wait-age", required_argument, NULL, OPT_CLOSE_WAIT_AGE },
+		{ "fanout-tasks", required_argument, NULL, OPT_FANOUT_TASKS },
+		{ "fanout-conns", required_argument, NULL, OPT_FANOUT_CONNS },
+		{ "stuck-age", required_argument, NULL, OPT_STUCK_AGE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -145,6 +164,16 @@ static int trace_main(int argc, char **argv)
 		case OPT_CLOSE_WAIT_AGE:
 			err = seconds_option(optarg, "CLOSE_WAIT age", 0,
 					     &o.thresholds.close_wait_min_age_s);
+			break;
+		case OPT_FANOUT_TASKS:
+			err = count_option(optarg, "fan-out task count", &o.thresholds.fanout_min_tasks);
+			break;
+		case OPT_FANOUT_CONNS:
+			err = count_option(optarg, "fan-out connection count",
+					   &o.thresholds.fanout_min_conns);
+			break;
+		case OPT_STUCK_AGE:
+			err = seconds_option(optarg, "stuck age", 0, &o.thresholds.stuck_min_age_s);
 			break;
 		case 'v':
 			log_verbosity++;

@@ -299,8 +299,7 @@ void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns
 	p->closed++;
 	if (c->source != CONN_FOUND_AT_ATTACH && ts_ns >= c->opened_ns)
 		duration_add(&p->lifetimes, ts_ns - c->opened_ns);
-	if (c->site >= 0 && (size_t)c->site < m->n_sites && m->sites[c->site].conns_open)
-		m->sites[c->site].conns_open--;
+	model_site_conn_released(m, c);
 	tdelete(c, &m->conns, cmp_conn);
 	free(c);
 	m->n_conns--;
@@ -358,6 +357,7 @@ static void take_samples(struct model *m, uint64_t now_ns, bool due_only)
 {
 	struct proc_model *p;
 	struct sample *s;
+	bool taken = false;
 	size_t i;
 
 	for (i = 0; i < m->n_procs; i++) {
@@ -374,7 +374,10 @@ static void take_samples(struct model *m, uint64_t now_ns, bool due_only)
 		s->opened = p->opened;
 		s->closed = p->closed;
 		p->next_sample_ns = now_ns + p->sample_every_ns;
+		taken = true;
 	}
+	if (taken)
+		model_sample_sites(m, now_ns);
 }
 
 void model_sample(struct model *m, uint64_t now_ns)

@@ -87,6 +87,8 @@ struct sample {
 #define MODEL_MAX_HOOKS 8
 #define MODEL_MAX_LISTENERS 64
 #define MODEL_PENDING_ATTRIBUTIONS 256
+#define SITE_MAX_ENDPOINTS 4
+#define SITE_MAX_SAMPLES 128
 
 struct hook_status {
 	char name[32];		/* "connections", "asyncio_tasks" */
@@ -135,6 +137,7 @@ struct proc_model {
  */
 struct task_site {
 	pid_t pid;
+	pid_t tid;		/* one line run by two threads' event loops is two sites */
 	char file[256];
 	int line;
 	char function[128];
@@ -146,6 +149,19 @@ struct task_site {
 	struct duration_stats lifetimes;	/* created to seen done */
 	uint64_t conns_opened;
 	uint32_t conns_open, peak_conns_open;
+	/* where its connections went: the most used remote endpoints */
+	struct site_endpoint {
+		struct endpoint ep;
+		uint64_t opened;
+		uint32_t open, peak_open;
+	} endpoints[SITE_MAX_ENDPOINTS];
+	size_t n_endpoints;
+	/* tasks in flight over time, sampled with the process */
+	struct site_sample {
+		uint64_t t_ns;
+		uint32_t in_flight;
+	} samples[SITE_MAX_SAMPLES];
+	size_t n_samples;
 };
 
 struct model {
@@ -221,6 +237,7 @@ struct task_origin {
 	int line;
 	const char *function;
 	const char *coroutine;
+	pid_t tid;		/* the creating thread: sites are per thread, so per event loop */
 };
 
 /* A task was created in pid at address addr, by the task at parent (0 if none). */
@@ -234,9 +251,15 @@ void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, 
 void model_tasks_refreshed(struct model *m, uint64_t ts_ns);
 /* The connection ino of pid was opened by the task at task_addr. */
 void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr);
+/* Takes a sample of every site's tasks in flight (called with the process samples). */
+void model_sample_sites(struct model *m, uint64_t now_ns);
+/* Calls fn for every task not yet seen done, with when it was created. */
+typedef void (*task_age_fn)(pid_t pid, int site, uint64_t created_ns, void *ctx);
+void model_foreach_pending_task_age(const struct model *m, task_age_fn fn, void *ctx);
 /* Calls fn for every task not yet seen done. */
 typedef void (*task_visit_fn)(pid_t pid, uint64_t addr, void *ctx);
 void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *ctx);
+void model_site_conn_released(struct model *m, const struct conn *c);
 /* Gives a newly opened connection the site an earlier attribution named. */
 void model_conn_claim_attribution(struct model *m, struct conn *c);
 /* Frees what model_free does not know about: called by it. */

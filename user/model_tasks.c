@@ -39,7 +39,7 @@ static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin
 
 	for (i = 0; i < m->n_sites; i++) {
 		s = &m->sites[i];
-		if (s->pid == pid && s->line == o->line && !strcmp(s->file, o->file) &&
+		if (s->pid == pid && s->tid == o->tid && s->line == o->line && !strcmp(s->file, o->file) &&
 		    !strcmp(s->coroutine, coroutine))
 			return (int)i;
 	}
@@ -50,6 +50,7 @@ static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin
 	s = &m->sites[m->n_sites];
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
+	s->tid = o->tid;
 	s->line = o->line;
 	s->parent_site = parent;
 	snprintf(s->file, sizeof(s->file), "%s", o->file);
@@ -169,9 +170,29 @@ void model_tasks_refreshed(struct model *m, uint64_t ts_ns)
 	}
 }
 
+static struct site_endpoint *site_endpoint(struct task_site *s, const struct endpoint *ep)
+{
+	struct site_endpoint *e;
+	size_t i;
+
+	for (i = 0; i < s->n_endpoints; i++) {
+		e = &s->endpoints[i];
+		if (e->ep.family == ep->family && e->ep.port == ep->port &&
+		    !memcmp(e->ep.addr, ep->addr, sizeof(ep->addr)))
+			return e;
+	}
+	if (s->n_endpoints == SITE_MAX_ENDPOINTS)
+		return NULL;	/* the first few endpoints stand for the rest */
+	e = &s->endpoints[s->n_endpoints++];
+	memset(e, 0, sizeof(*e));
+	e->ep = *ep;
+	return e;
+}
+
 static void attribute(struct model *m, struct conn *c, int site)
 {
 	struct task_site *s = &m->sites[site];
+	struct site_endpoint *e;
 
 	if (c->site >= 0)
 		return;
@@ -179,6 +200,45 @@ static void attribute(struct model *m, struct conn *c, int site)
 	s->conns_open++;
 	if (s->conns_open > s->peak_conns_open)
 		s->peak_conns_open = s->conns_open;
+	e = site_endpoint(s, &c->remote);
+	if (e) {
+		e->opened++;
+		if (++e->open > e->peak_open)
+			e->peak_open = e->open;
+	}
+}
+
+/* A released connection leaves its site's counts. */
+void model_site_conn_released(struct model *m, const struct conn *c)
+{
+	struct task_site *s;
+	struct site_endpoint *e;
+
+	if (c->site < 0 || (size_t)c->site >= m->n_sites)
+		return;
+	s = &m->sites[c->site];
+	if (s->conns_open)
+		s->conns_open--;
+	e = site_endpoint(s, &c->remote);
+	if (e && e->open)
+		e->open--;
+}
+
+void model_sample_sites(struct model *m, uint64_t now_ns)
+{
+	struct task_site *s;
+	size_t i, j;
+
+	for (i = 0; i < m->n_sites; i++) {
+		s = &m->sites[i];
+		if (s->n_samples == SITE_MAX_SAMPLES) {
+			for (j = 0; j < SITE_MAX_SAMPLES / 2; j++)
+				s->samples[j] = s->samples[2 * j + 1];
+			s->n_samples = SITE_MAX_SAMPLES / 2;
+		}
+		s->samples[s->n_samples].t_ns = now_ns - m->start_ns;
+		s->samples[s->n_samples++].in_flight = s->in_flight;
+	}
 }
 
 void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr)
@@ -229,6 +289,27 @@ static void visit_pending(const void *node, VISIT which, void *closure)
 
 	if ((which == postorder || which == leaf) && !t->done)
 		w->fn(t->pid, t->addr, w->ctx);
+}
+
+struct age_walk {
+	task_age_fn fn;
+	void *ctx;
+};
+
+static void visit_age(const void *node, VISIT which, void *closure)
+{
+	const struct task_rec *t = *(const struct task_rec *const *)node;
+	struct age_walk *w = closure;
+
+	if ((which == postorder || which == leaf) && !t->done)
+		w->fn(t->pid, t->site, t->created_ns, w->ctx);
+}
+
+void model_foreach_pending_task_age(const struct model *m, task_age_fn fn, void *ctx)
+{
+	struct age_walk w = { .fn = fn, .ctx = ctx };
+
+	twalk_r(m->tasks, visit_age, &w);
 }
 
 void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *ctx)

@@ -94,6 +94,78 @@ static json_object *conn_leak_evidence_json(const struct conn_leak_evidence *ev)
 	return o;
 }
 
+static json_object *site_ref_json(const struct model *m, int site)
+{
+	json_object *o;
+
+	if (site < 0 || (size_t)site >= m->n_sites)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "file", json_str(m->sites[site].file));
+	json_object_object_add(o, "line", json_object_new_int(m->sites[site].line));
+	json_object_object_add(o, "function", json_str(m->sites[site].function));
+	json_object_object_add(o, "coroutine", json_str(m->sites[site].coroutine));
+	return o;
+}
+
+static json_object *fanout_evidence_json(const struct model *m, const struct fanout_evidence *ev)
+{
+	json_object *o = json_object_new_object(), *eps = json_object_new_array(), *e;
+	size_t i;
+
+	json_object_object_add(o, "tasks_created", json_u64(ev->created));
+	json_object_object_add(o, "peak_tasks_in_flight", json_u64(ev->peak_in_flight));
+	json_object_object_add(o, "connections_opened", json_u64(ev->conns_opened));
+	json_object_object_add(o, "peak_connections_open", json_u64(ev->peak_conns_open));
+	for (i = 0; i < ev->n_endpoints; i++) {
+		e = json_object_new_object();
+		json_object_object_add(e, "endpoint", endpoint_json(&ev->endpoints[i].ep));
+		json_object_object_add(e, "opened", json_u64(ev->endpoints[i].opened));
+		json_object_object_add(e, "peak_open", json_u64(ev->endpoints[i].peak_open));
+		json_object_array_add(eps, e);
+	}
+	json_object_object_add(o, "endpoints", eps);
+	json_object_object_add(o, "inside", site_ref_json(m, ev->parent_site));
+	return o;
+}
+
+static json_object *task_leak_evidence_json(const struct task_leak_evidence *ev)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "reason", json_str(task_leak_reason_name(ev->reason)));
+	switch (ev->reason) {
+	case TASK_LEAK_DESTROYED_PENDING:
+		json_object_object_add(o, "destroyed_pending", json_u64(ev->destroyed_pending));
+		break;
+	case TASK_LEAK_STUCK:
+		json_object_object_add(o, "stuck", json_u64(ev->stuck));
+		json_object_object_add(o, "oldest_age_s", json_seconds(ev->oldest_age_ns));
+		json_object_object_add(o, "usual_lifetime_s", json_seconds(ev->usual_lifetime_ns));
+		break;
+	case TASK_LEAK_GROWTH:
+		json_object_object_add(o, "in_flight_first", json_u64(ev->in_flight_first));
+		json_object_object_add(o, "in_flight_last", json_u64(ev->in_flight_last));
+		json_object_object_add(o, "slope_per_min", json_fixed(ev->slope_per_min, 3));
+		json_object_object_add(o, "window_start_s", json_seconds(ev->window_start_ns));
+		json_object_object_add(o, "window_end_s", json_seconds(ev->window_end_ns));
+		break;
+	}
+	return o;
+}
+
+static json_object *evidence_json(const struct model *m, const struct finding *fd)
+{
+	switch (fd->kind) {
+	case FINDING_UNBOUNDED_FANOUT:
+		return fanout_evidence_json(m, &fd->fanout);
+	case FINDING_TASK_LEAK:
+		return task_leak_evidence_json(&fd->task_leak);
+	default:
+		return conn_leak_evidence_json(&fd->conn_leak);
+	}
+}
+
 static json_object *finding_json(const struct model *m, const struct finding *fd)
 {
 	json_object *o = json_object_new_object(), *site = NULL, *coroutine = NULL;
@@ -113,7 +185,7 @@ static json_object *finding_json(const struct model *m, const struct finding *fd
 	json_object_object_add(o, "pid", json_object_new_int(fd->pid));
 	json_object_object_add(o, "summary", json_str(fd->summary));
 	json_object_object_add(o, "remediation", json_str(fd->remediation));
-	json_object_object_add(o, "evidence", conn_leak_evidence_json(&fd->conn_leak));
+	json_object_object_add(o, "evidence", evidence_json(m, fd));
 	json_object_object_add(o, "site", site);
 	json_object_object_add(o, "coroutine", coroutine);
 	return o;
@@ -200,6 +272,7 @@ static json_object *site_json(const struct model *m, const struct task_site *s)
 	json_object_object_add(o, "line", json_object_new_int(s->line));
 	json_object_object_add(o, "function", json_str(s->function));
 	json_object_object_add(o, "coroutine", json_str(s->coroutine));
+	json_object_object_add(o, "thread", json_object_new_int(s->tid));
 	parent = NULL;
 	if (s->parent_site >= 0 && (size_t)s->parent_site < m->n_sites) {
 		up = &m->sites[s->parent_site];

@@ -42,6 +42,56 @@ static void print_conn_leak_evidence(FILE *f, const struct conn_leak_evidence *e
 	}
 }
 
+static void print_fanout_evidence(FILE *f, const struct model *m, const struct fanout_evidence *ev)
+{
+	char ep[ENDPOINT_STRLEN];
+	const struct task_site *up;
+	size_t i;
+
+	fprintf(f, "      %llu tasks created, peak %u in flight; %llu connections opened, peak %u open\n",
+		(unsigned long long)ev->created, ev->peak_in_flight,
+		(unsigned long long)ev->conns_opened, ev->peak_conns_open);
+	for (i = 0; i < ev->n_endpoints; i++) {
+		endpoint_format(&ev->endpoints[i].ep, ep, sizeof(ep));
+		fprintf(f, "      %6u at once to %s (%llu opened)\n", ev->endpoints[i].peak_open, ep,
+			(unsigned long long)ev->endpoints[i].opened);
+	}
+	if (ev->parent_site >= 0 && (size_t)ev->parent_site < m->n_sites) {
+		up = &m->sites[ev->parent_site];
+		fprintf(f, "      inside %s tasks created at %s:%d\n", up->coroutine, up->file, up->line);
+	}
+}
+
+static void print_task_leak_evidence(FILE *f, const struct task_leak_evidence *ev)
+{
+	char a[32], b[32];
+
+	if (ev->reason == TASK_LEAK_STUCK)
+		fprintf(f, "      oldest pending %s; this site's finished tasks live %s (p95)\n",
+			format_duration(ev->oldest_age_ns, a, sizeof(a)),
+			ev->usual_lifetime_ns ? format_duration(ev->usual_lifetime_ns, b, sizeof(b))
+					      : "(none finished)");
+	else if (ev->reason == TASK_LEAK_GROWTH)
+		fprintf(f, "      pending %u -> %u between %s and %s\n", ev->in_flight_first,
+			ev->in_flight_last, format_duration(ev->window_start_ns, a, sizeof(a)),
+			format_duration(ev->window_end_ns, b, sizeof(b)));
+}
+
+static void print_site_line(FILE *f, const struct model *m, const struct finding *fd)
+{
+	const struct task_site *s;
+
+	if (fd->site < 0 || (size_t)fd->site >= m->n_sites)
+		return;
+	s = &m->sites[fd->site];
+	if (fd->kind == FINDING_CONNECTION_LEAK)
+		fprintf(f, "      %u opened by %s tasks created at %s:%d (%s)\n",
+			fd->conn_leak.site_count, s->coroutine, s->file, s->line, s->function);
+	else
+		fprintf(f, "      at %s:%d in %s, running %s\n", s->file, s->line, s->function,
+			s->coroutine);
+}
+
 static void print_findings(FILE *f, const struct model *m, const struct findings *fs)
 {
 	const struct proc_model *p;
@@ -57,13 +107,13 @@ static void print_findings(FILE *f, const struct model *m, const struct findings
 		fprintf(f, "  [%s] %s  pid %d (%s)\n", severity_name(fd->severity),
 			finding_kind_name(fd->kind), fd->pid, p ? p->comm : "?");
 		fprintf(f, "      %s\n", fd->summary);
-		if (fd->site >= 0 && (size_t)fd->site < m->n_sites)
-			fprintf(f, "      %u opened by %s tasks created at %s:%d (%s)\n",
-				fd->conn_leak.site_count, m->sites[fd->site].coroutine,
-				m->sites[fd->site].file, m->sites[fd->site].line,
-				m->sites[fd->site].function);
+		print_site_line(f, m, fd);
 		if (fd->kind == FINDING_CONNECTION_LEAK)
 			print_conn_leak_evidence(f, &fd->conn_leak);
+		else if (fd->kind == FINDING_UNBOUNDED_FANOUT)
+			print_fanout_evidence(f, m, &fd->fanout);
+		else
+			print_task_leak_evidence(f, &fd->task_leak);
 		fprintf(f, "      fix: %s\n", fd->remediation);
 		fprintf(f, "      see: docs/findings.md#%s\n", finding_kind_name(fd->kind));
 	}

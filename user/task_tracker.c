@@ -196,6 +196,7 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 	if (!t)
 		return;
 	origin.coroutine = py_str(&t->reader, e->qualname);
+	origin.tid = (pid_t)e->tid;
 	n = e->n_frames < TASK_MAX_FRAMES ? e->n_frames : TASK_MAX_FRAMES;
 	for (i = 0; i < n; i++) {
 		code = py_code(&t->reader, e->frames[i].code);

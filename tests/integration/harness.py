@@ -41,10 +41,11 @@ def interpreters():
 class Workload:
     """A workload from tests/workloads, driven one command at a time."""
 
-    def __init__(self, script="conn_service.py", python=None, env=None):
-        self.proc = subprocess.Popen([python or PYTHON, os.path.join(WORKLOADS, script)],
+    def __init__(self, script="conn_service.py", python=None, env=None, args=(), quiet=False):
+        self.proc = subprocess.Popen([python or PYTHON, os.path.join(WORKLOADS, script), *args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     bufsize=1, env=env)
+                                     bufsize=1, env=env,
+                                     stderr=subprocess.DEVNULL if quiet else None)
         hello = self.read()
         assert hello.get("ready"), hello
         self.pid = hello["pid"]

@@ -15,6 +15,7 @@ import traceback
 import harness
 import test_connections  # noqa: F401  (registers its tests)
 import test_tasks  # noqa: F401
+import test_findings  # noqa: F401
 
 
 def main():

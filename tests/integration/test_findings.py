@@ -1,0 +1,91 @@
+"""Findings against workloads with a known answer (findings_suite.py), each
+scenario its own process, all traced at once, on every interpreter present:
+every workload must yield exactly the findings it should, at the right line."""
+import json
+import os
+import re
+import time
+
+from harness import Tracer, WORKLOADS, Workload, interpreters, target_of, test
+from test_tasks import stripped_asyncio
+
+SUITE = os.path.join(WORKLOADS, "findings_suite.py")
+SCENARIOS = ["unbounded", "bounded", "taskgroup", "nested", "fire_and_forget", "forever",
+             "close_wait", "pool", "threads"]
+
+
+def markers():
+    lines = {}
+    with open(SUITE) as f:
+        for number, text in enumerate(f, 1):
+            m = re.search(r"# site:(\w+)", text)
+            if m:
+                lines[m.group(1)] = number
+    return lines
+
+
+def found(report, pid):
+    """The findings for pid as (kind, reason, line) triples."""
+    out = set()
+    for f in report["findings"]:
+        if f["pid"] != pid:
+            continue
+        reason = f["evidence"].get("reason")
+        out.add((f["kind"], reason, (f["site"] or {}).get("line")))
+    return out
+
+
+def run_suite(python, env=None):
+    lines = markers()
+    minor = int(re.search(r"python3\.(\d+)", python).group(1))
+    scenarios = [s for s in SCENARIOS if s != "taskgroup" or minor >= 11]
+    workloads = {s: Workload("findings_suite.py", python=python, env=env, args=[s], quiet=True)
+                 for s in scenarios}
+    try:
+        args = ["-f", "json", "--close-wait-age", "0.5", "--stuck-age", "1"]
+        for w in workloads.values():
+            args += ["-p", str(w.pid)]
+        t = Tracer(*args)
+        for w in workloads.values():
+            w.proc.stdin.write("go\n")
+            w.proc.stdin.flush()
+        expected = {s: w.read()["expect"] for s, w in workloads.items()}
+        time.sleep(1.2)
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+        report = json.loads(stdout)
+    finally:
+        for w in workloads.values():
+            w.stop()
+    wrong = []
+    for s, w in workloads.items():
+        want = {(kind, reason, lines[marker]) for kind, reason, marker in expected[s]}
+        got = found(report, w.pid)
+        if got != want:
+            wrong.append("%s: expected %s, got %s" % (s, sorted(want, key=str),
+                                                       sorted(got, key=str)))
+    assert not wrong, "; ".join(wrong)
+    nested = [f for f in report["findings"] if f["pid"] == workloads["nested"].pid][0]
+    assert (nested["evidence"]["inside"] or {}).get("line") == lines["nested_outer"], nested
+
+
+def register(name, python, stripped):
+    variants = [("_distribution_stripped", False)] if stripped else [("", False), ("_stripped", True)]
+    for suffix, strip_copy in variants:
+        def run(strip_copy=strip_copy):
+            env, copy = None, None
+            if strip_copy:
+                copy = stripped_asyncio(python)
+                env = dict(os.environ, PYTHONPATH=copy)
+            try:
+                run_suite(python, env)
+            finally:
+                if copy:
+                    import shutil
+                    shutil.rmtree(copy)
+        run.__name__ = "findings_suite_" + re.sub(r"\W", "_", name) + suffix
+        test(run)
+
+
+for interp in interpreters()[0]:
+    register(*interp)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "config.h"
 #include "log.h"
 #include "parse.h"
 #include "trace_session.h"
@@ -48,6 +49,7 @@ static const char trace_usage[] =
 	"      --fanout-conns N     ...if they hold this many connections at once (default: 50)\n"
 	"      --stuck-age SECONDS  a pending task this old, and 10 times older than its\n"
 	"                           line's tasks usually live, is stuck (default: 30)\n"
+	"      --config FILE        thresholds from a JSON file; options given here win\n"
 	"  -v, --verbose            say more (twice: libbpf's debug log too)\n"
 	"  -h, --help               show this help\n"
 	"\n"
@@ -98,7 +100,29 @@ static int seconds_option(const char *arg, const char *what, double min, double 
 			   min, MAX_DURATION_S);
 }
 
-enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE };
+enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE, OPT_CONFIG };
+
+/* --config FILE, read before the other options so that they override it */
+static int load_config_option(int argc, char **argv, struct finding_thresholds *t)
+{
+	char why[256];
+	const char *path = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+	}
+	if (!path)
+		return 0;
+	if (config_load_thresholds(path, t, why, sizeof(why)))
+		return usage_error("trace ", "bad config file '%s': %s", path, why);
+	return 0;
+}
 
 static int count_option(const char *arg, const char *what, uint32_t *out)
 {
@@ -123,6 +147,7 @@ static int trace_main(int argc, char **argv)
 		{ "fanout-tasks", required_argument, NULL, OPT_FANOUT_TASKS },
 		{ "fanout-conns", required_argument, NULL, OPT_FANOUT_CONNS },
 		{ "stuck-age", required_argument, NULL, OPT_STUCK_AGE },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -132,6 +157,9 @@ static int trace_main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.thresholds = default_thresholds;
+	err = load_config_option(argc, argv, &o.thresholds);
+	if (err)
+		return err;
 	optind = 1;
 	opterr = 0;	/* we say what was wrong, in our own words */
 	while ((c = getopt_long(argc, argv, ":p:d:i:f:o:vh", long_opts, NULL)) != -1) {
@@ -175,6 +203,8 @@ static int trace_main(int argc, char **argv)
 		case OPT_STUCK_AGE:
 			err = seconds_option(optarg, "stuck age", 0, &o.thresholds.stuck_min_age_s);
 			break;
+		case OPT_CONFIG:
+			break;	/* read first, by load_config_option */
 		case 'v':
 			log_verbosity++;
 			break;

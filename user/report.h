@@ -12,6 +12,7 @@ struct report_meta {
 	const char *version;
 	const char *end_reason;	/* "duration", "interrupted", "targets_exited" */
 	uint64_t now_ns;	/* when the report was taken (monotonic) */
+	const struct finding_thresholds *thresholds;	/* what the findings were held to */
 };
 
 int report_write_text(FILE *f, const struct report_meta *meta, const struct model *m,

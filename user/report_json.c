@@ -388,6 +388,25 @@ static json_object *tracer_json(const struct model *m)
 	return o;
 }
 
+static json_object *thresholds_json(const struct finding_thresholds *t)
+{
+	json_object *o = json_object_new_object();
+
+	if (!t)
+		return o;
+	json_object_object_add(o, "close_wait_age_s", json_fixed(t->close_wait_min_age_s, 3));
+	json_object_object_add(o, "close_wait_critical", json_u64(t->close_wait_critical));
+	json_object_object_add(o, "connection_growth_min", json_u64(t->growth_min_increase));
+	json_object_object_add(o, "growth_window_s", json_fixed(t->growth_min_window_s, 3));
+	json_object_object_add(o, "fanout_tasks", json_u64(t->fanout_min_tasks));
+	json_object_object_add(o, "fanout_connections", json_u64(t->fanout_min_conns));
+	json_object_object_add(o, "fanout_memory_tasks", json_u64(t->fanout_memory_tasks));
+	json_object_object_add(o, "stuck_age_s", json_fixed(t->stuck_min_age_s, 3));
+	json_object_object_add(o, "stuck_lifetime_factor", json_fixed(t->stuck_lifetime_factor, 3));
+	json_object_object_add(o, "task_growth_min", json_u64(t->task_growth_min_increase));
+	return o;
+}
+
 static json_object *start_time_json(const struct model *m)
 {
 	char buf[64];
@@ -425,6 +444,7 @@ int report_write_json(FILE *f, const struct report_meta *meta, const struct mode
 	for (i = 0; i < fs->len; i++)
 		json_object_array_add(findings, finding_json(m, &fs->items[i]));
 	json_object_object_add(root, "findings", findings);
+	json_object_object_add(root, "thresholds", thresholds_json(meta->thresholds));
 	json_object_object_add(root, "tracer", tracer_json(m));
 
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |

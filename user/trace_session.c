@@ -201,6 +201,7 @@ static int write_report(struct session *s, const char *end_reason)
 		.version = INFLIGHT_VERSION,
 		.end_reason = end_reason,
 		.now_ns = s->model.end_ns,
+		.thresholds = &s->opts->thresholds,
 	};
 	struct findings fs;
 	int err;

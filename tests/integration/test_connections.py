@@ -38,6 +38,8 @@ def bad_options_exit_2_with_a_reason():
         (["trace", "-p", "1", "--bogus"], "invalid option"),
         (["trace", "-p", "1", "extra"], "unexpected argument"),
         (["trace", "-p", "1", "-d"], "needs a value"),
+        (["trace", "-p", "1", "--fanout-tasks", "0"], "invalid fan-out task count"),
+        (["trace", "-p", "1", "--config", "/nonexistent.json"], "bad config file"),
     ]
     for args, words in cases:
         r = run_inflight(*args)

@@ -89,3 +89,28 @@ def register(name, python, stripped):
 
 for interp in interpreters()[0]:
     register(*interp)
+
+
+@test
+def thresholds_from_a_config_file_and_options_over_it():
+    import tempfile
+    lines = markers()
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as config:
+        json.dump({"fanout_tasks": 1000, "stuck_age_s": 5}, config)
+        config.flush()
+        for extra, want in (([], set()),
+                            (["--fanout-tasks", "100"],
+                             {("unbounded-fanout", None, lines["unbounded"])})):
+            w = Workload("findings_suite.py", args=["unbounded"], quiet=True)
+            try:
+                t = Tracer("-p", str(w.pid), "-f", "json", "--config", config.name, *extra)
+                w.proc.stdin.write("go\n")
+                w.proc.stdin.flush()
+                w.read()
+                rc, stdout, stderr = t.finish()
+                assert rc == 0, stderr
+                report = json.loads(stdout)
+            finally:
+                w.stop()
+            assert found(report, w.pid) == want, (extra, report["findings"])
+            assert report["thresholds"]["stuck_age_s"] == 5, report["thresholds"]

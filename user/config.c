@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "config.h"
+
+enum value_kind { SECONDS, COUNT, FACTOR };
+
+struct threshold_key {
+	const char *name;
+	enum value_kind kind;
+	size_t offset;
+};
+
+#define KEY(name, kind, field) { name, kind, offsetof(struct finding_thresholds, field) }
+
+static const struct threshold_key keys[] = {
+	KEY("close_wait_age_s", SECONDS, close_wait_min_age_s),
+	KEY("close_wait_critical", COUNT, close_wait_critical),
+	KEY("connection_growth_min", COUNT, growth_min_increase),
+	KEY("growth_window_s", SECONDS, growth_min_window_s),
+	KEY("fanout_tasks", COUNT, fanout_min_tasks),
+	KEY("fanout_connections", COUNT, fanout_min_conns),
+	KEY("fanout_memory_tasks", COUNT, fanout_memory_tasks),
+	KEY("stuck_age_s", SECONDS, stuck_min_age_s),
+	KEY("stuck_lifetime_factor", FACTOR, stuck_lifetime_factor),
+	KEY("task_growth_min", COUNT, task_growth_min_increase),
+};
+
+static int set_value(const struct threshold_key *k, json_object *v, struct finding_thresholds *t,
+		     char *why, size_t why_size)
+{
+	double d;
+
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)) {
+		snprintf(why, why_size, "'%s' must be a number", k->name);
+		return -EINVAL;
+	}
+	d = json_object_get_double(v);
+	if (!isfinite(d) || d < 0 || d > 1e9 || (k->kind == COUNT && (d < 1 || d != floor(d))) ||
+	    (k->kind == FACTOR && d < 1)) {
+		snprintf(why, why_size, "'%s' is out of range: %s", k->name,
+			 k->kind == COUNT ? "a whole number from 1" :
+			 k->kind == FACTOR ? "a number from 1" : "seconds, from 0");
+		return -EINVAL;
+	}
+	if (k->kind == COUNT)
+		*(uint32_t *)((char *)t + k->offset) = (uint32_t)d;
+	else
+		*(double *)((char *)t + k->offset) = d;
+	return 0;
+}
+
+int config_load_thresholds(const char *path, struct finding_thresholds *t, char *why,
+			   size_t why_size)
+{
+	json_object *root = json_object_from_file(path);
+	size_t i;
+	int err = 0;
+
+	if (!root) {
+		snprintf(why, why_size, "not readable JSON: %s", json_util_get_last_err());
+		why[strcspn(why, "\n")] = '\0';
+		return -EINVAL;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		snprintf(why, why_size, "expected a JSON object of thresholds");
+		json_object_put(root);
+		return -EINVAL;
+	}
+	json_object_object_foreach(root, name, value) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(keys[i].name, name))
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			snprintf(why, why_size, "unknown key '%s' (see inflight(8), CONFIGURATION)", name);
+			err = -EINVAL;
+			break;
+		}
+		err = set_value(&keys[i], value, t, why, why_size);
+		if (err)
+			break;
+	}
+	json_object_put(root);
+	return err;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/* Finding thresholds from a JSON file (--config), so a fleet can share them. */
+#ifndef INFLIGHT_CONFIG_H
+#define INFLIGHT_CONFIG_H
+#include <stddef.h>
+#include "findings.h"
+
+/*
+ * Sets the thresholds the file names, leaving the others as they are.
+ * 0, or -errno / -EINVAL with what is wrong in why (unknown key, wrong type,
+ * out of range: a typo must not pass silently).
+ */
+int config_load_thresholds(const char *path, struct finding_thresholds *t, char *why,
+			   size_t why_size);
+
+#endif

@@ -89,6 +89,7 @@ struct sample {
 #define MODEL_PENDING_ATTRIBUTIONS 256
 #define SITE_MAX_ENDPOINTS 4
 #define SITE_MAX_SAMPLES 128
+#define SITE_CONCURRENCY_SAMPLES 512
 
 struct hook_status {
 	char name[32];		/* "connections", "asyncio_tasks" */
@@ -162,7 +163,23 @@ struct task_site {
 		uint32_t in_flight;
 	} samples[SITE_MAX_SAMPLES];
 	size_t n_samples;
+	/*
+	 * Concurrency seen at each poll while the site was busy: what a pool or
+	 * a Semaphore for it should be sized from. Every stride-th poll once full.
+	 */
+	struct {
+		uint32_t tasks[SITE_CONCURRENCY_SAMPLES];
+		uint32_t conns[SITE_CONCURRENCY_SAMPLES];
+		size_t n;
+		unsigned int stride, skipped;
+	} concurrency;
 };
+
+struct concurrency_summary {
+	uint32_t p50, p95, max;
+};
+/* Quantiles of a site's busy-time concurrency, of tasks in flight or connections open. */
+struct concurrency_summary site_concurrency(const struct task_site *s, bool connections);
 
 struct model {
 	uint64_t start_ns;	/* monotonic */

@@ -147,6 +147,53 @@ void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, 
 	m->n_tasks--;
 }
 
+static void record_concurrency(struct task_site *s)
+{
+	size_t i;
+
+	if (!s->in_flight && !s->conns_open)
+		return;	/* idle: says nothing about how busy it gets */
+	if (s->concurrency.skipped + 1 < s->concurrency.stride) {
+		s->concurrency.skipped++;
+		return;
+	}
+	s->concurrency.skipped = 0;
+	if (s->concurrency.n == SITE_CONCURRENCY_SAMPLES) {
+		for (i = 0; i < SITE_CONCURRENCY_SAMPLES / 2; i++) {
+			s->concurrency.tasks[i] = s->concurrency.tasks[2 * i + 1];
+			s->concurrency.conns[i] = s->concurrency.conns[2 * i + 1];
+		}
+		s->concurrency.n = SITE_CONCURRENCY_SAMPLES / 2;
+		s->concurrency.stride = s->concurrency.stride ? s->concurrency.stride * 2 : 2;
+	}
+	s->concurrency.tasks[s->concurrency.n] = s->in_flight;
+	s->concurrency.conns[s->concurrency.n++] = s->conns_open;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct concurrency_summary site_concurrency(const struct task_site *s, bool connections)
+{
+	struct concurrency_summary out = {};
+	uint32_t sorted[SITE_CONCURRENCY_SAMPLES];
+	size_t n = s->concurrency.n;
+
+	if (!n)
+		return out;
+	memcpy(sorted, connections ? s->concurrency.conns : s->concurrency.tasks,
+	       n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_u32);
+	out.p50 = sorted[(n - 1) / 2];
+	out.p95 = sorted[(size_t)((double)(n - 1) * 0.95)];
+	out.max = sorted[n - 1];
+	return out;
+}
+
 void model_tasks_refreshed(struct model *m, uint64_t ts_ns)
 {
 	uint64_t since = ts_ns > m->start_ns ? ts_ns - m->start_ns : 0;
@@ -163,6 +210,7 @@ void model_tasks_refreshed(struct model *m, uint64_t ts_ns)
 	}
 	for (i = 0; i < m->n_sites; i++) {
 		s = &m->sites[i];
+		record_concurrency(s);
 		if (s->in_flight > s->peak_in_flight) {
 			s->peak_in_flight = s->in_flight;
 			s->peak_ns = since;

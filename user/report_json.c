@@ -263,6 +263,27 @@ static json_object *connections_json(const struct model *m, const struct proc_mo
 	return o;
 }
 
+static json_object *quantiles_json(struct concurrency_summary q)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "p50", json_u64(q.p50));
+	json_object_object_add(o, "p95", json_u64(q.p95));
+	json_object_object_add(o, "max", json_u64(q.max));
+	return o;
+}
+
+/* what was in flight at each poll while the site was busy: input for sizing pools */
+static json_object *concurrency_json(const struct task_site *s)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "samples", json_u64(s->concurrency.n));
+	json_object_object_add(o, "tasks_in_flight", quantiles_json(site_concurrency(s, false)));
+	json_object_object_add(o, "connections_open", quantiles_json(site_concurrency(s, true)));
+	return o;
+}
+
 static json_object *site_json(const struct model *m, const struct task_site *s)
 {
 	json_object *o = json_object_new_object(), *conns, *parent;
@@ -294,6 +315,7 @@ static json_object *site_json(const struct model *m, const struct task_site *s)
 	json_object_object_add(conns, "open", json_u64(s->conns_open));
 	json_object_object_add(conns, "peak_open", json_u64(s->peak_conns_open));
 	json_object_object_add(o, "connections", conns);
+	json_object_object_add(o, "concurrency", concurrency_json(s));
 	return o;
 }
 

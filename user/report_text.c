@@ -77,6 +77,17 @@ static void print_task_leak_evidence(FILE *f, const struct task_leak_evidence *e
 			format_duration(ev->window_end_ns, b, sizeof(b)));
 }
 
+/* what a bound for this site could be sized from */
+static void print_concurrency(FILE *f, const struct task_site *s)
+{
+	struct concurrency_summary t = site_concurrency(s, false), c = site_concurrency(s, true);
+
+	if (!s->concurrency.n)
+		return;
+	fprintf(f, "      observed at once while busy: tasks p50 %u, p95 %u, max %u; "
+		"connections p50 %u, p95 %u, max %u\n", t.p50, t.p95, t.max, c.p50, c.p95, c.max);
+}
+
 static void print_site_line(FILE *f, const struct model *m, const struct finding *fd)
 {
 	const struct task_site *s;
@@ -112,6 +123,8 @@ static void print_findings(FILE *f, const struct model *m, const struct findings
 			print_conn_leak_evidence(f, &fd->conn_leak);
 		else if (fd->kind == FINDING_UNBOUNDED_FANOUT)
 			print_fanout_evidence(f, m, &fd->fanout);
+		if (fd->kind == FINDING_UNBOUNDED_FANOUT && fd->site >= 0)
+			print_concurrency(f, &m->sites[fd->site]);
 		else
 			print_task_leak_evidence(f, &fd->task_leak);
 		fprintf(f, "      fix: %s\n", fd->remediation);

@@ -32,9 +32,10 @@ static const char main_usage[] =
 static const char trace_usage[] =
 	"Usage: inflight trace -p PID [-p PID ...] [OPTIONS]\n"
 	"\n"
-	"Attach to running processes, follow their TCP connections, and write a\n"
-	"report with findings when the trace ends: after --duration, when every\n"
-	"target has exited, or on Ctrl-C (SIGINT/SIGTERM).\n"
+	"Attach to running processes, follow their asyncio tasks (CPython 3.9 to\n"
+	"3.13) and TCP connections, and write a report with findings when the trace\n"
+	"ends: after --duration, when every target has exited, or on Ctrl-C\n"
+	"(SIGINT/SIGTERM).\n"
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID            process to trace (repeat for several)\n"

@@ -193,14 +193,14 @@ static void print_sites(FILE *f, const struct model *m, const struct proc_model 
 			sites[n++] = &m->sites[i];
 	qsort(sites, n, sizeof(*sites), cmp_site_peak);
 	if (n)
-		fprintf(f, "  %-40s %-24s %8s %8s %6s %6s %7s %6s\n", "CREATED AT", "COROUTINE",
-			"CREATED", "INFLIGHT", "PEAK", "LOST", "CONNS", "PEAK_C");
+		fprintf(f, "  %-28s %8s %8s %6s %6s %7s %6s  %s\n", "COROUTINE", "CREATED", "INFLIGHT",
+			"PEAK", "LOST", "CONNS", "PEAK_C", "CREATED AT");
 	for (i = 0; i < n && i < TEXT_MAX_SITES; i++) {
 		snprintf(where, sizeof(where), "%s:%d", sites[i]->file, sites[i]->line);
-		fprintf(f, "  %-40s %-24s %8llu %8u %6u %6llu %7llu %6u\n", where, sites[i]->coroutine,
+		fprintf(f, "  %-28.28s %8llu %8u %6u %6llu %7llu %6u  %s\n", sites[i]->coroutine,
 			(unsigned long long)sites[i]->created, sites[i]->in_flight,
 			sites[i]->peak_in_flight, (unsigned long long)sites[i]->destroyed_pending,
-			(unsigned long long)sites[i]->conns_opened, sites[i]->peak_conns_open);
+			(unsigned long long)sites[i]->conns_opened, sites[i]->peak_conns_open, where);
 	}
 	if (n > TEXT_MAX_SITES)
 		fprintf(f, "  ... %zu more sites in the JSON report\n", n - TEXT_MAX_SITES);

@@ -76,8 +76,12 @@ static int open_targets(struct session *s)
 	return 0;
 }
 
-/* Task tracking is best effort: without it, connections are still traced. */
-static void attach_task_tracking(struct session *s)
+/*
+ * Task tracking is best effort: without it, connections are still traced.
+ * Loading and placing the uprobes (the slow part) happens before the trace
+ * starts; the probes count nothing until start_task_tracking.
+ */
+static void prepare_task_tracking(struct session *s)
 {
 	size_t i;
 
@@ -89,7 +93,13 @@ static void attach_task_tracking(struct session *s)
 	}
 	for (i = 0; i < s->opts->n_pids; i++)
 		task_tracker_add_process(s->tasks, s->opts->pids[i]);
-	if (task_tracker_attach(s->tasks)) {
+}
+
+static void start_task_tracking(struct session *s)
+{
+	size_t i;
+
+	if (s->tasks && task_tracker_attach(s->tasks)) {
 		task_tracker_destroy(s->tasks);
 		s->tasks = NULL;
 		for (i = 0; i < s->opts->n_pids; i++)
@@ -112,10 +122,12 @@ static int attach(struct session *s)
 		err = conn_tracker_add_target(s->conns, s->opts->pids[i]);
 	if (err)
 		return err;
+	prepare_task_tracking(s);
 	s->model.start_ns = monotonic_ns();
 	err = conn_tracker_attach(s->conns);
 	if (err)
 		return err;
+	start_task_tracking(s);
 	for (i = 0; i < s->opts->n_pids; i++) {
 		struct proc_model *p = &s->model.procs[i];
 
@@ -133,7 +145,6 @@ static int attach(struct session *s)
 		model_set_hook(p, "connections", true,
 			       "tracepoints: sock:inet_sock_set_state; syscalls socket, connect, accept, accept4, close, dup2, dup3");
 	}
-	attach_task_tracking(s);
 	return 0;
 }
 

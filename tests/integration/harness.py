@@ -20,6 +20,17 @@ def test(fn):
     return fn
 
 
+def site_markers(script):
+    """{'fanout': 47, ...}: the lines of a workload that carry a '# site:NAME' marker."""
+    lines = {}
+    with open(os.path.join(WORKLOADS, script)) as f:
+        for number, text in enumerate(f, 1):
+            m = re.search(r"# site:(\w+)", text)
+            if m:
+                lines[m.group(1)] = number
+    return lines
+
+
 def interpreters():
     """Every CPython 3.9-3.13 here, as (name, path, stripped): pyenv's builds and
     Debian's python3.11; and the minor versions found nowhere."""

@@ -6,22 +6,11 @@ import os
 import re
 import time
 
-from harness import Tracer, WORKLOADS, Workload, interpreters, target_of, test
+from harness import Tracer, Workload, interpreters, site_markers, target_of, test
 from test_tasks import stripped_asyncio
 
-SUITE = os.path.join(WORKLOADS, "findings_suite.py")
 SCENARIOS = ["unbounded", "bounded", "taskgroup", "nested", "fire_and_forget", "forever",
              "close_wait", "pool", "threads"]
-
-
-def markers():
-    lines = {}
-    with open(SUITE) as f:
-        for number, text in enumerate(f, 1):
-            m = re.search(r"# site:(\w+)", text)
-            if m:
-                lines[m.group(1)] = number
-    return lines
 
 
 def found(report, pid):
@@ -36,7 +25,7 @@ def found(report, pid):
 
 
 def run_suite(python, env=None):
-    lines = markers()
+    lines = site_markers("findings_suite.py")
     minor = int(re.search(r"python3\.(\d+)", python).group(1))
     scenarios = [s for s in SCENARIOS if s != "taskgroup" or minor >= 11]
     workloads = {s: Workload("findings_suite.py", python=python, env=env, args=[s], quiet=True)
@@ -94,7 +83,7 @@ for interp in interpreters()[0]:
 @test
 def thresholds_from_a_config_file_and_options_over_it():
     import tempfile
-    lines = markers()
+    lines = site_markers("findings_suite.py")
     with tempfile.NamedTemporaryFile("w", suffix=".json") as config:
         json.dump({"fanout_tasks": 1000, "stuck_age_s": 5}, config)
         config.flush()

@@ -9,21 +9,8 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import Tracer, WORKLOADS, Workload, expect_eq, interpreters, target_of, test
-
-SERVICE = os.path.join(WORKLOADS, "task_service.py")
-
-
-def site_lines():
-    """{'fanout': 47, ...} from the '# site:NAME' markers in the workload."""
-    lines = {}
-    with open(SERVICE) as f:
-        for number, text in enumerate(f, 1):
-            m = re.search(r"# site:(\w+)", text)
-            if m:
-                lines[m.group(1)] = number
-    return lines
-
+from harness import (Tracer, Workload, expect_eq, interpreters, site_markers,
+                     target_of, test)
 
 def find_site(tasks, line, coroutine, script="task_service.py"):
     matches = [s for s in tasks["sites"]
@@ -52,7 +39,7 @@ def stripped_asyncio(python):
 
 
 def tracks_tasks_on(name, python, stripped):
-    lines = site_lines()
+    lines = site_markers("task_service.py")
     env, copy = None, None
     if stripped == "copy":
         copy = stripped_asyncio(python)
@@ -159,12 +146,7 @@ def not_python_is_reported_and_traced():
 
 @test
 def late_import_and_a_loop_per_thread():
-    lines = {}
-    with open(os.path.join(WORKLOADS, "late_asyncio.py")) as f:
-        for number, text in enumerate(f, 1):
-            m = re.search(r"# site:(\w+)", text)
-            if m:
-                lines[m.group(1)] = number
+    lines = site_markers("late_asyncio.py")
     w = Workload("late_asyncio.py")
     try:
         t = Tracer("-p", str(w.pid), "-f", "json")

@@ -41,7 +41,7 @@ static int set_value(const struct threshold_key *k, json_object *v, struct findi
 	d = json_object_get_double(v);
 	if (!isfinite(d) || d < 0 || d > 1e9 || (k->kind == COUNT && (d < 1 || d != floor(d))) ||
 	    (k->kind == FACTOR && d < 1)) {
-		snprintf(why, why_size, "'%s' is out of range: %s", k->name,
+		snprintf(why, why_size, "'%s' is out of range: %s, up to 1e9", k->name,
 			 k->kind == COUNT ? "a whole number from 1" :
 			 k->kind == FACTOR ? "a number from 1" : "seconds, from 0");
 		return -EINVAL;
@@ -53,18 +53,57 @@ static int set_value(const struct threshold_key *k, json_object *v, struct findi
 	return 0;
 }
 
+#define MAX_CONFIG_BYTES (64 * 1024)
+
+/* Strict JSON (no comments, no trailing commas, nothing after the object), or NULL. */
+static json_object *read_json_file(const char *path, char *why, size_t why_size)
+{
+	char buf[MAX_CONFIG_BYTES + 1];
+	struct json_tokener *tok;
+	json_object *root;
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(why, why_size, "%s", strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n > MAX_CONFIG_BYTES) {
+		snprintf(why, why_size, "larger than %d bytes", MAX_CONFIG_BYTES);
+		return NULL;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		snprintf(why, why_size, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, buf, (int)n);
+	if (root && strspn(buf + json_tokener_get_parse_end(tok), " \t\r\n") !=
+			    n - json_tokener_get_parse_end(tok)) {
+		json_object_put(root);
+		root = NULL;
+		snprintf(why, why_size, "text after the JSON object");
+	} else if (!root) {
+		snprintf(why, why_size, "not valid JSON: %s",
+			 n ? json_tokener_error_desc(json_tokener_get_error(tok)) : "the file is empty");
+	}
+	json_tokener_free(tok);
+	return root;
+}
+
 int config_load_thresholds(const char *path, struct finding_thresholds *t, char *why,
 			   size_t why_size)
 {
-	json_object *root = json_object_from_file(path);
+	json_object *root = read_json_file(path, why, why_size);
 	size_t i;
 	int err = 0;
 
-	if (!root) {
-		snprintf(why, why_size, "not readable JSON: %s", json_util_get_last_err());
-		why[strcspn(why, "\n")] = '\0';
+	if (!root)
 		return -EINVAL;
-	}
 	if (!json_object_is_type(root, json_type_object)) {
 		snprintf(why, why_size, "expected a JSON object of thresholds");
 		json_object_put(root);

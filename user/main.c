@@ -103,28 +103,6 @@ static int seconds_option(const char *arg, const char *what, double min, double 
 
 enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE, OPT_CONFIG };
 
-/* --config FILE, read before the other options so that they override it */
-static int load_config_option(int argc, char **argv, struct finding_thresholds *t)
-{
-	char why[256];
-	const char *path = NULL;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-	}
-	if (!path)
-		return 0;
-	if (config_load_thresholds(path, t, why, sizeof(why)))
-		return usage_error("trace ", "bad config file '%s': %s", path, why);
-	return 0;
-}
-
 static int count_option(const char *arg, const char *what, uint32_t *out)
 {
 	double v;
@@ -133,6 +111,34 @@ static int count_option(const char *arg, const char *what, uint32_t *out)
 		return usage_error("trace ", "invalid %s '%s': expected a whole number from 1", what,
 				   arg);
 	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Threshold options are applied after --config wherever they stand on the
+ * command line: the file sets the team's defaults, the options win.
+ */
+struct threshold_overrides {
+	struct finding_thresholds values;
+	bool close_wait_age, fanout_tasks, fanout_conns, stuck_age;
+	const char *config;
+};
+
+static int apply_thresholds(const struct threshold_overrides *ov, struct finding_thresholds *t)
+{
+	char why[256];
+
+	*t = default_thresholds;
+	if (ov->config && config_load_thresholds(ov->config, t, why, sizeof(why)))
+		return usage_error("trace ", "bad config file '%s': %s", ov->config, why);
+	if (ov->close_wait_age)
+		t->close_wait_min_age_s = ov->values.close_wait_min_age_s;
+	if (ov->fanout_tasks)
+		t->fanout_min_tasks = ov->values.fanout_min_tasks;
+	if (ov->fanout_conns)
+		t->fanout_min_conns = ov->values.fanout_min_conns;
+	if (ov->stuck_age)
+		t->stuck_min_age_s = ov->values.stuck_min_age_s;
 	return 0;
 }
 
@@ -153,14 +159,11 @@ static int trace_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	struct threshold_overrides ov = {};
 	static struct trace_opts o;
 	int c, err;
 
 	memset(&o, 0, sizeof(o));
-	o.thresholds = default_thresholds;
-	err = load_config_option(argc, argv, &o.thresholds);
-	if (err)
-		return err;
 	optind = 1;
 	opterr = 0;	/* we say what was wrong, in our own words */
 	while ((c = getopt_long(argc, argv, ":p:d:i:f:o:vh", long_opts, NULL)) != -1) {
@@ -192,20 +195,25 @@ static int trace_main(int argc, char **argv)
 			break;
 		case OPT_CLOSE_WAIT_AGE:
 			err = seconds_option(optarg, "CLOSE_WAIT age", 0,
-					     &o.thresholds.close_wait_min_age_s);
+					     &ov.values.close_wait_min_age_s);
+			ov.close_wait_age = true;
 			break;
 		case OPT_FANOUT_TASKS:
-			err = count_option(optarg, "fan-out task count", &o.thresholds.fanout_min_tasks);
+			err = count_option(optarg, "fan-out task count", &ov.values.fanout_min_tasks);
+			ov.fanout_tasks = true;
 			break;
 		case OPT_FANOUT_CONNS:
 			err = count_option(optarg, "fan-out connection count",
-					   &o.thresholds.fanout_min_conns);
+					   &ov.values.fanout_min_conns);
+			ov.fanout_conns = true;
 			break;
 		case OPT_STUCK_AGE:
-			err = seconds_option(optarg, "stuck age", 0, &o.thresholds.stuck_min_age_s);
+			err = seconds_option(optarg, "stuck age", 0, &ov.values.stuck_min_age_s);
+			ov.stuck_age = true;
 			break;
 		case OPT_CONFIG:
-			break;	/* read first, by load_config_option */
+			ov.config = optarg;
+			break;
 		case 'v':
 			log_verbosity++;
 			break;
@@ -224,6 +232,9 @@ static int trace_main(int argc, char **argv)
 		return usage_error("trace ", "unexpected argument '%s'", argv[optind]);
 	if (!o.n_pids)
 		return usage_error("trace ", "trace needs at least one process: -p PID");
+	err = apply_thresholds(&ov, &o.thresholds);
+	if (err)
+		return err;
 	return trace_session_run(&o);
 }
 

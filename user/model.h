@@ -150,7 +150,7 @@ struct task_site {
 	struct duration_stats lifetimes;	/* created to seen done */
 	uint64_t conns_opened;
 	uint32_t conns_open, peak_conns_open;
-	/* where its connections went: the most used remote endpoints */
+	/* where its connections went: the first remote endpoints seen, with counts */
 	struct site_endpoint {
 		struct endpoint ep;
 		uint64_t opened;

@@ -105,6 +105,7 @@ static json_object *site_ref_json(const struct model *m, int site)
 	json_object_object_add(o, "line", json_object_new_int(m->sites[site].line));
 	json_object_object_add(o, "function", json_str(m->sites[site].function));
 	json_object_object_add(o, "coroutine", json_str(m->sites[site].coroutine));
+	json_object_object_add(o, "thread", json_object_new_int(m->sites[site].tid));
 	return o;
 }
 
@@ -177,6 +178,7 @@ static json_object *finding_json(const struct model *m, const struct finding *fd
 		json_object_object_add(site, "file", json_str(s->file));
 		json_object_object_add(site, "line", json_object_new_int(s->line));
 		json_object_object_add(site, "function", json_str(s->function));
+		json_object_object_add(site, "thread", json_object_new_int(s->tid));
 		coroutine = json_str(s->coroutine);
 	}
 

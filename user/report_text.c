@@ -121,12 +121,13 @@ static void print_findings(FILE *f, const struct model *m, const struct findings
 		print_site_line(f, m, fd);
 		if (fd->kind == FINDING_CONNECTION_LEAK)
 			print_conn_leak_evidence(f, &fd->conn_leak);
-		else if (fd->kind == FINDING_UNBOUNDED_FANOUT)
-			print_fanout_evidence(f, m, &fd->fanout);
-		if (fd->kind == FINDING_UNBOUNDED_FANOUT && fd->site >= 0)
-			print_concurrency(f, &m->sites[fd->site]);
-		else
+		else if (fd->kind == FINDING_TASK_LEAK)
 			print_task_leak_evidence(f, &fd->task_leak);
+		if (fd->kind == FINDING_UNBOUNDED_FANOUT) {
+			print_fanout_evidence(f, m, &fd->fanout);
+			if (fd->site >= 0)
+				print_concurrency(f, &m->sites[fd->site]);
+		}
 		fprintf(f, "      fix: %s\n", fd->remediation);
 		fprintf(f, "      see: docs/findings.md#%s\n", finding_kind_name(fd->kind));
 	}

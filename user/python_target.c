@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,84 @@ static int symbol_address(const struct proc_maps *maps, const char *path, const 
 		*addr = vaddr + bias;
 	elf_image_close(e);
 	return err;
+}
+
+/*
+ * CPython 3.13+ describes its own layout at the start of _PyRuntime: the
+ * _Py_DebugOffsets of Include/internal/pycore_runtime.h, a cookie, the
+ * version, then groups of 64-bit offsets. The fields this tool walks are
+ * checked against the table; positions are those of 3.13's struct.
+ */
+struct debug_offset_check {
+	const char *name;
+	size_t position;	/* byte offset in _Py_DebugOffsets */
+	size_t table_offset;	/* in struct cpython_layout */
+};
+
+#define LAYOUT(field) offsetof(struct cpython_layout, field)
+static const struct debug_offset_check debug_offsets_313[] = {
+	{ "runtime_state.interpreters_head", 40, LAYOUT(bpf.runtime_interp_head) },
+	{ "interpreter_state.threads_head", 72, LAYOUT(bpf.interp_threads_head) },
+	{ "thread_state.next", 168, LAYOUT(bpf.tstate_next) },
+	{ "thread_state.current_frame", 184, LAYOUT(bpf.tstate_frame) },
+	{ "thread_state.thread_id", 192, LAYOUT(bpf.tstate_thread_id) },
+	{ "interpreter_frame.previous", 232, LAYOUT(bpf.frame_back) },
+	{ "interpreter_frame.executable", 240, LAYOUT(bpf.frame_code) },
+	{ "interpreter_frame.instr_ptr", 248, LAYOUT(bpf.frame_pos) },
+	{ "interpreter_frame.owner", 264, LAYOUT(bpf.frame_owner) },
+	{ "code_object.filename", 280, LAYOUT(code_filename) },
+	{ "code_object.name", 288, LAYOUT(code_name) },
+	{ "code_object.qualname", 296, LAYOUT(code_qualname) },
+	{ "code_object.linetable", 304, LAYOUT(code_linetable) },
+	{ "code_object.firstlineno", 312, LAYOUT(code_firstlineno) },
+	{ "code_object.co_code_adaptive", 344, LAYOUT(code_adaptive) },
+};
+#define DEBUG_OFFSETS_READ 352
+
+static int check_debug_offsets(const char *file, struct python_target *t)
+{
+	uint8_t blob[DEBUG_OFFSETS_READ];
+	struct elf_image *e;
+	uint64_t vaddr, version, value;
+	uint32_t expected;
+	size_t i;
+	int err;
+
+	if (t->minor < 13)
+		return 0;
+	err = elf_image_open(file, &e);
+	if (!err)
+		err = elf_image_symbol(e, "_PyRuntime", &vaddr);
+	if (!err)
+		err = elf_image_read(e, vaddr, blob, sizeof(blob));
+	elf_image_close(e);
+	if (err || memcmp(blob, "xdebugpy", 8)) {
+		snprintf(t->problem, sizeof(t->problem),
+			 "no _Py_DebugOffsets at _PyRuntime in %s: not the CPython 3.%u it claims", file,
+			 t->minor);
+		return -ENOTSUP;
+	}
+	memcpy(&version, blob + 8, sizeof(version));
+	memcpy(&value, blob + 16, sizeof(value));
+	if ((version >> 24) != 3 || ((version >> 16) & 0xff) != t->minor || value) {
+		snprintf(t->problem, sizeof(t->problem),
+			 "%s is CPython %#llx%s: not supported", file, (unsigned long long)version,
+			 value ? ", free-threaded" : "");
+		return -ENOTSUP;
+	}
+	for (i = 0; i < sizeof(debug_offsets_313) / sizeof(debug_offsets_313[0]); i++) {
+		memcpy(&value, blob + debug_offsets_313[i].position, sizeof(value));
+		memcpy(&expected, (const char *)t->layout + debug_offsets_313[i].table_offset,
+		       sizeof(expected));
+		if (value != expected) {
+			snprintf(t->problem, sizeof(t->problem),
+				 "%s's _Py_DebugOffsets says %s is at %llu, the table for 3.%u says %u: "
+				 "a build this version of inflight does not know", file,
+				 debug_offsets_313[i].name, (unsigned long long)value, t->minor, expected);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
 }
 
 /* The file that holds _PyRuntime: libpython when shared, else the executable. */
@@ -150,7 +229,8 @@ static int resolve_functions(struct python_target *t)
 	}
 	if (!err)
 		snprintf(t->method + strlen(t->method), sizeof(t->method) - strlen(t->method),
-			 ", layout checked by Task basicsize");
+			 ", layout checked by Task basicsize%s",
+			 t->minor >= 13 ? " and _Py_DebugOffsets" : "");
 	return 0;
 }
 
@@ -182,6 +262,9 @@ int python_target_discover(pid_t pid, struct python_target *t)
 		err = -ENOTSUP;
 		goto out;
 	}
+	err = check_debug_offsets(runtime_file, t);
+	if (err)
+		goto out;
 	asyncio = proc_maps_find(&maps, "_asyncio.");
 	if (asyncio) {
 		snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", asyncio->path);

@@ -52,6 +52,8 @@ def tracks_tasks_on(name, python, stripped):
     hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
     assert hook["attached"], hook
     assert ("no symbols" in hook["detail"]) == bool(stripped), hook
+    # 3.13+ describes its own layout: the table must agree with it
+    assert ("_Py_DebugOffsets" in hook["detail"]) == (" 3.13" in hook["detail"]), hook
     if copy:
         assert copy in hook["detail"], hook   # probed the stripped copy, not the original
     check_tasks(target["tasks"], target["truth"], lines)

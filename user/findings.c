@@ -351,8 +351,8 @@ static int find_fanout(const struct model *m, const struct task_site *s,
 	memcpy(ev->endpoints, s->endpoints, sizeof(ev->endpoints));
 	ev->parent_site = s->parent_site;
 	if (holds_conns) {
-		f->severity = s->peak_conns_open >= 10 * t->fanout_min_conns ? SEVERITY_CRITICAL
-									   : SEVERITY_WARNING;
+		f->severity = s->peak_conns_open >= 10ULL * t->fanout_min_conns ? SEVERITY_CRITICAL
+									     : SEVERITY_WARNING;
 		f->remediation = fanout_remediation;
 		snprintf(f->summary, sizeof(f->summary),
 			 "%u %s tasks in flight at once from one line, holding %u connections at once: "
@@ -362,8 +362,8 @@ static int find_fanout(const struct model *m, const struct task_site *s,
 		f->severity = SEVERITY_WARNING;
 		f->remediation = fanout_memory_remediation;
 		snprintf(f->summary, sizeof(f->summary),
-			 "%u %s tasks in flight at once from one line (no connections held)",
-			 s->peak_in_flight, s->coroutine);
+			 "%u %s tasks in flight at once from one line (%u connections open at most)",
+			 s->peak_in_flight, s->coroutine, s->peak_conns_open);
 	}
 	return 0;
 }
@@ -427,8 +427,11 @@ static void count_stuck(pid_t pid, int site, uint64_t created_ns, void *ctx)
 	struct stuck_ctx *c = ctx;
 	uint64_t age = c->now_ns > created_ns ? c->now_ns - created_ns : 0;
 
-	/* without finished tasks there is no usual lifetime: a long-lived worker is not stuck */
-	if (site < 0 || c->m->sites[site].lifetimes.count < STUCK_MIN_FINISHED ||
+	const struct proc_model *p = model_process(c->m, pid);
+
+	/* without finished tasks there is no usual lifetime: a long-lived worker is not stuck;
+	 * and the tasks of a process that exited are not waiting any more */
+	if (site < 0 || !p || p->exited || c->m->sites[site].lifetimes.count < STUCK_MIN_FINISHED ||
 	    age < stuck_age(&c->m->sites[site], c->t))
 		return;
 	c->stuck[site]++;

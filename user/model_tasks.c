@@ -33,13 +33,16 @@ static struct task_rec *find_task(const struct model *m, pid_t pid, uint64_t add
 
 static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin *o, int parent)
 {
-	const char *coroutine = o->coroutine ? o->coroutine : "?";
 	struct task_site *grown, *s;
+	/* compared as stored: a long name cut short must still match its site */
+	char coroutine[sizeof(s->coroutine)], file[sizeof(s->file)];
 	size_t i;
 
+	snprintf(coroutine, sizeof(coroutine), "%s", o->coroutine ? o->coroutine : "?");
+	snprintf(file, sizeof(file), "%s", o->file);
 	for (i = 0; i < m->n_sites; i++) {
 		s = &m->sites[i];
-		if (s->pid == pid && s->tid == o->tid && s->line == o->line && !strcmp(s->file, o->file) &&
+		if (s->pid == pid && s->tid == o->tid && s->line == o->line && !strcmp(s->file, file) &&
 		    !strcmp(s->coroutine, coroutine))
 			return (int)i;
 	}
@@ -53,7 +56,7 @@ static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin
 	s->tid = o->tid;
 	s->line = o->line;
 	s->parent_site = parent;
-	snprintf(s->file, sizeof(s->file), "%s", o->file);
+	snprintf(s->file, sizeof(s->file), "%s", file);
 	snprintf(s->function, sizeof(s->function), "%s", o->function ? o->function : "?");
 	snprintf(s->coroutine, sizeof(s->coroutine), "%s", coroutine);
 	return (int)m->n_sites++;

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/findings.c: CLOSE_WAIT and growth leak findings. */
+/*
+ * Unit tests for user/findings.c: CLOSE_WAIT and growth leak findings, and the
+ * per-site findings: unbounded fan-out, and task leaks (destroyed pending,
+ * stuck, growth).
+ */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +27,12 @@ static const struct finding_thresholds thr = {
 	.close_wait_critical = 3,
 	.growth_min_increase = 20,
 	.growth_min_window_s = 5.0,
+	.fanout_min_tasks = 100,
+	.fanout_min_conns = 50,
+	.fanout_memory_tasks = 10000,
+	.stuck_min_age_s = 30.0,
+	.stuck_lifetime_factor = 10.0,
+	.task_growth_min_increase = 50,
 };
 
 static struct endpoint ep4(const char *ip, uint16_t port)
@@ -654,6 +664,718 @@ static void test_many_processes_many_findings(void **state)
 	findings_free(&fs);
 }
 
+/* --- per-site findings: unbounded fan-out and task leaks --- */
+
+#define TID2 (PID + 1)
+
+static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID };
+static const struct task_origin FETCH2 = { "/srv/app/client.py", 43, "fetch_all", "fetch", PID };
+static const struct task_origin FETCH_T2 = { "/srv/app/client.py", 42, "fetch_all", "fetch", TID2 };
+static const struct task_origin LOAD = { "/srv/app/cache.py", 57, "warm", "load", PID };
+static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID };
+
+/* Tasks from one origin: created in order, seen done oldest first. */
+struct crowd {
+	pid_t pid;
+	const struct task_origin *o;
+	uint64_t base;		/* the address of its first task */
+	uint64_t parent;	/* the task that creates them, or 0 */
+	uint64_t next, first_live;
+};
+
+/* a crowd of pid, its task addresses in a block of its own */
+#define CROWD(origin, block) \
+	{ .pid = PID, .o = (origin), .base = 0x7f0000000000ull + ((uint64_t)(block) << 28) }
+
+static uint64_t crowd_task(const struct crowd *c, uint64_t i)
+{
+	return c->base + i * 0x100;
+}
+
+static uint32_t crowd_live(const struct crowd *c)
+{
+	return (uint32_t)(c->next - c->first_live);
+}
+
+/* Creates tasks of c, or sees its oldest done, until exactly n are in flight. */
+static void crowd_hold(struct model *m, struct crowd *c, uint32_t n, uint64_t ts)
+{
+	while (crowd_live(c) < n) {
+		model_task_created(m, c->pid, crowd_task(c, c->next), c->o, c->parent, ts);
+		c->next++;
+	}
+	while (crowd_live(c) > n) {
+		model_task_done(m, c->pid, crowd_task(c, c->first_live), ts);
+		c->first_live++;
+	}
+}
+
+/* An outbound connection to remote opened at ts by the task at addr; its ino. */
+static uint64_t task_conn(struct model *m, pid_t pid, uint64_t addr, struct endpoint remote,
+			  uint64_t ts)
+{
+	static uint64_t next_ino = 5000000;
+	uint64_t ino = next_ino++;
+
+	open_conn(m, pid, ino, CONN_SEEN_CONNECT, ep4("10.0.0.1", 40000), remote, ts);
+	model_conn_task(m, pid, ino, addr);
+	return ino;
+}
+
+/* tasks more tasks of c at ts, the first conns of them opening a connection each; then a poll */
+static void fan_out(struct model *m, struct crowd *c, uint32_t tasks, uint32_t conns,
+		    struct endpoint remote, uint64_t ts)
+{
+	uint64_t first = c->next;
+	uint32_t i;
+
+	assert_true(conns <= tasks);
+	crowd_hold(m, c, crowd_live(c) + tasks, ts);
+	for (i = 0; i < conns; i++)
+		task_conn(m, c->pid, crowd_task(c, first + i), remote, ts);
+	model_tasks_refreshed(m, ts);
+}
+
+/* The index of the site of o in pid, which must exist. */
+static int site_of(const struct model *m, pid_t pid, const struct task_origin *o)
+{
+	const struct task_site *s;
+	size_t i;
+
+	for (i = 0; i < m->n_sites; i++) {
+		s = &m->sites[i];
+		if (s->pid == pid && s->tid == o->tid && s->line == o->line &&
+		    !strcmp(s->file, o->file) && !strcmp(s->coroutine, o->coroutine))
+			return (int)i;
+	}
+	fail_msg("no site %s:%d tid %d", o->file, o->line, o->tid);
+	return -1;
+}
+
+/* The one finding of kind at site (a task leak: for reason), or NULL. */
+static const struct finding *finding_at(const struct findings *fs, enum finding_kind kind,
+					int site, enum task_leak_reason reason)
+{
+	const struct finding *found = NULL;
+	size_t i;
+
+	for (i = 0; i < fs->len; i++) {
+		if (fs->items[i].kind != kind || fs->items[i].site != site ||
+		    (kind == FINDING_TASK_LEAK && fs->items[i].task_leak.reason != reason))
+			continue;
+		assert_null(found);
+		found = &fs->items[i];
+	}
+	return found;
+}
+
+static const struct finding *fanout_at(const struct findings *fs, int site)
+{
+	return finding_at(fs, FINDING_UNBOUNDED_FANOUT, site, 0);
+}
+
+static void test_task_finding_names(void **state)
+{
+	assert_string_equal(finding_kind_name(FINDING_UNBOUNDED_FANOUT), "unbounded-fanout");
+	assert_string_equal(finding_kind_name(FINDING_TASK_LEAK), "task-leak");
+	assert_string_equal(task_leak_reason_name(TASK_LEAK_DESTROYED_PENDING),
+			    "destroyed_pending");
+	assert_string_equal(task_leak_reason_name(TASK_LEAK_STUCK), "stuck");
+	assert_string_equal(task_leak_reason_name(TASK_LEAK_GROWTH), "growth");
+}
+
+/* the defaults docs/report-schema.md gives */
+static void test_default_task_thresholds(void **state)
+{
+	assert_int_equal(default_thresholds.fanout_min_tasks, 100);
+	assert_int_equal(default_thresholds.fanout_min_conns, 50);
+	assert_int_equal(default_thresholds.fanout_memory_tasks, 10000);
+	assert_float_equal(default_thresholds.stuck_min_age_s, 30.0, 1e-9);
+	assert_float_equal(default_thresholds.stuck_lifetime_factor, 10.0, 1e-9);
+	assert_int_equal(default_thresholds.task_growth_min_increase, 50);
+}
+
+static void test_fanout_at_thresholds(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	const struct fanout_evidence *ev;
+	const struct finding *f;
+	struct findings fs;
+
+	fan_out(m, &c, 100, 50, ep4("10.0.0.5", 5432), AT(1));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 1);
+	f = &fs.items[0];
+	assert_int_equal(f->kind, FINDING_UNBOUNDED_FANOUT);
+	assert_int_equal(f->severity, SEVERITY_WARNING);
+	assert_int_equal(f->pid, PID);
+	assert_int_equal(f->site, site_of(m, PID, &FETCH));
+	assert_non_null(f->remediation);
+	assert_non_null(strstr(f->remediation, "Semaphore"));
+	assert_non_null(strstr(f->summary, "100 fetch tasks in flight at once"));
+	assert_non_null(strstr(f->summary, "holding 50 connections"));
+	ev = &f->fanout;
+	assert_int_equal(ev->created, 100);
+	assert_int_equal(ev->peak_in_flight, 100);
+	assert_int_equal(ev->conns_opened, 50);
+	assert_int_equal(ev->peak_conns_open, 50);
+	assert_int_equal(ev->parent_site, -1);
+	findings_free(&fs);
+}
+
+static void test_fanout_one_task_below_no_finding(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	struct findings fs;
+
+	fan_out(m, &c, 99, 50, ep4("10.0.0.5", 5432), AT(1));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+	/* the 100th task, connection-less, makes it one */
+	fan_out(m, &c, 1, 0, ep4("10.0.0.5", 5432), AT(1.5));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].kind, FINDING_UNBOUNDED_FANOUT);
+	findings_free(&fs);
+}
+
+static void test_fanout_one_connection_below_no_finding(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	struct findings fs;
+
+	fan_out(m, &c, 100, 49, ep4("10.0.0.5", 5432), AT(1));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+	/* a task without a connection opens one: 50 held at once */
+	task_conn(m, PID, crowd_task(&c, 99), ep4("10.0.0.5", 5432), AT(1.5));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].fanout.peak_conns_open, 50);
+	findings_free(&fs);
+}
+
+/* the peak is taken at the polls: tasks never seen by one do not count */
+static void test_fanout_peak_taken_at_poll(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	struct findings fs;
+	uint32_t i;
+
+	crowd_hold(m, &c, 100, AT(1));
+	for (i = 0; i < 100; i++)
+		task_conn(m, PID, crowd_task(&c, i), ep4("10.0.0.5", 5432), AT(1));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+	model_tasks_refreshed(m, AT(1.1));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 1);
+	findings_free(&fs);
+}
+
+/* connections held must be at least half the tasks in flight */
+static void test_fanout_needs_half_as_many_connections(void **state)
+{
+	struct model *m = *state;
+	struct crowd half = CROWD(&FETCH, 1), under = CROWD(&FETCH2, 2);
+	struct findings fs;
+
+	fan_out(m, &half, 200, 100, ep4("10.0.0.5", 5432), AT(1));
+	fan_out(m, &under, 201, 100, ep4("10.0.0.5", 5432), AT(1));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].site, site_of(m, PID, &FETCH));
+	assert_int_equal(fs.items[0].fanout.peak_in_flight, 200);
+	assert_int_equal(fs.items[0].fanout.peak_conns_open, 100);
+	assert_non_null(strstr(fs.items[0].remediation, "Semaphore"));
+	findings_free(&fs);
+	/* one more connection: 101 * 2 >= 201 */
+	task_conn(m, PID, crowd_task(&under, 200), ep4("10.0.0.5", 5432), AT(1.5));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 2);
+	assert_non_null(fanout_at(&fs, site_of(m, PID, &FETCH2)));
+	findings_free(&fs);
+}
+
+/* a Semaphore(16) in front of 300 tasks: many tasks, few connections at once */
+static void test_fanout_bounded_pattern_no_finding(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	const struct task_site *s;
+	struct findings fs;
+	uint64_t inos[300];
+	uint32_t i;
+
+	crowd_hold(m, &c, 300, AT(1));
+	model_tasks_refreshed(m, AT(1));
+	for (i = 0; i < 300; i++) {
+		if (i >= 16)
+			model_conn_release(m, PID, inos[i - 16], AT(1) + i * NSEC_PER_MSEC);
+		inos[i] = task_conn(m, PID, crowd_task(&c, i), ep4("10.0.0.5", 5432),
+				    AT(1) + i * NSEC_PER_MSEC);
+		model_tasks_refreshed(m, AT(1) + i * NSEC_PER_MSEC);
+	}
+	s = &m->sites[site_of(m, PID, &FETCH)];
+	assert_int_equal(s->peak_in_flight, 300);
+	assert_int_equal(s->peak_conns_open, 16);
+	assert_int_equal(s->conns_opened, 300);
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+}
+
+static void test_fanout_memory_only_at_memory_tasks(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	const struct finding *f;
+	struct findings fs;
+
+	fan_out(m, &c, 9999, 0, ep4("10.0.0.5", 5432), AT(1));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+	fan_out(m, &c, 1, 0, ep4("10.0.0.5", 5432), AT(1.5));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 1);
+	f = &fs.items[0];
+	assert_int_equal(f->kind, FINDING_UNBOUNDED_FANOUT);
+	assert_int_equal(f->severity, SEVERITY_WARNING);
+	assert_int_equal(f->site, site_of(m, PID, &FETCH));
+	assert_int_equal(f->fanout.peak_in_flight, 10000);
+	assert_int_equal(f->fanout.peak_conns_open, 0);
+	assert_int_equal(f->fanout.n_endpoints, 0);
+	assert_non_null(f->remediation);
+	assert_null(strstr(f->remediation, "Semaphore"));
+	assert_non_null(strstr(f->remediation, "batches"));
+	assert_non_null(strstr(f->summary, "10000 fetch tasks in flight at once"));
+	findings_free(&fs);
+}
+
+/* many connections, but fewer than half the tasks: judged on the task count, never critical */
+static void test_fanout_memory_only_never_critical(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	struct findings fs;
+
+	fan_out(m, &c, 20000, 600, ep4("10.0.0.5", 5432), AT(1));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].kind, FINDING_UNBOUNDED_FANOUT);
+	assert_int_equal(fs.items[0].severity, SEVERITY_WARNING);
+	assert_int_equal(fs.items[0].fanout.peak_conns_open, 600);
+	assert_non_null(strstr(fs.items[0].remediation, "batches"));
+	findings_free(&fs);
+}
+
+static void test_fanout_critical_at_ten_times_min_conns(void **state)
+{
+	struct model *m = *state;
+	struct crowd at = CROWD(&FETCH, 1), below = CROWD(&FETCH2, 2);
+	struct findings fs;
+
+	fan_out(m, &at, 500, 500, ep4("10.0.0.5", 5432), AT(1));
+	fan_out(m, &below, 500, 499, ep4("10.0.0.5", 5432), AT(1));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 2);
+	assert_int_equal(fs.items[0].site, site_of(m, PID, &FETCH));
+	assert_int_equal(fs.items[0].severity, SEVERITY_CRITICAL);
+	assert_int_equal(fs.items[1].site, site_of(m, PID, &FETCH2));
+	assert_int_equal(fs.items[1].severity, SEVERITY_WARNING);
+	findings_free(&fs);
+}
+
+static void test_fanout_evidence(void **state)
+{
+	struct model *m = *state;
+	struct crowd run = CROWD(&RUN, 1), fetch = CROWD(&FETCH, 2);
+	struct endpoint db = ep4("10.0.0.5", 5432), cache = ep4("10.0.0.6", 6379);
+	const struct fanout_evidence *ev;
+	const struct finding *f;
+	struct findings fs;
+	uint64_t inos[20];
+	uint32_t i;
+
+	crowd_hold(m, &run, 1, AT(0));
+	fetch.parent = crowd_task(&run, 0);
+	/* a first wave of 20, each with a connection to the database, over by AT(2) */
+	crowd_hold(m, &fetch, 20, AT(1));
+	for (i = 0; i < 20; i++)
+		inos[i] = task_conn(m, PID, crowd_task(&fetch, i), db, AT(1));
+	model_tasks_refreshed(m, AT(1));
+	for (i = 0; i < 20; i++)
+		model_conn_release(m, PID, inos[i], AT(2));
+	crowd_hold(m, &fetch, 0, AT(2));
+	/* then 100 at once: 60 to the database, 40 to the cache */
+	crowd_hold(m, &fetch, 100, AT(3));
+	for (i = 0; i < 100; i++)
+		task_conn(m, PID, crowd_task(&fetch, 20 + i), i < 60 ? db : cache, AT(3));
+	model_tasks_refreshed(m, AT(3));
+	compute(m, &thr, AT(4), &fs);
+	assert_int_equal(fs.len, 1);
+	f = fanout_at(&fs, site_of(m, PID, &FETCH));
+	assert_non_null(f);
+	ev = &f->fanout;
+	assert_int_equal(ev->created, 120);
+	assert_int_equal(ev->peak_in_flight, 100);
+	assert_int_equal(ev->conns_opened, 120);
+	assert_int_equal(ev->peak_conns_open, 100);
+	assert_int_equal(ev->n_endpoints, 2);
+	assert_memory_equal(&ev->endpoints[0].ep, &db, sizeof(db));
+	assert_int_equal(ev->endpoints[0].opened, 80);
+	assert_int_equal(ev->endpoints[0].peak_open, 60);
+	assert_memory_equal(&ev->endpoints[1].ep, &cache, sizeof(cache));
+	assert_int_equal(ev->endpoints[1].opened, 40);
+	assert_int_equal(ev->endpoints[1].peak_open, 40);
+	/* the site it ran inside */
+	assert_int_equal(ev->parent_site, site_of(m, PID, &RUN));
+	assert_int_not_equal(ev->parent_site, f->site);
+	findings_free(&fs);
+}
+
+static void test_destroyed_pending_per_site(void **state)
+{
+	struct model *m = *state;
+	struct crowd fetch = CROWD(&FETCH, 1), load = CROWD(&LOAD, 2), run = CROWD(&RUN, 3);
+	const struct finding *f;
+	struct findings fs;
+
+	crowd_hold(m, &fetch, 4, AT(1));
+	crowd_hold(m, &load, 2, AT(1));
+	crowd_hold(m, &run, 1, AT(1));
+	model_task_destroyed(m, PID, crowd_task(&fetch, 0), 0, AT(2));
+	model_task_destroyed(m, PID, crowd_task(&fetch, 1), 0, AT(2));
+	model_task_destroyed(m, PID, crowd_task(&fetch, 2), 0, AT(2));
+	model_task_destroyed(m, PID, crowd_task(&fetch, 3), 2, AT(2));	/* finished */
+	model_task_destroyed(m, PID, crowd_task(&load, 0), 0, AT(2));
+	model_task_destroyed(m, PID, crowd_task(&run, 0), 1, AT(2));	/* cancelled */
+	compute(m, &thr, AT(3), &fs);
+	assert_int_equal(fs.len, 2);
+	f = finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &FETCH),
+		       TASK_LEAK_DESTROYED_PENDING);
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEVERITY_WARNING);
+	assert_int_equal(f->pid, PID);
+	assert_int_equal(f->task_leak.destroyed_pending, 3);
+	assert_non_null(f->remediation);
+	assert_non_null(strstr(f->remediation, "reference"));
+	assert_non_null(strstr(f->summary, "3 fetch tasks were destroyed while still pending"));
+	f = finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &LOAD), TASK_LEAK_DESTROYED_PENDING);
+	assert_non_null(f);
+	assert_int_equal(f->task_leak.destroyed_pending, 1);
+	assert_non_null(strstr(f->summary, "1 load task was destroyed"));
+	assert_null(finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &RUN),
+			       TASK_LEAK_DESTROYED_PENDING));
+	findings_free(&fs);
+}
+
+/* counted for the process, but with no site there is nothing to point at */
+static void test_destroyed_pending_without_site_no_finding(void **state)
+{
+	struct model *m = *state;
+	static const struct task_origin unknown = { NULL, 0, NULL, NULL, PID };
+	struct crowd c = CROWD(&unknown, 1);
+	struct findings fs;
+
+	crowd_hold(m, &c, 1, AT(1));
+	model_task_destroyed(m, PID, crowd_task(&c, 0), 0, AT(2));
+	assert_int_equal(model_process(m, PID)->tasks_destroyed_pending, 1);
+	compute(m, &thr, AT(3), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+}
+
+/* n tasks of c created at AT(0) and seen done lifetime_s later */
+static void finished(struct model *m, struct crowd *c, uint32_t n, double lifetime_s)
+{
+	crowd_hold(m, c, n, AT(0));
+	crowd_hold(m, c, 0, AT(0) + SEC(lifetime_s));
+}
+
+static const struct finding *stuck_at(const struct findings *fs, const struct model *m,
+				      const struct task_origin *o)
+{
+	return finding_at(fs, FINDING_TASK_LEAK, site_of(m, PID, o), TASK_LEAK_STUCK);
+}
+
+static void test_stuck_needs_ten_finished(void **state)
+{
+	struct model *m = *state;
+	struct crowd quick = CROWD(&FETCH, 1), slow = CROWD(&FETCH, 2);
+	struct findings fs;
+
+	crowd_hold(m, &slow, 1, AT(0));
+	crowd_hold(m, &quick, 10, AT(0));
+	crowd_hold(m, &quick, 1, AT(0.1));
+	compute(m, &thr, AT(100), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+	crowd_hold(m, &quick, 0, AT(0.1));
+	compute(m, &thr, AT(100), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_non_null(stuck_at(&fs, m, &FETCH));
+	assert_int_equal(fs.items[0].task_leak.stuck, 1);
+	findings_free(&fs);
+}
+
+/* tasks living 0.1s: 10 times that is 1s, below the least age of 30s */
+static void test_stuck_at_least_min_age(void **state)
+{
+	struct model *m = *state;
+	struct crowd quick = CROWD(&FETCH, 1);
+	struct findings fs;
+	const struct finding *f;
+
+	finished(m, &quick, 10, 0.1);
+	model_task_created(m, PID, 0x1000, &FETCH, 0, AT(10));		/* 30s at AT(40) */
+	model_task_created(m, PID, 0x2000, &FETCH, 0, AT(10) + 1);	/* 1ns younger */
+	model_task_created(m, PID, 0x3000, &FETCH, 0, AT(20));		/* 20s: over 10 x 0.1s */
+	compute(m, &thr, AT(40), &fs);
+	assert_int_equal(fs.len, 1);
+	f = stuck_at(&fs, m, &FETCH);
+	assert_non_null(f);
+	assert_int_equal(f->kind, FINDING_TASK_LEAK);
+	assert_int_equal(f->severity, SEVERITY_WARNING);
+	assert_int_equal(f->pid, PID);
+	assert_int_equal(f->task_leak.reason, TASK_LEAK_STUCK);
+	assert_int_equal(f->task_leak.stuck, 1);
+	assert_int_equal(f->task_leak.oldest_age_ns, SEC(30));
+	assert_int_equal(f->task_leak.usual_lifetime_ns, SEC(0.1));
+	assert_non_null(f->remediation);
+	assert_non_null(strstr(f->remediation, "timeout"));
+	assert_non_null(strstr(f->summary, "1 fetch task pending for 30.0s or more"));
+	findings_free(&fs);
+}
+
+/* tasks living 5s: a stuck one is 10 x 5s = 50s old, more than the least age */
+static void test_stuck_scales_with_usual_lifetime(void **state)
+{
+	struct model *m = *state;
+	struct crowd quick = CROWD(&FETCH, 1);
+	struct finding_thresholds t = thr;
+	struct findings fs;
+	const struct finding *f;
+
+	finished(m, &quick, 10, 5);
+	model_task_created(m, PID, 0x1000, &FETCH, 0, AT(40));		/* 60s at AT(100) */
+	model_task_created(m, PID, 0x2000, &FETCH, 0, AT(50));		/* 50s */
+	model_task_created(m, PID, 0x3000, &FETCH, 0, AT(50) + 1);	/* 1ns short of 50s */
+	model_task_created(m, PID, 0x4000, &FETCH, 0, AT(65));		/* 35s: over 30s */
+	compute(m, &t, AT(100), &fs);
+	assert_int_equal(fs.len, 1);
+	f = stuck_at(&fs, m, &FETCH);
+	assert_non_null(f);
+	assert_int_equal(f->task_leak.stuck, 2);
+	assert_int_equal(f->task_leak.oldest_age_ns, SEC(60));
+	assert_int_equal(f->task_leak.usual_lifetime_ns, SEC(5));
+	assert_non_null(strstr(f->summary, "2 fetch tasks pending for 50.0s or more"));
+	findings_free(&fs);
+	t.stuck_lifetime_factor = 12;	/* 60s */
+	compute(m, &t, AT(100), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].task_leak.stuck, 1);
+	findings_free(&fs);
+}
+
+/* a long-lived worker is not stuck, however low the thresholds */
+static void test_stuck_site_without_finished_tasks_never_stuck(void **state)
+{
+	struct model *m = *state;
+	struct crowd worker = CROWD(&RUN, 1), quick = CROWD(&FETCH, 2), slow = CROWD(&FETCH, 3);
+	struct finding_thresholds t = thr;
+	struct findings fs;
+
+	t.stuck_min_age_s = 0;
+	t.stuck_lifetime_factor = 0;
+	crowd_hold(m, &worker, 3, AT(0));
+	finished(m, &quick, 10, 0.1);
+	crowd_hold(m, &slow, 1, AT(0));
+	compute(m, &t, AT(1000), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_non_null(stuck_at(&fs, m, &FETCH));
+	assert_null(stuck_at(&fs, m, &RUN));
+	findings_free(&fs);
+}
+
+/*
+ * One sample a second from AT(first): c's site has in_flight[i] tasks in
+ * flight at sample i, the last one model_finish's. Polls before each sample.
+ */
+static void task_series(struct model *m, struct crowd *c, double first, const uint32_t *in_flight,
+			size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		crowd_hold(m, c, in_flight[i], AT(first + i) - 1);
+		model_tasks_refreshed(m, AT(first + i) - 1);
+		if (i + 1 < n)
+			model_sample(m, AT(first + i));
+		else
+			model_finish(m, AT(first + i));
+	}
+	assert_int_equal(m->sites[site_of(m, c->pid, c->o)].n_samples, n);
+}
+
+static void test_task_growth_climbs(void **state)
+{
+	static const uint32_t in_flight[] = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110 };
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	const struct finding *f;
+	struct findings fs;
+
+	task_series(m, &c, 0, in_flight, 11);
+	compute(m, &thr, AT(10), &fs);
+	assert_int_equal(fs.len, 1);
+	f = finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &FETCH), TASK_LEAK_GROWTH);
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEVERITY_WARNING);
+	assert_int_equal(f->pid, PID);
+	assert_int_equal(f->task_leak.in_flight_first, 10);
+	assert_int_equal(f->task_leak.in_flight_last, 110);
+	assert_float_equal(f->task_leak.slope_per_min, 600.0, 1e-6);
+	assert_int_equal(f->task_leak.window_start_ns, 0);
+	assert_int_equal(f->task_leak.window_end_ns, SEC(10));
+	assert_non_null(f->remediation);
+	assert_non_null(strstr(f->summary, "pending fetch tasks grew from 10 to 110"));
+	findings_free(&fs);
+}
+
+static void test_task_growth_plateau_no_finding(void **state)
+{
+	/* climbs by 70, then flat over the last third */
+	static const uint32_t in_flight[] = { 10, 20, 30, 40, 50, 60, 70, 80, 80, 80, 80, 80 };
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	struct findings fs;
+
+	task_series(m, &c, 0, in_flight, 12);
+	compute(m, &thr, AT(11), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+}
+
+/* the rise counted is task_growth_min_increase, not the connections' growth_min_increase */
+static void test_task_growth_min_increase_inclusive(void **state)
+{
+	static const uint32_t in_flight[] = { 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60 };
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	struct finding_thresholds t = thr;
+	struct findings fs;
+
+	task_series(m, &c, 0, in_flight, 11);
+	compute(m, &t, AT(10), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].task_leak.reason, TASK_LEAK_GROWTH);
+	findings_free(&fs);
+	t.task_growth_min_increase = 51;
+	compute(m, &t, AT(10), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+}
+
+/* the same line in two threads' event loops: two sites, each below the fan-out threshold */
+static void test_sites_split_by_thread(void **state)
+{
+	struct model *m = *state;
+	struct crowd main_loop = CROWD(&FETCH, 1), other_loop = CROWD(&FETCH_T2, 2);
+	struct findings fs;
+	int a, b;
+
+	fan_out(m, &main_loop, 60, 60, ep4("10.0.0.5", 5432), AT(1));
+	fan_out(m, &other_loop, 60, 60, ep4("10.0.0.5", 5432), AT(1));
+	assert_int_equal(m->n_sites, 2);
+	a = site_of(m, PID, &FETCH);
+	b = site_of(m, PID, &FETCH_T2);
+	assert_int_not_equal(a, b);
+	assert_int_equal(m->sites[a].tid, PID);
+	assert_int_equal(m->sites[b].tid, TID2);
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+	fan_out(m, &main_loop, 40, 40, ep4("10.0.0.5", 5432), AT(1.5));
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].site, a);
+	assert_int_equal(fs.items[0].fanout.peak_in_flight, 100);
+	findings_free(&fs);
+}
+
+static void test_destroyed_pending_split_by_thread(void **state)
+{
+	struct model *m = *state;
+	struct crowd main_loop = CROWD(&FETCH, 1), other_loop = CROWD(&FETCH_T2, 2);
+	const struct finding *f;
+	struct findings fs;
+
+	crowd_hold(m, &main_loop, 2, AT(1));
+	crowd_hold(m, &other_loop, 1, AT(1));
+	model_task_destroyed(m, PID, crowd_task(&main_loop, 0), 0, AT(2));
+	model_task_destroyed(m, PID, crowd_task(&main_loop, 1), 0, AT(2));
+	model_task_destroyed(m, PID, crowd_task(&other_loop, 0), 0, AT(2));
+	compute(m, &thr, AT(3), &fs);
+	assert_int_equal(fs.len, 2);
+	f = finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &FETCH),
+		       TASK_LEAK_DESTROYED_PENDING);
+	assert_non_null(f);
+	assert_int_equal(f->task_leak.destroyed_pending, 2);
+	f = finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &FETCH_T2),
+		       TASK_LEAK_DESTROYED_PENDING);
+	assert_non_null(f);
+	assert_int_equal(f->task_leak.destroyed_pending, 1);
+	findings_free(&fs);
+}
+
+static void test_task_findings_sorted_most_severe_first(void **state)
+{
+	static const struct task_origin JOB = { "/srv/b/job.py", 5, "main", "job", 300 };
+	struct model *m = *state;
+	struct crowd fan = CROWD(&FETCH, 1), dropped = CROWD(&LOAD, 2), job = CROWD(&JOB, 3);
+	struct findings fs;
+	size_t i;
+
+	/* 200: 3 CLOSE_WAIT (critical); PID: critical fan-out and a warning; 300: a warning */
+	assert_non_null(model_add_process(m, 300, "b", "/b"));
+	assert_non_null(model_add_process(m, 200, "a", "/a"));
+	job.pid = 300;
+	crowd_hold(m, &dropped, 1, AT(1));
+	model_task_destroyed(m, PID, crowd_task(&dropped, 0), 0, AT(2));
+	crowd_hold(m, &job, 1, AT(1));
+	model_task_destroyed(m, 300, crowd_task(&job, 0), 0, AT(2));
+	fan_out(m, &fan, 500, 500, ep4("10.0.0.5", 5432), AT(3));
+	close_wait(m, 200, 1, AT(1));
+	close_wait(m, 200, 2, AT(1));
+	close_wait(m, 200, 3, AT(1));
+	compute(m, &thr, AT(10), &fs);
+	assert_int_equal(fs.len, 4);
+	for (i = 1; i < fs.len; i++)
+		assert_true(fs.items[i - 1].severity >= fs.items[i].severity);
+	assert_int_equal(fs.items[0].severity, SEVERITY_CRITICAL);
+	assert_int_equal(fs.items[0].pid, 200);
+	assert_int_equal(fs.items[0].kind, FINDING_CONNECTION_LEAK);
+	assert_int_equal(fs.items[1].severity, SEVERITY_CRITICAL);
+	assert_int_equal(fs.items[1].pid, PID);
+	assert_int_equal(fs.items[1].kind, FINDING_UNBOUNDED_FANOUT);
+	assert_int_equal(fs.items[2].severity, SEVERITY_WARNING);
+	assert_int_equal(fs.items[2].pid, 300);
+	assert_int_equal(fs.items[2].kind, FINDING_TASK_LEAK);
+	assert_int_equal(fs.items[3].severity, SEVERITY_WARNING);
+	assert_int_equal(fs.items[3].pid, PID);
+	assert_int_equal(fs.items[3].kind, FINDING_TASK_LEAK);
+	findings_free(&fs);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_model, teardown_model)
 
 int main(void)
@@ -687,6 +1409,30 @@ int main(void)
 		T(test_findings_sorted_most_severe_first),
 		T(test_findings_free_resets),
 		T(test_many_processes_many_findings),
+		cmocka_unit_test(test_task_finding_names),
+		cmocka_unit_test(test_default_task_thresholds),
+		T(test_fanout_at_thresholds),
+		T(test_fanout_one_task_below_no_finding),
+		T(test_fanout_one_connection_below_no_finding),
+		T(test_fanout_peak_taken_at_poll),
+		T(test_fanout_needs_half_as_many_connections),
+		T(test_fanout_bounded_pattern_no_finding),
+		T(test_fanout_memory_only_at_memory_tasks),
+		T(test_fanout_memory_only_never_critical),
+		T(test_fanout_critical_at_ten_times_min_conns),
+		T(test_fanout_evidence),
+		T(test_destroyed_pending_per_site),
+		T(test_destroyed_pending_without_site_no_finding),
+		T(test_stuck_needs_ten_finished),
+		T(test_stuck_at_least_min_age),
+		T(test_stuck_scales_with_usual_lifetime),
+		T(test_stuck_site_without_finished_tasks_never_stuck),
+		T(test_task_growth_climbs),
+		T(test_task_growth_plateau_no_finding),
+		T(test_task_growth_min_increase_inclusive),
+		T(test_sites_split_by_thread),
+		T(test_destroyed_pending_split_by_thread),
+		T(test_task_findings_sorted_most_severe_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/report_json.c: the JSON report parses back, clean. */
+/*
+ * Unit tests for user/report_json.c: the JSON report parses back, clean, and
+ * each kind of finding with the keys docs/report-schema.md gives it.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <json-c/json.h>
@@ -26,6 +29,12 @@ static const struct finding_thresholds thr = {
 	.close_wait_critical = 10,
 	.growth_min_increase = 20,
 	.growth_min_window_s = 5.0,
+	.fanout_min_tasks = 100,
+	.fanout_min_conns = 50,
+	.fanout_memory_tasks = 10000,
+	.stuck_min_age_s = 30.0,
+	.stuck_lifetime_factor = 10.0,
+	.task_growth_min_increase = 50,
 };
 
 struct fixture {
@@ -83,6 +92,7 @@ static int setup(void **state)
 	fx->meta.version = "0.1.0-test";
 	fx->meta.end_reason = "duration";
 	fx->meta.now_ns = AT(10);
+	fx->meta.thresholds = &thr;
 	*state = fx;
 	return 0;
 }
@@ -99,14 +109,15 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Computes findings, writes the report and parses it back, strictly. */
+/* Computes findings (to meta's thresholds), writes the report and parses it back, strictly. */
 static json_object *write_and_parse(struct fixture *fx)
 {
 	struct json_tokener *tok;
 	size_t size = 0;
 	FILE *f;
 
-	assert_int_equal(findings_compute(&fx->m, &thr, fx->meta.now_ns, &fx->fs), 0);
+	assert_int_equal(findings_compute(&fx->m, fx->meta.thresholds, fx->meta.now_ns, &fx->fs),
+			 0);
 	f = open_memstream(&fx->text, &size);
 	assert_non_null(f);
 	assert_int_equal(report_write_json(f, &fx->meta, &fx->m, &fx->fs), 0);
@@ -392,6 +403,288 @@ static void test_lifetimes_without_closes_has_only_count(void **state)
 	assert_false(has(get(root, "targets.0.connections.lifetimes"), "p50_s"));
 }
 
+/* --- per-site findings: unbounded-fanout and task-leak --- */
+
+static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID };
+static const struct task_origin FETCH_T2 = { "/srv/app/client.py", 42, "fetch_all", "fetch",
+					     PID + 1 };
+static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID };
+
+/* Tasks from one origin: created in order, seen done oldest first. */
+struct crowd {
+	const struct task_origin *o;
+	uint64_t base;		/* the address of its first task */
+	uint64_t parent;	/* the task that creates them, or 0 */
+	uint64_t next, first_live;
+};
+
+/* a crowd whose task addresses are in a block of its own */
+#define CROWD(origin, block) \
+	{ .o = (origin), .base = 0x7f0000000000ull + ((uint64_t)(block) << 28) }
+
+static uint64_t crowd_task(const struct crowd *c, uint64_t i)
+{
+	return c->base + i * 0x100;
+}
+
+/* Creates tasks of c, or sees its oldest done, until exactly n are in flight. */
+static void crowd_hold(struct model *m, struct crowd *c, uint32_t n, uint64_t ts)
+{
+	while (c->next - c->first_live < n) {
+		model_task_created(m, PID, crowd_task(c, c->next), c->o, c->parent, ts);
+		c->next++;
+	}
+	while (c->next - c->first_live > n) {
+		model_task_done(m, PID, crowd_task(c, c->first_live), ts);
+		c->first_live++;
+	}
+}
+
+/* An outbound connection to remote opened at ts by the task at addr; its ino. */
+static uint64_t task_conn(struct model *m, uint64_t addr, struct endpoint remote, uint64_t ts)
+{
+	static uint64_t next_ino = 5000000;
+	uint64_t ino = next_ino++;
+
+	open_conn(m, ino, CONN_SEEN_CONNECT, ep4("10.0.0.1", 40000), remote, ts);
+	model_conn_task(m, PID, ino, addr);
+	return ino;
+}
+
+/* the finding's site: the one of o, in the keys the schema gives */
+static void assert_site_is(json_object *f, const struct task_origin *o)
+{
+	assert_string_equal(get_str(f, "site.file"), o->file);
+	assert_int_equal(get_int(f, "site.line"), o->line);
+	assert_string_equal(get_str(f, "site.function"), o->function);
+	assert_int_equal(get_int(f, "site.thread"), o->tid);
+	assert_false(has(get(f, "site"), "coroutine"));
+	assert_string_equal(get_str(f, "coroutine"), o->coroutine);
+}
+
+static void test_fanout_finding_in_report(void **state)
+{
+	struct fixture *fx = *state;
+	struct crowd run = CROWD(&RUN, 1), fetch = CROWD(&FETCH, 2);
+	struct endpoint db = ep4("10.0.0.5", 5432), cache = ep4("10.0.0.6", 6379);
+	json_object *root, *f, *ev;
+	uint64_t inos[20];
+	uint32_t i;
+
+	crowd_hold(&fx->m, &run, 1, AT(0));
+	fetch.parent = crowd_task(&run, 0);
+	/* a first wave of 20, each with a connection to the database, over by AT(2) */
+	crowd_hold(&fx->m, &fetch, 20, AT(1));
+	for (i = 0; i < 20; i++)
+		inos[i] = task_conn(&fx->m, crowd_task(&fetch, i), db, AT(1));
+	model_tasks_refreshed(&fx->m, AT(1));
+	for (i = 0; i < 20; i++)
+		model_conn_release(&fx->m, PID, inos[i], AT(2));
+	crowd_hold(&fx->m, &fetch, 0, AT(2));
+	/* then 100 at once: 60 to the database and 30 to the cache */
+	crowd_hold(&fx->m, &fetch, 100, AT(3));
+	for (i = 0; i < 90; i++)
+		task_conn(&fx->m, crowd_task(&fetch, 20 + i), i < 60 ? db : cache, AT(3));
+	model_tasks_refreshed(&fx->m, AT(3));
+	root = write_and_parse(fx);
+	assert_int_equal(fx->fs.len, 1);
+	assert_int_equal(get_len(root, "findings"), 1);
+	f = get(root, "findings.0");
+	assert_string_equal(get_str(f, "kind"), "unbounded-fanout");
+	assert_string_equal(get_str(f, "severity"), "warning");
+	assert_int_equal(get_int(f, "pid"), PID);
+	assert_string_equal(get_str(f, "summary"), fx->fs.items[0].summary);
+	assert_string_equal(get_str(f, "remediation"), fx->fs.items[0].remediation);
+	assert_site_is(f, &FETCH);
+	ev = get(f, "evidence");
+	assert_false(has(ev, "reason"));
+	assert_int_equal(get_int(ev, "tasks_created"), 120);
+	assert_int_equal(get_int(ev, "peak_tasks_in_flight"), 100);
+	assert_int_equal(get_int(ev, "connections_opened"), 110);
+	assert_int_equal(get_int(ev, "peak_connections_open"), 90);
+	assert_int_equal(get_len(ev, "endpoints"), 2);
+	assert_string_equal(get_str(ev, "endpoints.0.endpoint"), "10.0.0.5:5432");
+	assert_int_equal(get_int(ev, "endpoints.0.opened"), 80);
+	assert_int_equal(get_int(ev, "endpoints.0.peak_open"), 60);
+	assert_false(has(get(ev, "endpoints.0"), "direction"));
+	assert_string_equal(get_str(ev, "endpoints.1.endpoint"), "10.0.0.6:6379");
+	assert_int_equal(get_int(ev, "endpoints.1.opened"), 30);
+	assert_int_equal(get_int(ev, "endpoints.1.peak_open"), 30);
+	/* the site the fan-out ran inside */
+	assert_string_equal(get_str(ev, "inside.file"), "/srv/app/main.py");
+	assert_int_equal(get_int(ev, "inside.line"), 10);
+	assert_string_equal(get_str(ev, "inside.function"), "main");
+	assert_string_equal(get_str(ev, "inside.coroutine"), "run");
+	assert_int_equal(get_int(ev, "inside.thread"), RUN.tid);
+}
+
+static void test_critical_fanout_without_parent_in_report(void **state)
+{
+	struct fixture *fx = *state;
+	struct crowd fetch = CROWD(&FETCH, 1);
+	json_object *root, *f;
+	uint32_t i;
+
+	crowd_hold(&fx->m, &fetch, 500, AT(1));
+	for (i = 0; i < 500; i++)
+		task_conn(&fx->m, crowd_task(&fetch, i), ep4("10.0.0.5", 5432), AT(1));
+	model_tasks_refreshed(&fx->m, AT(1));
+	root = write_and_parse(fx);
+	assert_int_equal(get_len(root, "findings"), 1);
+	f = get(root, "findings.0");
+	assert_string_equal(get_str(f, "kind"), "unbounded-fanout");
+	assert_string_equal(get_str(f, "severity"), "critical");
+	assert_int_equal(get_int(f, "evidence.peak_connections_open"), 500);
+	assert_true(has(get(f, "evidence"), "inside"));
+	assert_true(json_object_is_type(get(f, "evidence.inside"), json_type_null));
+	assert_site_is(f, &FETCH);
+}
+
+static void test_destroyed_pending_finding_in_report(void **state)
+{
+	struct fixture *fx = *state;
+	struct crowd fetch = CROWD(&FETCH, 1);
+	json_object *root, *f, *ev;
+
+	crowd_hold(&fx->m, &fetch, 4, AT(1));
+	model_task_destroyed(&fx->m, PID, crowd_task(&fetch, 0), 0, AT(2));
+	model_task_destroyed(&fx->m, PID, crowd_task(&fetch, 1), 0, AT(2));
+	model_task_destroyed(&fx->m, PID, crowd_task(&fetch, 2), 0, AT(2));
+	model_task_destroyed(&fx->m, PID, crowd_task(&fetch, 3), 2, AT(2));
+	root = write_and_parse(fx);
+	assert_int_equal(get_len(root, "findings"), 1);
+	f = get(root, "findings.0");
+	assert_string_equal(get_str(f, "kind"), "task-leak");
+	assert_string_equal(get_str(f, "severity"), "warning");
+	assert_int_equal(get_int(f, "pid"), PID);
+	assert_string_equal(get_str(f, "summary"), fx->fs.items[0].summary);
+	assert_string_equal(get_str(f, "remediation"), fx->fs.items[0].remediation);
+	assert_site_is(f, &FETCH);
+	ev = get(f, "evidence");
+	assert_string_equal(get_str(ev, "reason"), "destroyed_pending");
+	assert_int_equal(get_int(ev, "destroyed_pending"), 3);
+	assert_false(has(ev, "stuck"));
+	assert_false(has(ev, "in_flight_first"));
+	assert_int_equal(get_int(root, "targets.0.tasks.destroyed_pending"), 3);
+}
+
+static void test_stuck_finding_in_report(void **state)
+{
+	struct fixture *fx = *state;
+	struct crowd quick = CROWD(&FETCH, 1), slow = CROWD(&FETCH, 2);
+	json_object *root, *f, *ev;
+
+	/* 10 tasks living 0.5s; of two pending ones, only the one 45s old is stuck */
+	crowd_hold(&fx->m, &quick, 10, AT(1));
+	crowd_hold(&fx->m, &quick, 0, AT(1.5));
+	crowd_hold(&fx->m, &slow, 1, AT(0));
+	model_task_created(&fx->m, PID, 0x1000, &FETCH, 0, AT(20));
+	fx->meta.now_ns = AT(45);
+	root = write_and_parse(fx);
+	assert_int_equal(get_len(root, "findings"), 1);
+	f = get(root, "findings.0");
+	assert_string_equal(get_str(f, "kind"), "task-leak");
+	assert_string_equal(get_str(f, "severity"), "warning");
+	assert_string_equal(get_str(f, "summary"), fx->fs.items[0].summary);
+	assert_string_equal(get_str(f, "remediation"), fx->fs.items[0].remediation);
+	assert_site_is(f, &FETCH);
+	ev = get(f, "evidence");
+	assert_string_equal(get_str(ev, "reason"), "stuck");
+	assert_int_equal(get_int(ev, "stuck"), 1);
+	assert_float_equal(get_double(ev, "oldest_age_s"), 45.0, 1e-9);
+	assert_float_equal(get_double(ev, "usual_lifetime_s"), 0.5, 1e-9);
+	assert_false(has(ev, "destroyed_pending"));
+	assert_false(has(ev, "in_flight_first"));
+	/* seconds with six decimals */
+	assert_non_null(strstr(fx->text, "\"oldest_age_s\":45.000000"));
+	assert_non_null(strstr(fx->text, "\"usual_lifetime_s\":0.500000"));
+}
+
+static void test_task_growth_finding_in_report(void **state)
+{
+	struct fixture *fx = *state;
+	struct crowd fetch = CROWD(&FETCH, 1);
+	json_object *root, *f, *ev;
+	unsigned int s;
+
+	/* from AT(1) to AT(11): 10 more tasks in flight a second, the last sample model_finish's */
+	for (s = 1; s <= 11; s++) {
+		crowd_hold(&fx->m, &fetch, 10 * s, AT(s) - 1);
+		model_tasks_refreshed(&fx->m, AT(s) - 1);
+		if (s < 11)
+			model_sample(&fx->m, AT(s));
+		else
+			model_finish(&fx->m, AT(s));
+	}
+	fx->meta.now_ns = AT(11);
+	root = write_and_parse(fx);
+	assert_int_equal(get_len(root, "findings"), 1);
+	f = get(root, "findings.0");
+	assert_string_equal(get_str(f, "kind"), "task-leak");
+	assert_string_equal(get_str(f, "severity"), "warning");
+	assert_string_equal(get_str(f, "summary"), fx->fs.items[0].summary);
+	assert_site_is(f, &FETCH);
+	ev = get(f, "evidence");
+	assert_string_equal(get_str(ev, "reason"), "growth");
+	assert_int_equal(get_int(ev, "in_flight_first"), 10);
+	assert_int_equal(get_int(ev, "in_flight_last"), 110);
+	assert_float_equal(get_double(ev, "slope_per_min"), 600.0, 1e-6);
+	assert_float_equal(get_double(ev, "window_start_s"), 1.0, 1e-9);
+	assert_float_equal(get_double(ev, "window_end_s"), 11.0, 1e-9);
+	assert_false(has(ev, "stuck"));
+	assert_false(has(ev, "open_first"));
+	assert_non_null(strstr(fx->text, "\"slope_per_min\":600.000"));
+}
+
+/* one finding per thread's site, each site's thread in targets[].tasks.sites */
+static void test_sites_split_by_thread_in_report(void **state)
+{
+	struct fixture *fx = *state;
+	struct crowd main_loop = CROWD(&FETCH, 1), other_loop = CROWD(&FETCH_T2, 2);
+	json_object *root, *f;
+	int64_t first_thread;
+	char path[32];
+	size_t i;
+
+	crowd_hold(&fx->m, &main_loop, 2, AT(1));
+	crowd_hold(&fx->m, &other_loop, 1, AT(1));
+	model_task_destroyed(&fx->m, PID, crowd_task(&main_loop, 0), 0, AT(2));
+	model_task_destroyed(&fx->m, PID, crowd_task(&main_loop, 1), 0, AT(2));
+	model_task_destroyed(&fx->m, PID, crowd_task(&other_loop, 0), 0, AT(2));
+	root = write_and_parse(fx);
+	assert_int_equal(get_len(root, "findings"), 2);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "findings.%zu", i);
+		f = get(root, path);
+		assert_int_equal(get_int(f, "site.line"), 42);
+		/* two tasks dropped in the main thread's loop, one in the other's */
+		if (get_int(f, "site.thread") == PID)
+			assert_int_equal(get_int(f, "evidence.destroyed_pending"), 2);
+		else
+			assert_int_equal(get_int(f, "evidence.destroyed_pending"), 1);
+	}
+	assert_int_not_equal(get_int(root, "findings.0.site.thread"),
+			     get_int(root, "findings.1.site.thread"));
+	assert_int_equal(get_len(root, "targets.0.tasks.sites"), 2);
+	first_thread = get_int(root, "targets.0.tasks.sites.0.thread");
+	assert_true(first_thread == PID || first_thread == PID + 1);
+	assert_int_equal(get_int(root, "targets.0.tasks.sites.1.thread"),
+			 first_thread == PID ? PID + 1 : PID);
+}
+
+static void test_task_thresholds_in_report(void **state)
+{
+	struct fixture *fx = *state;
+	json_object *root = write_and_parse(fx);
+
+	assert_int_equal(get_int(root, "thresholds.fanout_tasks"), 100);
+	assert_int_equal(get_int(root, "thresholds.fanout_connections"), 50);
+	assert_int_equal(get_int(root, "thresholds.fanout_memory_tasks"), 10000);
+	assert_float_equal(get_double(root, "thresholds.stuck_age_s"), 30.0, 1e-9);
+	assert_float_equal(get_double(root, "thresholds.stuck_lifetime_factor"), 10.0, 1e-9);
+	assert_int_equal(get_int(root, "thresholds.task_growth_min"), 50);
+}
+
 static void test_write_error_reported(void **state)
 {
 	struct fixture *fx = *state;
@@ -415,6 +708,13 @@ int main(void)
 		T(test_growth_finding_in_report),
 		T(test_connections_block),
 		T(test_lifetimes_without_closes_has_only_count),
+		T(test_fanout_finding_in_report),
+		T(test_critical_fanout_without_parent_in_report),
+		T(test_destroyed_pending_finding_in_report),
+		T(test_stuck_finding_in_report),
+		T(test_task_growth_finding_in_report),
+		T(test_sites_split_by_thread_in_report),
+		T(test_task_thresholds_in_report),
 		T(test_write_error_reported),
 	};
 

@@ -21,6 +21,9 @@ static const struct cpython_layout layouts[] = {
 		.code_linetable = 120, .lines = LINES_LNOTAB_39,
 		.str_length = 16, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
 		.task_name = 160,
+		.task_fut_waiter = 144,
+		.interp_modules = 856, .type_cached_keys = 864, .func_qualname = 104, .func_closure = 48,
+		.coro_frame = 16, .frame_stack = 72, .dicts = DICTS_39,
 	},
 	{
 		.minor = 10, .task_basicsize = 192,
@@ -35,6 +38,10 @@ static const struct cpython_layout layouts[] = {
 		.code_linetable = 120, .lines = LINES_LINETABLE_310,
 		.str_length = 16, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
 		.task_name = 168,
+		.task_fut_waiter = 152,
+		.interp_modules = 856, .type_cached_keys = 872, .func_qualname = 40, .func_closure = 72,
+		.coro_frame = 16, .frame_state = 108, .frame_created = -2, .frame_suspended_min = -1,
+		.frame_suspended_max = -1, .frame_stack = 64, .frame_stack_depth = 80, .dicts = DICTS_39,
 	},
 	{
 		.minor = 11, .task_basicsize = 176,
@@ -51,6 +58,10 @@ static const struct cpython_layout layouts[] = {
 		.lines = LINES_LOCATIONS_311,
 		.str_length = 16, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
 		.task_name = 144,
+		.task_fut_waiter = 128,
+		.interp_modules = 888, .type_cached_keys = 872, .func_qualname = 40, .func_closure = 72,
+		.coro_frame_state = 75, .frame_created = -2, .frame_suspended_min = -1,
+		.frame_suspended_max = -1, .frame_stack = 72, .frame_stack_depth = 64, .dicts = DICTS_311,
 	},
 	{
 		.minor = 12, .task_basicsize = 176,
@@ -67,6 +78,10 @@ static const struct cpython_layout layouts[] = {
 		.lines = LINES_LOCATIONS_311,
 		.str_length = 16, .str_state = 32, .str_ascii_data = 40, .str_compact_data = 56,
 		.task_name = 144,
+		.task_fut_waiter = 128,
+		.interp_modules = 944, .type_cached_keys = 880, .func_qualname = 40, .func_closure = 72,
+		.coro_frame_state = 67, .frame_created = -2, .frame_suspended_min = -1,
+		.frame_suspended_max = -1, .frame_stack = 72, .frame_stack_depth = 64, .dicts = DICTS_311,
 	},
 	{
 		.minor = 13, .task_basicsize = 144,
@@ -82,6 +97,10 @@ static const struct cpython_layout layouts[] = {
 		.lines = LINES_LOCATIONS_311,
 		.str_length = 16, .str_state = 32, .str_ascii_data = 40, .str_compact_data = 56,
 		.task_name = 128,
+		.task_fut_waiter = 112,
+		.interp_modules = 7656, .type_cached_keys = 880, .func_qualname = 40, .func_closure = 72,
+		.coro_frame_state = 67, .frame_created = -3, .frame_suspended_min = -2,
+		.frame_suspended_max = -1, .frame_stack = 72, .frame_stack_depth = 64, .dicts = DICTS_313,
 	},
 };
 

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "parse.h"
+#include "ps_session.h"
 #include "trace_session.h"
 
 #define EXIT_USAGE 2
@@ -61,6 +62,43 @@ static const char trace_usage[] =
 	"\n"
 	"Exit status: 0 report written; 1 failed while tracing; 2 bad input or\n"
 	"environment (nothing is left attached and no report file is written).\n";
+
+static const char ps_usage[] =
+	"Usage: inflight ps -p PID [OPTIONS]\n"
+	"\n"
+	"Every asyncio task of a running CPython 3.9 to 3.13 process, read from its\n"
+	"memory at once, with no probe attached and without stopping it: a summary\n"
+	"of tasks grouped by state, coroutine, what they wait on and where they are\n"
+	"suspended, then with --tasks each task: its name, event loop, await chain\n"
+	"(innermost last) and the task awaiting it.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --pid PID            the process\n"
+	"  -t, --tasks              list every task after the summary\n"
+	"  -f, --format text|json   output format (default: text)\n"
+	"  -o, --output FILE        write to FILE, atomically (default: stdout)\n"
+	"  -v, --verbose            say more\n"
+	"  -h, --help               show this help\n"
+	"\n"
+	"Exit status: 0 written; 1 the process could not be read; 2 bad input (no\n"
+	"such process, not a CPython this version can read).\n";
+
+static const char pstree_usage[] =
+	"Usage: inflight pstree -p PID [OPTIONS]\n"
+	"\n"
+	"The asyncio tasks of a running CPython 3.9 to 3.13 process as a tree of\n"
+	"who awaits whom (await, gather, TaskGroup), identical subtrees folded into\n"
+	"one line with a count: '2000 × fetch client.py:31' under the task that\n"
+	"gathers them. Read from its memory, with no probe and without stopping it.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --pid PID            the process\n"
+	"  -f, --format text|json   output format (default: text)\n"
+	"  -o, --output FILE        write to FILE, atomically (default: stdout)\n"
+	"  -v, --verbose            say more\n"
+	"  -h, --help               show this help\n"
+	"\n"
+	"Exit status: as for inflight ps.\n";
 
 /* cmd is "trace " for a subcommand's error, "" for the top level's */
 static int __attribute__((format(printf, 2, 3))) usage_error(const char *cmd, const char *fmt, ...)
@@ -238,6 +276,67 @@ static int trace_main(int argc, char **argv)
 	return trace_session_run(&o);
 }
 
+static int ps_main(int argc, char **argv, bool tree)
+{
+	static const struct option long_opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tasks", no_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *cmd = tree ? "pstree " : "ps ";
+	struct ps_opts o = { .tree = tree };
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, tree ? ":p:f:o:vh" : ":p:tf:o:vh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (o.pid)
+				return usage_error(cmd, "one process at a time: -p was given twice");
+			if (parse_pid(optarg, &o.pid))
+				return usage_error(cmd, "invalid PID '%s': expected a process ID from 1 "
+						   "to 4194304", optarg);
+			break;
+		case 't':
+			o.per_task = true;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				o.format = REPORT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o.format = REPORT_JSON;
+			else
+				return usage_error(cmd, "invalid format '%s': expected text or json", optarg);
+			break;
+		case 'o':
+			if (!*optarg)
+				return usage_error(cmd, "empty output path: name a file, or '-' for stdout");
+			o.output = optarg;
+			break;
+		case 'v':
+			log_verbosity++;
+			break;
+		case 'h':
+			fputs(tree ? pstree_usage : ps_usage, stdout);
+			return 0;
+		case ':':
+			return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!o.pid)
+		return usage_error(cmd, "which process? -p PID");
+	return ps_session_run(&o);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -257,5 +356,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "trace"))
 		return trace_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ps") || !strcmp(cmd, "pstree"))
+		return ps_main(argc - 1, argv + 1, !strcmp(cmd, "pstree"));
 	return usage_error("", "unknown command '%s'", cmd);
 }

@@ -36,27 +36,47 @@ int py_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
-int py_read_ints(pid_t pid, const uint64_t *addrs, int32_t *out, size_t n)
+int py_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t size, void *out, uint8_t *ok)
 {
-	static struct iovec local[READ_BATCH], remote[READ_BATCH];
-	size_t i, batch, done = 0;
+	struct iovec local[READ_BATCH], remote[READ_BATCH];
+	size_t i, batch, done = 0, good = 0;
+	uint8_t *dst = out;
 
 	while (done < n) {
 		batch = n - done < READ_BATCH ? n - done : READ_BATCH;
 		for (i = 0; i < batch; i++) {
-			out[done + i] = -1;
-			local[i].iov_base = &out[done + i];
-			local[i].iov_len = sizeof(int32_t);
+			local[i].iov_base = dst + (done + i) * size;
+			local[i].iov_len = size;
 			remote[i].iov_base = (void *)(uintptr_t)addrs[done + i];
-			remote[i].iov_len = sizeof(int32_t);
+			remote[i].iov_len = size;
 		}
-		/* a fault stops the batch: read the rest one by one */
-		if (process_vm_readv(pid, local, batch, remote, batch, 0) != (ssize_t)(batch * 4))
+		if (process_vm_readv(pid, local, batch, remote, batch, 0) == (ssize_t)(batch * size)) {
+			memset(ok + done, 1, batch);
+		} else {
+			/* a fault stops the batch: read the rest one by one */
 			for (i = 0; i < batch; i++)
-				if (py_read_memory(pid, addrs[done + i], &out[done + i], 4))
-					out[done + i] = -1;
+				ok[done + i] = !py_read_memory(pid, addrs[done + i],
+							       dst + (done + i) * size, size);
+		}
 		done += batch;
 	}
+	for (i = 0; i < n; i++)
+		good += ok[i];
+	return (int)(good < (size_t)INT32_MAX ? good : INT32_MAX);
+}
+
+int py_read_ints(pid_t pid, const uint64_t *addrs, int32_t *out, size_t n)
+{
+	uint8_t *ok = malloc(n ? n : 1);
+	size_t i;
+
+	if (!ok)
+		return -ENOMEM;
+	py_read_many(pid, addrs, n, sizeof(int32_t), out, ok);
+	for (i = 0; i < n; i++)
+		if (!ok[i])
+			out[i] = -1;
+	free(ok);
 	return 0;
 }
 
@@ -86,7 +106,8 @@ void py_reader_free(struct py_reader *r)
 {
 	tdestroy(r->codes, free_code);
 	tdestroy(r->strings, free);
-	r->codes = r->strings = NULL;
+	tdestroy(r->type_names, free);
+	r->codes = r->strings = r->type_names = NULL;
 }
 
 static void put_utf8(char *out, size_t *o, size_t size, uint32_t cp)
@@ -143,6 +164,16 @@ static int read_str(const struct py_reader *r, uint64_t addr, char *out, size_t 
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+int py_str_copy(const struct py_reader *r, uint64_t addr, char *out, size_t size)
+{
+	char text[MAX_STR_CHARS * 4 + 1];
+	int err = addr ? read_str(r, addr, text, sizeof(text)) : -EFAULT;
+
+	if (!err)
+		snprintf(out, size, "%s", text);
+	return err;
 }
 
 const char *py_str(struct py_reader *r, uint64_t addr)

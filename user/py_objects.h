@@ -26,6 +26,7 @@ struct py_reader {
 	const struct cpython_layout *layout;
 	void *codes;		/* tsearch tree of struct py_code */
 	void *strings;		/* tsearch tree of cached strings, by address */
+	void *type_names;	/* tsearch tree of types' tp_name, by type address */
 	size_t n_cached;
 };
 
@@ -34,10 +35,18 @@ void py_reader_free(struct py_reader *r);
 
 /* Copies len bytes at addr in the target: 0 or -errno (-EFAULT if partial). */
 int py_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len);
+/*
+ * Reads n objects of size bytes, the i-th at addrs[i] into out + i * size,
+ * in as few system calls as it can; ok[i] says whether the i-th was read.
+ * Returns how many were.
+ */
+int py_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t size, void *out, uint8_t *ok);
 /* Reads many (addr, 4-byte int) at once; failed ones are set to -1. */
 int py_read_ints(pid_t pid, const uint64_t *addrs, int32_t *out, size_t n);
 /* The str object at addr as UTF-8 (cached): a pointer valid until py_reader_free, or NULL. */
 const char *py_str(struct py_reader *r, uint64_t addr);
+/* The str object at addr as UTF-8 into out, not cached (names that are seen once): 0 or -errno. */
+int py_str_copy(const struct py_reader *r, uint64_t addr, char *out, size_t size);
 /* The code object at addr (cached), or NULL. */
 const struct py_code *py_code(struct py_reader *r, uint64_t addr);
 /* The source line of a frame position (f_lasti, or the instruction pointer on 3.11+), or -1. */

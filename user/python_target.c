@@ -67,6 +67,7 @@ struct debug_offset_check {
 static const struct debug_offset_check debug_offsets_313[] = {
 	{ "runtime_state.interpreters_head", 40, LAYOUT(bpf.runtime_interp_head) },
 	{ "interpreter_state.threads_head", 72, LAYOUT(bpf.interp_threads_head) },
+	{ "interpreter_state.imports_modules", 88, LAYOUT(interp_modules) },
 	{ "thread_state.next", 168, LAYOUT(bpf.tstate_next) },
 	{ "thread_state.current_frame", 184, LAYOUT(bpf.tstate_frame) },
 	{ "thread_state.thread_id", 192, LAYOUT(bpf.tstate_thread_id) },
@@ -234,10 +235,8 @@ static int resolve_functions(struct python_target *t)
 	return 0;
 }
 
-int python_target_discover(pid_t pid, struct python_target *t)
+int python_runtime_discover(pid_t pid, struct python_target *t)
 {
-	char runtime_file[PATH_MAX];
-	const struct file_mapping *asyncio;
 	struct proc_maps maps;
 	int err;
 
@@ -249,22 +248,42 @@ int python_target_discover(pid_t pid, struct python_target *t)
 			 strerror(-err));
 		return -ENOENT;
 	}
-	err = find_runtime(pid, &maps, t, runtime_file, sizeof(runtime_file));
+	err = find_runtime(pid, &maps, t, t->runtime_file, sizeof(t->runtime_file));
 	if (err == -ENOENT)
 		snprintf(t->problem, sizeof(t->problem),
 			 "not a CPython process (no _PyRuntime symbol in its executable or a libpython)");
+	if (!err && symbol_address(&maps, t->runtime_file, "_Py_NoneStruct", &t->none_addr)) {
+		snprintf(t->problem, sizeof(t->problem), "no _Py_NoneStruct symbol in %s",
+			 t->runtime_file);
+		err = -ENOTSUP;
+	}
+	proc_maps_free(&maps);
 	if (err)
-		goto out;
+		return err;
 	t->layout = cpython_layout_for(t->minor);
 	if (!t->layout) {
 		snprintf(t->problem, sizeof(t->problem), "CPython 3.%u is not supported (%s are)",
 			 t->minor, cpython_supported_versions());
-		err = -ENOTSUP;
-		goto out;
+		return -ENOTSUP;
 	}
-	err = check_debug_offsets(runtime_file, t);
+	return check_debug_offsets(t->runtime_file, t);
+}
+
+int python_target_discover(pid_t pid, struct python_target *t)
+{
+	const struct file_mapping *asyncio;
+	struct proc_maps maps;
+	int err;
+
+	err = python_runtime_discover(pid, t);
 	if (err)
-		goto out;
+		return err;
+	err = proc_maps_read(pid, &maps);
+	if (err) {
+		snprintf(t->problem, sizeof(t->problem), "cannot read /proc/%d/maps: %s", pid,
+			 strerror(-err));
+		return -ENOENT;
+	}
 	asyncio = proc_maps_find(&maps, "_asyncio.");
 	if (asyncio) {
 		snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", asyncio->path);
@@ -272,7 +291,7 @@ int python_target_discover(pid_t pid, struct python_target *t)
 		goto out;
 	}
 	/* built into the interpreter (probed before it is even imported), or not loaded yet */
-	snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", runtime_file);
+	snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", t->runtime_file);
 	err = resolve_functions(t);
 	if (err) {
 		t->asyncio_file[0] = '\0';

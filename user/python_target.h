@@ -17,6 +17,8 @@ struct python_target {
 	unsigned int minor;
 	const struct cpython_layout *layout;
 	uint64_t runtime_addr;			/* &_PyRuntime in the process */
+	uint64_t none_addr;			/* &_Py_NoneStruct: what a dead weakref points to */
+	char runtime_file[PATH_MAX];		/* libpython, or the executable */
 	char asyncio_file[PATH_MAX];		/* the file holding _asyncio's code */
 	uint64_t task_init_offset;		/* file offsets, for uprobes */
 	uint64_t task_dealloc_offset;
@@ -24,6 +26,11 @@ struct python_target {
 	char problem[PATH_MAX + 256];			/* why tracking cannot start, when it cannot */
 };
 
+/*
+ * The interpreter alone (version, layout, _PyRuntime), enough to read the
+ * process's objects: 0, or -ENOENT / -ENOTSUP with problem saying why.
+ */
+int python_runtime_discover(pid_t pid, struct python_target *t);
 /*
  * 0 when task tracking can start; otherwise problem says why:
  * -ENOENT not a CPython process, -ENOTSUP a CPython we cannot track,

@@ -22,6 +22,11 @@ int report_write_json(FILE *f, const struct report_meta *meta, const struct mode
 /* One line per process for -i: open connections by state, opened and closed so far. */
 void report_live_summary(FILE *f, const struct model *m, uint64_t now_ns);
 
+struct json_object;
+/* A JSON string of s, made valid UTF-8; a number printed with decimals digits after the point. */
+struct json_object *json_str(const char *s);
+struct json_object *json_fixed(double v, int decimals);
+
 /* Copies s into a valid UTF-8 string, invalid bytes replaced by U+FFFD; free() it. */
 char *utf8_sanitize(const char *s);
 

@@ -7,7 +7,7 @@
 #include "clock.h"
 #include "report.h"
 
-static json_object *json_str(const char *s)
+json_object *json_str(const char *s)
 {
 	char *clean = utf8_sanitize(s);
 	json_object *o;
@@ -20,7 +20,7 @@ static json_object *json_str(const char *s)
 }
 
 /* a number printed with this many decimals rather than 17 digits */
-static json_object *json_fixed(double v, int decimals)
+json_object *json_fixed(double v, int decimals)
 {
 	char buf[64];
 

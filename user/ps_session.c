@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <string.h>
+#include "log.h"
+#include "output.h"
+#include "ps_session.h"
+#include "report_ps.h"
+#include "target.h"
+#include "task_snapshot.h"
+
+#define EXIT_BAD_INPUT 2
+
+static int check_target(pid_t pid)
+{
+	struct target t = { .pidfd = -1 };
+	int err = target_open(&t, pid);
+
+	if (err == -ESRCH)
+		log_error("no process with PID %d: it may have exited; check it with 'ps -p %d'",
+			  pid, pid);
+	else if (err == -EINVAL)
+		log_error("PID %d is a thread, not a process: pass its process ID "
+			  "(the Tgid line of /proc/%d/status)", pid, pid);
+	else if (err)
+		log_error("failed to open PID %d: %s", pid, strerror(-err));
+	target_close(&t);
+	return err;
+}
+
+static int write_snapshot(FILE *f, const struct ps_opts *o, const struct task_snapshot *s)
+{
+	if (o->tree)
+		return o->format == REPORT_JSON ? report_pstree_json(f, s) : report_pstree_text(f, s);
+	return o->format == REPORT_JSON ? report_ps_json(f, s, o->per_task) :
+					  report_ps_text(f, s, o->per_task);
+}
+
+int ps_session_run(const struct ps_opts *o)
+{
+	struct task_snapshot s;
+	struct output out = {};
+	char problem[512];
+	int err;
+
+	if (check_target(o->pid))
+		return EXIT_BAD_INPUT;
+	err = output_open(&out, o->output);
+	if (err) {
+		log_error("cannot write to '%s': %s; choose a writable path with -o", o->output,
+			  strerror(-err));
+		return EXIT_BAD_INPUT;
+	}
+	err = task_snapshot_take(o->pid, &s, problem, sizeof(problem));
+	if (err) {
+		log_error("%s", problem);
+		task_snapshot_free(&s);
+		output_abort(&out);
+		/* not a Python we can read: the input was wrong, not the read */
+		return err == -EIO || err == -ENOMEM ? 1 : EXIT_BAD_INPUT;
+	}
+	err = write_snapshot(out.f, o, &s);
+	if (!err)
+		err = output_commit(&out);
+	output_abort(&out);
+	task_snapshot_free(&s);
+	if (err) {
+		log_error("failed to write the snapshot%s%s: %s", o->output ? " to " : "",
+			  o->output ? o->output : "", strerror(-err));
+		return 1;
+	}
+	return 0;
+}

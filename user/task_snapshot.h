@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * Every asyncio task of a live CPython 3.9-3.13 process, read from its memory
+ * without stopping it or attaching a probe: the registry _asyncio keeps
+ * (_all_tasks; _scheduled_tasks and _eager_tasks on 3.12+), then per task its
+ * name, state, coroutine, await chain and the task awaiting it. A running
+ * process changes under the reader: what cannot be read consistently is
+ * skipped and counted, never guessed.
+ */
+#ifndef INFLIGHT_TASK_SNAPSHOT_H
+#define INFLIGHT_TASK_SNAPSHOT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SNAPSHOT_MAX_CHAIN 8
+
+enum snapshot_state {
+	SNAP_PENDING = 0,	/* fut_state values */
+	SNAP_CANCELLED = 1,
+	SNAP_FINISHED = 2,
+};
+
+enum snapshot_awaited_by {
+	AWAITED_BY_NONE,
+	AWAITED_BY_AWAIT,	/* the parent does "await task" */
+	AWAITED_BY_GATHER,	/* the parent awaits a gather() holding this task */
+	AWAITED_BY_TASKGROUP,	/* the parent owns the TaskGroup that created this task */
+};
+
+enum snapshot_flags {
+	SNAP_RUNNING = 1 << 0,		/* its coroutine was executing when read */
+	SNAP_CHAIN_CUT = 1 << 1,	/* the await chain is deeper than SNAPSHOT_MAX_CHAIN */
+};
+
+/* One coroutine of an await chain; strings live as long as the snapshot. */
+struct snapshot_frame {
+	const char *file;
+	const char *function;
+	int32_t line;
+};
+
+struct snapshot_task {
+	uint64_t addr;			/* the Task object: its id() */
+	uint64_t loop;			/* its event loop's id() */
+	uint64_t parent;		/* the awaiting task's addr, 0 if none found */
+	const char *coroutine;		/* qualified name, NULL if it has none (finished eagerly) */
+	const char *waits_on;		/* what its innermost await waits for: "Future", ... or NULL */
+	char name[48];
+	uint8_t state;			/* enum snapshot_state */
+	uint8_t awaited_by;		/* enum snapshot_awaited_by */
+	uint8_t flags;			/* enum snapshot_flags */
+	uint8_t n_frames;
+	struct snapshot_frame frames[SNAPSHOT_MAX_CHAIN];	/* the task's coroutine first */
+};
+
+struct task_snapshot {
+	pid_t pid;
+	unsigned int minor;		/* CPython 3.<minor> */
+	char method[96];		/* where the tasks were found */
+	struct snapshot_task *tasks;
+	size_t n_tasks;
+	size_t unreadable;		/* registry entries that could not be read as tasks */
+	bool asyncio_loaded;		/* false: no _asyncio in sys.modules, so no tasks */
+	uint64_t read_ns;		/* how long the read took */
+	void *reader;			/* owns the strings the tasks point to */
+};
+
+/*
+ * Reads pid's tasks: 0, or -ENOENT (not CPython) / -ENOTSUP (a CPython we
+ * cannot read) / -EIO (its memory could not be read), with problem saying why.
+ */
+int task_snapshot_take(pid_t pid, struct task_snapshot *s, char *problem, size_t size);
+void task_snapshot_free(struct task_snapshot *s);
+const char *snapshot_state_name(enum snapshot_state state);
+const char *snapshot_awaited_by_name(enum snapshot_awaited_by how);
+
+#endif

@@ -59,6 +59,7 @@ class Workload:
                                      stderr=subprocess.DEVNULL if quiet else None)
         hello = self.read()
         assert hello.get("ready"), hello
+        self.hello = hello
         self.pid = hello["pid"]
         self.ports = hello.get("ports")
         self.version = hello.get("version")

@@ -140,7 +140,8 @@ async def main(args):
     print(json.dumps({"ready": True, "pid": os.getpid(), "version": sys.version.split()[0],
                       "loops": {hex(id(asyncio.get_running_loop())): len(mine),
                                 hex(id(other)): len(theirs)},
-                      "tasks": mine + theirs, "done": [hex(id(done)), hex(id(cancelled))]}),
+                      "tasks": mine + theirs, "done": [hex(id(done)), hex(id(cancelled))],
+                      "main": hex(id(asyncio.current_task()))}),
           flush=True)
     await asyncio.sleep(3600 * 24)
     del keep

@@ -1,0 +1,134 @@
+"""inflight ps and pstree on every CPython present, with symbols and stripped,
+against snapshot_service.py's own record taken at the same moment: per loop
+len(asyncio.all_tasks()), each task's coroutine and suspension line, and the
+task awaiting it as the workload set it up."""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+from harness import Workload, expect_eq, interpreters, run_inflight, site_markers, test
+
+FANOUT = 300
+
+
+def stripped_libpython(python):
+    """A directory holding a strip --strip-all copy of python's libpython, to
+    put on LD_LIBRARY_PATH: only .dynsym is left for inflight to read."""
+    prefix = os.path.dirname(os.path.dirname(python))
+    found = glob.glob(os.path.join(prefix, "lib", "libpython3.*.so.1.0"))
+    assert len(found) == 1, found
+    d = tempfile.mkdtemp(prefix="inflight-stripped-lib-")
+    subprocess.run(["strip", "--strip-all", "-o", os.path.join(d, os.path.basename(found[0])),
+                    found[0]], check=True)
+    return d
+
+
+def snapshot(pid, *args):
+    r = run_inflight(*args, "-p", str(pid), "-f", "json", timeout=60)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def check_ps(ps, truth):
+    pending = {l["loop"]: l["pending"] for l in ps["loops"]}
+    expect_eq("pending tasks per loop", pending, truth["loops"])
+    assert ps["complete"], ps["skipped"]
+    by_id = {t["id"]: t for t in ps["tasks"]}
+    for want in truth["tasks"]:
+        if want["id"] == truth["main"]:
+            continue      # it was running, taking this record; it has moved on since
+        got = by_id.get(want["id"])
+        assert got, "task %s (%s) not in the snapshot" % (want["id"], want["coroutine"])
+        where = "task %s (%s)" % (want["id"], want["coroutine"])
+        expect_eq(where + " coroutine", got["coroutine"], want["coroutine"])
+        expect_eq(where + " state", got["state"], "pending")
+        expect_eq(where + " suspended at", (got["file"], got["line"]), (want["file"], want["line"]))
+        expect_eq(where + " awaited by", (got["awaited_by"] or {}).get("task"), want["parent"])
+        expect_eq(where + " chain starts at its coroutine",
+                  got["await_chain"][0]["line"] if got["await_chain"] else None, want["line"])
+    states = {by_id[i]["state"] for i in truth["done"]}
+    expect_eq("the finished and the cancelled task", states, {"finished", "cancelled"})
+
+
+def find_node(nodes, coroutine):
+    for n in nodes:
+        if n["coroutine"] == coroutine:
+            return n
+        found = find_node(n["children"], coroutine)
+        if found:
+            return found
+    return None
+
+
+def check_pstree(tree, lines, minor):
+    scatter = find_node(tree["roots"], "scatter")
+    assert scatter and scatter["line"] == lines["scatter"], scatter
+    expect_eq("children under scatter",
+              [(c["count"], c["coroutine"], c["awaited_by"]) for c in scatter["children"]],
+              [(FANOUT, "query_shard", "gather")])
+    outer = find_node(tree["roots"], "outer_gather")
+    expect_eq("leaves under outer_gather, directly and via inner_gather",
+              sorted((c["count"], c["coroutine"]) for c in outer["children"]),
+              [(1, "inner_gather"), (2, "leaf")])
+    if minor >= 11:
+        owner = find_node(tree["roots"], "group_owner")
+        expect_eq("TaskGroup children", [(c["count"], c["awaited_by"]) for c in owner["children"]],
+                  [(5, "taskgroup")])
+
+
+def snapshots_match(python, env=None, expect_file=None):
+    lines = site_markers("snapshot_service.py")
+    w = Workload("snapshot_service.py", python=python, env=env,
+                 args=("--fanout", str(FANOUT), "--sleepers", "200"))
+    try:
+        truth = w.hello
+        ps = snapshot(w.pid, "ps", "--tasks")
+        tree = snapshot(w.pid, "pstree")
+        if expect_file:
+            maps = open("/proc/%d/maps" % w.pid).read()
+            assert expect_file in maps, "the workload did not load " + expect_file
+    finally:
+        w.stop()
+    check_ps(ps, truth)
+    check_pstree(tree, lines, int(ps["python"].split(".")[1]))
+
+
+def register(name, python, distribution_stripped):
+    def as_is():
+        snapshots_match(python)
+    as_is.__name__ = "ps_and_pstree_match_ground_truth_" + name.replace(".", "_").replace("-", "_")
+    test(as_is)
+    if distribution_stripped:
+        return
+
+    def stripped():
+        copy = stripped_libpython(python)
+        try:
+            snapshots_match(python, dict(os.environ, LD_LIBRARY_PATH=copy), expect_file=copy)
+        finally:
+            shutil.rmtree(copy)
+    stripped.__name__ = as_is.__name__ + "_stripped_libpython"
+    test(stripped)
+
+
+for _name, _python, _stripped in interpreters()[0]:
+    register(_name, _python, _stripped)
+
+
+@test
+def ps_rejects_what_it_cannot_read():
+    r = run_inflight("ps", "-p", "999999999")
+    expect_eq("exit status for a bad PID", r.returncode, 2)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        r = run_inflight("ps", "-p", str(sleeper.pid))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    expect_eq("exit status for a process that is not CPython", r.returncode, 2)
+    assert "not a CPython process" in r.stderr, r.stderr
+    r = run_inflight("pstree")
+    expect_eq("exit status without -p", r.returncode, 2)

@@ -317,26 +317,25 @@ uint64_t *py_set_items(const struct py_reader *r, uint64_t set, size_t *n)
 	return items;
 }
 
-int py_long_value(const struct py_reader *r, uint64_t obj, int64_t *value)
+int py_long_decode(const struct cpython_layout *l, const uint8_t *obj, int64_t *value)
 {
-	uint64_t head[4];
+	uint64_t size;
 	uint32_t digits[2];
 	int64_t ndigits, sign = 1;
 
-	if (py_read_memory(r->pid, obj, head, sizeof(head)))
-		return -EFAULT;
-	if (r->layout->minor >= 12) {
+	memcpy(&size, obj + VAR_SIZE, sizeof(size));
+	if (l->minor >= 12) {
 		/* lv_tag: digit count above 3 bits, sign in the low 2 (0 +, 1 zero, 2 -) */
-		ndigits = (int64_t)(head[2] >> 3);
-		sign = (head[2] & 3) == 2 ? -1 : 1;
+		ndigits = (int64_t)(size >> 3);
+		sign = (size & 3) == 2 ? -1 : 1;
 	} else {
-		ndigits = (int64_t)head[2];
+		ndigits = (int64_t)size;
 		if (ndigits < 0)
 			ndigits = -ndigits, sign = -1;
 	}
 	if (ndigits > 2)
 		return -ERANGE;
-	memcpy(digits, &head[3], sizeof(digits));
+	memcpy(digits, obj + 24, sizeof(digits));
 	*value = 0;
 	if (ndigits > 1)
 		*value = (int64_t)(digits[1] & 0x3fffffff) << 30;

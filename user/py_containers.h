@@ -33,8 +33,8 @@ int py_attr_get(struct py_reader *r, uint64_t obj, const char *name, uint64_t *v
  * NULL with errno set.
  */
 uint64_t *py_set_items(const struct py_reader *r, uint64_t set, size_t *n);
-/* An int that fits in 60 bits: 0, or -errno. */
-int py_long_value(const struct py_reader *r, uint64_t obj, int64_t *value);
+/* An int of at most two digits (60 bits), from its first 32 bytes at obj: 0 or -ERANGE. */
+int py_long_decode(const struct cpython_layout *l, const uint8_t *obj, int64_t *value);
 /* A tuple's items: its size (at most max copied into items), or -errno. */
 int py_tuple_items(const struct py_reader *r, uint64_t tuple, uint64_t *items, int max);
 /* A list's items, as py_tuple_items. */

@@ -133,37 +133,77 @@ static void put_utf8(char *out, size_t *o, size_t size, uint32_t cp)
 	}
 }
 
-/* A compact str (every identifier and file name is one) decoded to UTF-8. */
-static int read_str(const struct py_reader *r, uint64_t addr, char *out, size_t size)
+int py_str_decode(const struct cpython_layout *l, const uint8_t *obj, size_t have, char *out,
+		  size_t size)
 {
-	const struct cpython_layout *l = r->layout;
-	uint8_t data[MAX_STR_CHARS * 4];
 	uint32_t state, kind, cp;
 	int64_t length;
-	size_t i, o = 0;
+	size_t i, o = 0, data;
 
-	if (py_read_memory(r->pid, addr + l->str_length, &length, sizeof(length)) ||
-	    py_read_memory(r->pid, addr + l->str_state, &state, sizeof(state)))
-		return -EFAULT;
+	if (have < l->str_state + 4)
+		return -ERANGE;
+	memcpy(&length, obj + l->str_length, sizeof(length));
+	memcpy(&state, obj + l->str_state, sizeof(state));
 	kind = (state >> 2) & 7;
 	if (!(state & (1 << 5)) || length < 0 || (kind != 1 && kind != 2 && kind != 4))
 		return -EINVAL;	/* not compact: not a string we expect here */
 	if (length > MAX_STR_CHARS)
 		length = MAX_STR_CHARS;
-	if (py_read_memory(r->pid, addr + (state & (1 << 6) ? l->str_ascii_data : l->str_compact_data),
-			   data, (size_t)length * kind))
-		return -EFAULT;
+	data = state & (1 << 6) ? l->str_ascii_data : l->str_compact_data;
+	if (data + (size_t)length * kind > have)
+		return -ERANGE;
 	for (i = 0; i < (size_t)length; i++) {
 		if (kind == 1)
-			cp = data[i];
+			cp = obj[data + i];
 		else if (kind == 2)
-			cp = (uint32_t)data[2 * i] | (uint32_t)data[2 * i + 1] << 8;
+			cp = (uint32_t)obj[data + 2 * i] | (uint32_t)obj[data + 2 * i + 1] << 8;
 		else
-			memcpy(&cp, data + 4 * i, 4);
+			memcpy(&cp, obj + data + 4 * i, 4);
 		put_utf8(out, &o, size, cp);
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+/* Where a compact str's characters end, from its header. */
+static size_t str_end(const struct cpython_layout *l, const uint8_t *head)
+{
+	uint32_t state;
+	int64_t length;
+
+	memcpy(&length, head + l->str_length, sizeof(length));
+	memcpy(&state, head + l->str_state, sizeof(state));
+	if (length < 0 || length > MAX_STR_CHARS)
+		length = MAX_STR_CHARS;
+	return (state & (1 << 6) ? l->str_ascii_data : l->str_compact_data) +
+	       (size_t)length * ((state >> 2) & 7);
+}
+
+/* A compact str (every identifier and file name is one) decoded to UTF-8. */
+static int read_str(const struct py_reader *r, uint64_t addr, char *out, size_t size)
+{
+	const struct cpython_layout *l = r->layout;
+	uint8_t head[128], *obj;
+	size_t need;
+	int err;
+
+	/* most names fit in one small read; one near the end of a mapping gets an exact one */
+	if (!py_read_memory(r->pid, addr, head, sizeof(head))) {
+		err = py_str_decode(l, head, sizeof(head), out, size);
+		if (err != -ERANGE)
+			return err;
+	} else if (py_read_memory(r->pid, addr, head, l->str_compact_data)) {
+		return -EFAULT;
+	}
+	need = str_end(l, head);
+	obj = malloc(need);
+	if (!obj)
+		return -ENOMEM;
+	err = py_read_memory(r->pid, addr, obj, need);
+	if (!err)
+		err = py_str_decode(l, obj, need, out, size);
+	free(obj);
+	return err;
 }
 
 int py_str_copy(const struct py_reader *r, uint64_t addr, char *out, size_t size)

@@ -45,6 +45,12 @@ int py_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t size, void *
 int py_read_ints(pid_t pid, const uint64_t *addrs, int32_t *out, size_t n);
 /* The str object at addr as UTF-8 (cached): a pointer valid until py_reader_free, or NULL. */
 const char *py_str(struct py_reader *r, uint64_t addr);
+/*
+ * A str object already read (have bytes of it at obj) as UTF-8 into out: 0,
+ * -ERANGE if its characters lie beyond have, -EINVAL if it is no compact str.
+ */
+int py_str_decode(const struct cpython_layout *l, const uint8_t *obj, size_t have, char *out,
+		  size_t size);
 /* The str object at addr as UTF-8 into out, not cached (names that are seen once): 0 or -errno. */
 int py_str_copy(const struct py_reader *r, uint64_t addr, char *out, size_t size);
 /* The code object at addr (cached), or NULL. */

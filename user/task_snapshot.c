@@ -37,11 +37,11 @@
 
 enum frame_status { FRAME_UNKNOWN, FRAME_CREATED, FRAME_SUSPENDED, FRAME_RUNNING, FRAME_DONE };
 
-/* What one coroutine's frame says: where it is, and what it awaits (top of its stack). */
+/* What one coroutine's frame says: where it is, and where what it awaits is (its stack's top). */
 struct frame_view {
 	enum frame_status status;
 	uint64_t code, pos;
-	uint64_t awaiting;
+	uint64_t top_slot;
 };
 
 struct remembered {
@@ -250,10 +250,9 @@ static enum frame_status status_of(const struct cpython_layout *l, int8_t state)
 }
 
 /* 3.11+: the frame lives inside the coroutine; stacktop indexes localsplus. */
-static void view_embedded_frame(struct reader *rd, uint64_t coro, const uint8_t *bytes,
-				struct frame_view *v)
+static void parse_embedded_frame(const struct cpython_layout *l, uint64_t coro,
+				 const uint8_t *bytes, struct frame_view *v)
 {
-	const struct cpython_layout *l = rd->py.layout;
 	uint32_t f = l->bpf.coro_iframe;
 	int8_t state = (int8_t)bytes[l->coro_frame_state];
 	int32_t top;
@@ -264,59 +263,44 @@ static void view_embedded_frame(struct reader *rd, uint64_t coro, const uint8_t 
 	memcpy(&top, bytes + f + l->frame_stack_depth, sizeof(top));
 	/* only a yield-from suspension (state -1 in every version) has its awaitable on top */
 	if (state == l->frame_suspended_max && top >= 1 && top <= MAX_STACK_DEPTH)
-		read_u64(rd, coro + f + l->frame_stack + 8 * (uint64_t)(top - 1), &v->awaiting);
+		v->top_slot = coro + f + l->frame_stack + 8 * (uint64_t)(top - 1);
 }
 
-/* 3.9 and 3.10: the coroutine points at a PyFrameObject. */
-static void view_legacy_frame(struct reader *rd, uint64_t frame, struct frame_view *v)
+/* 3.9 and 3.10: the coroutine points at a PyFrameObject, read into f. */
+static void parse_legacy_frame(const struct cpython_layout *l, const uint8_t *f,
+			       struct frame_view *v)
 {
-	const struct cpython_layout *l = rd->py.layout;
-	uint8_t f[LEGACY_FRAME_READ];
-	uint64_t stack, top_addr = 0;
+	uint64_t stack = u64_at(f, l->frame_stack);
 	int32_t lasti, depth;
 
-	if (!frame) {
-		v->status = FRAME_DONE;
-		return;
-	}
-	if (py_read_memory(rd->py.pid, frame, f, sizeof(f)))
-		return;
 	v->code = u64_at(f, l->bpf.frame_code);
 	memcpy(&lasti, f + l->bpf.frame_pos, sizeof(lasti));
 	v->pos = (uint64_t)(int64_t)lasti;
-	stack = u64_at(f, l->frame_stack);
 	if (l->minor == 9) {
 		/* f_stacktop is NULL while the frame runs; f_lasti -1 before it first does */
 		v->status = lasti < 0 ? FRAME_CREATED : !stack ? FRAME_RUNNING : FRAME_SUSPENDED;
 		if (stack > u64_at(f, LEGACY_39_VALUESTACK))
-			top_addr = stack - 8;
+			v->top_slot = stack - 8;
 	} else {
 		v->status = status_of(l, (int8_t)f[l->frame_state]);
 		memcpy(&depth, f + l->frame_stack_depth, sizeof(depth));
 		if (depth >= 1 && depth <= MAX_STACK_DEPTH)
-			top_addr = stack + 8 * (uint64_t)(depth - 1);
+			v->top_slot = stack + 8 * (uint64_t)(depth - 1);
 	}
-	if (v->status == FRAME_SUSPENDED && top_addr)
-		read_u64(rd, top_addr, &v->awaiting);
-}
-
-static void view_coroutine(struct reader *rd, uint64_t coro, const uint8_t *bytes,
-			   struct frame_view *v)
-{
-	memset(v, 0, sizeof(*v));
-	if (rd->py.layout->bpf.frame_kind == PY_FRAMES_LEGACY)
-		view_legacy_frame(rd, u64_at(bytes, rd->py.layout->coro_frame), v);
-	else
-		view_embedded_frame(rd, coro, bytes, v);
+	if (v->status != FRAME_SUSPENDED)
+		v->top_slot = 0;
 }
 
 static bool add_frame(struct reader *rd, struct snapshot_task *t, const struct frame_view *v)
 {
-	const struct py_code *c = py_code(&rd->py, v->code);
+	const struct py_code *c;
 	struct snapshot_frame *f;
 	int line;
 
-	if (!c || v->status == FRAME_DONE || v->status == FRAME_UNKNOWN)
+	if (v->status == FRAME_DONE || v->status == FRAME_UNKNOWN)
+		return false;
+	c = py_code(&rd->py, v->code);
+	if (!c)
 		return false;
 	if (t->n_frames == SNAPSHOT_MAX_CHAIN) {
 		t->flags |= SNAP_CHAIN_CUT;
@@ -327,38 +311,115 @@ static bool add_frame(struct reader *rd, struct snapshot_task *t, const struct f
 	f->file = c->filename;
 	f->function = c->name;
 	f->line = line >= 0 ? line : c->firstlineno;
+	if (v->status == FRAME_RUNNING)
+		t->flags |= SNAP_RUNNING;
 	return true;
 }
 
-/* The task's coroutine, then whatever each coroutine of the chain awaits in turn. */
-static void follow_await_chain(struct reader *rd, struct snapshot_task *t, uint64_t coro,
-			       const uint8_t *first)
-{
-	uint32_t size = coro_read_size(rd->py.layout);
-	uint8_t bytes[512];
-	struct frame_view v;
-	const char *kind;
-	uint64_t fut;
+/*
+ * Await chains, followed for every task at once one level per round, each
+ * step one batched read for all: the coroutines' frames (3.9, 3.10), the
+ * objects on top of their stacks, those objects' heads; a coroutine there is
+ * the next level, a FutureIter the end (its future is what the task waits on).
+ */
+struct chain_walk {
+	size_t n;		/* tasks still following their chain */
+	size_t *task;		/* which task each is */
+	uint64_t *coro;		/* the coroutine it has reached */
+	uint8_t *bytes;		/* csize bytes of each coroutine */
+	uint8_t *frames;	/* LEGACY_FRAME_READ bytes of each frame (3.9, 3.10) */
+	uint64_t *addrs, *awaiting;
+	uint8_t *heads;		/* OBJECT_HEAD bytes of each awaited object */
+	uint8_t *ok;
+	uint64_t *leaf;		/* per task: the future at the end of its chain */
+};
 
-	view_coroutine(rd, coro, first, &v);
-	while (add_frame(rd, t, &v)) {
-		if (v.status == FRAME_RUNNING)
-			t->flags |= SNAP_RUNNING;
-		if (v.status != FRAME_SUSPENDED || !v.awaiting)
-			return;
-		kind = py_object_type_name(&rd->py, v.awaiting);
-		if (kind && !strcmp(kind, "_asyncio.FutureIter")) {
-			if (!t->waits_on && !read_u64(rd, v.awaiting + FUTUREITER_FUTURE, &fut))
-				t->waits_on = py_object_type_name(&rd->py, fut);
-			return;
-		}
-		if (!kind || (strcmp(kind, "coroutine") && strcmp(kind, "generator")))
-			return;
-		coro = v.awaiting;
-		if (size > sizeof(bytes) || py_read_memory(rd->py.pid, coro, bytes, size))
-			return;
-		view_coroutine(rd, coro, bytes, &v);
+#define OBJECT_HEAD 24
+
+static void chain_walk_free(struct chain_walk *w)
+{
+	free(w->task), free(w->coro), free(w->bytes), free(w->frames), free(w->addrs);
+	free(w->awaiting), free(w->heads), free(w->ok), free(w->leaf);
+}
+
+static int chain_walk_init(struct chain_walk *w, size_t n, size_t csize)
+{
+	memset(w, 0, sizeof(*w));
+	w->task = malloc((n + 1) * sizeof(size_t));
+	w->coro = malloc((n + 1) * 8);
+	w->bytes = malloc((n + 1) * csize);
+	w->frames = malloc((n + 1) * LEGACY_FRAME_READ);
+	w->addrs = malloc((n + 1) * 8);
+	w->awaiting = malloc((n + 1) * 8);
+	w->heads = malloc((n + 1) * OBJECT_HEAD);
+	w->ok = malloc(n + 1);
+	w->leaf = calloc(n + 1, 8);
+	if (!w->task || !w->coro || !w->bytes || !w->frames || !w->addrs || !w->awaiting ||
+	    !w->heads || !w->ok || !w->leaf) {
+		chain_walk_free(w);
+		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* Each coroutine's frame, added to its task's chain; afterwards w->addrs[i] is its top slot. */
+static void walk_frames(struct reader *rd, struct snapshot_task *tasks, struct chain_walk *w,
+			size_t csize)
+{
+	const struct cpython_layout *l = rd->py.layout;
+	bool legacy = l->bpf.frame_kind == PY_FRAMES_LEGACY;
+	struct frame_view v;
+	size_t i;
+
+	if (legacy) {
+		for (i = 0; i < w->n; i++)
+			w->addrs[i] = u64_at(w->bytes + i * csize, l->coro_frame);
+		py_read_many(rd->py.pid, w->addrs, w->n, LEGACY_FRAME_READ, w->frames, w->ok);
+	}
+	for (i = 0; i < w->n; i++) {
+		memset(&v, 0, sizeof(v));
+		if (!legacy)
+			parse_embedded_frame(l, w->coro[i], w->bytes + i * csize, &v);
+		else if (w->addrs[i] && w->ok[i])
+			parse_legacy_frame(l, w->frames + i * LEGACY_FRAME_READ, &v);
+		w->addrs[i] = add_frame(rd, &tasks[w->task[i]], &v) ? v.top_slot : 0;
+	}
+}
+
+/* One level down every chain: returns how many reached another coroutine. */
+static size_t walk_level(struct reader *rd, struct snapshot_task *tasks, struct chain_walk *w,
+			 size_t csize)
+{
+	const char *kind;
+	size_t i, k = 0;
+
+	walk_frames(rd, tasks, w, csize);
+	py_read_many(rd->py.pid, w->addrs, w->n, 8, w->awaiting, w->ok);
+	for (i = 0; i < w->n; i++)
+		if (!w->addrs[i] || !w->ok[i])
+			w->awaiting[i] = 0;
+	py_read_many(rd->py.pid, w->awaiting, w->n, OBJECT_HEAD, w->heads, w->ok);
+	for (i = 0; i < w->n; i++) {
+		if (!w->awaiting[i] || !w->ok[i])
+			continue;
+		kind = py_type_name(&rd->py, u64_at(w->heads + i * OBJECT_HEAD, PY_OB_TYPE));
+		if (kind && !strcmp(kind, "_asyncio.FutureIter")) {
+			w->leaf[w->task[i]] = u64_at(w->heads + i * OBJECT_HEAD, FUTUREITER_FUTURE);
+		} else if (kind && (!strcmp(kind, "coroutine") || !strcmp(kind, "generator"))) {
+			w->task[k] = w->task[i];
+			w->coro[k++] = w->awaiting[i];
+		}
+	}
+	w->n = k;
+	py_read_many(rd->py.pid, w->coro, k, csize, w->bytes, w->ok);
+	for (i = k = 0; i < w->n; i++)
+		if (w->ok[i]) {
+			w->task[k] = w->task[i], w->coro[k] = w->coro[i];
+			memmove(w->bytes + k * csize, w->bytes + i * csize, csize);
+			k++;
+		}
+	w->n = k;
+	return k;
 }
 
 /* --- awaited-by ---------------------------------------------------------- */
@@ -449,18 +510,16 @@ static uint64_t remembered_parent(struct reader *rd, uint64_t cb, int depth, uin
 	return parent;
 }
 
-/* Its callbacks: callback0, then the (callback, context) tuples of the callbacks list. */
-static uint64_t parent_of_future(struct reader *rd, uint64_t fut, int depth, uint8_t *how)
+/* A future's callbacks: callback0, then the (callback, context) tuples of its list. */
+static uint64_t parent_from_callbacks(struct reader *rd, uint64_t cb0, uint64_t list, int depth,
+				      uint8_t *how)
 {
-	uint64_t cb, list, entries[MAX_CALLBACKS], pair[2], parent;
+	uint64_t entries[MAX_CALLBACKS], pair[2], parent;
 	int n, i;
 
-	if (depth > MAX_GATHER_DEPTH)
-		return 0;
-	if (!read_u64(rd, fut + FUT_CALLBACK0, &cb) && cb &&
-	    (parent = remembered_parent(rd, cb, depth, how)))
+	if (cb0 && (parent = remembered_parent(rd, cb0, depth, how)))
 		return parent;
-	if (read_u64(rd, fut + FUT_CALLBACKS, &list) || !list)
+	if (!list)
 		return 0;
 	n = py_list_items(&rd->py, list, entries, MAX_CALLBACKS);
 	for (i = 0; i < n && i < MAX_CALLBACKS; i++)
@@ -470,45 +529,35 @@ static uint64_t parent_of_future(struct reader *rd, uint64_t fut, int depth, uin
 	return 0;
 }
 
-/* --- per task ------------------------------------------------------------- */
-
-static void read_name(struct reader *rd, uint64_t name, struct snapshot_task *t)
+static uint64_t parent_of_future(struct reader *rd, uint64_t fut, int depth, uint8_t *how)
 {
-	const char *kind = py_object_type_name(&rd->py, name);
-	int64_t counter;
+	uint64_t cb0, list;
 
-	/* 3.12+ names a task lazily: a counter until someone asks for its name */
-	if (kind && !strcmp(kind, "int") && !py_long_value(&rd->py, name, &counter))
-		snprintf(t->name, sizeof(t->name), "Task-%lld", (long long)counter);
-	else if (py_str_copy(&rd->py, name, t->name, sizeof(t->name)))
-		snprintf(t->name, sizeof(t->name), "?");
+	if (depth > MAX_GATHER_DEPTH || read_u64(rd, fut + FUT_CALLBACK0, &cb0) ||
+	    read_u64(rd, fut + FUT_CALLBACKS, &list))
+		return 0;
+	return parent_from_callbacks(rd, cb0, list, depth, how);
 }
 
-static void describe_task(struct reader *rd, uint64_t addr, const uint8_t *task,
-			  const uint8_t *coro, bool coro_ok, struct snapshot_task *t)
-{
-	const struct cpython_layout *l = rd->py.layout;
-	uint64_t coro_addr = u64_at(task, l->bpf.task_coro), waiter;
-	int32_t state;
+/* --- per task ------------------------------------------------------------- */
 
-	memset(t, 0, sizeof(*t));
-	t->addr = addr;
-	t->loop = u64_at(task, FUT_LOOP);
-	memcpy(&state, task + l->bpf.task_state, sizeof(state));
-	t->state = (uint8_t)state;
-	read_name(rd, u64_at(task, l->task_name), t);
-	if (coro_addr && coro_ok) {
-		t->coroutine = py_str(&rd->py, u64_at(coro, l->bpf.coro_qualname));
-		follow_await_chain(rd, t, coro_addr, coro);
-	}
-	if (t->state != SNAP_PENDING)
+#define NAME_READ 128
+
+/* A task's name: a str, or on 3.12+ an int counter until someone asks for it. */
+static void decode_name(struct reader *rd, uint64_t addr, const uint8_t *obj, bool ok,
+			struct snapshot_task *t)
+{
+	const char *kind = ok ? py_type_name(&rd->py, u64_at(obj, PY_OB_TYPE)) : NULL;
+	int64_t counter;
+
+	if (kind && !strcmp(kind, "int")) {
+		if (!py_long_decode(rd->py.layout, obj, &counter))
+			snprintf(t->name, sizeof(t->name), "Task-%lld", (long long)counter);
 		return;
-	waiter = u64_at(task, l->task_fut_waiter);
-	if (waiter)
-		t->waits_on = py_object_type_name(&rd->py, waiter);
-	t->parent = parent_of_future(rd, addr, 0, &t->awaited_by);
-	if (!t->parent)
-		t->awaited_by = AWAITED_BY_NONE;
+	}
+	if ((!ok || py_str_decode(rd->py.layout, obj, NAME_READ, t->name, sizeof(t->name))) &&
+	    py_str_copy(&rd->py, addr, t->name, sizeof(t->name)))
+		snprintf(t->name, sizeof(t->name), "?");
 }
 
 static const char *short_type_name(const char *name)
@@ -518,43 +567,159 @@ static const char *short_type_name(const char *name)
 	return name;
 }
 
-/* Reads every candidate task, then their coroutines, in batches; then each one's details. */
+/* Scratch for reading every task at once. */
+struct task_batch {
+	size_t n;
+	const uint64_t *addrs;
+	uint8_t *tasks, *coros, *tok, *cok;
+	uint64_t *ptrs;		/* per task: the next thing to read */
+	uint8_t *names;
+};
+
+static void task_batch_free(struct task_batch *b)
+{
+	free(b->tasks), free(b->coros), free(b->tok), free(b->cok), free(b->ptrs), free(b->names);
+}
+
+static int task_batch_init(struct task_batch *b, const uint64_t *addrs, size_t n, size_t tsize,
+			   size_t csize)
+{
+	memset(b, 0, sizeof(*b));
+	b->n = n;
+	b->addrs = addrs;
+	b->tasks = malloc(n * tsize + 1);
+	b->coros = malloc(n * csize + 1);
+	b->tok = malloc(n + 1);
+	b->cok = malloc(n + 1);
+	b->ptrs = malloc((n + 1) * 8);
+	b->names = malloc(n * NAME_READ + 1);
+	if (!b->tasks || !b->coros || !b->tok || !b->cok || !b->ptrs || !b->names) {
+		task_batch_free(b);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The Task objects, keeping those still tasks (their addresses into out); then their coroutines. */
+static size_t read_tasks(struct reader *rd, struct task_batch *b, struct snapshot_task *out,
+			 size_t tsize, size_t csize)
+{
+	const struct cpython_layout *l = rd->py.layout;
+	size_t i, k = 0;
+
+	py_read_many(rd->py.pid, b->addrs, b->n, tsize, b->tasks, b->tok);
+	for (i = 0; i < b->n; i++) {
+		/* a task freed since the registry was read is no longer a task */
+		if (b->tok[i] && !is_task_type(rd, u64_at(b->tasks + i * tsize, PY_OB_TYPE)))
+			b->tok[i] = 0;
+		if (!b->tok[i])
+			continue;
+		if (k != i)
+			memmove(b->tasks + k * tsize, b->tasks + i * tsize, tsize);
+		out[k].addr = b->addrs[i];
+		b->ptrs[k] = u64_at(b->tasks + k * tsize, l->bpf.task_coro);
+		k++;
+	}
+	py_read_many(rd->py.pid, b->ptrs, k, csize, b->coros, b->cok);
+	return k;
+}
+
+static int follow_chains(struct reader *rd, struct snapshot_task *tasks, struct task_batch *b,
+			 size_t n, size_t csize, uint64_t **leaf)
+{
+	struct chain_walk w;
+	size_t i, level;
+
+	if (chain_walk_init(&w, n, csize))
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (b->cok[i] && b->ptrs[i]) {
+			w.task[w.n] = i;
+			w.coro[w.n] = b->ptrs[i];
+			memcpy(w.bytes + w.n * csize, b->coros + i * csize, csize);
+			w.n++;
+		}
+	for (level = 0; level <= SNAPSHOT_MAX_CHAIN && w.n; level++)
+		walk_level(rd, tasks, &w, csize);
+	*leaf = w.leaf;
+	w.leaf = NULL;
+	chain_walk_free(&w);
+	return 0;
+}
+
+/* What each pending task waits on: its fut_waiter, else the future ending its chain. */
+static void read_waits_on(struct reader *rd, struct snapshot_task *tasks, struct task_batch *b,
+			  size_t n, size_t tsize, const uint64_t *leaf)
+{
+	uint64_t waiter;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		waiter = u64_at(b->tasks + i * tsize, rd->py.layout->task_fut_waiter);
+		b->ptrs[i] = tasks[i].state == SNAP_PENDING ? (waiter ? waiter : leaf[i]) : 0;
+	}
+	py_read_many(rd->py.pid, b->ptrs, n, OBJECT_HEAD, b->names, b->cok);
+	for (i = 0; i < n; i++)
+		if (b->ptrs[i] && b->cok[i])
+			tasks[i].waits_on = short_type_name(
+				py_type_name(&rd->py, u64_at(b->names + i * OBJECT_HEAD, PY_OB_TYPE)));
+}
+
+static void read_names(struct reader *rd, struct snapshot_task *tasks, struct task_batch *b,
+		       size_t n, size_t tsize)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b->ptrs[i] = u64_at(b->tasks + i * tsize, rd->py.layout->task_name);
+	py_read_many(rd->py.pid, b->ptrs, n, NAME_READ, b->names, b->cok);
+	for (i = 0; i < n; i++)
+		decode_name(rd, b->ptrs[i], b->names + i * NAME_READ, b->cok[i], &tasks[i]);
+}
+
+/* Every candidate at once, a batched read per step; then who awaits each pending one. */
 static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint64_t *addrs,
 			  size_t n)
 {
 	const struct cpython_layout *l = rd->py.layout;
 	size_t tsize = l->task_basicsize, csize = coro_read_size(l), i, k;
-	uint8_t *tasks = malloc(n * tsize + 1), *coros = malloc(n * csize + 1);
-	uint8_t *tok = malloc(n + 1), *cok = malloc(n + 1);
-	uint64_t *coro_addrs = malloc((n + 1) * sizeof(uint64_t));
-	int err = -ENOMEM;
+	struct snapshot_task *t;
+	struct task_batch b;
+	uint64_t *leaf = NULL;
+	int32_t state;
+	const uint8_t *task;
 
 	s->tasks = calloc(n + 1, sizeof(*s->tasks));
-	if (!tasks || !coros || !tok || !cok || !coro_addrs || !s->tasks)
-		goto out;
-	py_read_many(rd->py.pid, addrs, n, tsize, tasks, tok);
-	for (i = 0; i < n; i++) {
-		/* a task freed since the registry was read is no longer a task */
-		if (tok[i] && !is_task_type(rd, u64_at(tasks + i * tsize, PY_OB_TYPE)))
-			tok[i] = 0;
-		coro_addrs[i] = tok[i] ? u64_at(tasks + i * tsize, l->bpf.task_coro) : 0;
-	}
-	py_read_many(rd->py.pid, coro_addrs, n, csize, coros, cok);
-	for (i = k = 0; i < n; i++) {
-		if (!tok[i]) {
-			s->unreadable++;
-			continue;
-		}
-		describe_task(rd, addrs[i], tasks + i * tsize, coros + i * csize, cok[i],
-			      &s->tasks[k]);
-		s->tasks[k].waits_on = short_type_name(s->tasks[k].waits_on);
-		k++;
+	if (!s->tasks || task_batch_init(&b, addrs, n, tsize, csize))
+		return -ENOMEM;
+	k = read_tasks(rd, &b, s->tasks, tsize, csize);
+	s->unreadable = n - k;
+	for (i = 0, t = s->tasks; i < k; i++, t++) {
+		task = b.tasks + i * tsize;
+		t->loop = u64_at(task, FUT_LOOP);
+		memcpy(&state, task + l->bpf.task_state, sizeof(state));
+		t->state = (uint8_t)state;
+		if (b.cok[i] && b.ptrs[i])
+			t->coroutine = py_str(&rd->py, u64_at(b.coros + i * csize, l->bpf.coro_qualname));
 	}
 	s->n_tasks = k;
-	err = 0;
-out:
-	free(tasks), free(coros), free(tok), free(cok), free(coro_addrs);
-	return err;
+	if (follow_chains(rd, s->tasks, &b, k, csize, &leaf)) {
+		task_batch_free(&b);
+		return -ENOMEM;
+	}
+	read_waits_on(rd, s->tasks, &b, k, tsize, leaf);
+	read_names(rd, s->tasks, &b, k, tsize);
+	for (i = 0, t = s->tasks; i < k; i++, t++) {
+		task = b.tasks + i * tsize;
+		if (t->state == SNAP_PENDING)
+			t->parent = parent_from_callbacks(rd, u64_at(task, FUT_CALLBACK0),
+							  u64_at(task, FUT_CALLBACKS), 0, &t->awaited_by);
+		if (!t->parent)
+			t->awaited_by = AWAITED_BY_NONE;
+	}
+	free(leaf);
+	task_batch_free(&b);
+	return 0;
 }
 
 int task_snapshot_take(pid_t pid, struct task_snapshot *s, char *problem, size_t size)

@@ -23,7 +23,7 @@ static const struct cpython_layout layouts[] = {
 		.task_name = 160,
 		.task_fut_waiter = 144,
 		.interp_modules = 856, .type_cached_keys = 864, .func_qualname = 104, .func_closure = 48,
-		.coro_frame = 16, .frame_stack = 72, .dicts = DICTS_39,
+		.coro_frame = 16, .frame_stack = 72, .frame_localsplus = 360, .dicts = DICTS_39,
 	},
 	{
 		.minor = 10, .task_basicsize = 192,
@@ -41,7 +41,8 @@ static const struct cpython_layout layouts[] = {
 		.task_fut_waiter = 152,
 		.interp_modules = 856, .type_cached_keys = 872, .func_qualname = 40, .func_closure = 72,
 		.coro_frame = 16, .frame_state = 108, .frame_created = -2, .frame_suspended_min = -1,
-		.frame_suspended_max = -1, .frame_stack = 64, .frame_stack_depth = 80, .dicts = DICTS_39,
+		.frame_suspended_max = -1, .frame_stack = 64, .frame_stack_depth = 80,
+		.frame_localsplus = 352, .dicts = DICTS_39,
 	},
 	{
 		.minor = 11, .task_basicsize = 176,
@@ -61,7 +62,8 @@ static const struct cpython_layout layouts[] = {
 		.task_fut_waiter = 128,
 		.interp_modules = 888, .type_cached_keys = 872, .func_qualname = 40, .func_closure = 72,
 		.coro_frame_state = 75, .frame_created = -2, .frame_suspended_min = -1,
-		.frame_suspended_max = -1, .frame_stack = 72, .frame_stack_depth = 64, .dicts = DICTS_311,
+		.frame_suspended_max = -1, .frame_stack = 72, .frame_stack_depth = 64,
+		.frame_localsplus = 72, .dicts = DICTS_311,
 	},
 	{
 		.minor = 12, .task_basicsize = 176,
@@ -81,7 +83,8 @@ static const struct cpython_layout layouts[] = {
 		.task_fut_waiter = 128,
 		.interp_modules = 944, .type_cached_keys = 880, .func_qualname = 40, .func_closure = 72,
 		.coro_frame_state = 67, .frame_created = -2, .frame_suspended_min = -1,
-		.frame_suspended_max = -1, .frame_stack = 72, .frame_stack_depth = 64, .dicts = DICTS_311,
+		.frame_suspended_max = -1, .frame_stack = 72, .frame_stack_depth = 64,
+		.frame_localsplus = 72, .dicts = DICTS_311,
 	},
 	{
 		.minor = 13, .task_basicsize = 144,
@@ -100,7 +103,8 @@ static const struct cpython_layout layouts[] = {
 		.task_fut_waiter = 112,
 		.interp_modules = 7656, .type_cached_keys = 880, .func_qualname = 40, .func_closure = 72,
 		.coro_frame_state = 67, .frame_created = -3, .frame_suspended_min = -2,
-		.frame_suspended_max = -1, .frame_stack = 72, .frame_stack_depth = 64, .dicts = DICTS_313,
+		.frame_suspended_max = -1, .frame_stack = 72, .frame_stack_depth = 64,
+		.frame_localsplus = 72, .dicts = DICTS_313,
 	},
 };
 

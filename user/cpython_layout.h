@@ -50,6 +50,7 @@ struct cpython_layout {
 	uint32_t frame_state;		/* f_state (3.10): the legacy frame's own state */
 	uint32_t frame_stack;		/* f_stacktop (3.9), f_valuestack (3.10), localsplus (3.11+) */
 	uint32_t frame_stack_depth;	/* f_stackdepth (3.10), stacktop (3.11+); 0 on 3.9 */
+	uint32_t frame_localsplus;	/* the first local ("self" of a method) */
 	enum dict_format dicts;
 };
 

@@ -344,6 +344,7 @@ static int find_fanout(const struct model *m, const struct task_site *s,
 	f->site = site_index(m, s);
 	ev = &f->fanout;
 	ev->created = s->created;
+	ev->at_attach = s->at_attach;
 	ev->peak_in_flight = s->peak_in_flight;
 	ev->conns_opened = s->conns_opened;
 	ev->peak_conns_open = s->peak_conns_open;

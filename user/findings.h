@@ -57,6 +57,7 @@ struct conn_leak_evidence {
 
 struct fanout_evidence {
 	uint64_t created;
+	uint64_t at_attach;	/* of its tasks, pending before the trace began */
 	uint32_t peak_in_flight;
 	uint64_t conns_opened;
 	uint32_t peak_conns_open;

@@ -120,6 +120,7 @@ struct proc_model {
 
 	/* asyncio tasks created while tracing */
 	uint64_t tasks_created, tasks_done, tasks_destroyed_pending;
+	uint64_t tasks_at_attach;	/* pending when the trace began, read from memory */
 	uint32_t tasks_in_flight, peak_tasks_in_flight;
 	uint64_t peak_tasks_ns;
 
@@ -145,6 +146,7 @@ struct task_site {
 	char coroutine[128];
 	int parent_site;	/* the site of the task that created the first of these, or -1 */
 	uint64_t created, done, destroyed_pending;
+	uint64_t at_attach;	/* its tasks that were already pending when the trace began */
 	uint32_t in_flight, peak_in_flight;
 	uint64_t peak_ns;	/* since trace start */
 	struct duration_stats lifetimes;	/* created to seen done */
@@ -260,6 +262,13 @@ struct task_origin {
 /* A task was created in pid at address addr, by the task at parent (0 if none). */
 void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			uint64_t parent, uint64_t ts_ns);
+/*
+ * A task that was pending before the trace began, found in the target's
+ * memory; its origin is inferred (the line its awaiting task is suspended
+ * at). Ignored if the probes already saw it created.
+ */
+void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
+			 uint64_t parent, uint64_t ts_ns);
 /* A live task was seen done (state 1 cancelled, 2 finished). */
 void model_task_done(struct model *m, pid_t pid, uint64_t addr, uint64_t ts_ns);
 /* A task object was destroyed; state is its fut_state then (0: still pending). */
@@ -268,6 +277,8 @@ void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, 
 void model_tasks_refreshed(struct model *m, uint64_t ts_ns);
 /* The connection ino of pid was opened by the task at task_addr. */
 void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr);
+/* The connection ino, open when the trace began, is in use by the task at task_addr. */
+void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr);
 /* Takes a sample of every site's tasks in flight (called with the process samples). */
 void model_sample_sites(struct model *m, uint64_t now_ns);
 /* Calls fn for every task not yet seen done, with when it was created. */

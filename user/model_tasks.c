@@ -62,26 +62,16 @@ static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin
 	return (int)m->n_sites++;
 }
 
-void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
-			uint64_t parent, uint64_t ts_ns)
+/* A pending task at its site: the record, or NULL when the table is full (counted). */
+static struct task_rec *track_task(struct model *m, struct proc_model *p, pid_t pid, uint64_t addr,
+				   const struct task_origin *o, uint64_t parent, uint64_t ts_ns)
 {
-	struct proc_model *p = model_process(m, pid);
-	struct task_rec *t, *known;
-	int parent_site = -1;
+	struct task_rec *t, *known = parent ? find_task(m, pid, parent) : NULL;
 
-	if (!p)
-		return;
-	known = find_task(m, pid, parent);
-	if (parent && known)
-		parent_site = known->site;
-	/* an address reused before its dealloc was seen: the old task is gone */
-	if (find_task(m, pid, addr))
-		model_task_destroyed(m, pid, addr, 1, ts_ns);
-	p->tasks_created++;
 	/* an untracked task could never be seen done: it is not counted in flight */
 	if (m->n_tasks >= m->max_tasks || !(t = malloc(sizeof(*t)))) {
 		m->untracked_tasks++;
-		return;
+		return NULL;
 	}
 	t->pid = pid;
 	t->addr = addr;
@@ -91,16 +81,46 @@ void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct 
 	if (!tsearch(t, &m->tasks, cmp_task)) {
 		free(t);
 		m->untracked_tasks++;
-		return;
+		return NULL;
 	}
 	m->n_tasks++;
 	p->tasks_in_flight++;
 	if (o->file)
-		t->site = find_or_add_site(m, pid, o, parent_site);
-	if (t->site >= 0) {
-		m->sites[t->site].created++;
+		t->site = find_or_add_site(m, pid, o, known ? known->site : -1);
+	if (t->site >= 0)
 		m->sites[t->site].in_flight++;
-	}
+	return t;
+}
+
+void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
+			uint64_t parent, uint64_t ts_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct task_rec *t;
+
+	if (!p)
+		return;
+	/* an address reused before its dealloc was seen: the old task is gone */
+	if (find_task(m, pid, addr))
+		model_task_destroyed(m, pid, addr, 1, ts_ns);
+	p->tasks_created++;
+	t = track_task(m, p, pid, addr, o, parent, ts_ns);
+	if (t && t->site >= 0)
+		m->sites[t->site].created++;
+}
+
+void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
+			 uint64_t parent, uint64_t ts_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct task_rec *t;
+
+	if (!p || find_task(m, pid, addr))
+		return;
+	p->tasks_at_attach++;
+	t = track_task(m, p, pid, addr, o, parent, ts_ns);
+	if (t && t->site >= 0)
+		m->sites[t->site].at_attach++;
 }
 
 static void mark_done(struct model *m, struct proc_model *p, struct task_rec *t, uint64_t ts_ns)
@@ -311,6 +331,15 @@ void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_add
 		return;
 	}
 	attribute(m, c, t->site);
+}
+
+void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr)
+{
+	struct task_rec *t = find_task(m, pid, task_addr);
+	struct conn *c = model_find_conn(m, pid, ino);
+
+	if (t && t->site >= 0 && c)
+		attribute(m, c, t->site);
 }
 
 void model_conn_claim_attribution(struct model *m, struct conn *c)

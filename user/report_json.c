@@ -115,6 +115,7 @@ static json_object *fanout_evidence_json(const struct model *m, const struct fan
 	size_t i;
 
 	json_object_object_add(o, "tasks_created", json_u64(ev->created));
+	json_object_object_add(o, "tasks_at_attach", json_u64(ev->at_attach));
 	json_object_object_add(o, "peak_tasks_in_flight", json_u64(ev->peak_in_flight));
 	json_object_object_add(o, "connections_opened", json_u64(ev->conns_opened));
 	json_object_object_add(o, "peak_connections_open", json_u64(ev->peak_conns_open));
@@ -306,6 +307,7 @@ static json_object *site_json(const struct model *m, const struct task_site *s)
 	}
 	json_object_object_add(o, "parent", parent);
 	json_object_object_add(o, "created", json_u64(s->created));
+	json_object_object_add(o, "at_attach", json_u64(s->at_attach));
 	json_object_object_add(o, "done", json_u64(s->done));
 	json_object_object_add(o, "in_flight", json_u64(s->in_flight));
 	json_object_object_add(o, "peak_in_flight", json_u64(s->peak_in_flight));
@@ -327,6 +329,7 @@ static json_object *tasks_json(const struct model *m, const struct proc_model *p
 	size_t i;
 
 	json_object_object_add(o, "created", json_u64(p->tasks_created));
+	json_object_object_add(o, "at_attach", json_u64(p->tasks_at_attach));
 	json_object_object_add(o, "done", json_u64(p->tasks_done));
 	json_object_object_add(o, "in_flight", json_u64(p->tasks_in_flight));
 	json_object_object_add(o, "peak_in_flight", json_u64(p->peak_tasks_in_flight));

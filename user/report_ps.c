@@ -84,7 +84,9 @@ static void tasks_text(FILE *f, const struct task_snapshot *s)
 		if (t->flags & SNAP_CHAIN_CUT)
 			fputs("    ...\n", f);
 		if (t->waits_on)
-			fprintf(f, "    waits on %s\n", t->waits_on);
+			fprintf(f, "    waits on %s%s", t->waits_on, t->socket_fd >= 0 ? "" : "\n");
+		if (t->socket_fd >= 0)
+			fprintf(f, "%sreading socket fd %d\n", t->waits_on ? ", " : "    ", t->socket_fd);
 	}
 }
 
@@ -215,6 +217,7 @@ static json_object *task_json(const struct snapshot_task *t)
 	doing_json(o, t);
 	json_object_object_add(o, "waits_on", opt_str(t->waits_on));
 	json_object_object_add(o, "running", json_object_new_boolean(t->flags & SNAP_RUNNING));
+	json_object_object_add(o, "socket_fd", t->socket_fd >= 0 ? json_object_new_int(t->socket_fd) : NULL);
 	if (t->parent) {
 		by = json_object_new_object();
 		json_object_object_add(by, "task", addr_json(t->parent));

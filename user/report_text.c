@@ -48,9 +48,11 @@ static void print_fanout_evidence(FILE *f, const struct model *m, const struct f
 	const struct task_site *up;
 	size_t i;
 
-	fprintf(f, "      %llu tasks created, peak %u in flight; %llu connections opened, peak %u open\n",
-		(unsigned long long)ev->created, ev->peak_in_flight,
-		(unsigned long long)ev->conns_opened, ev->peak_conns_open);
+	fprintf(f, "      %llu tasks created", (unsigned long long)ev->created);
+	if (ev->at_attach)
+		fprintf(f, " and %llu pending at attach", (unsigned long long)ev->at_attach);
+	fprintf(f, ", peak %u in flight; %llu connections opened, peak %u open\n",
+		ev->peak_in_flight, (unsigned long long)ev->conns_opened, ev->peak_conns_open);
 	for (i = 0; i < ev->n_endpoints; i++) {
 		endpoint_format(&ev->endpoints[i].ep, ep, sizeof(ep));
 		fprintf(f, "      %6u at once to %s (%llu opened)\n", ev->endpoints[i].peak_open, ep,
@@ -194,12 +196,13 @@ static void print_sites(FILE *f, const struct model *m, const struct proc_model 
 			sites[n++] = &m->sites[i];
 	qsort(sites, n, sizeof(*sites), cmp_site_peak);
 	if (n)
-		fprintf(f, "  %-28s %8s %8s %6s %6s %7s %6s  %s\n", "COROUTINE", "CREATED", "INFLIGHT",
-			"PEAK", "LOST", "CONNS", "PEAK_C", "CREATED AT");
+		fprintf(f, "  %-28s %8s %8s %8s %6s %6s %7s %6s  %s\n", "COROUTINE", "CREATED", "AT_ATTACH",
+			"INFLIGHT", "PEAK", "LOST", "CONNS", "PEAK_C", "CREATED AT");
 	for (i = 0; i < n && i < TEXT_MAX_SITES; i++) {
 		snprintf(where, sizeof(where), "%s:%d", sites[i]->file, sites[i]->line);
-		fprintf(f, "  %-28.28s %8llu %8u %6u %6llu %7llu %6u  %s\n", sites[i]->coroutine,
-			(unsigned long long)sites[i]->created, sites[i]->in_flight,
+		fprintf(f, "  %-28.28s %8llu %9llu %8u %6u %6llu %7llu %6u  %s\n", sites[i]->coroutine,
+			(unsigned long long)sites[i]->created, (unsigned long long)sites[i]->at_attach,
+			sites[i]->in_flight,
 			sites[i]->peak_in_flight, (unsigned long long)sites[i]->destroyed_pending,
 			(unsigned long long)sites[i]->conns_opened, sites[i]->peak_conns_open, where);
 	}
@@ -212,11 +215,12 @@ static void print_tasks(FILE *f, const struct model *m, const struct proc_model 
 {
 	char at[32];
 
-	if (!p->tasks_created)
+	if (!p->tasks_created && !p->tasks_at_attach)
 		return;
-	fprintf(f, "  tasks          %llu created, %llu done, %u in flight (peak %u at %s), "
-		"%llu destroyed while pending\n",
-		(unsigned long long)p->tasks_created, (unsigned long long)p->tasks_done,
+	fprintf(f, "  tasks          %llu created, %llu pending at attach, %llu done, %u in flight "
+		"(peak %u at %s), %llu destroyed while pending\n",
+		(unsigned long long)p->tasks_created, (unsigned long long)p->tasks_at_attach,
+		(unsigned long long)p->tasks_done,
 		p->tasks_in_flight, p->peak_tasks_in_flight,
 		format_duration(p->peak_tasks_ns, at, sizeof(at)),
 		(unsigned long long)p->tasks_destroyed_pending);

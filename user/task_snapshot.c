@@ -228,6 +228,13 @@ static int registry_tasks(struct reader *rd, const struct python_target *py,
 
 /* --- one coroutine's frame --------------------------------------------- */
 
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
 /* How many bytes of a coroutine hold everything read from it. */
 static uint32_t coro_read_size(const struct cpython_layout *l)
 {
@@ -332,6 +339,7 @@ struct chain_walk {
 	uint8_t *heads;		/* OBJECT_HEAD bytes of each awaited object */
 	uint8_t *ok;
 	uint64_t *leaf;		/* per task: the future at the end of its chain */
+	uint64_t *reader_self;	/* per task: where a StreamReader wait keeps its self */
 };
 
 #define OBJECT_HEAD 24
@@ -339,7 +347,7 @@ struct chain_walk {
 static void chain_walk_free(struct chain_walk *w)
 {
 	free(w->task), free(w->coro), free(w->bytes), free(w->frames), free(w->addrs);
-	free(w->awaiting), free(w->heads), free(w->ok), free(w->leaf);
+	free(w->awaiting), free(w->heads), free(w->ok), free(w->leaf), free(w->reader_self);
 }
 
 static int chain_walk_init(struct chain_walk *w, size_t n, size_t csize)
@@ -354,12 +362,19 @@ static int chain_walk_init(struct chain_walk *w, size_t n, size_t csize)
 	w->heads = malloc((n + 1) * OBJECT_HEAD);
 	w->ok = malloc(n + 1);
 	w->leaf = calloc(n + 1, 8);
+	w->reader_self = calloc(n + 1, 8);
 	if (!w->task || !w->coro || !w->bytes || !w->frames || !w->addrs || !w->awaiting ||
-	    !w->heads || !w->ok || !w->leaf) {
+	    !w->heads || !w->ok || !w->leaf || !w->reader_self) {
 		chain_walk_free(w);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Every read of an asyncio stream waits in StreamReader._wait_for_data. */
+static bool is_stream_read_wait(const struct snapshot_frame *f)
+{
+	return has_suffix(f->file, "/asyncio/streams.py") && has_suffix(f->function, "_wait_for_data");
 }
 
 /* Each coroutine's frame, added to its task's chain; afterwards w->addrs[i] is its top slot. */
@@ -368,6 +383,7 @@ static void walk_frames(struct reader *rd, struct snapshot_task *tasks, struct c
 {
 	const struct cpython_layout *l = rd->py.layout;
 	bool legacy = l->bpf.frame_kind == PY_FRAMES_LEGACY;
+	struct snapshot_task *t;
 	struct frame_view v;
 	size_t i;
 
@@ -382,7 +398,15 @@ static void walk_frames(struct reader *rd, struct snapshot_task *tasks, struct c
 			parse_embedded_frame(l, w->coro[i], w->bytes + i * csize, &v);
 		else if (w->addrs[i] && w->ok[i])
 			parse_legacy_frame(l, w->frames + i * LEGACY_FRAME_READ, &v);
-		w->addrs[i] = add_frame(rd, &tasks[w->task[i]], &v) ? v.top_slot : 0;
+		t = &tasks[w->task[i]];
+		if (!add_frame(rd, t, &v)) {
+			w->addrs[i] = 0;
+			continue;
+		}
+		if (is_stream_read_wait(&t->frames[t->n_frames - 1]) && !w->reader_self[w->task[i]])
+			w->reader_self[w->task[i]] = legacy ? w->addrs[i] + l->frame_localsplus :
+				w->coro[i] + l->bpf.coro_iframe + l->frame_localsplus;
+		w->addrs[i] = v.top_slot;
 	}
 }
 
@@ -425,13 +449,6 @@ static size_t walk_level(struct reader *rd, struct snapshot_task *tasks, struct 
 /* --- awaited-by ---------------------------------------------------------- */
 
 static uint64_t parent_of_future(struct reader *rd, uint64_t fut, int depth, uint8_t *how);
-
-static bool has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
 
 static const char *function_qualname(struct reader *rd, uint64_t func)
 {
@@ -625,7 +642,7 @@ static size_t read_tasks(struct reader *rd, struct task_batch *b, struct snapsho
 }
 
 static int follow_chains(struct reader *rd, struct snapshot_task *tasks, struct task_batch *b,
-			 size_t n, size_t csize, uint64_t **leaf)
+			 size_t n, size_t csize, uint64_t **leaf, uint64_t **reader_self)
 {
 	struct chain_walk w;
 	size_t i, level;
@@ -642,7 +659,8 @@ static int follow_chains(struct reader *rd, struct snapshot_task *tasks, struct 
 	for (level = 0; level <= SNAPSHOT_MAX_CHAIN && w.n; level++)
 		walk_level(rd, tasks, &w, csize);
 	*leaf = w.leaf;
-	w.leaf = NULL;
+	*reader_self = w.reader_self;
+	w.leaf = w.reader_self = NULL;
 	chain_walk_free(&w);
 	return 0;
 }
@@ -677,6 +695,22 @@ static void read_names(struct reader *rd, struct snapshot_task *tasks, struct ta
 		decode_name(rd, b->ptrs[i], b->names + i * NAME_READ, b->cok[i], &tasks[i]);
 }
 
+/* The fd of the socket a StreamReader reads: self._transport._sock_fd. */
+static int32_t stream_socket_fd(struct reader *rd, uint64_t self_slot)
+{
+	uint64_t self, transport, fd;
+	uint8_t head[32];
+	int64_t value;
+
+	if (read_u64(rd, self_slot, &self) || py_attr_get(&rd->py, self, "_transport", &transport) ||
+	    py_attr_get(&rd->py, transport, "_sock_fd", &fd) ||
+	    py_read_memory(rd->py.pid, fd, head, sizeof(head)) ||
+	    !py_type_is(&rd->py, u64_at(head, PY_OB_TYPE), "int") ||
+	    py_long_decode(rd->py.layout, head, &value) || value < 0 || value > INT32_MAX)
+		return -1;
+	return (int32_t)value;
+}
+
 /* Every candidate at once, a batched read per step; then who awaits each pending one. */
 static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint64_t *addrs,
 			  size_t n)
@@ -685,7 +719,7 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 	size_t tsize = l->task_basicsize, csize = coro_read_size(l), i, k;
 	struct snapshot_task *t;
 	struct task_batch b;
-	uint64_t *leaf = NULL;
+	uint64_t *leaf = NULL, *reader_self = NULL;
 	int32_t state;
 	const uint8_t *task;
 
@@ -703,7 +737,7 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 			t->coroutine = py_str(&rd->py, u64_at(b.coros + i * csize, l->bpf.coro_qualname));
 	}
 	s->n_tasks = k;
-	if (follow_chains(rd, s->tasks, &b, k, csize, &leaf)) {
+	if (follow_chains(rd, s->tasks, &b, k, csize, &leaf, &reader_self)) {
 		task_batch_free(&b);
 		return -ENOMEM;
 	}
@@ -716,8 +750,9 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 							  u64_at(task, FUT_CALLBACKS), 0, &t->awaited_by);
 		if (!t->parent)
 			t->awaited_by = AWAITED_BY_NONE;
+		t->socket_fd = reader_self[i] ? stream_socket_fd(rd, reader_self[i]) : -1;
 	}
-	free(leaf);
+	free(leaf), free(reader_self);
 	task_batch_free(&b);
 	return 0;
 }

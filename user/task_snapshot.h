@@ -48,6 +48,7 @@ struct snapshot_task {
 	const char *coroutine;		/* qualified name, NULL if it has none (finished eagerly) */
 	const char *waits_on;		/* what its innermost await waits for: "Future", ... or NULL */
 	char name[48];
+	int32_t socket_fd;		/* the socket its asyncio stream read waits on, or -1 */
 	uint8_t state;			/* enum snapshot_state */
 	uint8_t awaited_by;		/* enum snapshot_awaited_by */
 	uint8_t flags;			/* enum snapshot_flags */

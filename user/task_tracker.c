@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "clock.h"
@@ -9,6 +11,7 @@
 #include "py_objects.h"
 #include "python_target.h"
 #include "task_events.h"
+#include "task_snapshot.h"
 #include "task_tracker.h"
 #include "task_tracker.skel.h"
 
@@ -244,6 +247,130 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The socket inode behind fd in pid, or 0. */
+static uint64_t socket_inode(pid_t pid, int fd)
+{
+	char path[64], target[64];
+	unsigned long long ino;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	target[n] = '\0';
+	return sscanf(target, "socket:[%llu]", &ino) == 1 ? ino : 0;
+}
+
+static const struct snapshot_task *snapshot_find(const struct task_snapshot *s,
+						 const struct snapshot_task **by_addr, uint64_t addr)
+{
+	size_t lo = 0, hi = s->n_tasks, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (by_addr[mid]->addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n_tasks && by_addr[lo]->addr == addr ? by_addr[lo] : NULL;
+}
+
+static int cmp_snapshot_addr(const void *a, const void *b)
+{
+	uint64_t x = (*(const struct snapshot_task *const *)a)->addr;
+	uint64_t y = (*(const struct snapshot_task *const *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Where a task that predates the trace came from, as near as memory tells:
+ * the line its awaiting task is suspended at (the gather() or create_task
+ * under a TaskGroup), the innermost of that task's frames outside asyncio.
+ */
+static void existing_origin(const struct snapshot_task *task, const struct snapshot_task *parent,
+			    struct task_origin *o)
+{
+	int k;
+
+	memset(o, 0, sizeof(*o));
+	o->coroutine = task->coroutine;
+	for (k = parent ? parent->n_frames - 1 : -1; k >= 0; k--)
+		if (!in_asyncio_package(parent->frames[k].file)) {
+			o->file = parent->frames[k].file;
+			o->line = parent->frames[k].line;
+			o->function = parent->frames[k].function;
+			return;
+		}
+}
+
+static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s,
+			   const struct snapshot_task **by_addr)
+{
+	const struct snapshot_task *t;
+	struct task_origin origin;
+	uint64_t ino;
+	size_t i;
+
+	for (i = 0; i < s->n_tasks; i++) {
+		t = &s->tasks[i];
+		if (t->state != SNAP_PENDING)
+			continue;
+		existing_origin(t, snapshot_find(s, by_addr, t->parent), &origin);
+		model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, tt->model->start_ns);
+	}
+	for (i = 0; i < s->n_tasks; i++) {
+		t = &s->tasks[i];
+		if (t->state == SNAP_PENDING && t->socket_fd >= 0 &&
+		    (ino = socket_inode(s->pid, t->socket_fd)))
+			model_conn_task_existing(tt->model, s->pid, ino, t->addr);
+	}
+}
+
+/* The tasks pending before the probes went in, read from the target's memory. */
+static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t)
+{
+	struct proc_model *p = model_process(tt->model, t->pid);
+	const struct snapshot_task **by_addr;
+	struct task_snapshot s;
+	char problem[512];
+	size_t i;
+
+	if (task_snapshot_take(t->pid, &s, problem, sizeof(problem))) {
+		model_set_hook(p, "existing_tasks", false, "%s", problem);
+		task_snapshot_free(&s);
+		return;
+	}
+	by_addr = malloc((s.n_tasks + 1) * sizeof(*by_addr));
+	if (by_addr) {
+		for (i = 0; i < s.n_tasks; i++)
+			by_addr[i] = &s.tasks[i];
+		qsort(by_addr, s.n_tasks, sizeof(*by_addr), cmp_snapshot_addr);
+		adopt_snapshot(tt, &s, by_addr);
+		free(by_addr);
+	}
+	model_set_hook(p, "existing_tasks", by_addr != NULL,
+		       "%llu tasks pending at attach, read from the %s in %.0f ms%s",
+		       (unsigned long long)(p ? p->tasks_at_attach : 0), s.method,
+		       ns_to_s(s.read_ns) * 1000, s.unreadable ? " (partial: the process was busy)" : "");
+	task_snapshot_free(&s);
+}
+
+void task_tracker_adopt_existing(struct task_tracker *tt)
+{
+	size_t i;
+
+	if (!tt || !tt->rb)
+		return;
+	/* tasks the probes saw first are theirs: the snapshot skips them */
+	ring_buffer__consume(tt->rb);
+	for (i = 0; i < tt->n_targets; i++)
+		if (tt->targets[i].status == TASKS_ATTACHED)
+			adopt_existing_tasks(tt, &tt->targets[i]);
+}
+
 int task_tracker_attach(struct task_tracker *tt)
 {
 	int err;
@@ -336,8 +463,12 @@ void task_tracker_poll(struct task_tracker *tt)
 	/* a module imported since the last poll: attach now */
 	for (i = 0; i < tt->n_targets; i++)
 		if (tt->targets[i].status == TASKS_WAITING_FOR_ASYNCIO &&
-		    python_target_asyncio_mapped(tt->targets[i].pid))
+		    python_target_asyncio_mapped(tt->targets[i].pid)) {
 			discover(tt, &tt->targets[i]);
+			/* tasks created between the import and now */
+			if (tt->targets[i].status == TASKS_ATTACHED)
+				adopt_existing_tasks(tt, &tt->targets[i]);
+		}
 }
 
 void task_tracker_destroy(struct task_tracker *tt)

@@ -20,6 +20,8 @@ int task_tracker_load(struct task_tracker **out, struct model *m);
 int task_tracker_add_process(struct task_tracker *tt, pid_t pid);
 /* Starts attribution of connections to tasks and every probe: 0 or -errno. */
 int task_tracker_attach(struct task_tracker *tt);
+/* Adds the tasks pending before the probes, from a snapshot of each target's memory. */
+void task_tracker_adopt_existing(struct task_tracker *tt);
 /* Drains events into the model, refreshes task states, retries targets waiting for asyncio. */
 void task_tracker_poll(struct task_tracker *tt);
 /* Detaches and frees; NULL-safe. */

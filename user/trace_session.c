@@ -145,6 +145,8 @@ static int attach(struct session *s)
 		model_set_hook(p, "connections", true,
 			       "tracepoints: sock:inet_sock_set_state; syscalls socket, connect, accept, accept4, close, dup2, dup3");
 	}
+	/* after the sockets: a task found reading one is attributed it */
+	task_tracker_adopt_existing(s->tasks);
 	return 0;
 }
 

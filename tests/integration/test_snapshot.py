@@ -132,3 +132,36 @@ def ps_rejects_what_it_cannot_read():
     assert "not a CPython process" in r.stderr, r.stderr
     r = run_inflight("pstree")
     expect_eq("exit status without -p", r.returncode, 2)
+
+
+def trace_after_the_fact(python):
+    """Attach once the fan-out is stuck: every task and connection predates the trace."""
+    lines = site_markers("snapshot_service.py")
+    w = Workload("snapshot_service.py", python=python,
+                 args=("--fanout", str(FANOUT), "--sleepers", "50"))
+    try:
+        r = run_inflight("trace", "-p", str(w.pid), "-d", "1.5", "-f", "json", timeout=60)
+        assert r.returncode == 0, r.stderr
+        report = json.loads(r.stdout)
+    finally:
+        w.stop()
+    target = [t for t in report["targets"] if t["pid"] == w.pid][0]
+    expect_eq("tasks pending at attach", target["tasks"]["at_attach"],
+              sum(w.hello["loops"].values()))
+    fanouts = [f for f in report["findings"] if f["kind"] == "unbounded-fanout"]
+    expect_eq("fan-out findings", [(f["site"]["line"], f["coroutine"]) for f in fanouts],
+              [(lines["scatter"], "query_shard")])
+    ev = fanouts[0]["evidence"]
+    expect_eq("its tasks pending at attach", ev["tasks_at_attach"], FANOUT)
+    expect_eq("its connections, all open before the trace", ev["peak_connections_open"], FANOUT)
+
+
+def register_trace(name, python):
+    def fn():
+        trace_after_the_fact(python)
+    fn.__name__ = "trace_attached_mid_fanout_reports_it_" + name.replace(".", "_").replace("-", "_")
+    test(fn)
+
+
+for _name, _python, _stripped in interpreters()[0]:
+    register_trace(_name, _python)

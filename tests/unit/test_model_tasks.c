@@ -931,10 +931,72 @@ static void test_model_free_releases_tasks(void **state)
 	assert_int_equal(m->n_sites, 1);
 }
 
+static void test_existing_tasks_count_at_attach_not_as_created(void **state)
+{
+	struct model *m = *state;
+	struct task_site *s;
+
+	model_task_existing(m, PID, TASK_A, &FETCH, 0, START_NS);
+	model_task_existing(m, PID, TASK_B, &FETCH, 0, START_NS);
+	s = site(m, &FETCH);
+	assert_int_equal(s->at_attach, 2);
+	assert_int_equal(s->created, 0);
+	assert_int_equal(s->in_flight, 2);
+	assert_int_equal(proc(m, PID)->tasks_at_attach, 2);
+	assert_int_equal(proc(m, PID)->tasks_created, 0);
+	assert_int_equal(proc(m, PID)->tasks_in_flight, 2);
+	/* seen done like any other */
+	model_task_done(m, PID, TASK_A, AT(1));
+	assert_int_equal(s->in_flight, 1);
+}
+
+static void test_an_existing_task_the_probes_saw_is_not_added_again(void **state)
+{
+	struct model *m = *state;
+
+	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(0.01));
+	model_task_existing(m, PID, TASK_A, &FETCH, 0, START_NS);
+	assert_int_equal(site(m, &FETCH)->created, 1);
+	assert_int_equal(site(m, &FETCH)->at_attach, 0);
+	assert_int_equal(proc(m, PID)->tasks_in_flight, 1);
+}
+
+static void test_existing_task_without_origin_has_no_site(void **state)
+{
+	struct model *m = *state;
+	struct task_origin none = { .coroutine = "orphan" };
+
+	model_task_existing(m, PID, TASK_A, &none, 0, START_NS);
+	assert_int_equal(m->n_sites, 0);
+	assert_int_equal(proc(m, PID)->tasks_at_attach, 1);
+}
+
+static void test_existing_connection_goes_to_its_reader_task(void **state)
+{
+	struct model *m = *state;
+	struct task_site *s;
+
+	open_conn(m, PID, 100, START_NS);
+	model_task_existing(m, PID, TASK_A, &FETCH, 0, START_NS);
+	model_conn_task_existing(m, PID, 100, TASK_A);
+	model_conn_task_existing(m, PID, 101, TASK_A);	/* no such connection: nothing */
+	model_conn_task_existing(m, PID, 100, TASK_B);	/* no such task: nothing */
+	s = site(m, &FETCH);
+	assert_int_equal(s->conns_open, 1);
+	assert_int_equal(s->peak_conns_open, 1);
+	assert_int_equal(s->conns_opened, 0);	/* it was not opened during the trace */
+	assert_int_equal(conn(m, PID, 100)->site, site_of(m, PID, FETCH.file, FETCH.line,
+							  FETCH.coroutine));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_model, teardown_model)
 	const struct CMUnitTest tests[] = {
+		T(test_existing_tasks_count_at_attach_not_as_created),
+		T(test_an_existing_task_the_probes_saw_is_not_added_again),
+		T(test_existing_task_without_origin_has_no_site),
+		T(test_existing_connection_goes_to_its_reader_task),
 		T(test_created_task_counts_in_process_and_site),
 		T(test_same_origin_shares_a_site),
 		T(test_site_keyed_by_file_line_and_coroutine),

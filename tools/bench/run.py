@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import statistics
@@ -227,6 +228,84 @@ def bench_processes(python, inflight, counts):
     return rows
 
 
+def run_snapshot(inflight, pid):
+    """One inflight ps: its wall time, CPU and peak RSS, and the target's CPU meanwhile."""
+    before = target_cpu_s(pid)
+    start = time.perf_counter()
+    proc = subprocess.Popen([inflight, "ps", "-p", str(pid), "-f", "json"],
+                            stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    assert os.waitstatus_to_exitcode(status) == 0
+    return {"seconds": wall, "tasks": json.loads(out)["tasks_total"],
+            "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024,
+            "target_cpu_s": target_cpu_s(pid) - before}
+
+
+def target_cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_snapshot(python, inflight, sizes, reps):
+    """inflight ps against N tasks in flight: medians of reps snapshots."""
+    rows = []
+    for n in sizes:
+        w = start_workload(python, "hold.py", [n])
+        w.stdin.write("\n")
+        w.stdin.flush()
+        w.stdout.readline()
+        runs = [run_snapshot(inflight, w.pid) for _ in range(reps)]
+        w.stdin.close()
+        w.wait()
+        rows.append({"in_flight": n, "tasks_found": runs[0]["tasks"],
+                     "seconds": statistics.median(r["seconds"] for r in runs),
+                     "loader_cpu_s": statistics.median(r["cpu_s"] for r in runs),
+                     "loader_peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+                     "target_cpu_s": statistics.median(r["target_cpu_s"] for r in runs)})
+    return rows
+
+
+def churn_under_snapshots(python, inflight, n):
+    """Task churn while inflight ps reads the process back to back: the workload's seconds."""
+    w = start_workload(python, "churn.py", [n, 1000])
+    done, snapshots = [], 0
+    w.stdin.write("\n")
+    w.stdin.flush()
+    while not done:
+        r = subprocess.run([inflight, "ps", "-p", str(w.pid), "-o", "/dev/null"],
+                           stderr=subprocess.DEVNULL)
+        snapshots += r.returncode == 0
+        if w.poll() is not None or select_ready(w.stdout):
+            done.append(json.loads(w.stdout.readline()))
+    w.stdin.close()
+    w.wait()
+    return done[0]["seconds"], snapshots
+
+
+def select_ready(f):
+    return bool(select.select([f], [], [], 0)[0])
+
+
+def bench_snapshot_cost(python, inflight, quick):
+    """The target's cost of being read: churn untraced vs churn read by ps back to back."""
+    n, reps = (20000, 3) if quick else (200000, 5)
+    base, read, counts = [], [], []
+    for i in range(reps):
+        for kind in (("base", "read") if i % 2 == 0 else ("read", "base")):
+            if kind == "base":
+                base.append(run_once(python, "churn.py", [n, 1000])[0])
+            else:
+                seconds, k = churn_under_snapshots(python, inflight, n)
+                read.append(seconds)
+                counts.append(k)
+    return {"tasks": n, "untraced_s": statistics.median(base), "read_s": statistics.median(read),
+            "ratio": statistics.median(read) / statistics.median(base),
+            "snapshots_per_run": statistics.median(counts)}
+
+
 def print_table(results):
     c = results["task_churn"]
     print("\ninflight bench (%s mode, %s)" % (results["mode"], results["python"]))
@@ -260,6 +339,16 @@ def print_table(results):
     for r in results["process_scale"]:
         print("%-12d %11.1f MiB %10.2f %10.3f" % (r["processes"], r["loader_peak_rss_mib"],
                                                  r["loader_cpu_s"], r["attach_s"]))
+    print("inflight ps (no probe: the target's memory read), medians:")
+    print("%-12s %10s %10s %10s %14s %12s" % ("IN FLIGHT", "FOUND", "SECONDS", "CPU s",
+                                               "LOADER RSS", "TARGET CPU s"))
+    for r in results["snapshot_scale"]:
+        print("%-12d %10d %10.3f %10.2f %10.1f MiB %12.3f" % (
+            r["in_flight"], r["tasks_found"], r["seconds"], r["loader_cpu_s"],
+            r["loader_peak_rss_mib"], r["target_cpu_s"]))
+    c = results["snapshot_cost"]
+    print("task churn, %d tasks, read by inflight ps back to back (%.0f snapshots a run): "
+          "ratio %.3f" % (c["tasks"], c["snapshots_per_run"], c["ratio"]))
 
 
 def main():
@@ -282,6 +371,10 @@ def main():
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000])
     results["process_scale"] = bench_processes(
         args.python, inflight, [1, 10] if args.quick else [1, 10, 50])
+    results["snapshot_scale"] = bench_snapshot(
+        args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000],
+        3 if args.quick else 5)
+    results["snapshot_cost"] = bench_snapshot_cost(args.python, inflight, args.quick)
     print_table(results)
     if args.json:
         tmp = args.json + ".tmp"

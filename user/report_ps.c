@@ -39,9 +39,10 @@ static void header_text(FILE *f, const struct task_snapshot *s, const struct loo
 		n_loops == 1 ? "" : "s", by_state[SNAP_PENDING], by_state[SNAP_FINISHED],
 		by_state[SNAP_CANCELLED]);
 	fprintf(f, "read from %s in %.0f ms", s->method, ns_to_s(s->read_ns) * 1000);
-	if (s->unreadable)
-		fprintf(f, "; %zu more changed while being read and were skipped (a partial "
-			"snapshot: run it again, or on a quieter moment)", s->unreadable);
+	if (s->unreadable || s->changed)
+		fprintf(f, "\npartial: the process ran on while being read: %zu tasks died or finished "
+			"and were left out, %zu moved on and are marked 'changed' (run it again, or on "
+			"a quieter moment)", s->unreadable, s->changed);
 	fputc('\n', f);
 	for (i = 0; i < n_loops; i++)
 		fprintf(f, "  loop 0x%llx: %zu pending (%zu tasks)\n", (unsigned long long)loops[i].loop,
@@ -77,7 +78,8 @@ static void tasks_text(FILE *f, const struct task_snapshot *s)
 		if (t->parent)
 			fprintf(f, ", awaited by task 0x%llx (%s)", (unsigned long long)t->parent,
 				snapshot_awaited_by_name(t->awaited_by));
-		fprintf(f, "%s\n", t->flags & SNAP_RUNNING ? ", running" : "");
+		fprintf(f, "%s%s\n", t->flags & SNAP_RUNNING ? ", running" : "",
+			t->flags & SNAP_CHANGED ? ", changed while read" : "");
 		for (k = 0; k < t->n_frames; k++)
 			fprintf(f, "    %s:%d in %s\n", t->frames[k].file, t->frames[k].line,
 				t->frames[k].function);
@@ -161,9 +163,9 @@ int report_pstree_text(FILE *f, const struct task_snapshot *s)
 		return err;
 	fprintf(f, "process %d: CPython 3.%u, %zu tasks, read from %s in %.0f ms\n", s->pid,
 		s->minor, s->n_tasks, s->method, ns_to_s(s->read_ns) * 1000);
-	if (s->unreadable)
-		fprintf(f, "(partial: %zu tasks changed while being read and were skipped)\n",
-			s->unreadable);
+	if (s->unreadable || s->changed)
+		fprintf(f, "(partial: the process ran on while being read: %zu tasks left out, %zu "
+			"moved on)\n", s->unreadable, s->changed);
 	for (i = 0; i < n; i++)
 		node_text(f, &roots[i], prefix, 0, true, 0);
 	task_tree_free(roots, n);
@@ -217,6 +219,7 @@ static json_object *task_json(const struct snapshot_task *t)
 	doing_json(o, t);
 	json_object_object_add(o, "waits_on", opt_str(t->waits_on));
 	json_object_object_add(o, "running", json_object_new_boolean(t->flags & SNAP_RUNNING));
+	json_object_object_add(o, "changed", json_object_new_boolean(t->flags & SNAP_CHANGED));
 	json_object_object_add(o, "socket_fd", t->socket_fd >= 0 ? json_object_new_int(t->socket_fd) : NULL);
 	if (t->parent) {
 		by = json_object_new_object();
@@ -247,8 +250,9 @@ static json_object *snapshot_header_json(const struct task_snapshot *s, const ch
 	json_object_object_add(root, "asyncio_loaded", json_object_new_boolean(s->asyncio_loaded));
 	json_object_object_add(root, "method", json_str(s->method));
 	json_object_object_add(root, "read_s", json_fixed(ns_to_s(s->read_ns), 6));
-	json_object_object_add(root, "complete", json_object_new_boolean(!s->unreadable));
+	json_object_object_add(root, "complete", json_object_new_boolean(!s->unreadable && !s->changed));
 	json_object_object_add(root, "skipped", json_object_new_uint64(s->unreadable));
+	json_object_object_add(root, "changed", json_object_new_uint64(s->changed));
 	json_object_object_add(root, "tasks_total", json_object_new_uint64(s->n_tasks));
 	return root;
 }

@@ -711,6 +711,56 @@ static int32_t stream_socket_fd(struct reader *rd, uint64_t self_slot)
 	return (int32_t)value;
 }
 
+/* The words of a Task that say what it is doing: if one moved, what was read of it is stale. */
+static bool task_moved(const struct cpython_layout *l, const uint8_t *then, const uint8_t *now)
+{
+	const uint32_t words[] = { FUT_CALLBACK0, FUT_CALLBACKS, l->bpf.task_coro, l->task_fut_waiter };
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (u64_at(then, words[i]) != u64_at(now, words[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The process ran on while it was read: each task is read again at the end.
+ * One that died or finished meanwhile is dropped (counted as skipped); one
+ * that moved on is kept, flagged as changed.
+ */
+static int recheck_tasks(struct reader *rd, struct task_snapshot *s, struct task_batch *b,
+			 size_t tsize)
+{
+	const struct cpython_layout *l = rd->py.layout;
+	uint8_t *now = malloc(s->n_tasks * tsize + 1), *then;
+	uint64_t *addrs = malloc((s->n_tasks + 1) * sizeof(uint64_t));
+	size_t i, k = 0;
+
+	if (!now || !addrs) {
+		free(now), free(addrs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n_tasks; i++)
+		addrs[i] = s->tasks[i].addr;
+	py_read_many(rd->py.pid, addrs, s->n_tasks, tsize, now, b->tok);
+	for (i = 0; i < s->n_tasks; i++) {
+		then = b->tasks + i * tsize;
+		if (!b->tok[i] || u64_at(then, PY_OB_TYPE) != u64_at(now + i * tsize, PY_OB_TYPE) ||
+		    memcmp(then + l->bpf.task_state, now + i * tsize + l->bpf.task_state, 4)) {
+			s->unreadable++;
+			continue;
+		}
+		if (task_moved(l, then, now + i * tsize)) {
+			s->tasks[i].flags |= SNAP_CHANGED;
+			s->changed++;
+		}
+		s->tasks[k++] = s->tasks[i];
+	}
+	s->n_tasks = k;
+	free(now), free(addrs);
+	return 0;
+}
+
 /* Every candidate at once, a batched read per step; then who awaits each pending one. */
 static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint64_t *addrs,
 			  size_t n)
@@ -718,6 +768,7 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 	const struct cpython_layout *l = rd->py.layout;
 	size_t tsize = l->task_basicsize, csize = coro_read_size(l), i, k;
 	struct snapshot_task *t;
+	int err;
 	struct task_batch b;
 	uint64_t *leaf = NULL, *reader_self = NULL;
 	int32_t state;
@@ -753,8 +804,9 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 		t->socket_fd = reader_self[i] ? stream_socket_fd(rd, reader_self[i]) : -1;
 	}
 	free(leaf), free(reader_self);
+	err = recheck_tasks(rd, s, &b, tsize);
 	task_batch_free(&b);
-	return 0;
+	return err;
 }
 
 int task_snapshot_take(pid_t pid, struct task_snapshot *s, char *problem, size_t size)

@@ -32,6 +32,7 @@ enum snapshot_awaited_by {
 enum snapshot_flags {
 	SNAP_RUNNING = 1 << 0,		/* its coroutine was executing when read */
 	SNAP_CHAIN_CUT = 1 << 1,	/* the await chain is deeper than SNAPSHOT_MAX_CHAIN */
+	SNAP_CHANGED = 1 << 2,		/* it moved on while being read: what it awaits may be stale */
 };
 
 /* One coroutine of an await chain; strings live as long as the snapshot. */
@@ -62,7 +63,9 @@ struct task_snapshot {
 	char method[96];		/* where the tasks were found */
 	struct snapshot_task *tasks;
 	size_t n_tasks;
-	size_t unreadable;		/* registry entries that could not be read as tasks */
+	size_t unreadable;		/* registry entries that could not be read as tasks, or died
+					   or finished while being read: left out */
+	size_t changed;			/* tasks that moved on while being read: kept, flagged */
 	bool asyncio_loaded;		/* false: no _asyncio in sys.modules, so no tasks */
 	uint64_t read_ns;		/* how long the read took */
 	void *reader;			/* owns the strings the tasks point to */

@@ -354,7 +354,7 @@ static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t)
 	model_set_hook(p, "existing_tasks", by_addr != NULL,
 		       "%llu tasks pending at attach, read from the %s in %.0f ms%s",
 		       (unsigned long long)(p ? p->tasks_at_attach : 0), s.method,
-		       ns_to_s(s.read_ns) * 1000, s.unreadable ? " (partial: the process was busy)" : "");
+		       ns_to_s(s.read_ns) * 1000, s.unreadable || s.changed ? " (partial: the process was busy)" : "");
 	task_snapshot_free(&s);
 }
 

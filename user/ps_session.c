@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include "clock.h"
 #include "log.h"
 #include "output.h"
+#include "process_pause.h"
 #include "ps_session.h"
 #include "report_ps.h"
 #include "target.h"
@@ -35,6 +38,29 @@ static int write_snapshot(FILE *f, const struct ps_opts *o, const struct task_sn
 					  report_ps_text(f, s, o->per_task);
 }
 
+static int take_snapshot(const struct ps_opts *o, struct task_snapshot *s, char *problem,
+			 size_t size)
+{
+	struct process_pause pause;
+	uint64_t start;
+	int err;
+
+	if (!o->pause)
+		return task_snapshot_take(o->pid, s, problem, size);
+	start = monotonic_ns();
+	err = process_pause(o->pid, &pause);
+	if (err) {
+		memset(s, 0, sizeof(*s));
+		snprintf(problem, size, "cannot pause process %d: %s (ptrace: is it traced already, "
+			 "or is ptrace restricted here?); run without --pause", o->pid, strerror(-err));
+		return -EPERM;
+	}
+	err = task_snapshot_take(o->pid, s, problem, size);
+	process_resume(&pause);
+	s->paused_ns = monotonic_ns() - start;
+	return err;
+}
+
 int ps_session_run(const struct ps_opts *o)
 {
 	struct task_snapshot s;
@@ -50,7 +76,7 @@ int ps_session_run(const struct ps_opts *o)
 			  strerror(-err));
 		return EXIT_BAD_INPUT;
 	}
-	err = task_snapshot_take(o->pid, &s, problem, sizeof(problem));
+	err = take_snapshot(o, &s, problem, sizeof(problem));
 	if (err) {
 		log_error("%s", problem);
 		task_snapshot_free(&s);

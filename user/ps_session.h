@@ -13,6 +13,7 @@ struct ps_opts {
 	pid_t pid;
 	bool tree;		/* pstree: the awaited-by tree */
 	bool per_task;		/* ps: every task, after the summary */
+	bool pause;		/* hold the process still while it is read: exact, not free */
 	enum report_format format;
 	const char *output;	/* NULL: stdout */
 };

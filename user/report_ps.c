@@ -39,6 +39,8 @@ static void header_text(FILE *f, const struct task_snapshot *s, const struct loo
 		n_loops == 1 ? "" : "s", by_state[SNAP_PENDING], by_state[SNAP_FINISHED],
 		by_state[SNAP_CANCELLED]);
 	fprintf(f, "read from %s in %.0f ms", s->method, ns_to_s(s->read_ns) * 1000);
+	if (s->paused_ns)
+		fprintf(f, ", the process held still for %.0f ms", ns_to_s(s->paused_ns) * 1000);
 	if (s->unreadable || s->changed)
 		fprintf(f, "\npartial: the process ran on while being read: %zu tasks died or finished "
 			"and were left out, %zu moved on and are marked 'changed' (run it again, or on "
@@ -161,8 +163,11 @@ int report_pstree_text(FILE *f, const struct task_snapshot *s)
 	err = task_tree_build(s, &roots, &n);
 	if (err)
 		return err;
-	fprintf(f, "process %d: CPython 3.%u, %zu tasks, read from %s in %.0f ms\n", s->pid,
+	fprintf(f, "process %d: CPython 3.%u, %zu tasks, read from %s in %.0f ms", s->pid,
 		s->minor, s->n_tasks, s->method, ns_to_s(s->read_ns) * 1000);
+	if (s->paused_ns)
+		fprintf(f, ", the process held still for %.0f ms", ns_to_s(s->paused_ns) * 1000);
+	fputc('\n', f);
 	if (s->unreadable || s->changed)
 		fprintf(f, "(partial: the process ran on while being read: %zu tasks left out, %zu "
 			"moved on)\n", s->unreadable, s->changed);
@@ -250,6 +255,7 @@ static json_object *snapshot_header_json(const struct task_snapshot *s, const ch
 	json_object_object_add(root, "asyncio_loaded", json_object_new_boolean(s->asyncio_loaded));
 	json_object_object_add(root, "method", json_str(s->method));
 	json_object_object_add(root, "read_s", json_fixed(ns_to_s(s->read_ns), 6));
+	json_object_object_add(root, "paused_s", json_fixed(ns_to_s(s->paused_ns), 6));
 	json_object_object_add(root, "complete", json_object_new_boolean(!s->unreadable && !s->changed));
 	json_object_object_add(root, "skipped", json_object_new_uint64(s->unreadable));
 	json_object_object_add(root, "changed", json_object_new_uint64(s->changed));

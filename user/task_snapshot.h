@@ -68,6 +68,7 @@ struct task_snapshot {
 	size_t changed;			/* tasks that moved on while being read: kept, flagged */
 	bool asyncio_loaded;		/* false: no _asyncio in sys.modules, so no tasks */
 	uint64_t read_ns;		/* how long the read took */
+	uint64_t paused_ns;		/* how long the process was held still for it, 0 if not */
 	void *reader;			/* owns the strings the tasks point to */
 };
 

@@ -197,3 +197,24 @@ def ps_on_a_busy_process_is_partial_never_wrong_or_crashing():
         w.stop()
     assert codes.count(0) >= 20, codes
     assert seen > 0, "no task seen in a process always running hundreds"
+
+
+@test
+def ps_pause_gives_an_exact_snapshot_and_lets_the_process_go():
+    w = Workload("busy_service.py")
+    try:
+        for _ in range(5):
+            ps = snapshot(w.pid, "ps", "--pause", "--tasks")
+            assert ps["complete"], (ps["skipped"], ps["changed"])
+            assert ps["paused_s"] > 0, ps["paused_s"]
+            chains = [t for t in ps["tasks"] if t["coroutine"] == "chain" and t["state"] == "pending"]
+            # at most the newest: paused between its create_task() and its parent's await
+            orphans = [t["id"] for t in chains if not t["awaited_by"]]
+            assert len(orphans) <= 1, "pending chain tasks nobody awaits: %s" % orphans
+        with open("/proc/%d/status" % w.pid) as f:
+            state = [l for l in f if l.startswith("State:")][0]
+        assert "stop" not in state and "T" not in state.split()[1], state
+        after = snapshot(w.pid, "ps")
+        assert after["tasks_total"] > 0
+    finally:
+        w.stop()

@@ -275,6 +275,39 @@ static int write_json(FILE *f, json_object *root)
 	return err;
 }
 
+/*
+ * The document, then its "tasks" array written one task at a time, one per
+ * line: 100,000 tasks as one json-c tree would take hundreds of MiB.
+ */
+static int write_json_with_tasks(FILE *f, json_object *root, const struct task_snapshot *s)
+{
+	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *end = text ? strrchr(text, '}') : NULL;
+	json_object *o;
+	size_t i;
+	int err = 0;
+
+	/* the document without its closing brace, then the array and the brace */
+	while (end && end > text && (end[-1] == ' ' || end[-1] == '\n'))
+		end--;
+	if (!end || fwrite(text, 1, (size_t)(end - text), f) != (size_t)(end - text) ||
+	    fputs(",\n  \"tasks\": [", f) < 0)
+		err = -EIO;
+	for (i = 0; !err && i < s->n_tasks; i++) {
+		o = task_json(&s->tasks[i]);
+		text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (!text || fprintf(f, "%s\n    %s", i ? "," : "", text) < 0)
+			err = -EIO;
+		json_object_put(o);
+	}
+	if (!err && fputs("\n  ]\n}\n", f) < 0)
+		err = -EIO;
+	json_object_put(root);
+	return err;
+}
+
 int report_ps_json(FILE *f, const struct task_snapshot *s, bool per_task)
 {
 	json_object *root = snapshot_header_json(s, "ps"), *arr, *o;
@@ -305,14 +338,8 @@ int report_ps_json(FILE *f, const struct task_snapshot *s, bool per_task)
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "groups", arr);
-	if (per_task) {
-		arr = json_object_new_array();
-		for (i = 0; i < s->n_tasks; i++)
-			json_object_array_add(arr, task_json(&s->tasks[i]));
-		json_object_object_add(root, "tasks", arr);
-	}
 	free(groups), free(loops);
-	return write_json(f, root);
+	return per_task ? write_json_with_tasks(f, root, s) : write_json(f, root);
 }
 
 static json_object *node_json(const struct tree_node *n, int depth)

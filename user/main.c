@@ -135,6 +135,17 @@ static int add_pid(struct trace_opts *o, const char *arg)
 	return 0;
 }
 
+static int format_option(const char *cmd, const char *arg, enum report_format *format)
+{
+	if (!strcmp(arg, "text"))
+		*format = REPORT_TEXT;
+	else if (!strcmp(arg, "json"))
+		*format = REPORT_JSON;
+	else
+		return usage_error(cmd, "invalid format '%s': expected text or json", arg);
+	return 0;
+}
+
 static int seconds_option(const char *arg, const char *what, double min, double *out)
 {
 	if (!parse_seconds(arg, min, MAX_DURATION_S, out))
@@ -222,13 +233,7 @@ static int trace_main(int argc, char **argv)
 			err = seconds_option(optarg, "interval", 0.1, &o.interval_s);
 			break;
 		case 'f':
-			if (!strcmp(optarg, "text"))
-				o.format = REPORT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				o.format = REPORT_JSON;
-			else
-				err = usage_error("trace ", "invalid format '%s': expected text or json",
-						  optarg);
+			err = format_option("trace ", optarg, &o.format);
 			break;
 		case 'o':
 			if (!*optarg)
@@ -315,12 +320,8 @@ static int ps_main(int argc, char **argv, bool tree)
 			o.pause = true;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "text"))
-				o.format = REPORT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				o.format = REPORT_JSON;
-			else
-				return usage_error(cmd, "invalid format '%s': expected text or json", optarg);
+			if (format_option(cmd, optarg, &o.format))
+				return EXIT_USAGE;
 			break;
 		case 'o':
 			if (!*optarg)

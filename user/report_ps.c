@@ -51,6 +51,12 @@ static void header_text(FILE *f, const struct task_snapshot *s, const struct loo
 			loops[i].pending, loops[i].tasks);
 }
 
+static int no_asyncio_text(FILE *f, const struct task_snapshot *s)
+{
+	fprintf(f, "process %d: CPython 3.%u, asyncio is not imported: no tasks\n", s->pid, s->minor);
+	return ferror(f) ? -EIO : 0;
+}
+
 static void groups_text(FILE *f, const struct task_group *g, size_t n)
 {
 	size_t i;
@@ -101,11 +107,8 @@ int report_ps_text(FILE *f, const struct task_snapshot *s, bool per_task)
 	size_t n_groups = 0, n_loops = 0;
 	int err;
 
-	if (!s->asyncio_loaded) {
-		fprintf(f, "process %d: CPython 3.%u, asyncio is not imported: no tasks\n", s->pid,
-			s->minor);
-		return ferror(f) ? -EIO : 0;
-	}
+	if (!s->asyncio_loaded)
+		return no_asyncio_text(f, s);
 	err = task_groups(s, &groups, &n_groups);
 	if (!err)
 		err = task_loops(s, &loops, &n_loops);
@@ -155,11 +158,8 @@ int report_pstree_text(FILE *f, const struct task_snapshot *s)
 	size_t n = 0, i;
 	int err;
 
-	if (!s->asyncio_loaded) {
-		fprintf(f, "process %d: CPython 3.%u, asyncio is not imported: no tasks\n", s->pid,
-			s->minor);
-		return ferror(f) ? -EIO : 0;
-	}
+	if (!s->asyncio_loaded)
+		return no_asyncio_text(f, s);
 	err = task_tree_build(s, &roots, &n);
 	if (err)
 		return err;

@@ -23,6 +23,8 @@ static const char main_usage[] =
 	"\n"
 	"Commands:\n"
 	"  trace     attach to running processes and report on them when done\n"
+	"  ps        list the asyncio tasks a process has now, grouped by what they do\n"
+	"  pstree    the same tasks as a tree: who awaits whom\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help     show this help (inflight COMMAND --help for a command's)\n"

@@ -260,7 +260,8 @@ static struct site_endpoint *site_endpoint(struct task_site *s, const struct end
 	return e;
 }
 
-static void attribute(struct model *m, struct conn *c, int site)
+/* The connection is the site's; opened says whether its tasks opened it during the trace. */
+static void attribute(struct model *m, struct conn *c, int site, bool opened)
 {
 	struct task_site *s = &m->sites[site];
 	struct site_endpoint *e;
@@ -273,7 +274,7 @@ static void attribute(struct model *m, struct conn *c, int site)
 		s->peak_conns_open = s->conns_open;
 	e = site_endpoint(s, &c->remote);
 	if (e) {
-		e->opened++;
+		e->opened += opened;
 		if (++e->open > e->peak_open)
 			e->peak_open = e->open;
 	}
@@ -330,7 +331,7 @@ void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_add
 		pa->site = t->site;
 		return;
 	}
-	attribute(m, c, t->site);
+	attribute(m, c, t->site, true);
 }
 
 void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr)
@@ -339,7 +340,7 @@ void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t
 	struct conn *c = model_find_conn(m, pid, ino);
 
 	if (t && t->site >= 0 && c)
-		attribute(m, c, t->site);
+		attribute(m, c, t->site, false);
 }
 
 void model_conn_claim_attribution(struct model *m, struct conn *c)
@@ -351,7 +352,7 @@ void model_conn_claim_attribution(struct model *m, struct conn *c)
 		pa = &m->pending_attr[i];
 		if (pa->ino == c->ino && pa->pid == c->pid && pa->ino) {
 			pa->ino = 0;
-			attribute(m, c, pa->site);
+			attribute(m, c, pa->site, true);
 			return;
 		}
 	}

@@ -306,21 +306,38 @@ static void existing_origin(const struct snapshot_task *task, const struct snaps
 		}
 }
 
+#define MAX_ADOPT_DEPTH 64
+
+/* A pending task into the model, the task awaiting it first: a site then knows its parent's. */
+static void adopt_task(struct task_tracker *tt, const struct task_snapshot *s,
+		       const struct snapshot_task **by_addr, const struct snapshot_task *t,
+		       uint8_t *adopted, int depth)
+{
+	const struct snapshot_task *parent = snapshot_find(s, by_addr, t->parent);
+	struct task_origin origin;
+
+	if (adopted[t - s->tasks] || t->state != SNAP_PENDING)
+		return;
+	adopted[t - s->tasks] = 1;
+	if (parent && depth < MAX_ADOPT_DEPTH)
+		adopt_task(tt, s, by_addr, parent, adopted, depth + 1);
+	existing_origin(t, parent, &origin);
+	model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, tt->model->start_ns);
+}
+
 static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s,
 			   const struct snapshot_task **by_addr)
 {
+	uint8_t *adopted = calloc(s->n_tasks + 1, 1);
 	const struct snapshot_task *t;
-	struct task_origin origin;
 	uint64_t ino;
 	size_t i;
 
-	for (i = 0; i < s->n_tasks; i++) {
-		t = &s->tasks[i];
-		if (t->state != SNAP_PENDING)
-			continue;
-		existing_origin(t, snapshot_find(s, by_addr, t->parent), &origin);
-		model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, tt->model->start_ns);
-	}
+	if (!adopted)
+		return;
+	for (i = 0; i < s->n_tasks; i++)
+		adopt_task(tt, s, by_addr, &s->tasks[i], adopted, 0);
+	free(adopted);
 	for (i = 0; i < s->n_tasks; i++) {
 		t = &s->tasks[i];
 		if (t->state == SNAP_PENDING && t->socket_fd >= 0 &&

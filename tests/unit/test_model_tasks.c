@@ -985,6 +985,9 @@ static void test_existing_connection_goes_to_its_reader_task(void **state)
 	assert_int_equal(s->conns_open, 1);
 	assert_int_equal(s->peak_conns_open, 1);
 	assert_int_equal(s->conns_opened, 0);	/* it was not opened during the trace */
+	assert_int_equal(s->n_endpoints, 1);
+	assert_int_equal(s->endpoints[0].opened, 0);
+	assert_int_equal(s->endpoints[0].peak_open, 1);
 	assert_int_equal(conn(m, PID, 100)->site, site_of(m, PID, FETCH.file, FETCH.line,
 							  FETCH.coroutine));
 }

@@ -40,6 +40,18 @@ class Traced:
             raise RuntimeError("inflight did not attach: rc=%s" % self.proc.wait())
         self.attach_s = time.perf_counter() - start
 
+    def program_stats(self):
+        """Per BPF program of this tracer: runs and nanoseconds inside it (bpf_stats_enabled)."""
+        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
+        stats = {}
+        for p in json.loads(out.stdout or "[]"):
+            # owners when bpftool can tell them; else inflight's names, all "on_..."
+            owners = [o["pid"] for o in p.get("pids") or []]
+            ours = self.proc.pid in owners if owners else p.get("name", "").startswith("on_")
+            if ours:
+                stats[p["name"]] = {"runs": p.get("run_cnt", 0), "ns": p.get("run_time_ns", 0)}
+        return stats
+
     def stop(self):
         self.proc.send_signal(signal.SIGINT)
         _, status, usage = os.wait4(self.proc.pid, 0)
@@ -69,7 +81,12 @@ def run_once(python, script, args, inflight=None, env=None):
     result = json.loads(w.stdout.readline())
     w.stdin.close()
     w.wait()
-    return result["seconds"], tracer.stop() if tracer else None
+    if not tracer:
+        return result["seconds"], None
+    programs = tracer.program_stats()
+    figures = tracer.stop()
+    figures["programs"] = programs
+    return result["seconds"], figures
 
 
 def interleaved(python, script, args, inflight, reps, env_variant=None):
@@ -114,7 +131,22 @@ def bench_churn(python, inflight, quick):
         "events_per_s": report["tracer"]["task_events"] / report["duration_s"],
         "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["tracer"]),
         "loader_peak_rss_mib": max(t["peak_rss_mib"] for t in r["tracer"]),
+        "programs": program_costs(r["tracer"]),
     }
+
+
+def program_costs(tracer_runs):
+    """Median over runs of each BPF program's runs and mean ns per run (its own time in
+    the kernel, not the uprobe trap around it)."""
+    names = sorted({n for t in tracer_runs for n in t["programs"]})
+    costs = {}
+    for name in names:
+        runs = [t["programs"][name] for t in tracer_runs if name in t["programs"]]
+        costs[name] = {"runs": statistics.median(r["runs"] for r in runs),
+                       "ns_per_run": statistics.median(r["ns"] / r["runs"] for r in runs
+                                                       if r["runs"]) if any(
+                                                           r["runs"] for r in runs) else None}
+    return costs
 
 
 BPFTRACE_SCRIPT = """
@@ -319,6 +351,12 @@ def print_table(results):
               REFERENCE_UPROBE_HIT_US, c["floor_us_per_task"], 100 * (c["over_floor"] or 0)))
     print("  %.0f events/s, %d ring-buffer drops, loader %.2f s CPU, peak RSS %.1f MiB" % (
         c["events_per_s"], c["ringbuf_drops"], c["loader_cpu_s"], c["loader_peak_rss_mib"]))
+    if c["programs"]:
+        print("  BPF programs, time inside each per run (bpf_stats; the trap around a uprobe "
+              "is extra):")
+        for name, p in c["programs"].items():
+            if p["runs"]:
+                print("    %-24s %10d runs %8.0f ns" % (name, p["runs"], p["ns_per_run"]))
     b = results["bpftrace_task_churn"]
     if "skipped" in b:
         print("  bpftrace, same two probes: skipped: %s" % b["skipped"])
@@ -361,6 +399,19 @@ def main():
     inflight = os.path.abspath(args.inflight)
     if os.geteuid() != 0:
         sys.exit("bench: inflight loads BPF programs: run as root")
+    stats_switch = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(stats_switch) as f:
+        stats_were = f.read().strip()
+    with open(stats_switch, "w") as f:
+        f.write("1")
+    try:
+        run_all(args, inflight)
+    finally:
+        with open(stats_switch, "w") as f:
+            f.write(stats_were)
+
+
+def run_all(args, inflight):
     results = {"mode": "quick" if args.quick else "full", "python": args.python,
                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     results["task_churn"] = bench_churn(args.python, inflight, args.quick)

@@ -42,9 +42,13 @@ static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin
 	snprintf(file, sizeof(file), "%s", o->file);
 	for (i = 0; i < m->n_sites; i++) {
 		s = &m->sites[i];
-		if (s->pid == pid && s->tid == o->tid && s->line == o->line && !strcmp(s->file, file) &&
-		    !strcmp(s->coroutine, coroutine))
+		/* thread 0: tasks pending at attach, thread unknown; the first thread seen claims it */
+		if (s->pid == pid && (s->tid == o->tid || !s->tid || !o->tid) && s->line == o->line &&
+		    !strcmp(s->file, file) && !strcmp(s->coroutine, coroutine)) {
+			if (!s->tid)
+				s->tid = o->tid;
 			return (int)i;
+		}
 	}
 	grown = reallocarray(m->sites, m->n_sites + 1, sizeof(*grown));
 	if (!grown)

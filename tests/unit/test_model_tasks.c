@@ -992,11 +992,31 @@ static void test_existing_connection_goes_to_its_reader_task(void **state)
 							  FETCH.coroutine));
 }
 
+static void test_site_of_existing_tasks_is_claimed_by_the_thread_that_adds_to_it(void **state)
+{
+	struct model *m = *state;
+	struct task_origin traced = FETCH;
+
+	model_task_existing(m, PID, TASK_A, &FETCH, 0, START_NS);	/* thread 0: unknown */
+	traced.tid = PID + 1;
+	model_task_created(m, PID, TASK_B, &traced, 0, AT(1));
+	assert_int_equal(m->n_sites, 1);
+	assert_int_equal(m->sites[0].tid, PID + 1);
+	assert_int_equal(m->sites[0].at_attach, 1);
+	assert_int_equal(m->sites[0].created, 1);
+	assert_int_equal(m->sites[0].in_flight, 2);
+	/* another thread at the same line is another site */
+	traced.tid = PID + 2;
+	model_task_created(m, PID, TASK_C, &traced, 0, AT(2));
+	assert_int_equal(m->n_sites, 2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_model, teardown_model)
 	const struct CMUnitTest tests[] = {
 		T(test_existing_tasks_count_at_attach_not_as_created),
+		T(test_site_of_existing_tasks_is_claimed_by_the_thread_that_adds_to_it),
 		T(test_an_existing_task_the_probes_saw_is_not_added_again),
 		T(test_existing_task_without_origin_has_no_site),
 		T(test_existing_connection_goes_to_its_reader_task),

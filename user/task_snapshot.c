@@ -809,12 +809,34 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 	return err;
 }
 
-int task_snapshot_take(pid_t pid, struct task_snapshot *s, char *problem, size_t size)
+int task_snapshot_read(const struct python_target *py, struct task_snapshot *s, char *problem,
+		       size_t size)
 {
 	uint64_t start = monotonic_ns(), *addrs = NULL;
-	struct python_target py;
 	struct reader *rd;
 	size_t n = 0;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = py->pid;
+	s->minor = py->minor;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return -ENOMEM;
+	py_reader_init(&rd->py, py->pid, py->layout);
+	s->reader = rd;
+	err = registry_tasks(rd, py, s, &addrs, &n, problem, size);
+	if (!err && n)
+		err = describe_tasks(rd, s, addrs, n);
+	free(addrs);
+	s->read_ns = monotonic_ns() - start;
+	return err;
+}
+
+int task_snapshot_take(pid_t pid, struct task_snapshot *s, char *problem, size_t size)
+{
+	struct python_target py;
+	uint64_t start = monotonic_ns();
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -824,16 +846,7 @@ int task_snapshot_take(pid_t pid, struct task_snapshot *s, char *problem, size_t
 		snprintf(problem, size, "process %d: %s", pid, py.problem);
 		return err;
 	}
-	s->minor = py.minor;
-	rd = calloc(1, sizeof(*rd));
-	if (!rd)
-		return -ENOMEM;
-	py_reader_init(&rd->py, pid, py.layout);
-	s->reader = rd;
-	err = registry_tasks(rd, &py, s, &addrs, &n, problem, size);
-	if (!err && n)
-		err = describe_tasks(rd, s, addrs, n);
-	free(addrs);
+	err = task_snapshot_read(&py, s, problem, size);
 	s->read_ns = monotonic_ns() - start;
 	return err;
 }

@@ -77,6 +77,10 @@ struct task_snapshot {
  * cannot read) / -EIO (its memory could not be read), with problem saying why.
  */
 int task_snapshot_take(pid_t pid, struct task_snapshot *s, char *problem, size_t size);
+/* The same for an interpreter already found (python_target.h): no ELF file read again. */
+struct python_target;
+int task_snapshot_read(const struct python_target *py, struct task_snapshot *s, char *problem,
+		       size_t size);
 void task_snapshot_free(struct task_snapshot *s);
 const char *snapshot_state_name(enum snapshot_state state);
 const char *snapshot_awaited_by_name(enum snapshot_awaited_by how);

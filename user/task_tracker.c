@@ -355,7 +355,7 @@ static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t)
 	char problem[512];
 	size_t i;
 
-	if (task_snapshot_take(t->pid, &s, problem, sizeof(problem))) {
+	if (task_snapshot_read(&t->py, &s, problem, sizeof(problem))) {
 		model_set_hook(p, "existing_tasks", false, "%s", problem);
 		task_snapshot_free(&s);
 		return;

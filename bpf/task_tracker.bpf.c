@@ -60,6 +60,18 @@ struct {
 	__type(value, struct task_tracker_health);
 } task_health SEC(".maps");
 
+/*
+ * Thread (tgid << 32 | tid) -> its PyThreadState, as last found: the thread
+ * list is newest first, so an event loop's thread sits behind every worker
+ * thread started after it. Checked on use; a stale entry is found again.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} thread_states SEC(".maps");
+
 /* One frame's bytes, read at once: one probe read per frame instead of one per field. */
 struct frame_bytes {
 	__u8 b[PY_FRAME_READ_MAX];
@@ -111,14 +123,19 @@ static __always_inline __u64 current_thread_state(const struct py_layout *l)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
-	__u64 interp, tstate;
+	__u64 id = bpf_get_current_pid_tgid(), interp, tstate, *known;
 	int i;
 
+	known = bpf_map_lookup_elem(&thread_states, &id);
+	if (known && read_ptr(*known + l->tstate_thread_id) == fsbase)
+		return *known;
 	interp = read_ptr(l->runtime_addr + l->runtime_interp_head);
 	tstate = interp ? read_ptr(interp + l->interp_threads_head) : 0;
 	for (i = 0; i < PY_MAX_THREADS && tstate; i++) {
-		if (read_ptr(tstate + l->tstate_thread_id) == fsbase)
+		if (read_ptr(tstate + l->tstate_thread_id) == fsbase) {
+			bpf_map_update_elem(&thread_states, &id, &tstate, BPF_ANY);
 			return tstate;
+		}
 		tstate = read_ptr(tstate + l->tstate_next);
 	}
 	return 0;

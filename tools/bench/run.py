@@ -135,6 +135,16 @@ def bench_churn(python, inflight, quick):
     }
 
 
+def bench_churn_threads(python, inflight, quick, threads=16):
+    """The same churn in a process with a pool of idle threads, as services have: the
+    creation probe must find the event loop's thread among them."""
+    n, reps = (20000, 3) if quick else (200000, 5)
+    r = interleaved(python, "churn.py", [n, 1000, threads], inflight, reps)
+    return {"tasks": n, "threads": threads, "ratio": r["ratio"],
+            "extra_us_per_task": (r["traced_s"] - r["untraced_s"]) / n * 1e6,
+            "programs": program_costs(r["tracer"])}
+
+
 def program_costs(tracer_runs):
     """Median over runs of each BPF program's runs and mean ns per run (its own time in
     the kernel, not the uprobe trap around it)."""
@@ -357,6 +367,10 @@ def print_table(results):
         for name, p in c["programs"].items():
             if p["runs"]:
                 print("    %-24s %10d runs %8.0f ns" % (name, p["runs"], p["ns_per_run"]))
+    t = results["task_churn_threads"]
+    print("  with %d idle threads: ratio %.2f, %.2f us extra per task, %.0f ns inside "
+          "on_task_init" % (t["threads"], t["ratio"], t["extra_us_per_task"],
+                            t["programs"].get("on_task_init", {}).get("ns_per_run") or 0))
     b = results["bpftrace_task_churn"]
     if "skipped" in b:
         print("  bpftrace, same two probes: skipped: %s" % b["skipped"])
@@ -415,6 +429,7 @@ def run_all(args, inflight):
     results = {"mode": "quick" if args.quick else "full", "python": args.python,
                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     results["task_churn"] = bench_churn(args.python, inflight, args.quick)
+    results["task_churn_threads"] = bench_churn_threads(args.python, inflight, args.quick)
     results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick)
     results["loopback_service"] = [bench_service(args.python, inflight, args.quick, per_conn)
                                    for per_conn in (1000, 10)]

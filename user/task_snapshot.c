@@ -577,12 +577,6 @@ static void decode_name(struct reader *rd, uint64_t addr, const uint8_t *obj, bo
 		snprintf(t->name, sizeof(t->name), "?");
 }
 
-static const char *short_type_name(const char *name)
-{
-	if (name && !strncmp(name, "_asyncio.", 9))
-		return name + 9;
-	return name;
-}
 
 /* Scratch for reading every task at once. */
 struct task_batch {
@@ -665,6 +659,51 @@ static int follow_chains(struct reader *rd, struct snapshot_task *tasks, struct 
 	return 0;
 }
 
+static const char *short_type_name(const char *name)
+{
+	if (name && !strncmp(name, "_asyncio.", 9))
+		return name + 9;
+	return name;
+}
+
+/*
+ * What a wait is for, from the asyncio function the chain ends in; function
+ * names match as suffixes, so 3.11+ qualified names and 3.9/3.10 plain ones
+ * both do ("Semaphore.acquire" and "acquire").
+ */
+static const struct {
+	const char *file, *function, *label;
+} asyncio_waits[] = {
+	{ "/asyncio/tasks.py", "sleep", "sleep" },
+	{ "/asyncio/tasks.py", "wait_for", "wait_for" },
+	{ "/asyncio/tasks.py", "_wait", "wait" },
+	{ "/asyncio/streams.py", "_wait_for_data", "stream read" },
+	{ "/asyncio/streams.py", "_drain_helper", "stream write" },
+	{ "/asyncio/taskgroups.py", "__aexit__", "TaskGroup" },
+	{ "/asyncio/queues.py", "get", "Queue.get" },
+	{ "/asyncio/queues.py", "put", "Queue.put" },
+	{ "/asyncio/locks.py", "Semaphore.acquire", "Semaphore" },
+	{ "/asyncio/locks.py", "Lock.acquire", "Lock" },
+	{ "/asyncio/locks.py", "Event.wait", "Event" },
+	{ "/asyncio/locks.py", "Condition.wait", "Condition" },
+	{ "/asyncio/locks.py", "acquire", "Lock or Semaphore" },
+	{ "/asyncio/locks.py", "wait", "Event or Condition" },
+};
+
+static const char *wait_label(const struct snapshot_task *t, const char *type)
+{
+	const struct snapshot_frame *inner = t->n_frames ? &t->frames[t->n_frames - 1] : NULL;
+	size_t i;
+
+	for (i = 0; inner && i < sizeof(asyncio_waits) / sizeof(asyncio_waits[0]); i++)
+		if (has_suffix(inner->file, asyncio_waits[i].file) &&
+		    has_suffix(inner->function, asyncio_waits[i].function))
+			return asyncio_waits[i].label;
+	if (type && !strcmp(type, "_GatheringFuture"))
+		return "gather";
+	return short_type_name(type);
+}
+
 /* What each pending task waits on: its fut_waiter, else the future ending its chain. */
 static void read_waits_on(struct reader *rd, struct snapshot_task *tasks, struct task_batch *b,
 			  size_t n, size_t tsize, const uint64_t *leaf)
@@ -679,7 +718,7 @@ static void read_waits_on(struct reader *rd, struct snapshot_task *tasks, struct
 	py_read_many(rd->py.pid, b->ptrs, n, OBJECT_HEAD, b->names, b->cok);
 	for (i = 0; i < n; i++)
 		if (b->ptrs[i] && b->cok[i])
-			tasks[i].waits_on = short_type_name(
+			tasks[i].waits_on = wait_label(&tasks[i],
 				py_type_name(&rd->py, u64_at(b->names + i * OBJECT_HEAD, PY_OB_TYPE)));
 }
 

@@ -47,7 +47,8 @@ struct snapshot_task {
 	uint64_t loop;			/* its event loop's id() */
 	uint64_t parent;		/* the awaiting task's addr, 0 if none found */
 	const char *coroutine;		/* qualified name, NULL if it has none (finished eagerly) */
-	const char *waits_on;		/* what its innermost await waits for: "Future", ... or NULL */
+	const char *waits_on;		/* what its innermost await waits for: "sleep", "stream
+					   read", "Semaphore", "gather", "Task", "Future"... or NULL */
 	char name[48];
 	int32_t socket_fd;		/* the socket its asyncio stream read waits on, or -1 */
 	uint8_t state;			/* enum snapshot_state */

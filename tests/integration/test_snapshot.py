@@ -32,7 +32,7 @@ def snapshot(pid, *args):
     return json.loads(r.stdout)
 
 
-def check_ps(ps, truth):
+def check_ps(ps, truth, connect=True):
     pending = {l["loop"]: l["pending"] for l in ps["loops"]}
     expect_eq("pending tasks per loop", pending, truth["loops"])
     assert ps["complete"], (ps["skipped"], ps["changed"])
@@ -49,6 +49,12 @@ def check_ps(ps, truth):
         expect_eq(where + " awaited by", (got["awaited_by"] or {}).get("task"), want["parent"])
         expect_eq(where + " chain starts at its coroutine",
                   got["await_chain"][0]["line"] if got["await_chain"] else None, want["line"])
+    waits = {"leaf": "sleep", "scatter": "gather", "outer_gather": "gather",
+             "inner_gather": "gather", "group_owner": "TaskGroup", "chain": None,
+             "query_shard": "stream read" if connect else "sleep"}
+    for t in ps["tasks"]:
+        if t["coroutine"] in waits and waits[t["coroutine"]]:
+            expect_eq("what %s waits on" % t["coroutine"], t["waits_on"], waits[t["coroutine"]])
     states = {by_id[i]["state"] for i in truth["done"]}
     expect_eq("the finished and the cancelled task", states, {"finished", "cancelled"})
 
@@ -93,7 +99,7 @@ def snapshots_match(python, env=None, expect_file=None, fanout=FANOUT, connect=T
             assert expect_file in maps, "the workload did not load " + expect_file
     finally:
         w.stop()
-    check_ps(ps, truth)
+    check_ps(ps, truth, connect)
     check_pstree(tree, lines, int(ps["python"].split(".")[1]), fanout)
 
 

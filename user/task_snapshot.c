@@ -686,8 +686,8 @@ static const struct {
 	{ "/asyncio/locks.py", "Lock.acquire", "Lock" },
 	{ "/asyncio/locks.py", "Event.wait", "Event" },
 	{ "/asyncio/locks.py", "Condition.wait", "Condition" },
-	{ "/asyncio/locks.py", "acquire", "Lock or Semaphore" },
-	{ "/asyncio/locks.py", "wait", "Event or Condition" },
+	{ "/asyncio/locks.py", "acquire", "Lock/Semaphore" },
+	{ "/asyncio/locks.py", "wait", "Event/Condition" },
 };
 
 static const char *wait_label(const struct snapshot_task *t, const char *type)

@@ -108,12 +108,14 @@ int model_init(struct model *m, uint64_t start_ns, size_t max_conns)
 	m->max_conns = max_conns;
 	m->max_tasks = 4 * max_conns;
 	clock_gettime(CLOCK_REALTIME, &m->start_wall);
-	return 0;
+	m->pending_attr = calloc(MODEL_PENDING_ATTRIBUTIONS, sizeof(*m->pending_attr));
+	return m->pending_attr ? 0 : -ENOMEM;
 }
 
 void model_free(struct model *m)
 {
 	model_tasks_free(m);
+	free(m->pending_attr);
 	tdestroy(m->conns, free);
 	free(m->procs);
 	memset(m, 0, sizeof(*m));

@@ -86,7 +86,8 @@ struct sample {
 #define MODEL_MAX_SAMPLES 1024
 #define MODEL_MAX_HOOKS 8
 #define MODEL_MAX_LISTENERS 64
-#define MODEL_PENDING_ATTRIBUTIONS 256
+#define MODEL_PENDING_ATTRIBUTIONS 16384	/* a power of two */
+#define PENDING_PROBE 16
 #define SITE_MAX_ENDPOINTS 4
 #define SITE_MAX_SAMPLES 128
 #define SITE_CONCURRENCY_SAMPLES 512
@@ -195,15 +196,18 @@ struct model {
 	size_t n_sites;
 	/*
 	 * Attributions that arrived before their connection: the two tracers'
-	 * ring buffers are drained one after the other. A small ring, oldest
-	 * overwritten.
+	 * ring buffers are drained one after the other, and a burst of connects
+	 * from many tasks (a fan-out, on a busy host) can leave thousands waiting.
+	 * A hash table of MODEL_PENDING_ATTRIBUTIONS slots, by (pid, inode), each
+	 * looked for in PENDING_PROBE slots; when those are full the oldest goes.
 	 */
 	struct pending_attribution {
 		pid_t pid;
 		int site;
-		uint64_t ino;
-	} pending_attr[MODEL_PENDING_ATTRIBUTIONS];
-	size_t next_pending_attr;
+		uint64_t ino;	/* 0: a free slot */
+		uint64_t seq;	/* when it came: the oldest is overwritten first */
+	} *pending_attr;
+	uint64_t next_pending_seq;
 	void *tasks;		/* tsearch tree of live tasks, by (pid, address) */
 	size_t n_tasks, max_tasks;
 	/* the tracer's own losses and oddities, printed in every report */

@@ -317,6 +317,32 @@ void model_sample_sites(struct model *m, uint64_t now_ns)
 	}
 }
 
+static size_t pending_home(pid_t pid, uint64_t ino)
+{
+	return (size_t)(((ino ^ ((uint64_t)pid << 40)) * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
+/* Keeps an attribution until its connection shows up: a free slot, else the oldest nearby. */
+static void hold_attribution(struct model *m, pid_t pid, uint64_t ino, int site)
+{
+	struct pending_attribution *pa, *oldest = NULL;
+	size_t home = pending_home(pid, ino), k;
+
+	if (!m->pending_attr)
+		return;
+	for (k = 0; k < PENDING_PROBE; k++) {
+		pa = &m->pending_attr[(home + k) & (MODEL_PENDING_ATTRIBUTIONS - 1)];
+		if (!pa->ino) {
+			oldest = pa;
+			break;
+		}
+		if (!oldest || pa->seq < oldest->seq)
+			oldest = pa;
+	}
+	*oldest = (struct pending_attribution){ .pid = pid, .site = site, .ino = ino,
+						.seq = ++m->next_pending_seq };
+}
+
 void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr)
 {
 	struct task_rec *t = find_task(m, pid, task_addr);
@@ -328,11 +354,7 @@ void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_add
 	s = &m->sites[t->site];
 	s->conns_opened++;
 	if (!c) {
-		struct pending_attribution *pa = &m->pending_attr[m->next_pending_attr++ % MODEL_PENDING_ATTRIBUTIONS];
-
-		pa->pid = pid;
-		pa->ino = ino;
-		pa->site = t->site;
+		hold_attribution(m, pid, ino, t->site);
 		return;
 	}
 	attribute(m, c, t->site, true);
@@ -350,10 +372,10 @@ void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t
 void model_conn_claim_attribution(struct model *m, struct conn *c)
 {
 	struct pending_attribution *pa;
-	size_t i;
+	size_t home = pending_home(c->pid, c->ino), k;
 
-	for (i = 0; i < MODEL_PENDING_ATTRIBUTIONS; i++) {
-		pa = &m->pending_attr[i];
+	for (k = 0; m->pending_attr && k < PENDING_PROBE; k++) {
+		pa = &m->pending_attr[(home + k) & (MODEL_PENDING_ATTRIBUTIONS - 1)];
 		if (pa->ino == c->ino && pa->pid == c->pid && pa->ino) {
 			pa->ino = 0;
 			attribute(m, c, pa->site, true);

@@ -752,7 +752,7 @@ static void test_pending_attribution_claimed_once(void **state)
 	assert_int_equal(m->sites[s].conns_open, 0);
 }
 
-static void test_pending_attributions_oldest_overwritten(void **state)
+static void test_pending_attributions_survive_a_burst(void **state)
 {
 	struct model *m = *state;
 	uint64_t ino;
@@ -760,15 +760,29 @@ static void test_pending_attributions_oldest_overwritten(void **state)
 
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
 	s = site_of(m, PID, FETCH.file, FETCH.line, "fetch");
-	for (ino = 1; ino <= MODEL_PENDING_ATTRIBUTIONS + 1; ino++)
+	/* a fan-out's worth of connects seen before any of their connections */
+	for (ino = 1; ino <= 5000; ino++)
+		model_conn_task(m, PID, ino, TASK_A);
+	for (ino = 1; ino <= 5000; ino++)
+		open_conn(m, PID, ino, AT(2));
+	assert_int_equal(m->sites[s].conns_open, 5000);
+}
+
+static void test_pending_attributions_oldest_give_way(void **state)
+{
+	struct model *m = *state;
+	uint64_t ino, last = 4 * MODEL_PENDING_ATTRIBUTIONS;
+	int s;
+
+	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
+	s = site_of(m, PID, FETCH.file, FETCH.line, "fetch");
+	for (ino = 1; ino <= last; ino++)
 		model_conn_task(m, PID, ino, TASK_A);
 	open_conn(m, PID, 1, AT(2));
-	open_conn(m, PID, 2, AT(2));
-	open_conn(m, PID, MODEL_PENDING_ATTRIBUTIONS + 1, AT(2));
-	assert_int_equal(conn(m, PID, 1)->site, -1);
-	assert_int_equal(conn(m, PID, 2)->site, s);
-	assert_int_equal(conn(m, PID, MODEL_PENDING_ATTRIBUTIONS + 1)->site, s);
-	assert_int_equal(m->sites[s].conns_open, 2);
+	assert_int_equal(conn(m, PID, 1)->site, -1);	/* long gone */
+	for (ino = last - 99; ino <= last; ino++)
+		open_conn(m, PID, ino, AT(2));
+	assert_int_equal(m->sites[s].conns_open, 100);	/* the newest are all kept */
 }
 
 static void test_conn_task_unknown_task_ignored(void **state)
@@ -1059,7 +1073,8 @@ int main(void)
 		T(test_conn_task_before_open_is_pending),
 		T(test_pending_attribution_matches_pid_and_ino),
 		T(test_pending_attribution_claimed_once),
-		T(test_pending_attributions_oldest_overwritten),
+		T(test_pending_attributions_survive_a_burst),
+		T(test_pending_attributions_oldest_give_way),
 		T(test_conn_task_unknown_task_ignored),
 		T(test_conn_keeps_its_first_site),
 		T(test_conn_release_drops_site_conns_open),

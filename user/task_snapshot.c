@@ -904,6 +904,20 @@ void task_snapshot_free(struct task_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+const struct snapshot_task *task_snapshot_find(const struct task_snapshot *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->n_tasks, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (s->tasks[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n_tasks && s->tasks[lo].addr == addr ? &s->tasks[lo] : NULL;
+}
+
 const char *snapshot_state_name(enum snapshot_state state)
 {
 	switch (state) {

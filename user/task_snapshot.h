@@ -62,7 +62,7 @@ struct task_snapshot {
 	pid_t pid;
 	unsigned int minor;		/* CPython 3.<minor> */
 	char method[96];		/* where the tasks were found */
-	struct snapshot_task *tasks;
+	struct snapshot_task *tasks;	/* in address order */
 	size_t n_tasks;
 	size_t unreadable;		/* registry entries that could not be read as tasks, or died
 					   or finished while being read: left out */
@@ -83,6 +83,8 @@ struct python_target;
 int task_snapshot_read(const struct python_target *py, struct task_snapshot *s, char *problem,
 		       size_t size);
 void task_snapshot_free(struct task_snapshot *s);
+/* The task at addr, or NULL. */
+const struct snapshot_task *task_snapshot_find(const struct task_snapshot *s, uint64_t addr);
 const char *snapshot_state_name(enum snapshot_state state);
 const char *snapshot_awaited_by_name(enum snapshot_awaited_by how);
 

@@ -262,29 +262,6 @@ static uint64_t socket_inode(pid_t pid, int fd)
 	return sscanf(target, "socket:[%llu]", &ino) == 1 ? ino : 0;
 }
 
-static const struct snapshot_task *snapshot_find(const struct task_snapshot *s,
-						 const struct snapshot_task **by_addr, uint64_t addr)
-{
-	size_t lo = 0, hi = s->n_tasks, mid;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (by_addr[mid]->addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->n_tasks && by_addr[lo]->addr == addr ? by_addr[lo] : NULL;
-}
-
-static int cmp_snapshot_addr(const void *a, const void *b)
-{
-	uint64_t x = (*(const struct snapshot_task *const *)a)->addr;
-	uint64_t y = (*(const struct snapshot_task *const *)b)->addr;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Where a task that predates the trace came from, as near as memory tells:
  * the line its awaiting task is suspended at (the gather() or create_task
@@ -310,23 +287,21 @@ static void existing_origin(const struct snapshot_task *task, const struct snaps
 
 /* A pending task into the model, the task awaiting it first: a site then knows its parent's. */
 static void adopt_task(struct task_tracker *tt, const struct task_snapshot *s,
-		       const struct snapshot_task **by_addr, const struct snapshot_task *t,
-		       uint8_t *adopted, int depth)
+		       const struct snapshot_task *t, uint8_t *adopted, int depth)
 {
-	const struct snapshot_task *parent = snapshot_find(s, by_addr, t->parent);
+	const struct snapshot_task *parent = task_snapshot_find(s, t->parent);
 	struct task_origin origin;
 
 	if (adopted[t - s->tasks] || t->state != SNAP_PENDING)
 		return;
 	adopted[t - s->tasks] = 1;
 	if (parent && depth < MAX_ADOPT_DEPTH)
-		adopt_task(tt, s, by_addr, parent, adopted, depth + 1);
+		adopt_task(tt, s, parent, adopted, depth + 1);
 	existing_origin(t, parent, &origin);
 	model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, tt->model->start_ns);
 }
 
-static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s,
-			   const struct snapshot_task **by_addr)
+static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s)
 {
 	uint8_t *adopted = calloc(s->n_tasks + 1, 1);
 	const struct snapshot_task *t;
@@ -336,7 +311,7 @@ static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *
 	if (!adopted)
 		return;
 	for (i = 0; i < s->n_tasks; i++)
-		adopt_task(tt, s, by_addr, &s->tasks[i], adopted, 0);
+		adopt_task(tt, s, &s->tasks[i], adopted, 0);
 	free(adopted);
 	for (i = 0; i < s->n_tasks; i++) {
 		t = &s->tasks[i];
@@ -350,28 +325,20 @@ static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *
 static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t)
 {
 	struct proc_model *p = model_process(tt->model, t->pid);
-	const struct snapshot_task **by_addr;
 	struct task_snapshot s;
 	char problem[512];
-	size_t i;
 
 	if (task_snapshot_read(&t->py, &s, problem, sizeof(problem))) {
 		model_set_hook(p, "existing_tasks", false, "%s", problem);
 		task_snapshot_free(&s);
 		return;
 	}
-	by_addr = malloc((s.n_tasks + 1) * sizeof(*by_addr));
-	if (by_addr) {
-		for (i = 0; i < s.n_tasks; i++)
-			by_addr[i] = &s.tasks[i];
-		qsort(by_addr, s.n_tasks, sizeof(*by_addr), cmp_snapshot_addr);
-		adopt_snapshot(tt, &s, by_addr);
-		free(by_addr);
-	}
-	model_set_hook(p, "existing_tasks", by_addr != NULL,
+	adopt_snapshot(tt, &s);
+	model_set_hook(p, "existing_tasks", true,
 		       "%llu tasks pending at attach, read from the %s in %.0f ms%s",
 		       (unsigned long long)(p ? p->tasks_at_attach : 0), s.method,
-		       ns_to_s(s.read_ns) * 1000, s.unreadable || s.changed ? " (partial: the process was busy)" : "");
+		       ns_to_s(s.read_ns) * 1000,
+		       s.unreadable || s.changed ? " (partial: the process was busy)" : "");
 	task_snapshot_free(&s);
 }
 

@@ -102,7 +102,6 @@ int task_loops(const struct task_snapshot *s, struct loop_count **loops, size_t 
 
 struct forest {
 	const struct task_snapshot *s;
-	size_t *order;		/* task indices sorted by address */
 	size_t *first_child;	/* per task: its first child in by_parent, and how many */
 	size_t *n_child;
 	size_t *by_parent;	/* task indices sorted by parent address */
@@ -200,14 +199,6 @@ static int build_node(struct forest *f, size_t index, int depth, struct tree_nod
 
 static const struct task_snapshot *sort_snapshot;
 
-static int cmp_by_addr(const void *a, const void *b)
-{
-	uint64_t x = sort_snapshot->tasks[*(const size_t *)a].addr;
-	uint64_t y = sort_snapshot->tasks[*(const size_t *)b].addr;
-
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_by_parent(const void *a, const void *b)
 {
 	uint64_t x = sort_snapshot->tasks[*(const size_t *)a].parent;
@@ -219,16 +210,9 @@ static int cmp_by_parent(const void *a, const void *b)
 /* The index of the task at addr, or n. */
 static size_t find_task(const struct forest *f, uint64_t addr)
 {
-	size_t lo = 0, hi = f->s->n_tasks, mid;
+	const struct snapshot_task *t = task_snapshot_find(f->s, addr);
 
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (f->s->tasks[f->order[mid]].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < f->s->n_tasks && f->s->tasks[f->order[lo]].addr == addr ? f->order[lo] : f->s->n_tasks;
+	return t ? (size_t)(t - f->s->tasks) : f->s->n_tasks;
 }
 
 static void link_children(struct forest *f)
@@ -252,17 +236,15 @@ int task_tree_build(const struct task_snapshot *s, struct tree_node **roots, siz
 	struct tree_node *r = calloc(n + 1, sizeof(*r));
 	int err = -ENOMEM;
 
-	f.order = malloc((n + 1) * sizeof(size_t));
 	f.by_parent = malloc((n + 1) * sizeof(size_t));
 	f.first_child = calloc(n + 1, sizeof(size_t));
 	f.n_child = calloc(n + 1, sizeof(size_t));
 	f.placed = calloc(n + 1, 1);
-	if (!r || !f.order || !f.by_parent || !f.first_child || !f.n_child || !f.placed)
+	if (!r || !f.by_parent || !f.first_child || !f.n_child || !f.placed)
 		goto out;
 	for (i = 0; i < n; i++)
-		f.order[i] = f.by_parent[i] = i;
+		f.by_parent[i] = i;
 	sort_snapshot = s;
-	qsort(f.order, n, sizeof(size_t), cmp_by_addr);
 	qsort(f.by_parent, n, sizeof(size_t), cmp_by_parent);
 	link_children(&f);
 	/* roots: no parent in the snapshot; then whatever a cycle left unplaced */
@@ -280,7 +262,7 @@ int task_tree_build(const struct task_snapshot *s, struct tree_node **roots, siz
 out:
 	if (r)
 		task_tree_free(r, k);
-	free(f.order), free(f.by_parent), free(f.first_child), free(f.n_child), free(f.placed);
+	free(f.by_parent), free(f.first_child), free(f.n_child), free(f.placed);
 	return err;
 }
 

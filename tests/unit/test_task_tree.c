@@ -50,7 +50,8 @@ static struct fixture *new_fixture(void)
 	return f;
 }
 
-/* scatter (0x10) gathering 2000 query_shard tasks, plus a main task and 2 sleepers */
+/* scatter (0x10) gathering 2000 query_shard tasks, plus a main task and 2 sleepers; in
+ * address order, as a snapshot keeps them */
 static struct fixture *scatter_fixture(void)
 {
 	struct fixture *f = new_fixture();
@@ -60,8 +61,8 @@ static struct fixture *scatter_fixture(void)
 	add(f, 0x10, "scatter", 36, 0, AWAITED_BY_NONE);
 	for (i = 0; i < 2000; i++)
 		add(f, 0x100000 + 0x100 * (uint64_t)i, "query_shard", 31, 0x10, AWAITED_BY_GATHER);
-	add(f, 0x20, "sleeper", 50, 0, AWAITED_BY_NONE)->loop = 0x2000;
-	add(f, 0x21, "sleeper", 50, 0, AWAITED_BY_NONE)->loop = 0x2000;
+	add(f, 0x900000, "sleeper", 50, 0, AWAITED_BY_NONE)->loop = 0x2000;
+	add(f, 0x900100, "sleeper", 50, 0, AWAITED_BY_NONE)->loop = 0x2000;
 	return f;
 }
 

@@ -24,6 +24,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "conn_events.h"
+#include "event_ring.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -114,26 +115,11 @@ static __always_inline struct proc_conn_counters *counters_of(__u32 tgid)
 	return bpf_map_lookup_elem(&proc_counters, &tgid);
 }
 
-/*
- * Events are submitted without a wakeup: userspace drains the ring on a
- * timer, which costs the traced process far less than a wakeup per event.
- */
 static __always_inline void *reserve_event(__u32 type, __u32 size)
 {
-	struct event_header *hdr;
-	struct tracer_health *h;
+	struct tracer_health *h = health_counters();
 
-	hdr = bpf_ringbuf_reserve(&events, size, 0);
-	if (!hdr) {
-		h = health_counters();
-		if (h)
-			h->ringbuf_drops++;
-		return NULL;
-	}
-	hdr->ts_ns = bpf_ktime_get_ns();
-	hdr->type = type;
-	hdr->size = size;
-	return hdr;
+	return event_reserve(&events, h ? &h->ringbuf_drops : NULL, type, size);
 }
 
 static __always_inline __u64 sock_inode(const struct sock *sk)

@@ -19,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "task_events.h"
+#include "event_ring.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -242,20 +243,9 @@ static __noinline __u64 walk_stack(const struct py_layout *l, __u32 pid, struct 
 
 static __always_inline void *reserve(__u32 type, __u32 size)
 {
-	struct task_tracker_health *h;
-	struct event_header *hdr;
+	struct task_tracker_health *h = health();
 
-	hdr = bpf_ringbuf_reserve(&task_events, size, 0);
-	if (!hdr) {
-		h = health();
-		if (h)
-			h->ringbuf_drops++;
-		return NULL;
-	}
-	hdr->ts_ns = bpf_ktime_get_ns();
-	hdr->type = type;
-	hdr->size = size;
-	return hdr;
+	return event_reserve(&task_events, h ? &h->ringbuf_drops : NULL, type, size);
 }
 
 static __always_inline void remember_task(__u32 pid, __u64 task, __u64 coro)

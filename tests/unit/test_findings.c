@@ -21,6 +21,7 @@
 #define AT(s) (START_NS + (uint64_t)((s) * (double)NSEC_PER_SEC))
 #define SEC(s) ((uint64_t)((s) * (double)NSEC_PER_SEC))
 #define PID 4242
+#include "model_fixture.h"
 
 static const struct finding_thresholds thr = {
 	.close_wait_min_age_s = 2.0,
@@ -110,30 +111,6 @@ static void series(struct model *m, pid_t pid, const uint32_t *open, size_t n)
 		model_sample(m, AT(i));
 	}
 	assert_int_equal(model_process(m, pid)->n_samples, n);
-}
-
-static int setup_model(void **state)
-{
-	struct model *m = calloc(1, sizeof(*m));
-
-	if (!m)
-		return -1;
-	model_init(m, START_NS, 100000);
-	if (!model_add_process(m, PID, "python3", "/usr/bin/python3")) {
-		free(m);
-		return -1;
-	}
-	*state = m;
-	return 0;
-}
-
-static int teardown_model(void **state)
-{
-	struct model *m = *state;
-
-	model_free(m);
-	free(m);
-	return 0;
 }
 
 static void compute(const struct model *m, const struct finding_thresholds *t, uint64_t now,

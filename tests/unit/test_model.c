@@ -16,6 +16,7 @@
 #define START_NS (1000 * NSEC_PER_SEC)
 #define AT(s) (START_NS + (uint64_t)((s) * (double)NSEC_PER_SEC))
 #define PID 4242
+#include "model_fixture.h"
 #define OTHER_PID 5151
 
 static struct endpoint ep4(const char *ip, uint16_t port)
@@ -59,30 +60,6 @@ static void open_out(struct model *m, pid_t pid, uint64_t ino, uint16_t sport, u
 			       ep4("10.0.0.1", sport), ep4("10.0.0.5", 5432));
 
 	model_conn_open(m, &c);
-}
-
-static int setup_model(void **state)
-{
-	struct model *m = calloc(1, sizeof(*m));
-
-	if (!m)
-		return -1;
-	model_init(m, START_NS, 100000);
-	if (!model_add_process(m, PID, "python3", "/usr/bin/python3")) {
-		free(m);
-		return -1;
-	}
-	*state = m;
-	return 0;
-}
-
-static int teardown_model(void **state)
-{
-	struct model *m = *state;
-
-	model_free(m);
-	free(m);
-	return 0;
 }
 
 static void format(const struct endpoint *e, char *buf)

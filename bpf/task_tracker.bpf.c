@@ -7,9 +7,12 @@
  * creator's Python stack is still on the thread, and TaskObj_dealloc. Whether
  * a live task is done is read by userspace from the target's memory.
  *
- * A connection is attributed to the task whose coroutine is on the thread's
- * Python stack when connect() moves the socket out of CLOSE: the frame walk
- * looks each generator-owned frame's coroutine up in coro_tasks.
+ * Which task created a task, or opened a connection, is the one driving the
+ * coroutine frames on the thread's Python stack: the walk reports the
+ * outermost coroutine of the innermost run of generator-owned frames (a
+ * task's coroutine and the coroutines it awaits stack up contiguously), and
+ * userspace, which knows every task's coroutine, names the task. No map is
+ * kept per task here: map updates cost more than the rest of a hit.
  *
  * Where things are in the interpreter comes from userspace per process
  * (struct py_layout), never from constants here.
@@ -25,34 +28,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 volatile bool ready;
 
-struct obj_key {
-	__u64 addr;
-	__u32 pid;
-	__u32 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, INFLIGHT_MAX_TARGETS);
 	__type(key, __u32);	/* tgid */
 	__type(value, struct py_layout);
 } py_procs SEC(".maps");
-
-/* task -> its coroutine, so dealloc can drop coro_tasks' entry */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 262144);	/* resized by userspace before load */
-	__type(key, struct obj_key);
-	__type(value, __u64);
-} task_coros SEC(".maps");
-
-/* coroutine -> the task driving it */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 262144);	/* resized by userspace before load */
-	__type(key, struct obj_key);
-	__type(value, __u64);
-} coro_tasks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -73,17 +54,23 @@ struct {
 	__type(value, __u64);
 } thread_states SEC(".maps");
 
-/* One frame's bytes, read at once: one probe read per frame instead of one per field. */
+/* A frame's bytes (or a thread state's), read at once: one probe read, not one per field. */
 struct frame_bytes {
 	__u8 b[PY_FRAME_READ_MAX];
+};
+
+/* What a stack walk reads into and records, per CPU: too big for the BPF stack. */
+struct walk_scratch {
+	struct frame_bytes f;
+	struct py_frame frames[TASK_MAX_FRAMES];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct frame_bytes);
-} frame_scratch SEC(".maps");
+	__type(value, struct walk_scratch);
+} walk_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -114,13 +101,49 @@ static __always_inline const struct py_layout *traced_layout(__u32 *pid)
 	return bpf_map_lookup_elem(&py_procs, pid);
 }
 
+static __always_inline __u64 field_u64(const struct frame_bytes *f, __u64 off)
+{
+	if (off > PY_FRAME_READ_MAX - 8)
+		return 0;
+	return *(const __u64 *)&f->b[off];
+}
+
+static __always_inline __u8 field_u8(const struct frame_bytes *f, __u64 off)
+{
+	if (off > PY_FRAME_READ_MAX - 1)
+		return 0;
+	return f->b[off];
+}
+
 /*
- * The PyThreadState of the current thread: the one whose thread_id (a
- * pthread_t, which glibc and musl make the thread pointer, fs_base on x86-64)
- * is ours. Unlike the GIL holder, this also works inside a syscall that
- * released the GIL.
+ * Reads tstate's thread id and frame pointer in one probe read; true if the
+ * thread id is ours (a pthread_t, which glibc and musl make the thread
+ * pointer, fs_base on x86-64: unlike the GIL holder, this also holds inside
+ * a syscall that released the GIL).
  */
-static __always_inline __u64 current_thread_state(const struct py_layout *l)
+static __always_inline bool read_thread_state(const struct py_layout *l, struct frame_bytes *f,
+					      __u64 tstate, __u64 fsbase, __u64 *frame)
+{
+	/* in 64 bits throughout: the verifier must see the bounds checked on what is used */
+	__u64 id_off = l->tstate_thread_id, frame_off = l->tstate_frame;
+	__u64 lo = id_off < frame_off ? id_off : frame_off;
+	__u64 size = (id_off < frame_off ? frame_off : id_off) + 8 - lo;
+
+	if (size > PY_FRAME_READ_MAX || bpf_probe_read_user(f->b, size, (void *)(tstate + lo)))
+		return false;
+	if (field_u64(f, id_off - lo) != fsbase)
+		return false;
+	*frame = field_u64(f, frame_off - lo);
+	return true;
+}
+
+/*
+ * The frame (or 3.11/3.12 cframe) pointer of the current thread's
+ * PyThreadState, which is looked for in the interpreter's thread list when
+ * the cached one is not ours; false if none is.
+ */
+static __noinline bool current_thread_frame(const struct py_layout *l, struct frame_bytes *f,
+						 __u64 *frame)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
@@ -128,41 +151,18 @@ static __always_inline __u64 current_thread_state(const struct py_layout *l)
 	int i;
 
 	known = bpf_map_lookup_elem(&thread_states, &id);
-	if (known && read_ptr(*known + l->tstate_thread_id) == fsbase)
-		return *known;
+	if (known && read_thread_state(l, f, *known, fsbase, frame))
+		return true;
 	interp = read_ptr(l->runtime_addr + l->runtime_interp_head);
 	tstate = interp ? read_ptr(interp + l->interp_threads_head) : 0;
 	for (i = 0; i < PY_MAX_THREADS && tstate; i++) {
 		if (read_ptr(tstate + l->tstate_thread_id) == fsbase) {
 			bpf_map_update_elem(&thread_states, &id, &tstate, BPF_ANY);
-			return tstate;
+			return read_thread_state(l, f, tstate, fsbase, frame);
 		}
 		tstate = read_ptr(tstate + l->tstate_next);
 	}
-	return 0;
-}
-
-static __always_inline __u64 innermost_frame(const struct py_layout *l, __u64 tstate)
-{
-	__u64 frame = read_ptr(tstate + l->tstate_frame);
-
-	if (l->frame_kind == PY_FRAMES_CFRAME)
-		frame = read_ptr(frame + l->cframe_current_frame);
-	return frame;
-}
-
-static __always_inline __u64 field_u64(const struct frame_bytes *f, __u32 off)
-{
-	if (off > PY_FRAME_READ_MAX - 8)
-		return 0;
-	return *(const __u64 *)&f->b[off];
-}
-
-static __always_inline __u8 field_u8(const struct frame_bytes *f, __u32 off)
-{
-	if (off > PY_FRAME_READ_MAX - 1)
-		return 0;
-	return f->b[off];
+	return false;
 }
 
 /* The coroutine a frame belongs to, or 0. */
@@ -188,57 +188,73 @@ static __always_inline __u64 frame_position(const struct py_layout *l, const str
 	return l->frame_kind == PY_FRAMES_LEGACY ? (__u64)(__s64)(__s32)v : v;
 }
 
-/*
- * Walks the current thread's Python stack, innermost first, recording up to
- * TASK_MAX_FRAMES frames in out (if not NULL), until a frame whose coroutine
- * a known task drives: that task is returned (0 if none).
- */
-static __noinline __u64 walk_stack(const struct py_layout *l, __u32 pid, struct py_frame *out,
-				   __u32 *n_out)
-{
-	struct obj_key key = { .pid = pid };
-	struct task_tracker_health *h;
-	__u64 tstate, frame, *task;
-	struct frame_bytes *f;
-	__u32 n = 0, zero = 0, size;
-	int i;
+struct walk {
+	const struct py_layout *l;
+	struct walk_scratch *s;
+	__u64 frame;		/* the next frame to read */
+	__u64 outermost;	/* the outermost coroutine of the run so far */
+	__u32 n;		/* frames recorded */
+};
 
-	f = bpf_map_lookup_elem(&frame_scratch, &zero);
-	if (!f)
-		return 0;
-	size = l->frame_read_size;
+/* One frame of walk_stack, as a bpf_loop callback: 1 stops the walk. */
+static long walk_frame(__u32 i, void *ctx)
+{
+	struct walk *w = ctx;
+	const struct py_layout *l = w->l;
+	struct frame_bytes *f = &w->s->f;
+	__u32 size = l->frame_read_size, n = w->n;
+	__u64 coro;
+
 	if (size > PY_FRAME_READ_MAX)
 		size = PY_FRAME_READ_MAX;
-	tstate = current_thread_state(l);
-	if (!tstate) {
+	if (!w->frame || bpf_probe_read_user(f->b, size, (void *)w->frame))
+		return 1;
+	if (!is_shim_frame(l, f)) {
+		if (n < TASK_MAX_FRAMES) {
+			w->s->frames[n].code = field_u64(f, l->frame_code);
+			w->s->frames[n].pos = frame_position(l, f);
+			w->n = n + 1;
+		}
+		coro = frame_coroutine(l, f, w->frame);
+		if (coro)
+			w->outermost = coro;
+		else if (w->outermost)
+			return 1;	/* the run is over */
+	}
+	w->frame = field_u64(f, l->frame_back);
+	return 0;
+}
+
+/*
+ * Walks the current thread's Python stack, innermost first, recording up to
+ * TASK_MAX_FRAMES frames in the CPU's walk_scratch (*n_frames of them), to
+ * the end of the innermost run of generator-owned frames. Returns that run's
+ * outermost coroutine, which is the running task's own when the run is its
+ * await chain; 0 if there was no run.
+ */
+static __noinline __u64 walk_stack(const struct py_layout *l, struct walk_scratch **scratch,
+				   __u32 *n_frames)
+{
+	struct walk w = { .l = l };
+	struct task_tracker_health *h;
+	__u32 zero = 0;
+
+	w.s = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!w.s)
+		return 0;
+	if (!current_thread_frame(l, &w.s->f, &w.frame)) {
 		h = health();
 		if (h)
 			h->no_thread_state++;
 		return 0;
 	}
-	frame = innermost_frame(l, tstate);
-	for (i = 0; i < TASK_MAX_FRAMES && frame; i++) {
-		if (bpf_probe_read_user(f->b, size, (void *)frame))
-			break;
-		if (!is_shim_frame(l, f)) {
-			if (out && n < TASK_MAX_FRAMES) {
-				out[n].code = field_u64(f, l->frame_code);
-				out[n].pos = frame_position(l, f);
-				n++;
-			}
-			key.addr = frame_coroutine(l, f, frame);
-			task = key.addr ? bpf_map_lookup_elem(&coro_tasks, &key) : NULL;
-			if (task) {
-				if (n_out)
-					*n_out = n;
-				return *task;
-			}
-		}
-		frame = field_u64(f, l->frame_back);
-	}
-	if (n_out)
-		*n_out = n;
-	return 0;
+	if (l->frame_kind == PY_FRAMES_CFRAME)
+		w.frame = read_ptr(w.frame + l->cframe_current_frame);
+	/* a callback is verified once, where an unrolled walk's states multiply */
+	bpf_loop(TASK_MAX_FRAMES, walk_frame, &w, 0);
+	*scratch = w.s;
+	*n_frames = w.n;
+	return w.outermost;
 }
 
 static __always_inline void *reserve(__u32 type, __u32 size)
@@ -248,37 +264,24 @@ static __always_inline void *reserve(__u32 type, __u32 size)
 	return event_reserve(&task_events, h ? &h->ringbuf_drops : NULL, type, size);
 }
 
-static __always_inline void remember_task(__u32 pid, __u64 task, __u64 coro)
-{
-	struct obj_key task_key = { .addr = task, .pid = pid };
-	struct obj_key coro_key = { .addr = coro, .pid = pid };
-	struct task_tracker_health *h;
-
-	if (bpf_map_update_elem(&task_coros, &task_key, &coro, BPF_ANY) ||
-	    bpf_map_update_elem(&coro_tasks, &coro_key, &task, BPF_ANY)) {
-		bpf_map_delete_elem(&task_coros, &task_key);
-		h = health();
-		if (h)
-			h->table_full++;
-	}
-}
-
 /* int _asyncio_Task___init__(TaskObj *self, PyObject *args, PyObject *kwargs) */
 SEC("uprobe")
 int BPF_KPROBE(on_task_init, void *self, void *args)
 {
+	struct walk_scratch *walked = NULL;
 	const struct py_layout *l;
 	struct task_create_event *e;
-	__u64 coro = 0, nargs;
+	__u64 tuple[2] = {}, coro = 0, parent;
 	__u32 pid, n = 0;
 
 	l = traced_layout(&pid);
 	if (!l)
 		return 0;
-	/* Task(coro, ...): a tuple, ob_size at 16, ob_item at 24 (Include/cpython/tupleobject.h) */
-	nargs = read_ptr((__u64)args + 16);
-	if (nargs >= 1 && nargs < 16)
-		coro = read_ptr((__u64)args + 24);
+	/* Task(coro, ...): a tuple, ob_size at 16 and ob_item at 24 (Include/cpython/tupleobject.h) */
+	bpf_probe_read_user(tuple, sizeof(tuple), (void *)((__u64)args + 16));
+	if (tuple[0] >= 1 && tuple[0] < 16)
+		coro = tuple[1];
+	parent = walk_stack(l, &walked, &n);
 	e = reserve(EVENT_TASK_CREATE, sizeof(*e));
 	if (!e)
 		return 0;
@@ -287,11 +290,11 @@ int BPF_KPROBE(on_task_init, void *self, void *args)
 	e->qualname = coro ? read_ptr(coro + l->coro_qualname) : 0;
 	e->pid = pid;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
-	e->parent_task = walk_stack(l, pid, e->frames, &n);
-	e->n_frames = n;
+	e->parent_coro = parent;
+	e->n_frames = walked ? n : 0;
+	if (walked)
+		__builtin_memcpy(e->frames, walked->frames, sizeof(e->frames));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-	if (coro)
-		remember_task(pid, (__u64)self, coro);
 	return 0;
 }
 
@@ -299,24 +302,14 @@ int BPF_KPROBE(on_task_init, void *self, void *args)
 SEC("uprobe")
 int BPF_KPROBE(on_task_dealloc, void *self)
 {
-	struct obj_key task_key = { .addr = (__u64)self };
-	struct obj_key coro_key = {};
 	struct task_dealloc_event *e;
 	const struct py_layout *l;
 	__s32 state = -1;
-	__u64 *coro;
 	__u32 pid;
 
 	l = traced_layout(&pid);
 	if (!l)
 		return 0;
-	task_key.pid = coro_key.pid = pid;
-	coro = bpf_map_lookup_elem(&task_coros, &task_key);
-	if (coro) {
-		coro_key.addr = *coro;
-		bpf_map_delete_elem(&coro_tasks, &coro_key);
-		bpf_map_delete_elem(&task_coros, &task_key);
-	}
 	bpf_probe_read_user(&state, sizeof(state), (void *)((__u64)self + l->task_state));
 	e = reserve(EVENT_TASK_DEALLOC, sizeof(*e));
 	if (!e)
@@ -333,23 +326,24 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_connect_state, const struct sock *sk, int oldstate, int newstate)
 {
 	const struct py_layout *l;
+	struct walk_scratch *walked;
 	struct conn_task_event *e;
-	__u64 task;
-	__u32 pid;
+	__u64 coro;
+	__u32 pid, n;
 
 	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
 		return 0;
 	l = traced_layout(&pid);
 	if (!l)
 		return 0;
-	task = walk_stack(l, pid, NULL, NULL);
-	if (!task)
+	coro = walk_stack(l, &walked, &n);
+	if (!coro)
 		return 0;
 	e = reserve(EVENT_CONN_TASK, sizeof(*e));
 	if (!e)
 		return 0;
 	e->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
-	e->task = task;
+	e->coro = coro;
 	e->pid = pid;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;

@@ -40,10 +40,11 @@ struct py_layout {
 	__u32 coro_qualname;
 	__u32 task_coro;
 	__u32 task_state;		/* fut_state: 0 pending, 1 cancelled, 2 finished */
-	__u32 frame_read_size;		/* bytes of a frame that hold every field above */
+	__u32 frame_read_size;		/* bytes of a frame that hold every frame field above */
 };
 
-#define PY_FRAME_READ_MAX 128
+/* the bytes of a frame, or of a thread state from its thread id to its frame pointer */
+#define PY_FRAME_READ_MAX 192
 
 #define PY_FRAME_OWNED_BY_GENERATOR 1
 #define PY_FRAME_OWNED_BY_CSTACK 3
@@ -56,7 +57,7 @@ struct py_frame {
 enum task_event_type {
 	EVENT_TASK_CREATE = 16,
 	EVENT_TASK_DEALLOC = 17,
-	EVENT_CONN_TASK = 18,	/* the task that was running when a connection was opened */
+	EVENT_CONN_TASK = 18,	/* the coroutine that was running when a connection was opened */
 };
 
 struct task_create_event {
@@ -64,7 +65,7 @@ struct task_create_event {
 	__u64 task;
 	__u64 coro;
 	__u64 qualname;		/* the coroutine's __qualname__ (a str object) */
-	__u64 parent_task;	/* the task running when this one was created, or 0 */
+	__u64 parent_coro;	/* the creator's coroutine (see walk_stack), or 0 */
 	__u32 pid;
 	__u32 tid;
 	__u32 n_frames;
@@ -82,7 +83,7 @@ struct task_dealloc_event {
 struct conn_task_event {
 	struct event_header hdr;
 	__u64 ino;
-	__u64 task;
+	__u64 coro;	/* the coroutine running when it was opened (see walk_stack) */
 	__u32 pid;
 	__u32 pad;
 };
@@ -90,7 +91,6 @@ struct conn_task_event {
 struct task_tracker_health {
 	__u64 ringbuf_drops;
 	__u64 no_thread_state;	/* the thread's PyThreadState was not found */
-	__u64 table_full;	/* a task not tracked: map full */
 };
 
 _Static_assert(sizeof(struct py_layout) == 80, "py_layout layout");

@@ -628,7 +628,7 @@ static size_t read_tasks(struct reader *rd, struct task_batch *b, struct snapsho
 		if (k != i)
 			memmove(b->tasks + k * tsize, b->tasks + i * tsize, tsize);
 		out[k].addr = b->addrs[i];
-		b->ptrs[k] = u64_at(b->tasks + k * tsize, l->bpf.task_coro);
+		out[k].coro = b->ptrs[k] = u64_at(b->tasks + k * tsize, l->bpf.task_coro);
 		k++;
 	}
 	py_read_many(rd->py.pid, b->ptrs, k, csize, b->coros, b->cok);

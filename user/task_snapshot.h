@@ -44,6 +44,7 @@ struct snapshot_frame {
 
 struct snapshot_task {
 	uint64_t addr;			/* the Task object: its id() */
+	uint64_t coro;			/* its coroutine object */
 	uint64_t loop;			/* its event loop's id() */
 	uint64_t parent;		/* the awaiting task's addr, 0 if none found */
 	const char *coroutine;		/* qualified name, NULL if it has none (finished eagerly) */

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "clock.h"
+#include "coro_index.h"
 #include "log.h"
 #include "py_objects.h"
 #include "python_target.h"
@@ -37,6 +38,7 @@ struct task_tracker {
 	struct ring_buffer *rb;
 	struct bpf_link *connect_link;
 	struct model *model;
+	struct coro_index coros;	/* names the tasks behind the coroutines events report */
 	struct task_target *targets;
 	size_t n_targets;
 	int n_cpus;
@@ -56,14 +58,13 @@ int task_tracker_load(struct task_tracker **out, struct model *m)
 	if (!tt)
 		return -ENOMEM;
 	tt->model = m;
+	coro_index_init(&tt->coros, MAX_TRACKED_TASKS);
 	tt->n_cpus = libbpf_num_possible_cpus();
 	tt->skel = task_tracker_bpf__open();
 	if (!tt->skel) {
 		err = -errno;
 		goto fail;
 	}
-	bpf_map__set_max_entries(tt->skel->maps.task_coros, MAX_TRACKED_TASKS);
-	bpf_map__set_max_entries(tt->skel->maps.coro_tasks, MAX_TRACKED_TASKS);
 	err = task_tracker_bpf__load(tt->skel);
 	if (err)
 		goto fail;
@@ -217,7 +218,9 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 		inner = code;
 		inner_pos = e->frames[i].pos;
 	}
-	model_task_created(tt->model, e->pid, e->task, &origin, e->parent_task, e->hdr.ts_ns);
+	model_task_created(tt->model, e->pid, e->task, &origin,
+			   coro_index_task(&tt->coros, e->pid, e->parent_coro), e->hdr.ts_ns);
+	coro_index_add(&tt->coros, e->pid, e->task, e->coro);
 }
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -226,6 +229,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	const struct event_header *hdr = data;
 	const struct task_dealloc_event *d = data;
 	const struct conn_task_event *c = data;
+	uint64_t task;
 
 	tt->model->task_events++;
 	if (size < sizeof(*hdr) || hdr->size > size)
@@ -236,12 +240,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 			handle_create(tt, data);
 		break;
 	case EVENT_TASK_DEALLOC:
-		if (hdr->size >= sizeof(*d))
+		if (hdr->size >= sizeof(*d)) {
+			coro_index_remove_task(&tt->coros, d->pid, d->task);
 			model_task_destroyed(tt->model, d->pid, d->task, d->state, hdr->ts_ns);
+		}
 		break;
 	case EVENT_CONN_TASK:
-		if (hdr->size >= sizeof(*c))
-			model_conn_task(tt->model, c->pid, c->ino, c->task);
+		if (hdr->size >= sizeof(*c) && (task = coro_index_task(&tt->coros, c->pid, c->coro)))
+			model_conn_task(tt->model, c->pid, c->ino, task);
 		break;
 	}
 	return 0;
@@ -299,6 +305,7 @@ static void adopt_task(struct task_tracker *tt, const struct task_snapshot *s,
 		adopt_task(tt, s, parent, adopted, depth + 1);
 	existing_origin(t, parent, &origin);
 	model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, tt->model->start_ns);
+	coro_index_add(&tt->coros, s->pid, t->addr, t->coro);
 }
 
 static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s)
@@ -427,12 +434,12 @@ static void read_health(struct task_tracker *tt)
 	if (bpf_map__lookup_elem(tt->skel->maps.task_health, &key, sizeof(key), per_cpu,
 				 sizeof(per_cpu), 0))
 		return;
-	tt->model->no_thread_state = tt->model->task_ringbuf_drops = tt->model->task_table_full = 0;
+	tt->model->no_thread_state = tt->model->task_ringbuf_drops = 0;
 	for (cpu = 0; cpu < tt->n_cpus; cpu++) {
 		tt->model->task_ringbuf_drops += per_cpu[cpu].ringbuf_drops;
 		tt->model->no_thread_state += per_cpu[cpu].no_thread_state;
-		tt->model->task_table_full += per_cpu[cpu].table_full;
 	}
+	tt->model->task_table_full = tt->coros.full;
 }
 
 void task_tracker_poll(struct task_tracker *tt)
@@ -468,6 +475,7 @@ void task_tracker_destroy(struct task_tracker *tt)
 	}
 	bpf_link__destroy(tt->connect_link);
 	ring_buffer__free(tt->rb);
+	coro_index_free(&tt->coros);
 	task_tracker_bpf__destroy(tt->skel);
 	free(tt->targets);
 	free(tt->addrs);

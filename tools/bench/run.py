@@ -159,10 +159,45 @@ def program_costs(tracer_runs):
     return costs
 
 
-BPFTRACE_SCRIPT = """
+BPFTRACE_COUNT = """
 uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ { @created = count(); }
 uprobe:%(so)s:TaskObj_dealloc /pid == %(pid)d/ { @destroyed = count(); }
 """
+
+# The same probes reading what inflight's read, as a bpftrace user would write it: the
+# coroutine and its name, the thread's PyThreadState (cached per thread, checked by
+# thread id), the frames up to the end of the innermost coroutine run, and the state at
+# dealloc; aggregated in maps rather than sent per event. CPython 3.11 offsets, from
+# user/cpython_layout.c.
+BPFTRACE_EQUIVALENT = {11: """
+uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ {
+  $coro = *(uint64 *)(arg1 + 16) >= 1 ? *(uint64 *)(arg1 + 24) : 0;
+  $name = $coro ? *(uint64 *)($coro + 40) : 0;
+  $fs = curtask->thread.fsbase;
+  $ts = @tstate[tid];
+  if ($ts == 0 || *(uint64 *)($ts + 152) != $fs) {
+    $ts = *(uint64 *)(*(uint64 *)(%(runtime)d + 40) + 16);
+    $i = 0;
+    while ($i < 32 && $ts != 0 && *(uint64 *)($ts + 152) != $fs) {
+      $ts = *(uint64 *)($ts + 8);
+      $i++;
+    }
+    @tstate[tid] = $ts;
+  }
+  $f = *(uint64 *)(*(uint64 *)($ts + 56) + 8);
+  $outer = 0; $code = 0; $pos = 0; $i = 0;
+  while ($i < 16 && $f != 0) {
+    $owner = *(uint8 *)($f + 69);
+    if ($code == 0) { $code = *(uint64 *)($f + 32); $pos = *(uint64 *)($f + 56); }
+    if ($owner == 1) { $outer = $f - 80; } else { if ($outer != 0) { break; } }
+    $f = *(uint64 *)($f + 48);
+    $i++;
+  }
+  @created[$name, $code, $pos] = count();
+  @parents[$outer] = count();
+}
+uprobe:%(so)s:TaskObj_dealloc /pid == %(pid)d/ { @destroyed[*(int32 *)(arg0 + 88)] = count(); }
+"""}
 
 
 def asyncio_module(python):
@@ -171,14 +206,36 @@ def asyncio_module(python):
     return out.stdout.strip()
 
 
-def run_bpftrace_once(python, n):
-    """The same two probes as inflight's, counted by bpftrace, in a mount
-    namespace with tracefs (bpftrace 0.17 needs it for uprobes)."""
+def python_minor(python):
+    out = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
+def runtime_address(pid):
+    """&_PyRuntime in pid: its library's load address plus the symbol's value."""
+    with open("/proc/%d/maps" % pid) as f:
+        maps = [line.split() for line in f]
+    for m in maps:
+        if len(m) == 6 and m[2] == "00000000" and "libpython" in m[5]:
+            syms = subprocess.run(["nm", "-D", "--defined-only", m[5]], capture_output=True,
+                                  text=True).stdout
+            for line in syms.splitlines():
+                parts = line.split()
+                if parts[-1] == "_PyRuntime":
+                    return int(m[0].split("-")[0], 16) + int(parts[0], 16)
+    return None
+
+
+def run_bpftrace_once(python, n, script):
+    """Churn traced by bpftrace running script, in a mount namespace with tracefs
+    (bpftrace 0.17 needs it for uprobes); None if it could not attach."""
     w = start_workload(python, "churn.py", [n, 1000])
-    script = BPFTRACE_SCRIPT % {"so": asyncio_module(python), "pid": w.pid}
+    fields = {"so": asyncio_module(python), "pid": w.pid, "runtime": runtime_address(w.pid) or 0}
     bt = subprocess.Popen(["unshare", "-m", "sh", "-c",
                            "mount -t tracefs tracefs /sys/kernel/tracing && exec bpftrace -e \"$0\"",
-                           script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                           script % fields], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True)
     attached = False
     for line in bt.stdout:
         if line.startswith("Attaching"):
@@ -201,19 +258,30 @@ def run_bpftrace_once(python, n):
 
 
 def bench_bpftrace(python, quick):
-    """Task churn under bpftrace counting the same two probes, against untraced."""
+    """Task churn under bpftrace: counting inflight's two probes (what the hits alone
+    cost: the floor), and reading what inflight reads (the equivalent script)."""
     if not shutil.which("bpftrace"):
         return {"skipped": "bpftrace is not installed (apt-get install bpftrace)"}
+    equivalent = BPFTRACE_EQUIVALENT.get(python_minor(python))
     n, reps = (20000, 3) if quick else (200000, 5)
-    base, traced = [], []
+    base, counted, read = [], [], []
     for _ in range(reps):
         base.append(run_once(python, "churn.py", [n, 1000])[0])
-        seconds = run_bpftrace_once(python, n)
+        seconds = run_bpftrace_once(python, n, BPFTRACE_COUNT)
         if seconds is None:
             return {"skipped": "bpftrace could not attach its uprobes (a stripped _asyncio?)"}
-        traced.append(seconds)
-    return {"tasks": n, "ratio": statistics.median(traced) / statistics.median(base),
-            "extra_us_per_task": (statistics.median(traced) - statistics.median(base)) / n * 1e6}
+        counted.append(seconds)
+        if equivalent:
+            read.append(run_bpftrace_once(python, n, equivalent))
+    untraced = statistics.median(base)
+    result = {"tasks": n, "ratio": statistics.median(counted) / untraced,
+              "extra_us_per_task": (statistics.median(counted) - untraced) / n * 1e6}
+    if equivalent and None not in read:
+        result["equivalent"] = {"ratio": statistics.median(read) / untraced,
+                                "extra_us_per_task": (statistics.median(read) - untraced) / n * 1e6}
+    else:
+        result["equivalent"] = {"skipped": "the equivalent script knows CPython 3.11's layout only"}
+    return result
 
 
 def bench_service(python, inflight, quick, per_conn):
@@ -348,6 +416,16 @@ def bench_snapshot_cost(python, inflight, quick):
             "snapshots_per_run": statistics.median(counts)}
 
 
+def measure_floor(churn, bpftrace):
+    """The floor as measured on this machine: bpftrace counting the same probes costs
+    the hits and next to nothing else."""
+    if "skipped" in bpftrace:
+        return
+    floor = bpftrace["extra_us_per_task"]
+    churn["measured_floor_us_per_task"] = floor
+    churn["over_measured_floor"] = churn["extra_us_per_task"] / floor - 1 if floor > 0 else None
+
+
 def print_table(results):
     c = results["task_churn"]
     print("\ninflight bench (%s mode, %s)" % (results["mode"], results["python"]))
@@ -359,6 +437,10 @@ def print_table(results):
           "hits x %.1f us measured per emulated uprobe hit, is %.2f us: %+.0f%% from it" % (
               c["hits_per_task"], c["extra_us_per_task"], c["extra_us_per_hit"] or 0,
               REFERENCE_UPROBE_HIT_US, c["floor_us_per_task"], 100 * (c["over_floor"] or 0)))
+    if c.get("over_measured_floor") is not None:
+        print("  the floor measured here (bpftrace counting the same two probes) is %.2f us: "
+              "%+.0f%% from it" % (c["measured_floor_us_per_task"],
+                                   100 * c["over_measured_floor"]))
     print("  %.0f events/s, %d ring-buffer drops, loader %.2f s CPU, peak RSS %.1f MiB" % (
         c["events_per_s"], c["ringbuf_drops"], c["loader_cpu_s"], c["loader_peak_rss_mib"]))
     if c["programs"]:
@@ -377,6 +459,12 @@ def print_table(results):
     else:
         print("  bpftrace counting the same two probes: ratio %.2f, %.2f us extra per task" % (
             b["ratio"], b["extra_us_per_task"]))
+        e = b["equivalent"]
+        if "skipped" in e:
+            print("  bpftrace reading what inflight reads: skipped: %s" % e["skipped"])
+        else:
+            print("  bpftrace reading what inflight reads: ratio %.2f, %.2f us extra per task" % (
+                e["ratio"], e["extra_us_per_task"]))
     for s in results["loopback_service"]:
         print("loopback service, %d clients, %d requests, %d per connection: %.3f s untraced, "
               "ratio %.3f; PYTHONASYNCIODEBUG=1 ratio %.2f; %d drops" % (
@@ -431,6 +519,7 @@ def run_all(args, inflight):
     results["task_churn"] = bench_churn(args.python, inflight, args.quick)
     results["task_churn_threads"] = bench_churn_threads(args.python, inflight, args.quick)
     results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick)
+    measure_floor(results["task_churn"], results["bpftrace_task_churn"])
     results["loopback_service"] = [bench_service(args.python, inflight, args.quick, per_conn)
                                    for per_conn in (1000, 10)]
     results["in_flight_scale"] = bench_in_flight(

@@ -209,10 +209,11 @@ struct model {
 	} *pending_attr;
 	uint64_t next_pending_seq;
 	void *tasks;		/* tsearch tree of live tasks, by (pid, address) */
+	void *task_coros;	/* the same tasks, those with a known coroutine, by (pid, coroutine) */
 	size_t n_tasks, max_tasks;
 	/* the tracer's own losses and oddities, printed in every report */
 	uint64_t events, ringbuf_drops, sock_table_full, untracked_conns, unmatched_events;
-	uint64_t task_events, untracked_tasks, no_thread_state, task_ringbuf_drops, task_table_full;
+	uint64_t task_events, untracked_tasks, no_thread_state, task_ringbuf_drops;
 };
 
 int model_init(struct model *m, uint64_t start_ns, size_t max_conns);
@@ -273,6 +274,10 @@ void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct 
  */
 void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			 uint64_t parent, uint64_t ts_ns);
+/* The live task at addr drives the coroutine at coro (a task created later with it wins). */
+void model_task_coroutine(struct model *m, pid_t pid, uint64_t addr, uint64_t coro);
+/* The live task driving the coroutine at coro, or 0. */
+uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro);
 /* A live task was seen done (state 1 cancelled, 2 finished). */
 void model_task_done(struct model *m, pid_t pid, uint64_t addr, uint64_t ts_ns);
 /* A task object was destroyed; state is its fut_state then (0: still pending). */

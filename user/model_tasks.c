@@ -9,6 +9,7 @@
 struct task_rec {
 	pid_t pid;
 	uint64_t addr;
+	uint64_t coro;		/* its coroutine, 0 if not known */
 	int site;		/* -1 if the site could not be read */
 	uint64_t created_ns;
 	bool done;
@@ -21,6 +22,15 @@ static int cmp_task(const void *a, const void *b)
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int cmp_coro(const void *a, const void *b)
+{
+	const struct task_rec *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->coro < y->coro ? -1 : x->coro > y->coro;
 }
 
 static struct task_rec *find_task(const struct model *m, pid_t pid, uint64_t addr)
@@ -79,6 +89,7 @@ static struct task_rec *track_task(struct model *m, struct proc_model *p, pid_t 
 	}
 	t->pid = pid;
 	t->addr = addr;
+	t->coro = 0;
 	t->created_ns = ts_ns;
 	t->done = false;
 	t->site = -1;
@@ -127,6 +138,38 @@ void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct
 		m->sites[t->site].at_attach++;
 }
 
+static void forget_coroutine(struct model *m, struct task_rec *t)
+{
+	if (t->coro)
+		tdelete(t, &m->task_coros, cmp_coro);
+	t->coro = 0;
+}
+
+void model_task_coroutine(struct model *m, pid_t pid, uint64_t addr, uint64_t coro)
+{
+	struct task_rec key = { .pid = pid, .coro = coro }, *t = find_task(m, pid, addr);
+	void *node;
+
+	if (!t || !coro)
+		return;
+	forget_coroutine(m, t);
+	/* the coroutine's memory reused while an older task, not seen destroyed, held it */
+	node = tfind(&key, &m->task_coros, cmp_coro);
+	if (node)
+		forget_coroutine(m, *(struct task_rec **)node);
+	t->coro = coro;
+	if (!tsearch(t, &m->task_coros, cmp_coro))
+		t->coro = 0;
+}
+
+uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro)
+{
+	struct task_rec key = { .pid = pid, .coro = coro };
+	void *node = coro ? tfind(&key, &m->task_coros, cmp_coro) : NULL;
+
+	return node ? (*(struct task_rec **)node)->addr : 0;
+}
+
 static void mark_done(struct model *m, struct proc_model *p, struct task_rec *t, uint64_t ts_ns)
 {
 	struct task_site *s = t->site >= 0 ? &m->sites[t->site] : NULL;
@@ -169,6 +212,7 @@ void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, 
 		}
 		mark_done(m, p, t, ts_ns);
 	}
+	forget_coroutine(m, t);
 	tdelete(t, &m->tasks, cmp_task);
 	free(t);
 	m->n_tasks--;
@@ -426,8 +470,15 @@ void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *c
 	twalk_r(m->tasks, visit_pending, &w);
 }
 
+static void no_free(void *node)
+{
+	(void)node;
+}
+
 void model_tasks_free(struct model *m)
 {
+	tdestroy(m->task_coros, no_free);	/* the same records as tasks */
+	m->task_coros = NULL;
 	tdestroy(m->tasks, free);
 	free(m->sites);
 	m->tasks = NULL;

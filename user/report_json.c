@@ -410,7 +410,7 @@ static json_object *tracer_json(const struct model *m)
 	json_object_object_add(o, "unmatched_events", json_u64(m->unmatched_events));
 	json_object_object_add(o, "task_events", json_u64(m->task_events));
 	json_object_object_add(o, "task_ringbuf_drops", json_u64(m->task_ringbuf_drops));
-	json_object_object_add(o, "untracked_tasks", json_u64(m->untracked_tasks + m->task_table_full));
+	json_object_object_add(o, "untracked_tasks", json_u64(m->untracked_tasks));
 	json_object_object_add(o, "stacks_not_read", json_u64(m->no_thread_state));
 	return o;
 }

@@ -274,7 +274,7 @@ int report_write_text(FILE *f, const struct report_meta *meta, const struct mode
 		fprintf(f, "        %llu task events, %llu ring-buffer drops, %llu tasks not tracked, "
 			"%llu stacks not read\n", (unsigned long long)m->task_events,
 			(unsigned long long)m->task_ringbuf_drops,
-			(unsigned long long)(m->untracked_tasks + m->task_table_full),
+			(unsigned long long)(m->untracked_tasks),
 			(unsigned long long)m->no_thread_state);
 	return ferror(f) ? -1 : 0;
 }

@@ -7,7 +7,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "clock.h"
-#include "coro_index.h"
 #include "log.h"
 #include "py_objects.h"
 #include "python_target.h"
@@ -17,7 +16,6 @@
 #include "task_tracker.skel.h"
 
 #define HOOK_NAME "asyncio_tasks"
-#define MAX_TRACKED_TASKS (256 * 1024)
 
 enum target_status {
 	TASKS_WAITING_FOR_ASYNCIO,
@@ -38,7 +36,6 @@ struct task_tracker {
 	struct ring_buffer *rb;
 	struct bpf_link *connect_link;
 	struct model *model;
-	struct coro_index coros;	/* names the tasks behind the coroutines events report */
 	struct task_target *targets;
 	size_t n_targets;
 	int n_cpus;
@@ -58,7 +55,6 @@ int task_tracker_load(struct task_tracker **out, struct model *m)
 	if (!tt)
 		return -ENOMEM;
 	tt->model = m;
-	coro_index_init(&tt->coros, MAX_TRACKED_TASKS);
 	tt->n_cpus = libbpf_num_possible_cpus();
 	tt->skel = task_tracker_bpf__open();
 	if (!tt->skel) {
@@ -219,8 +215,8 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 		inner_pos = e->frames[i].pos;
 	}
 	model_task_created(tt->model, e->pid, e->task, &origin,
-			   coro_index_task(&tt->coros, e->pid, e->parent_coro), e->hdr.ts_ns);
-	coro_index_add(&tt->coros, e->pid, e->task, e->coro);
+			   model_task_of_coroutine(tt->model, e->pid, e->parent_coro), e->hdr.ts_ns);
+	model_task_coroutine(tt->model, e->pid, e->task, e->coro);
 }
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -240,13 +236,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 			handle_create(tt, data);
 		break;
 	case EVENT_TASK_DEALLOC:
-		if (hdr->size >= sizeof(*d)) {
-			coro_index_remove_task(&tt->coros, d->pid, d->task);
+		if (hdr->size >= sizeof(*d))
 			model_task_destroyed(tt->model, d->pid, d->task, d->state, hdr->ts_ns);
-		}
 		break;
 	case EVENT_CONN_TASK:
-		if (hdr->size >= sizeof(*c) && (task = coro_index_task(&tt->coros, c->pid, c->coro)))
+		if (hdr->size < sizeof(*c))
+			break;
+		task = model_task_of_coroutine(tt->model, c->pid, c->coro);
+		if (task)
 			model_conn_task(tt->model, c->pid, c->ino, task);
 		break;
 	}
@@ -305,7 +302,7 @@ static void adopt_task(struct task_tracker *tt, const struct task_snapshot *s,
 		adopt_task(tt, s, parent, adopted, depth + 1);
 	existing_origin(t, parent, &origin);
 	model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, tt->model->start_ns);
-	coro_index_add(&tt->coros, s->pid, t->addr, t->coro);
+	model_task_coroutine(tt->model, s->pid, t->addr, t->coro);
 }
 
 static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s)
@@ -439,7 +436,6 @@ static void read_health(struct task_tracker *tt)
 		tt->model->task_ringbuf_drops += per_cpu[cpu].ringbuf_drops;
 		tt->model->no_thread_state += per_cpu[cpu].no_thread_state;
 	}
-	tt->model->task_table_full = tt->coros.full;
 }
 
 void task_tracker_poll(struct task_tracker *tt)
@@ -475,7 +471,6 @@ void task_tracker_destroy(struct task_tracker *tt)
 	}
 	bpf_link__destroy(tt->connect_link);
 	ring_buffer__free(tt->rb);
-	coro_index_free(&tt->coros);
 	task_tracker_bpf__destroy(tt->skel);
 	free(tt->targets);
 	free(tt->addrs);

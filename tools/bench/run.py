@@ -426,6 +426,14 @@ def measure_floor(churn, bpftrace):
     churn["over_measured_floor"] = churn["extra_us_per_task"] / floor - 1 if floor > 0 else None
 
 
+def print_bpftrace_row(what, b):
+    if "skipped" in b:
+        print("  bpftrace %s: skipped: %s" % (what, b["skipped"]))
+    else:
+        print("  bpftrace %s: ratio %.2f, %.2f us extra per task" % (
+            what, b["ratio"], b["extra_us_per_task"]))
+
+
 def print_table(results):
     c = results["task_churn"]
     print("\ninflight bench (%s mode, %s)" % (results["mode"], results["python"]))
@@ -454,17 +462,9 @@ def print_table(results):
           "on_task_init" % (t["threads"], t["ratio"], t["extra_us_per_task"],
                             t["programs"].get("on_task_init", {}).get("ns_per_run") or 0))
     b = results["bpftrace_task_churn"]
-    if "skipped" in b:
-        print("  bpftrace, same two probes: skipped: %s" % b["skipped"])
-    else:
-        print("  bpftrace counting the same two probes: ratio %.2f, %.2f us extra per task" % (
-            b["ratio"], b["extra_us_per_task"]))
-        e = b["equivalent"]
-        if "skipped" in e:
-            print("  bpftrace reading what inflight reads: skipped: %s" % e["skipped"])
-        else:
-            print("  bpftrace reading what inflight reads: ratio %.2f, %.2f us extra per task" % (
-                e["ratio"], e["extra_us_per_task"]))
+    print_bpftrace_row("counting the same two probes", b)
+    if "skipped" not in b:
+        print_bpftrace_row("reading what inflight reads", b["equivalent"])
     for s in results["loopback_service"]:
         print("loopback service, %d clients, %d requests, %d per connection: %.3f s untraced, "
               "ratio %.3f; PYTHONASYNCIODEBUG=1 ratio %.2f; %d drops" % (

@@ -59,10 +59,18 @@ struct frame_bytes {
 	__u8 b[PY_FRAME_READ_MAX];
 };
 
+/*
+ * Bytes of a thread's frame stack read at once, ending with the innermost
+ * frame: from 3.11 on, a function's frame is pushed right above its caller's
+ * in the thread's data stack, so one read usually holds several frames.
+ */
+#define STACK_WINDOW 1024
+
 /* What a stack walk reads into and records, per CPU: too big for the BPF stack. */
 struct walk_scratch {
 	struct frame_bytes f;
 	struct py_frame frames[TASK_MAX_FRAMES];
+	__u8 window[STACK_WINDOW];
 };
 
 struct {
@@ -192,9 +200,21 @@ struct walk {
 	const struct py_layout *l;
 	struct walk_scratch *s;
 	__u64 frame;		/* the next frame to read */
+	__u64 window_start;	/* the address window[0] was read from, 0 if not read */
 	__u64 outermost;	/* the outermost coroutine of the run so far */
 	__u32 n;		/* frames recorded */
 };
+
+/* Reads size bytes of the next frame into f: from the window if it holds them. */
+static __always_inline long read_frame(struct walk *w, __u64 size)
+{
+	__u64 off = w->frame - w->window_start;
+
+	if (w->window_start && w->frame >= w->window_start && size <= STACK_WINDOW &&
+	    off <= STACK_WINDOW - size)
+		return bpf_probe_read_kernel(w->s->f.b, size, &w->s->window[off]);
+	return bpf_probe_read_user(w->s->f.b, size, (void *)w->frame);
+}
 
 /* One frame of walk_stack, as a bpf_loop callback: 1 stops the walk. */
 static long walk_frame(__u32 i, void *ctx)
@@ -207,7 +227,7 @@ static long walk_frame(__u32 i, void *ctx)
 
 	if (size > PY_FRAME_READ_MAX)
 		size = PY_FRAME_READ_MAX;
-	if (!w->frame || bpf_probe_read_user(f->b, size, (void *)w->frame))
+	if (!w->frame || read_frame(w, size))
 		return 1;
 	if (!is_shim_frame(l, f)) {
 		if (n < TASK_MAX_FRAMES) {
@@ -223,6 +243,17 @@ static long walk_frame(__u32 i, void *ctx)
 	}
 	w->frame = field_u64(f, l->frame_back);
 	return 0;
+}
+
+/* The window ending with the innermost frame (3.11+; older frames are objects on the heap). */
+static __always_inline void read_window(struct walk *w)
+{
+	__u64 end = w->frame + w->l->frame_read_size;
+
+	if (w->l->frame_kind == PY_FRAMES_LEGACY || end < STACK_WINDOW ||
+	    bpf_probe_read_user(w->s->window, STACK_WINDOW, (void *)(end - STACK_WINDOW)))
+		return;
+	w->window_start = end - STACK_WINDOW;
 }
 
 /*
@@ -250,6 +281,7 @@ static __noinline __u64 walk_stack(const struct py_layout *l, struct walk_scratc
 	}
 	if (l->frame_kind == PY_FRAMES_CFRAME)
 		w.frame = read_ptr(w.frame + l->cframe_current_frame);
+	read_window(&w);
 	/* a callback is verified once, where an unrolled walk's states multiply */
 	bpf_loop(TASK_MAX_FRAMES, walk_frame, &w, 0);
 	*scratch = w.s;

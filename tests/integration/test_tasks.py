@@ -130,6 +130,30 @@ for interp in FOUND:
 
 
 @test
+def a_task_older_than_the_trace_owns_what_it_opens_and_creates():
+    """The veteran task is read from memory at attach; the connections and
+    tasks it makes afterwards are found to be its by their coroutine."""
+    lines = site_markers("task_service.py")
+    w = Workload("task_service.py")
+    try:
+        w.do("veteran")
+        t = Tracer("-p", str(w.pid), "-f", "json")
+        w.do("veteran_go 8")
+        w.do("release")
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+        tasks = target_of(json.loads(stdout), w.pid)["tasks"]
+    finally:
+        w.stop()
+    s = find_site(tasks, lines["veteran"], "veteran")
+    expect_eq("the veteran, pending at attach", s["at_attach"], 1)
+    expect_eq("connections the veteran opened after attach", s["connections"]["opened"], 8)
+    s = find_site(tasks, lines["veteran_child"], "waiter")
+    expect_eq("tasks the veteran created", s["created"], 8)
+    expect_eq("their parent's site", (s["parent"] or {}).get("line"), lines["veteran"])
+
+
+@test
 def not_python_is_reported_and_traced():
     import subprocess
     sleeper = subprocess.Popen(["sleep", "30"])

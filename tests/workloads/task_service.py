@@ -13,6 +13,10 @@ Commands:
                 destroyed while pending
   leak N        N tasks that each connect to a server that hangs up, and
                 keep the writer without closing it (CLOSE_WAIT)
+  veteran       a task that waits for veteran_go, awaited by another (start it
+                before the trace: the trace finds it in memory)
+  veteran_go N  the veteran opens N connections to our server and creates N
+                waiting tasks; it holds them until release
   release       let every waiting task finish, and wait for them
 """
 import asyncio
@@ -26,6 +30,7 @@ kept = []      # writers of leaked connections: never closed
 baseline = set()
 waiting = []
 release = None
+veteran_go = None
 
 
 def reply(**fields):
@@ -46,6 +51,19 @@ async def hold_connection(port):
     await release.wait()
     writer.close()
     await writer.wait_closed()
+
+
+async def veteran(port):
+    n = await veteran_go
+    writers = [(await asyncio.open_connection("127.0.0.1", port))[1] for _ in range(n)]
+    children = [asyncio.create_task(waiter(i)) for i in range(n)]  # site:veteran_child
+    await asyncio.gather(*children)
+    for writer in writers:
+        writer.close()
+
+
+async def veteran_parent(port):
+    await asyncio.create_task(veteran(port))  # site:veteran
 
 
 async def leak_connection(port):
@@ -97,6 +115,10 @@ async def run_command(words, port, port2):
             asyncio.create_task(forgotten())  # site:destroy
         await settle()
         gc.collect()
+    elif cmd == "veteran":
+        waiting.append(asyncio.create_task(veteran_parent(port)))
+    elif cmd == "veteran_go":
+        veteran_go.set_result(n)
     elif cmd == "leak":
         await asyncio.gather(*(asyncio.create_task(leak_connection(port2)) for _ in range(n)))  # site:leak
     elif cmd == "release":
@@ -109,8 +131,9 @@ async def run_command(words, port, port2):
 
 
 async def main():
-    global release
+    global release, veteran_go
     release = asyncio.Event()
+    veteran_go = asyncio.get_running_loop().create_future()
     asyncio.get_running_loop().set_exception_handler(on_exception)
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]

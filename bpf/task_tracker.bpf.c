@@ -68,9 +68,10 @@ struct frame_bytes {
 
 /* What a stack walk reads into and records, per CPU: too big for the BPF stack. */
 struct walk_scratch {
-	struct frame_bytes f;
 	struct py_frame frames[TASK_MAX_FRAMES];
 	__u8 window[STACK_WINDOW];
+	/* right after the window, so a frame parsed in place never reads past the map value */
+	struct frame_bytes f;
 };
 
 struct {
@@ -205,15 +206,17 @@ struct walk {
 	__u32 n;		/* frames recorded */
 };
 
-/* Reads size bytes of the next frame into f: from the window if it holds them. */
-static __always_inline long read_frame(struct walk *w, __u64 size)
+/* The next frame's bytes: in the window if it holds them, else read into f; NULL if unreadable. */
+static __always_inline const struct frame_bytes *next_frame(struct walk *w, __u64 size)
 {
 	__u64 off = w->frame - w->window_start;
 
 	if (w->window_start && w->frame >= w->window_start && size <= STACK_WINDOW &&
 	    off <= STACK_WINDOW - size)
-		return bpf_probe_read_kernel(w->s->f.b, size, &w->s->window[off]);
-	return bpf_probe_read_user(w->s->f.b, size, (void *)w->frame);
+		return (const struct frame_bytes *)&w->s->window[off];
+	if (bpf_probe_read_user(w->s->f.b, size, (void *)w->frame))
+		return NULL;
+	return &w->s->f;
 }
 
 /* One frame of walk_stack, as a bpf_loop callback: 1 stops the walk. */
@@ -221,13 +224,13 @@ static long walk_frame(__u32 i, void *ctx)
 {
 	struct walk *w = ctx;
 	const struct py_layout *l = w->l;
-	struct frame_bytes *f = &w->s->f;
+	const struct frame_bytes *f;
 	__u32 size = l->frame_read_size, n = w->n;
 	__u64 coro;
 
 	if (size > PY_FRAME_READ_MAX)
 		size = PY_FRAME_READ_MAX;
-	if (!w->frame || read_frame(w, size))
+	if (!w->frame || !(f = next_frame(w, size)))
 		return 1;
 	if (!is_shim_frame(l, f)) {
 		if (n < TASK_MAX_FRAMES) {
@@ -314,7 +317,13 @@ int BPF_KPROBE(on_task_init, void *self, void *args)
 	if (tuple[0] >= 1 && tuple[0] < 16)
 		coro = tuple[1];
 	parent = walk_stack(l, &walked, &n);
-	e = reserve(EVENT_TASK_CREATE, sizeof(*e));
+	if (!walked)
+		n = 0;
+	/* most creations are a few frames from their creator's coroutine: a smaller event */
+	if (n <= TASK_FEW_FRAMES)
+		e = reserve(EVENT_TASK_CREATE, TASK_CREATE_EVENT_SIZE(TASK_FEW_FRAMES));
+	else
+		e = reserve(EVENT_TASK_CREATE, sizeof(*e));
 	if (!e)
 		return 0;
 	e->task = (__u64)self;
@@ -323,8 +332,10 @@ int BPF_KPROBE(on_task_init, void *self, void *args)
 	e->pid = pid;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->parent_coro = parent;
-	e->n_frames = walked ? n : 0;
-	if (walked)
+	e->n_frames = n;
+	if (walked && n <= TASK_FEW_FRAMES)
+		__builtin_memcpy(e->frames, walked->frames, TASK_FEW_FRAMES * sizeof(e->frames[0]));
+	else if (walked)
 		__builtin_memcpy(e->frames, walked->frames, sizeof(e->frames));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;

@@ -13,6 +13,8 @@
 #include "conn_events.h"
 
 #define TASK_MAX_FRAMES 16
+/* a creation with this many frames or fewer is sent without the rest of frames[] */
+#define TASK_FEW_FRAMES 4
 #define PY_MAX_THREADS 32
 
 enum py_frame_kind {
@@ -70,8 +72,11 @@ struct task_create_event {
 	__u32 tid;
 	__u32 n_frames;
 	__u32 pad;
-	struct py_frame frames[TASK_MAX_FRAMES];	/* innermost first */
+	struct py_frame frames[TASK_MAX_FRAMES];	/* innermost first; hdr.size says how
+							   many the event holds */
 };
+
+#define TASK_CREATE_EVENT_SIZE(frames) (64 + 16 * (frames))
 
 struct task_dealloc_event {
 	struct event_header hdr;
@@ -94,7 +99,8 @@ struct task_tracker_health {
 };
 
 _Static_assert(sizeof(struct py_layout) == 80, "py_layout layout");
-_Static_assert(sizeof(struct task_create_event) == 64 + 16 * TASK_MAX_FRAMES,
+_Static_assert(sizeof(struct task_create_event) == TASK_CREATE_EVENT_SIZE(TASK_MAX_FRAMES) &&
+	       __builtin_offsetof(struct task_create_event, frames) == TASK_CREATE_EVENT_SIZE(0),
 	       "task_create_event layout");
 _Static_assert(sizeof(struct task_dealloc_event) == 32, "task_dealloc_event layout");
 _Static_assert(sizeof(struct conn_task_event) == 40, "conn_task_event layout");

@@ -185,19 +185,21 @@ static void set_origin(struct task_origin *o, const struct task_target *t,
  * connection handler, say) has no such frame above the loop: its site is the
  * callback that created it.
  */
-static void handle_create(struct task_tracker *tt, const struct task_create_event *e)
+static void handle_create(struct task_tracker *tt, const struct task_create_event *e, __u32 size)
 {
 	struct task_target *t = target_of(tt, e->pid);
 	const struct py_code *code, *inner = NULL;
+	/* the frames the event holds: fewer than TASK_MAX_FRAMES in a short one */
+	__u32 i, n, held = (size - TASK_CREATE_EVENT_SIZE(0)) / sizeof(e->frames[0]);
 	struct task_origin origin = {};
 	__u64 inner_pos = 0;
-	__u32 i, n;
 
 	if (!t)
 		return;
 	origin.coroutine = py_str(&t->reader, e->qualname);
 	origin.tid = (pid_t)e->tid;
-	n = e->n_frames < TASK_MAX_FRAMES ? e->n_frames : TASK_MAX_FRAMES;
+	n = e->n_frames < held ? e->n_frames : held;
+	n = n < TASK_MAX_FRAMES ? n : TASK_MAX_FRAMES;
 	for (i = 0; i < n; i++) {
 		code = py_code(&t->reader, e->frames[i].code);
 		if (!code)
@@ -232,8 +234,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	switch (hdr->type) {
 	case EVENT_TASK_CREATE:
-		if (hdr->size >= sizeof(struct task_create_event))
-			handle_create(tt, data);
+		if (hdr->size >= TASK_CREATE_EVENT_SIZE(0))
+			handle_create(tt, data, hdr->size);
 		break;
 	case EVENT_TASK_DEALLOC:
 		if (hdr->size >= sizeof(*d))

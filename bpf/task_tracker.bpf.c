@@ -316,9 +316,7 @@ int BPF_KPROBE(on_task_init, void *self, void *args)
 	bpf_probe_read_user(tuple, sizeof(tuple), (void *)((__u64)args + 16));
 	if (tuple[0] >= 1 && tuple[0] < 16)
 		coro = tuple[1];
-	parent = walk_stack(l, &walked, &n);
-	if (!walked)
-		n = 0;
+	parent = walk_stack(l, &walked, &n);	/* n stays 0 if it could not walk */
 	/* most creations are a few frames from their creator's coroutine: a smaller event */
 	if (n <= TASK_FEW_FRAMES)
 		e = reserve(EVENT_TASK_CREATE, TASK_CREATE_EVENT_SIZE(TASK_FEW_FRAMES));

@@ -262,6 +262,7 @@ struct task_origin {
 	const char *function;
 	const char *coroutine;
 	pid_t tid;		/* the creating thread: sites are per thread, so per event loop */
+	uint64_t coro_addr;	/* the coroutine object the task runs, 0 if not known */
 };
 
 /* A task was created in pid at address addr, by the task at parent (0 if none). */
@@ -274,9 +275,7 @@ void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct 
  */
 void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			 uint64_t parent, uint64_t ts_ns);
-/* The live task at addr drives the coroutine at coro (a task created later with it wins). */
-void model_task_coroutine(struct model *m, pid_t pid, uint64_t addr, uint64_t coro);
-/* The live task driving the coroutine at coro, or 0. */
+/* The live task driving the coroutine at coro (its origin's coro_addr), or 0. */
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro);
 /* A live task was seen done (state 1 cancelled, 2 finished). */
 void model_task_done(struct model *m, pid_t pid, uint64_t addr, uint64_t ts_ns);

@@ -76,6 +76,29 @@ static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin
 	return (int)m->n_sites++;
 }
 
+static void forget_coroutine(struct model *m, struct task_rec *t)
+{
+	if (t->coro)
+		tdelete(t, &m->task_coros, cmp_coro);
+	t->coro = 0;
+}
+
+/* t drives coro: an older task still holding that address (not seen destroyed) gives it up */
+static void index_coroutine(struct model *m, struct task_rec *t, uint64_t coro)
+{
+	struct task_rec key = { .pid = t->pid, .coro = coro };
+	void *node;
+
+	if (!coro)
+		return;
+	node = tfind(&key, &m->task_coros, cmp_coro);
+	if (node)
+		forget_coroutine(m, *(struct task_rec **)node);
+	t->coro = coro;
+	if (!tsearch(t, &m->task_coros, cmp_coro))
+		t->coro = 0;
+}
+
 /* A pending task at its site: the record, or NULL when the table is full (counted). */
 static struct task_rec *track_task(struct model *m, struct proc_model *p, pid_t pid, uint64_t addr,
 				   const struct task_origin *o, uint64_t parent, uint64_t ts_ns)
@@ -100,6 +123,7 @@ static struct task_rec *track_task(struct model *m, struct proc_model *p, pid_t 
 	}
 	m->n_tasks++;
 	p->tasks_in_flight++;
+	index_coroutine(m, t, o->coro_addr);
 	if (o->file)
 		t->site = find_or_add_site(m, pid, o, known ? known->site : -1);
 	if (t->site >= 0)
@@ -136,30 +160,6 @@ void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct
 	t = track_task(m, p, pid, addr, o, parent, ts_ns);
 	if (t && t->site >= 0)
 		m->sites[t->site].at_attach++;
-}
-
-static void forget_coroutine(struct model *m, struct task_rec *t)
-{
-	if (t->coro)
-		tdelete(t, &m->task_coros, cmp_coro);
-	t->coro = 0;
-}
-
-void model_task_coroutine(struct model *m, pid_t pid, uint64_t addr, uint64_t coro)
-{
-	struct task_rec key = { .pid = pid, .coro = coro }, *t = find_task(m, pid, addr);
-	void *node;
-
-	if (!t || !coro)
-		return;
-	forget_coroutine(m, t);
-	/* the coroutine's memory reused while an older task, not seen destroyed, held it */
-	node = tfind(&key, &m->task_coros, cmp_coro);
-	if (node)
-		forget_coroutine(m, *(struct task_rec **)node);
-	t->coro = coro;
-	if (!tsearch(t, &m->task_coros, cmp_coro))
-		t->coro = 0;
 }
 
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
-#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 #include "py_containers.h"
@@ -32,11 +31,6 @@
 #define MAX_SET_SLOTS (1 << 24)
 #define SET_READ_TRIES 5
 
-struct type_name {
-	uint64_t type;
-	char name[];
-};
-
 static int read_u64(const struct py_reader *r, uint64_t addr, uint64_t *v)
 {
 	return py_read_memory(r->pid, addr, v, sizeof(*v));
@@ -47,13 +41,6 @@ uint64_t py_type_of(const struct py_reader *r, uint64_t obj)
 	uint64_t type;
 
 	return obj && !read_u64(r, obj + PY_OB_TYPE, &type) ? type : 0;
-}
-
-static int cmp_type(const void *a, const void *b)
-{
-	uint64_t x = ((const struct type_name *)a)->type, y = ((const struct type_name *)b)->type;
-
-	return x < y ? -1 : x > y;
 }
 
 /* A C string in the target, however close to the end of its mapping it lies. */
@@ -71,28 +58,15 @@ static int read_c_string(const struct py_reader *r, uint64_t addr, char *out, si
 
 const char *py_type_name(struct py_reader *r, uint64_t type)
 {
-	struct type_name key = { .type = type }, *t;
+	const char *cached = type ? py_cached_text(&r->type_names, type) : NULL;
 	char name[MAX_TYPE_NAME];
 	uint64_t name_addr;
-	void *node;
 
-	if (!type)
-		return NULL;
-	node = tfind(&key, &r->type_names, cmp_type);
-	if (node)
-		return (*(struct type_name **)node)->name;
+	if (cached || !type)
+		return cached;
 	if (read_u64(r, type + TP_NAME, &name_addr) || read_c_string(r, name_addr, name, sizeof(name)))
 		return NULL;
-	t = malloc(sizeof(*t) + strlen(name) + 1);
-	if (!t)
-		return NULL;
-	t->type = type;
-	strcpy(t->name, name);
-	if (!tsearch(t, &r->type_names, cmp_type)) {
-		free(t);
-		return NULL;
-	}
-	return t->name;
+	return py_cache_text(&r->type_names, type, name);
 }
 
 const char *py_object_type_name(struct py_reader *r, uint64_t obj)

@@ -216,30 +216,42 @@ int py_str_copy(const struct py_reader *r, uint64_t addr, char *out, size_t size
 	return err;
 }
 
-const char *py_str(struct py_reader *r, uint64_t addr)
+const char *py_cached_text(void *const *tree, uint64_t addr)
 {
-	struct cached_str key = { .addr = addr }, *s;
-	char text[MAX_STR_CHARS * 4 + 1];
-	void *node;
+	struct cached_str key = { .addr = addr };
+	void *node = tfind(&key, tree, cmp_addr);
 
-	node = tfind(&key, &r->strings, cmp_addr);
-	if (node)
-		return (*(struct cached_str **)node)->text;
-	if (!addr || read_str(r, addr, text, sizeof(text)))
-		return NULL;
-	if (r->n_cached >= MAX_CACHED)
-		return NULL;
-	s = malloc(sizeof(*s) + strlen(text) + 1);
+	return node ? (*(struct cached_str **)node)->text : NULL;
+}
+
+const char *py_cache_text(void **tree, uint64_t addr, const char *text)
+{
+	struct cached_str *s = malloc(sizeof(*s) + strlen(text) + 1);
+
 	if (!s)
 		return NULL;
 	s->addr = addr;
 	strcpy(s->text, text);
-	if (!tsearch(s, &r->strings, cmp_addr)) {
+	if (!tsearch(s, tree, cmp_addr)) {
 		free(s);
 		return NULL;
 	}
-	r->n_cached++;
 	return s->text;
+}
+
+const char *py_str(struct py_reader *r, uint64_t addr)
+{
+	char text[MAX_STR_CHARS * 4 + 1];
+	const char *cached = py_cached_text(&r->strings, addr);
+
+	if (cached)
+		return cached;
+	if (!addr || read_str(r, addr, text, sizeof(text)) || r->n_cached >= MAX_CACHED)
+		return NULL;
+	cached = py_cache_text(&r->strings, addr, text);
+	if (cached)
+		r->n_cached++;
+	return cached;
 }
 
 static int read_linetable(const struct py_reader *r, uint64_t bytes, struct py_code *c)

@@ -45,6 +45,10 @@ int py_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t size, void *
 int py_read_ints(pid_t pid, const uint64_t *addrs, int32_t *out, size_t n);
 /* The str object at addr as UTF-8 (cached): a pointer valid until py_reader_free, or NULL. */
 const char *py_str(struct py_reader *r, uint64_t addr);
+/* Text kept under an address in one of the reader's caches (a tsearch tree), or NULL. */
+const char *py_cached_text(void *const *tree, uint64_t addr);
+/* Keeps a copy of text under addr in tree: the copy, or NULL without memory. */
+const char *py_cache_text(void **tree, uint64_t addr, const char *text);
 /*
  * A str object already read (have bytes of it at obj) as UTF-8 into out: 0,
  * -ERANGE if its characters lie beyond have, -EINVAL if it is no compact str.

@@ -198,6 +198,7 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 		return;
 	origin.coroutine = py_str(&t->reader, e->qualname);
 	origin.tid = (pid_t)e->tid;
+	origin.coro_addr = e->coro;
 	n = e->n_frames < held ? e->n_frames : held;
 	n = n < TASK_MAX_FRAMES ? n : TASK_MAX_FRAMES;
 	for (i = 0; i < n; i++) {
@@ -218,7 +219,6 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 	}
 	model_task_created(tt->model, e->pid, e->task, &origin,
 			   model_task_of_coroutine(tt->model, e->pid, e->parent_coro), e->hdr.ts_ns);
-	model_task_coroutine(tt->model, e->pid, e->task, e->coro);
 }
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -279,6 +279,7 @@ static void existing_origin(const struct snapshot_task *task, const struct snaps
 
 	memset(o, 0, sizeof(*o));
 	o->coroutine = task->coroutine;
+	o->coro_addr = task->coro;
 	for (k = parent ? parent->n_frames - 1 : -1; k >= 0; k--)
 		if (!in_asyncio_package(parent->frames[k].file)) {
 			o->file = parent->frames[k].file;
@@ -304,7 +305,6 @@ static void adopt_task(struct task_tracker *tt, const struct task_snapshot *s,
 		adopt_task(tt, s, parent, adopted, depth + 1);
 	existing_origin(t, parent, &origin);
 	model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, tt->model->start_ns);
-	model_task_coroutine(tt->model, s->pid, t->addr, t->coro);
 }
 
 static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s)

@@ -1005,35 +1005,43 @@ static void test_site_of_existing_tasks_is_claimed_by_the_thread_that_adds_to_it
 #define CORO_A 0x7f0000101000ull
 #define CORO_B 0x7f0000102000ull
 
+/* FETCH, running the coroutine at coro */
+static struct task_origin fetch_running(uint64_t coro)
+{
+	struct task_origin o = FETCH;
+
+	o.coro_addr = coro;
+	return o;
+}
+
 static void test_task_found_by_its_coroutine_in_its_process(void **state)
 {
 	struct model *m = *state;
+	struct task_origin a = fetch_running(CORO_A), b = fetch_running(CORO_B);
+	struct task_origin unknown = fetch_running(CORO_B + 64);
 
-	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
-	model_task_coroutine(m, PID, TASK_A, CORO_A);
-	model_task_existing(m, PID, TASK_B, &FETCH, 0, START_NS);
-	model_task_coroutine(m, PID, TASK_B, CORO_B);
+	model_task_created(m, PID, TASK_A, &a, 0, AT(1));
+	model_task_existing(m, PID, TASK_B, &b, 0, START_NS);
 	assert_non_null(model_add_process(m, OTHER_PID, "python3", "/usr/bin/python3"));
-	model_task_created(m, OTHER_PID, TASK_C, &FETCH, 0, AT(1));
-	model_task_coroutine(m, OTHER_PID, TASK_C, CORO_A);
+	model_task_created(m, OTHER_PID, TASK_C, &a, 0, AT(1));
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_A), TASK_A);
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_B), TASK_B);
 	assert_int_equal(model_task_of_coroutine(m, OTHER_PID, CORO_A), TASK_C);
 	assert_int_equal(model_task_of_coroutine(m, OTHER_PID, CORO_B), 0);
 	assert_int_equal(model_task_of_coroutine(m, PID, 0), 0);
-	/* an unknown task, or no coroutine: nothing recorded */
-	model_task_coroutine(m, PID, TASK_D, CORO_B + 64);
+	/* a task of a process not traced, or one without a coroutine: nothing recorded */
+	model_task_created(m, PID + 1, TASK_D, &unknown, 0, AT(1));
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_B + 64), 0);
-	model_task_coroutine(m, PID, TASK_A, 0);
+	model_task_created(m, PID, TASK_D, &FETCH, 0, AT(1));
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_A), TASK_A);
 }
 
 static void test_destroyed_task_no_longer_found_by_coroutine(void **state)
 {
 	struct model *m = *state;
+	struct task_origin a = fetch_running(CORO_A);
 
-	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
-	model_task_coroutine(m, PID, TASK_A, CORO_A);
+	model_task_created(m, PID, TASK_A, &a, 0, AT(1));
 	model_task_done(m, PID, TASK_A, AT(2));
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_A), TASK_A);	/* still alive */
 	model_task_destroyed(m, PID, TASK_A, 2, AT(3));
@@ -1043,18 +1051,16 @@ static void test_destroyed_task_no_longer_found_by_coroutine(void **state)
 static void test_reused_coroutine_address_belongs_to_newest_task(void **state)
 {
 	struct model *m = *state;
+	struct task_origin a = fetch_running(CORO_A), b = fetch_running(CORO_B);
 
 	/* the coroutine's memory reused by another task's coroutine, no dealloc seen */
-	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
-	model_task_coroutine(m, PID, TASK_A, CORO_A);
-	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(2));
-	model_task_coroutine(m, PID, TASK_B, CORO_A);
+	model_task_created(m, PID, TASK_A, &a, 0, AT(1));
+	model_task_created(m, PID, TASK_B, &a, 0, AT(2));
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_A), TASK_B);
 	model_task_destroyed(m, PID, TASK_A, 2, AT(3));
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_A), TASK_B);
 	/* the task's memory reused: its old coroutine goes with the old task */
-	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(4));
-	model_task_coroutine(m, PID, TASK_B, CORO_B);
+	model_task_created(m, PID, TASK_B, &b, 0, AT(4));
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_A), 0);
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_B), TASK_B);
 }

@@ -54,6 +54,10 @@ static const char trace_usage[] =
 	"      --stuck-age SECONDS  a pending task this old, and 10 times older than its\n"
 	"                           line's tasks usually live, is stuck (default: 30)\n"
 	"      --config FILE        thresholds from a JSON file; options given here win\n"
+	"      --lean               one probe hit per task, not two: task ends are read\n"
+	"                           from memory every 100 ms (lifetimes to that grain; a\n"
+	"                           task destroyed while pending is missed if its memory\n"
+	"                           is reused before the read)\n"
 	"  -v, --verbose            say more (twice: libbpf's debug log too)\n"
 	"  -h, --help               show this help\n"
 	"\n"
@@ -61,6 +65,7 @@ static const char trace_usage[] =
 	"  inflight trace -p 1234                 trace until Ctrl-C, text report\n"
 	"  inflight trace -p 1234 -d 30 -i 5      30 seconds, a summary every 5\n"
 	"  inflight trace -p 1234 -p 5678 -f json -o report.json\n"
+	"  inflight trace -p 1234 --lean -d 60    least overhead, for heavy task churn\n"
 	"\n"
 	"Exit status: 0 report written; 1 failed while tracing; 2 bad input or\n"
 	"environment (nothing is left attached and no report file is written).\n";
@@ -157,7 +162,7 @@ static int seconds_option(const char *arg, const char *what, double min, double 
 }
 
 enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE, OPT_CONFIG,
-       OPT_PAUSE };
+       OPT_PAUSE, OPT_LEAN };
 
 static int count_option(const char *arg, const char *what, uint32_t *out)
 {
@@ -211,6 +216,7 @@ static int trace_main(int argc, char **argv)
 		{ "fanout-conns", required_argument, NULL, OPT_FANOUT_CONNS },
 		{ "stuck-age", required_argument, NULL, OPT_STUCK_AGE },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "lean", no_argument, NULL, OPT_LEAN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -263,6 +269,9 @@ static int trace_main(int argc, char **argv)
 			break;
 		case OPT_CONFIG:
 			ov.config = optarg;
+			break;
+		case OPT_LEAN:
+			o.lean = true;
 			break;
 		case 'v':
 			log_verbosity++;

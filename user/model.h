@@ -292,8 +292,8 @@ void model_sample_sites(struct model *m, uint64_t now_ns);
 /* Calls fn for every task not yet seen done, with when it was created. */
 typedef void (*task_age_fn)(pid_t pid, int site, uint64_t created_ns, void *ctx);
 void model_foreach_pending_task_age(const struct model *m, task_age_fn fn, void *ctx);
-/* Calls fn for every task not yet seen done. */
-typedef void (*task_visit_fn)(pid_t pid, uint64_t addr, void *ctx);
+/* Calls fn for every task not yet seen done, with its coroutine (0 if not known). */
+typedef void (*task_visit_fn)(pid_t pid, uint64_t addr, uint64_t coro, void *ctx);
 void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *ctx);
 void model_site_conn_released(struct model *m, const struct conn *c);
 /* Gives a newly opened connection the site an earlier attribution named. */

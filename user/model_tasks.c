@@ -439,7 +439,7 @@ static void visit_pending(const void *node, VISIT which, void *closure)
 	struct pending_walk *w = closure;
 
 	if ((which == postorder || which == leaf) && !t->done)
-		w->fn(t->pid, t->addr, w->ctx);
+		w->fn(t->pid, t->addr, t->coro, w->ctx);
 }
 
 struct age_walk {

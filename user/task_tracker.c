@@ -8,9 +8,11 @@
 #include <bpf/libbpf.h>
 #include "clock.h"
 #include "log.h"
+#include "py_containers.h"
 #include "py_objects.h"
 #include "python_target.h"
 #include "task_events.h"
+#include "task_memory.h"
 #include "task_snapshot.h"
 #include "task_tracker.h"
 #include "task_tracker.skel.h"
@@ -39,14 +41,16 @@ struct task_tracker {
 	struct task_target *targets;
 	size_t n_targets;
 	int n_cpus;
-	/* scratch for reading task states */
-	uint64_t *addrs;
-	int32_t *states;
-	pid_t *pids;
-	size_t n_scratch, cap_scratch;
+	bool lean;	/* no dealloc probe: task ends are read from memory */
+	/* the tasks not yet seen done, gathered for reading their states */
+	struct pending_task {
+		pid_t pid;
+		uint64_t addr, coro;
+	} *pending;
+	size_t n_pending, cap_pending;
 };
 
-int task_tracker_load(struct task_tracker **out, struct model *m)
+int task_tracker_load(struct task_tracker **out, struct model *m, bool lean)
 {
 	struct task_tracker *tt;
 	int err;
@@ -55,12 +59,15 @@ int task_tracker_load(struct task_tracker **out, struct model *m)
 	if (!tt)
 		return -ENOMEM;
 	tt->model = m;
+	tt->lean = lean;
 	tt->n_cpus = libbpf_num_possible_cpus();
 	tt->skel = task_tracker_bpf__open();
 	if (!tt->skel) {
 		err = -errno;
 		goto fail;
 	}
+	if (lean)
+		bpf_program__set_autoload(tt->skel->progs.on_task_dealloc, false);
 	err = task_tracker_bpf__load(tt->skel);
 	if (err)
 		goto fail;
@@ -98,6 +105,8 @@ static int attach_probes(struct task_tracker *tt, struct task_target *t)
 						  t->py.asyncio_file, t->py.task_init_offset);
 	if (!t->init_link)
 		return -errno;
+	if (tt->lean)
+		return 0;
 	t->dealloc_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_dealloc, false, t->pid,
 						     t->py.asyncio_file, t->py.task_dealloc_offset);
 	if (!t->dealloc_link) {
@@ -136,9 +145,10 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 		return;
 	}
 	t->status = TASKS_ATTACHED;
-	model_set_hook(p, HOOK_NAME, true,
-		       "CPython 3.%u; uprobes on Task init and dealloc in %s (found by %s)",
-		       t->py.minor, t->py.asyncio_file, t->py.method);
+	model_set_hook(p, HOOK_NAME, true, "CPython 3.%u; %s in %s (found by %s)", t->py.minor,
+		       tt->lean ? "a uprobe on Task init, task ends read from memory (--lean)"
+				: "uprobes on Task init and dealloc",
+		       t->py.asyncio_file, t->py.method);
 }
 
 int task_tracker_add_process(struct task_tracker *tt, pid_t pid)
@@ -381,45 +391,124 @@ int task_tracker_attach(struct task_tracker *tt)
 	return 0;
 }
 
-static void collect_pending(pid_t pid, uint64_t addr, void *ctx)
+static void collect_pending(pid_t pid, uint64_t addr, uint64_t coro, void *ctx)
 {
 	struct task_tracker *tt = ctx;
 	size_t cap;
 
-	if (tt->n_scratch == tt->cap_scratch) {
-		cap = tt->cap_scratch ? tt->cap_scratch * 2 : 1024;
-		if (!(tt->addrs = reallocarray(tt->addrs, cap, sizeof(*tt->addrs))) ||
-		    !(tt->states = reallocarray(tt->states, cap, sizeof(*tt->states))) ||
-		    !(tt->pids = reallocarray(tt->pids, cap, sizeof(*tt->pids))))
+	if (tt->n_pending == tt->cap_pending) {
+		cap = tt->cap_pending ? tt->cap_pending * 2 : 1024;
+		tt->pending = reallocarray(tt->pending, cap, sizeof(*tt->pending));
+		if (!tt->pending)
 			abort();	/* out of memory in a root tool: stop rather than misreport */
-		tt->cap_scratch = cap;
+		tt->cap_pending = cap;
 	}
-	tt->pids[tt->n_scratch] = pid;
-	tt->addrs[tt->n_scratch++] = addr;
+	tt->pending[tt->n_pending++] = (struct pending_task){ pid, addr, coro };
 }
 
-/* Reads fut_state of every task not yet seen done, one process_vm_readv per 1024 tasks. */
+static void *scratch(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		abort();	/* as in collect_pending */
+	return p;
+}
+
+/* fut_state of each: 1 cancelled or 2 finished is done (TaskObj_dealloc's probe says when it goes). */
+static void refresh_by_state(struct task_tracker *tt, const struct task_target *t,
+			     const struct pending_task *tasks, size_t n, uint64_t now_ns)
+{
+	uint64_t *addrs = scratch(n, sizeof(*addrs));
+	int32_t *states = scratch(n, sizeof(*states));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		addrs[i] = tasks[i].addr + t->py.layout->bpf.task_state;
+	py_read_ints(t->pid, addrs, states, n);
+	for (i = 0; i < n; i++)
+		if (states[i] == 1 || states[i] == 2)
+			model_task_done(tt->model, t->pid, tasks[i].addr, now_ns);
+	free(addrs);
+	free(states);
+}
+
+/* The words at each task's addr + offsets[k], one process_vm_readv per 1024 of them. */
+static void read_words(pid_t pid, const struct pending_task *tasks, const size_t *which, size_t n,
+		       const uint32_t *offsets, size_t n_offsets, uint64_t *words, uint8_t *ok)
+{
+	uint64_t *addrs = scratch(n * n_offsets, sizeof(*addrs));
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < n_offsets; k++)
+			addrs[i * n_offsets + k] = tasks[which ? which[i] : i].addr + offsets[k];
+	py_read_many(pid, addrs, n * n_offsets, sizeof(*words), words, ok);
+	free(addrs);
+}
+
+/*
+ * --lean: no probe says when a task is destroyed, so its memory does (see
+ * task_memory.h): fut_state and task_coro of each, and the refcnt and type
+ * of those cleared while pending. A task is forgotten once done: nothing else will.
+ */
+static void refresh_by_memory(struct task_tracker *tt, struct task_target *t,
+			      const struct pending_task *tasks, size_t n, uint64_t now_ns)
+{
+	const uint32_t fields[2] = { t->py.layout->bpf.task_state, t->py.layout->bpf.task_coro };
+	const uint32_t header[2] = { 0, 8 };	/* ob_refcnt, ob_type */
+	struct task_memory *mem = scratch(n, sizeof(*mem));
+	uint64_t *words = scratch(2 * n, sizeof(*words));
+	uint8_t *ok = scratch(2 * n, 1);
+	size_t *cleared = scratch(n, sizeof(*cleared));
+	size_t i, n_cleared = 0;
+	enum task_fate fate;
+
+	read_words(t->pid, tasks, NULL, n, fields, 2, words, ok);
+	for (i = 0; i < n; i++) {
+		mem[i].readable = ok[2 * i] && ok[2 * i + 1];
+		mem[i].state = (int32_t)words[2 * i];	/* little-endian: the int is the low half */
+		mem[i].coro = words[2 * i + 1];
+		if (task_memory_needs_header(&mem[i]))
+			cleared[n_cleared++] = i;
+	}
+	read_words(t->pid, tasks, cleared, n_cleared, header, 2, words, ok);
+	for (i = 0; i < n_cleared; i++) {
+		mem[cleared[i]].header_readable = ok[2 * i] && ok[2 * i + 1];
+		mem[cleared[i]].refcnt = words[2 * i];
+		mem[cleared[i]].task_type = py_type_is(&t->reader, words[2 * i + 1], "_asyncio.Task");
+	}
+	for (i = 0; i < n; i++) {
+		fate = task_fate_from_memory(&mem[i], tasks[i].coro);
+		if (fate != TASK_FATE_PENDING)
+			model_task_destroyed(tt->model, t->pid, tasks[i].addr,
+					     task_fate_end_state(fate, &mem[i]), now_ns);
+	}
+	free(mem);
+	free(words);
+	free(ok);
+	free(cleared);
+}
+
+/* Reads the state of every task not yet seen done, process by process. */
 static void refresh_task_states(struct task_tracker *tt, uint64_t now_ns)
 {
-	struct task_target *t = NULL;
+	struct task_target *t;
 	size_t i, start;
 
-	tt->n_scratch = 0;
+	tt->n_pending = 0;
 	model_foreach_pending_task(tt->model, collect_pending, tt);
-	for (start = 0; start < tt->n_scratch; start = i) {
+	for (start = 0; start < tt->n_pending; start = i) {
 		/* the walk is ordered by pid: one run per process */
-		for (i = start; i < tt->n_scratch && tt->pids[i] == tt->pids[start]; i++)
+		for (i = start; i < tt->n_pending && tt->pending[i].pid == tt->pending[start].pid; i++)
 			;
-		t = target_of(tt, tt->pids[start]);
+		t = target_of(tt, tt->pending[start].pid);
 		if (!t || t->status != TASKS_ATTACHED)
 			continue;
-		for (size_t j = start; j < i; j++)
-			tt->addrs[j] += t->py.layout->bpf.task_state;
-		py_read_ints(t->pid, tt->addrs + start, tt->states + start, i - start);
-		for (size_t j = start; j < i; j++)
-			if (tt->states[j] == 1 || tt->states[j] == 2)
-				model_task_done(tt->model, t->pid,
-						tt->addrs[j] - t->py.layout->bpf.task_state, now_ns);
+		if (tt->lean)
+			refresh_by_memory(tt, t, tt->pending + start, i - start, now_ns);
+		else
+			refresh_by_state(tt, t, tt->pending + start, i - start, now_ns);
 	}
 	model_tasks_refreshed(tt->model, now_ns);
 }
@@ -475,8 +564,6 @@ void task_tracker_destroy(struct task_tracker *tt)
 	ring_buffer__free(tt->rb);
 	task_tracker_bpf__destroy(tt->skel);
 	free(tt->targets);
-	free(tt->addrs);
-	free(tt->states);
-	free(tt->pids);
+	free(tt->pending);
 	free(tt);
 }

@@ -8,14 +8,18 @@
  */
 #ifndef INFLIGHT_TASK_TRACKER_H
 #define INFLIGHT_TASK_TRACKER_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "model.h"
 
 struct task_tracker;
 
-/* Opens and loads the BPF programs: 0 or -errno. */
-int task_tracker_load(struct task_tracker **out, struct model *m);
+/*
+ * Opens and loads the BPF programs: 0 or -errno. lean: probe Task creation
+ * only, and learn that tasks ended from their memory on each poll.
+ */
+int task_tracker_load(struct task_tracker **out, struct model *m, bool lean);
 /* Looks at pid's interpreter and attaches if it can; the model's hook status says how it went. */
 int task_tracker_add_process(struct task_tracker *tt, pid_t pid);
 /* Starts attribution of connections to tasks and every probe: 0 or -errno. */

@@ -85,7 +85,7 @@ static void prepare_task_tracking(struct session *s)
 {
 	size_t i;
 
-	if (task_tracker_load(&s->tasks, &s->model)) {
+	if (task_tracker_load(&s->tasks, &s->model, s->opts->lean)) {
 		for (i = 0; i < s->opts->n_pids; i++)
 			model_set_hook(&s->model.procs[i], "asyncio_tasks", false,
 				       "the task tracker's BPF programs did not load");

@@ -25,6 +25,7 @@ struct trace_opts {
 	enum report_format format;
 	const char *output;	/* NULL: stdout */
 	struct finding_thresholds thresholds;
+	bool lean;		/* one probe per task: task ends read from memory */
 };
 
 /* Exit status of the session: 0 done, 1 failed while tracing, 2 bad input or environment. */

@@ -96,17 +96,18 @@ static struct conn *conn(struct model *m, pid_t pid, uint64_t ino)
 
 struct visited {
 	pid_t pid[16];
-	uint64_t addr[16];
+	uint64_t addr[16], coro[16];
 	size_t n;
 };
 
-static void visit(pid_t pid, uint64_t addr, void *ctx)
+static void visit(pid_t pid, uint64_t addr, uint64_t coro, void *ctx)
 {
 	struct visited *v = ctx;
 
 	assert_true(v->n < 16);
 	v->pid[v->n] = pid;
 	v->addr[v->n] = addr;
+	v->coro[v->n] = coro;
 	v->n++;
 }
 
@@ -1065,6 +1066,22 @@ static void test_reused_coroutine_address_belongs_to_newest_task(void **state)
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_B), TASK_B);
 }
 
+static void test_pending_iteration_gives_each_task_its_coroutine(void **state)
+{
+	struct model *m = *state;
+	struct task_origin a = fetch_running(CORO_A), b = fetch_running(CORO_B);
+	struct visited v;
+
+	model_task_created(m, PID, TASK_A, &a, 0, AT(1));
+	model_task_existing(m, PID, TASK_B, &b, 0, START_NS);
+	model_task_created(m, PID, TASK_C, &FETCH, 0, AT(1));
+	v = pending(m);
+	assert_int_equal(v.n, 3);
+	for (size_t i = 0; i < v.n; i++)
+		assert_int_equal(v.coro[i], v.addr[i] == TASK_A ? CORO_A :
+					    v.addr[i] == TASK_B ? CORO_B : 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_model, teardown_model)
@@ -1072,6 +1089,7 @@ int main(void)
 		T(test_task_found_by_its_coroutine_in_its_process),
 		T(test_destroyed_task_no_longer_found_by_coroutine),
 		T(test_reused_coroutine_address_belongs_to_newest_task),
+		T(test_pending_iteration_gives_each_task_its_coroutine),
 		T(test_existing_tasks_count_at_attach_not_as_created),
 		T(test_site_of_existing_tasks_is_claimed_by_the_thread_that_adds_to_it),
 		T(test_an_existing_task_the_probes_saw_is_not_added_again),

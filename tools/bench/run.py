@@ -26,9 +26,9 @@ REFERENCE_UPROBE_HIT_US = 6.7
 class Traced:
     """inflight attached to pids, started like a user would start it."""
 
-    def __init__(self, inflight, pids):
+    def __init__(self, inflight, pids, options=()):
         self.out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
-        args = [inflight, "trace", "-f", "json", "-o", self.out]
+        args = [inflight, "trace", "-f", "json", "-o", self.out, *options]
         for pid in pids:
             args += ["-p", str(pid)]
         start = time.perf_counter()
@@ -72,10 +72,10 @@ def start_workload(python, script, args, env=None):
     return proc
 
 
-def run_once(python, script, args, inflight=None, env=None):
+def run_once(python, script, args, inflight=None, env=None, options=()):
     """One run; with inflight, traced. Returns the workload's seconds and the tracer's figures."""
     w = start_workload(python, script, args, env)
-    tracer = Traced(inflight, [w.pid]) if inflight else None
+    tracer = Traced(inflight, [w.pid], options) if inflight else None
     w.stdin.write("\n")
     w.stdin.flush()
     result = json.loads(w.stdout.readline())
@@ -89,39 +89,58 @@ def run_once(python, script, args, inflight=None, env=None):
     return result["seconds"], figures
 
 
-def interleaved(python, script, args, inflight, reps, env_variant=None):
-    """Medians of untraced, traced (and optionally untraced with env_variant) runs,
-    interleaved so that drift in the machine hits each alike."""
-    base, traced, variant, tracer = [], [], [], []
+def interleaved(python, script, args, inflight, reps, env_variant=None, lean=False):
+    """Medians of untraced, traced (and optionally traced --lean, and untraced with
+    env_variant) runs, interleaved so that drift in the machine hits each alike."""
+    base, traced, lean_s, variant, tracer, lean_tracer = [], [], [], [], [], []
+    kinds = ["base", "traced"] + (["lean"] if lean else []) + (["variant"] if env_variant else [])
     for i in range(reps):
-        order = ["base", "traced", "variant"] if i % 2 == 0 else ["variant", "traced", "base"]
-        for kind in order:
+        for kind in kinds if i % 2 == 0 else kinds[::-1]:
             if kind == "base":
                 base.append(run_once(python, script, args)[0])
             elif kind == "traced":
                 seconds, figures = run_once(python, script, args, inflight)
                 traced.append(seconds)
                 tracer.append(figures)
-            elif env_variant:
+            elif kind == "lean":
+                seconds, figures = run_once(python, script, args, inflight, options=["--lean"])
+                lean_s.append(seconds)
+                lean_tracer.append(figures)
+            else:
                 variant.append(run_once(python, script, args, env=dict(os.environ, **env_variant))[0])
+    untraced = statistics.median(base)
     return {
-        "untraced_s": statistics.median(base),
+        "untraced_s": untraced,
         "traced_s": statistics.median(traced),
-        "ratio": statistics.median(traced) / statistics.median(base),
-        "variant_ratio": statistics.median(variant) / statistics.median(base) if variant else None,
+        "ratio": statistics.median(traced) / untraced,
+        "lean_s": statistics.median(lean_s) if lean_s else None,
+        "lean_ratio": statistics.median(lean_s) / untraced if lean_s else None,
+        "variant_ratio": statistics.median(variant) / untraced if variant else None,
         "tracer": tracer,
+        "lean_tracer": lean_tracer,
     }
 
 
 def bench_churn(python, inflight, quick):
     n, reps = (20000, 3) if quick else (200000, 5)
-    r = interleaved(python, "churn.py", [n, 1000], inflight, reps, {"PYTHONASYNCIODEBUG": "1"})
+    r = interleaved(python, "churn.py", [n, 1000], inflight, reps, {"PYTHONASYNCIODEBUG": "1"},
+                    lean=True)
     report = r["tracer"][-1]["report"]
     tasks = report["targets"][0]["tasks"]
     hits = report["tracer"]["task_events"] / max(tasks["created"], 1)
     extra_us = (r["traced_s"] - r["untraced_s"]) / n * 1e6
     floor_us = hits * REFERENCE_UPROBE_HIT_US
+    lean_report = r["lean_tracer"][-1]["report"]
+    lean_hits = lean_report["tracer"]["task_events"] / max(
+        lean_report["targets"][0]["tasks"]["created"], 1)
     return {
+        "lean": {"ratio": r["lean_ratio"], "hits_per_task": lean_hits,
+                 "extra_us_per_task": (r["lean_s"] - r["untraced_s"]) / n * 1e6,
+                 "tasks_seen_done": lean_report["targets"][0]["tasks"]["done"],
+                 "ringbuf_drops": lean_report["tracer"]["task_ringbuf_drops"],
+                 "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["lean_tracer"]),
+                 "loader_peak_rss_mib": max(t["peak_rss_mib"] for t in r["lean_tracer"]),
+                 "programs": program_costs(r["lean_tracer"])},
         "tasks": n, "untraced_us_per_task": r["untraced_s"] / n * 1e6,
         "traced_us_per_task": r["traced_s"] / n * 1e6, "ratio": r["ratio"],
         "asyncio_debug_ratio": r["variant_ratio"], "hits_per_task": hits,
@@ -287,13 +306,13 @@ def bench_bpftrace(python, quick):
 def bench_service(python, inflight, quick, per_conn):
     clients, requests, reps = (50, 4000, 3) if quick else (200, 40000, 5)
     r = interleaved(python, "service.py", [clients, requests, per_conn], inflight, reps,
-                    {"PYTHONASYNCIODEBUG": "1"})
+                    {"PYTHONASYNCIODEBUG": "1"}, lean=True)
     report = r["tracer"][-1]["report"]
     conns = report["targets"][0]["connections"]
     return {
         "clients": clients, "requests": requests, "requests_per_connection": per_conn,
         "untraced_s": r["untraced_s"], "traced_s": r["traced_s"], "ratio": r["ratio"],
-        "asyncio_debug_ratio": r["variant_ratio"], "connections_opened": conns["opened"],
+        "lean_ratio": r["lean_ratio"], "asyncio_debug_ratio": r["variant_ratio"], "connections_opened": conns["opened"],
         "ringbuf_drops": report["tracer"]["ringbuf_drops"] + report["tracer"]["task_ringbuf_drops"],
         "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["tracer"]),
     }
@@ -457,6 +476,12 @@ def print_table(results):
         for name, p in c["programs"].items():
             if p["runs"]:
                 print("    %-24s %10d runs %8.0f ns" % (name, p["runs"], p["ns_per_run"]))
+    lean = c["lean"]
+    print("  --lean: ratio %.2f, %.2f probe hits per task, %.2f us extra per task; %d tasks "
+          "seen done, %d drops, loader %.2f s CPU, peak RSS %.1f MiB" % (
+              lean["ratio"], lean["hits_per_task"], lean["extra_us_per_task"],
+              lean["tasks_seen_done"], lean["ringbuf_drops"], lean["loader_cpu_s"],
+              lean["loader_peak_rss_mib"]))
     t = results["task_churn_threads"]
     print("  with %d idle threads: ratio %.2f, %.2f us extra per task, %.0f ns inside "
           "on_task_init" % (t["threads"], t["ratio"], t["extra_us_per_task"],
@@ -467,9 +492,9 @@ def print_table(results):
         print_bpftrace_row("reading what inflight reads", b["equivalent"])
     for s in results["loopback_service"]:
         print("loopback service, %d clients, %d requests, %d per connection: %.3f s untraced, "
-              "ratio %.3f; PYTHONASYNCIODEBUG=1 ratio %.2f; %d drops" % (
+              "ratio %.3f (--lean %.3f); PYTHONASYNCIODEBUG=1 ratio %.2f; %d drops" % (
                   s["clients"], s["requests"], s["requests_per_connection"], s["untraced_s"],
-                  s["ratio"], s["asyncio_debug_ratio"], s["ringbuf_drops"]))
+                  s["ratio"], s["lean_ratio"], s["asyncio_debug_ratio"], s["ringbuf_drops"]))
     print("%-12s %12s %14s %10s %10s" % ("IN FLIGHT", "SEEN", "LOADER RSS", "CPU s", "ATTACH s"))
     for r in results["in_flight_scale"]:
         print("%-12d %12d %11.1f MiB %10.2f %10.3f" % (r["in_flight"], r["seen_in_flight"],

@@ -124,6 +124,19 @@ static int __attribute__((format(printf, 2, 3))) usage_error(const char *cmd, co
 	return EXIT_USAGE;
 }
 
+/* getopt_long's '?': an unknown option, or a flag given a value ("--lean=1") */
+static int unknown_option(const char *cmd, const struct option *opts, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t len = eq ? (size_t)(eq - arg) : 0;
+
+	for (; eq && len > 2 && opts->name; opts++)
+		if (!strncmp(arg, "--", 2) && strlen(opts->name) == len - 2 &&
+		    !strncmp(opts->name, arg + 2, len - 2))
+			return usage_error(cmd, "option '%.*s' takes no value", (int)len, arg);
+	return usage_error(cmd, "invalid option '%s'", arg);
+}
+
 static int add_pid(struct trace_opts *o, const char *arg)
 {
 	pid_t pid;
@@ -282,7 +295,7 @@ static int trace_main(int argc, char **argv)
 		case ':':
 			return usage_error("trace ", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("trace ", "invalid option '%s'", argv[optind - 1]);
+			return unknown_option("trace ", long_opts, argv[optind - 1]);
 		}
 		if (err)
 			return err;
@@ -348,7 +361,7 @@ static int ps_main(int argc, char **argv, bool tree)
 		case ':':
 			return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
+			return unknown_option(cmd, long_opts, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

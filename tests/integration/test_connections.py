@@ -36,6 +36,7 @@ def bad_options_exit_2_with_a_reason():
         (["trace", "-p", "1", "-i", "0"], "invalid interval"),
         (["trace", "-p", "1", "-f", "xml"], "invalid format"),
         (["trace", "-p", "1", "--bogus"], "invalid option"),
+        (["trace", "-p", "1", "--lean=yes"], "option '--lean' takes no value"),
         (["trace", "-p", "1", "extra"], "unexpected argument"),
         (["trace", "-p", "1", "-d"], "needs a value"),
         (["trace", "-p", "1", "--fanout-tasks", "0"], "invalid fan-out task count"),

@@ -1,9 +1,12 @@
 """Bench workload: task churn. Creates N trivial tasks, gathered in batches,
 after a line on stdin (so a tracer can attach first); prints the seconds it
-took as JSON. With a third argument, that many idle threads are started
-first, as a service's thread pool would be. Standard library only."""
+took as JSON, with the process's user and system CPU time over the same span
+(a uprobe's trap and its BPF program are system time). With a third
+argument, that many idle threads are started first, as a service's thread
+pool would be. Standard library only."""
 import asyncio
 import json
+import resource
 import sys
 import threading
 import time
@@ -14,10 +17,12 @@ async def trivial():
 
 
 async def churn(n, batch):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     for _ in range(n // batch):
         await asyncio.gather(*[asyncio.create_task(trivial()) for _ in range(batch)])
-    return time.perf_counter() - start
+    end = resource.getrusage(resource.RUSAGE_SELF)
+    return {"seconds": time.perf_counter() - start, "tasks": n,
+            "user_s": end.ru_utime - cpu.ru_utime, "sys_s": end.ru_stime - cpu.ru_stime}
 
 
 def main():
@@ -27,8 +32,7 @@ def main():
         threading.Thread(target=idle.wait, daemon=True).start()
     print(json.dumps({"ready": True}), flush=True)
     sys.stdin.readline()
-    elapsed = asyncio.run(churn(n, batch))
-    print(json.dumps({"seconds": elapsed, "tasks": n}), flush=True)
+    print(json.dumps(asyncio.run(churn(n, batch))), flush=True)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,8 @@ def start_workload(python, script, args, env=None):
 
 
 def run_once(python, script, args, inflight=None, env=None, options=()):
-    """One run; with inflight, traced. Returns the workload's seconds and the tracer's figures."""
+    """One run; with inflight, traced. Returns what the workload measured (seconds, user_s,
+    sys_s) and the tracer's figures."""
     w = start_workload(python, script, args, env)
     tracer = Traced(inflight, [w.pid], options) if inflight else None
     w.stdin.write("\n")
@@ -82,43 +83,59 @@ def run_once(python, script, args, inflight=None, env=None, options=()):
     w.stdin.close()
     w.wait()
     if not tracer:
-        return result["seconds"], None
+        return result, None
     programs = tracer.program_stats()
     figures = tracer.stop()
     figures["programs"] = programs
-    return result["seconds"], figures
+    return result, figures
+
+
+def sys_share(result):
+    """System CPU time per second of user time: where a probe's trap and program are paid."""
+    return result["sys_s"] / max(result["user_s"], 1e-3)
+
+
+def cpu_cost(traced, base):
+    """Tracing's cost from CPU times, which this host's drift (whole runs faster or slower
+    by tens of percent) moves far less than wall time: the traced runs' CPU against what
+    the same user time cost untraced, user time taken as untouched by the probes (their
+    traps and programs are system time). Returns the ratio, and the extra system seconds
+    per run at the traced runs' median user time."""
+    base_share = statistics.median(sys_share(r) for r in base)
+    user = statistics.median(r["user_s"] for r in traced)
+    share = statistics.median(sys_share(r) for r in traced)
+    return (1 + share) / (1 + base_share), (share - base_share) * user
 
 
 def interleaved(python, script, args, inflight, reps, env_variant=None, lean=False):
     """Medians of untraced, traced (and optionally traced --lean, and untraced with
     env_variant) runs, interleaved so that drift in the machine hits each alike."""
-    base, traced, lean_s, variant, tracer, lean_tracer = [], [], [], [], [], []
+    runs = {"base": [], "traced": [], "lean": [], "variant": []}
+    tracers = {"traced": [], "lean": []}
     kinds = ["base", "traced"] + (["lean"] if lean else []) + (["variant"] if env_variant else [])
     for i in range(reps):
         for kind in kinds if i % 2 == 0 else kinds[::-1]:
-            if kind == "base":
-                base.append(run_once(python, script, args)[0])
-            elif kind == "traced":
-                seconds, figures = run_once(python, script, args, inflight)
-                traced.append(seconds)
-                tracer.append(figures)
-            elif kind == "lean":
-                seconds, figures = run_once(python, script, args, inflight, options=["--lean"])
-                lean_s.append(seconds)
-                lean_tracer.append(figures)
+            if kind == "variant":
+                result, _ = run_once(python, script, args, env=dict(os.environ, **env_variant))
             else:
-                variant.append(run_once(python, script, args, env=dict(os.environ, **env_variant))[0])
-    untraced = statistics.median(base)
-    return {
-        "untraced_s": untraced,
-        "traced_s": statistics.median(traced),
-        "ratio": statistics.median(traced) / untraced,
-        "lean_s": statistics.median(lean_s) if lean_s else None,
-        "lean_ratio": statistics.median(lean_s) / untraced if lean_s else None,
-        "variant_ratio": statistics.median(variant) / untraced if variant else None,
-        "tracer": tracer,
-        "lean_tracer": lean_tracer,
-    }
+                result, figures = run_once(python, script, args,
+                                           inflight if kind != "base" else None,
+                                           options=["--lean"] if kind == "lean" else [])
+                if figures:
+                    tracers[kind].append(figures)
+            runs[kind].append(result)
+    seconds = {k: statistics.median(r["seconds"] for r in v) if v else None
+               for k, v in runs.items()}
+    untraced = seconds["base"]
+    out = {"untraced_s": untraced, "tracer": tracers["traced"], "lean_tracer": tracers["lean"],
+           "variant_ratio": seconds["variant"] / untraced if runs["variant"] else None}
+    for kind, prefix in (("traced", ""), ("lean", "lean_")):
+        if runs[kind]:
+            out[prefix + "ratio"] = seconds[kind] / untraced
+            out[prefix + "cpu_ratio"], out[prefix + "extra_sys_s"] = cpu_cost(runs[kind],
+                                                                               runs["base"])
+    out["traced_s"], out["lean_s"] = seconds["traced"], seconds["lean"]
+    return out
 
 
 def bench_churn(python, inflight, quick):
@@ -136,6 +153,8 @@ def bench_churn(python, inflight, quick):
     return {
         "lean": {"ratio": r["lean_ratio"], "hits_per_task": lean_hits,
                  "extra_us_per_task": (r["lean_s"] - r["untraced_s"]) / n * 1e6,
+                 "cpu_ratio": r["lean_cpu_ratio"],
+                 "extra_cpu_us_per_task": r["lean_extra_sys_s"] / n * 1e6,
                  "tasks_seen_done": lean_report["targets"][0]["tasks"]["done"],
                  "ringbuf_drops": lean_report["tracer"]["task_ringbuf_drops"],
                  "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["lean_tracer"]),
@@ -143,6 +162,7 @@ def bench_churn(python, inflight, quick):
                  "programs": program_costs(r["lean_tracer"])},
         "tasks": n, "untraced_us_per_task": r["untraced_s"] / n * 1e6,
         "traced_us_per_task": r["traced_s"] / n * 1e6, "ratio": r["ratio"],
+        "cpu_ratio": r["cpu_ratio"], "extra_cpu_us_per_task": r["extra_sys_s"] / n * 1e6,
         "asyncio_debug_ratio": r["variant_ratio"], "hits_per_task": hits,
         "extra_us_per_task": extra_us, "extra_us_per_hit": extra_us / hits if hits else None,
         "floor_us_per_task": floor_us, "over_floor": extra_us / floor_us - 1 if floor_us else None,
@@ -268,12 +288,12 @@ def run_bpftrace_once(python, n, script):
     time.sleep(0.5)   # "Attaching" comes before the probes are in place
     w.stdin.write("\n")
     w.stdin.flush()
-    seconds = json.loads(w.stdout.readline())["seconds"]
+    result = json.loads(w.stdout.readline())
     w.stdin.close()
     w.wait()
     bt.send_signal(signal.SIGINT)
     bt.communicate(timeout=30)
-    return seconds
+    return result
 
 
 def bench_bpftrace(python, quick):
@@ -286,18 +306,23 @@ def bench_bpftrace(python, quick):
     base, counted, read = [], [], []
     for _ in range(reps):
         base.append(run_once(python, "churn.py", [n, 1000])[0])
-        seconds = run_bpftrace_once(python, n, BPFTRACE_COUNT)
-        if seconds is None:
+        result = run_bpftrace_once(python, n, BPFTRACE_COUNT)
+        if result is None:
             return {"skipped": "bpftrace could not attach its uprobes (a stripped _asyncio?)"}
-        counted.append(seconds)
+        counted.append(result)
         if equivalent:
             read.append(run_bpftrace_once(python, n, equivalent))
-    untraced = statistics.median(base)
-    result = {"tasks": n, "ratio": statistics.median(counted) / untraced,
-              "extra_us_per_task": (statistics.median(counted) - untraced) / n * 1e6}
+
+    def cost(runs):
+        untraced = statistics.median(r["seconds"] for r in base)
+        traced = statistics.median(r["seconds"] for r in runs)
+        cpu_ratio, extra_sys_s = cpu_cost(runs, base)
+        return {"ratio": traced / untraced, "extra_us_per_task": (traced - untraced) / n * 1e6,
+                "cpu_ratio": cpu_ratio, "extra_cpu_us_per_task": extra_sys_s / n * 1e6}
+
+    result = dict(cost(counted), tasks=n)
     if equivalent and None not in read:
-        result["equivalent"] = {"ratio": statistics.median(read) / untraced,
-                                "extra_us_per_task": (statistics.median(read) - untraced) / n * 1e6}
+        result["equivalent"] = cost(read)
     else:
         result["equivalent"] = {"skipped": "the equivalent script knows CPython 3.11's layout only"}
     return result
@@ -312,7 +337,9 @@ def bench_service(python, inflight, quick, per_conn):
     return {
         "clients": clients, "requests": requests, "requests_per_connection": per_conn,
         "untraced_s": r["untraced_s"], "traced_s": r["traced_s"], "ratio": r["ratio"],
-        "lean_ratio": r["lean_ratio"], "asyncio_debug_ratio": r["variant_ratio"], "connections_opened": conns["opened"],
+        "lean_ratio": r["lean_ratio"], "cpu_ratio": r["cpu_ratio"],
+        "lean_cpu_ratio": r["lean_cpu_ratio"], "asyncio_debug_ratio": r["variant_ratio"],
+        "connections_opened": conns["opened"],
         "ringbuf_drops": report["tracer"]["ringbuf_drops"] + report["tracer"]["task_ringbuf_drops"],
         "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["tracer"]),
     }
@@ -425,7 +452,7 @@ def bench_snapshot_cost(python, inflight, quick):
     for i in range(reps):
         for kind in (("base", "read") if i % 2 == 0 else ("read", "base")):
             if kind == "base":
-                base.append(run_once(python, "churn.py", [n, 1000])[0])
+                base.append(run_once(python, "churn.py", [n, 1000])[0]["seconds"])
             else:
                 seconds, k = churn_under_snapshots(python, inflight, n)
                 read.append(seconds)
@@ -443,14 +470,31 @@ def measure_floor(churn, bpftrace):
     floor = bpftrace["extra_us_per_task"]
     churn["measured_floor_us_per_task"] = floor
     churn["over_measured_floor"] = churn["extra_us_per_task"] / floor - 1 if floor > 0 else None
+    # the same from CPU times; bpftrace's two hits, one each for inflight's two modes
+    per_hit = bpftrace["extra_cpu_us_per_task"] / 2
+    for c in (churn, churn["lean"]):
+        c["measured_floor_cpu_us_per_task"] = floor_cpu = per_hit * round(c["hits_per_task"])
+        c["over_measured_floor_cpu"] = (c["extra_cpu_us_per_task"] / floor_cpu - 1
+                                        if floor_cpu > 0 else None)
 
 
 def print_bpftrace_row(what, b):
     if "skipped" in b:
         print("  bpftrace %s: skipped: %s" % (what, b["skipped"]))
     else:
-        print("  bpftrace %s: ratio %.2f, %.2f us extra per task" % (
-            what, b["ratio"], b["extra_us_per_task"]))
+        print("  bpftrace %s: ratio %.2f, %.2f us extra per task; from CPU time: ratio "
+              "%.2f, %.2f us" % (what, b["ratio"], b["extra_us_per_task"], b["cpu_ratio"],
+                                 b["extra_cpu_us_per_task"]))
+
+
+def print_cpu_row(c):
+    """The churn's cost from CPU times (see cpu_cost), against the floor measured the same way."""
+    floor = ""
+    if c.get("over_measured_floor_cpu") is not None:
+        floor = "; bpftrace's hits alone %.2f us: %+.0f%% from them" % (
+            c["measured_floor_cpu_us_per_task"], 100 * c["over_measured_floor_cpu"])
+    print("    from CPU time: ratio %.2f, %.2f us extra per task%s" % (
+        c["cpu_ratio"], c["extra_cpu_us_per_task"], floor))
 
 
 def print_table(results):
@@ -468,6 +512,7 @@ def print_table(results):
         print("  the floor measured here (bpftrace counting the same two probes) is %.2f us: "
               "%+.0f%% from it" % (c["measured_floor_us_per_task"],
                                    100 * c["over_measured_floor"]))
+    print_cpu_row(c)
     print("  %.0f events/s, %d ring-buffer drops, loader %.2f s CPU, peak RSS %.1f MiB" % (
         c["events_per_s"], c["ringbuf_drops"], c["loader_cpu_s"], c["loader_peak_rss_mib"]))
     if c["programs"]:
@@ -482,6 +527,7 @@ def print_table(results):
               lean["ratio"], lean["hits_per_task"], lean["extra_us_per_task"],
               lean["tasks_seen_done"], lean["ringbuf_drops"], lean["loader_cpu_s"],
               lean["loader_peak_rss_mib"]))
+    print_cpu_row(lean)
     t = results["task_churn_threads"]
     print("  with %d idle threads: ratio %.2f, %.2f us extra per task, %.0f ns inside "
           "on_task_init" % (t["threads"], t["ratio"], t["extra_us_per_task"],
@@ -492,9 +538,11 @@ def print_table(results):
         print_bpftrace_row("reading what inflight reads", b["equivalent"])
     for s in results["loopback_service"]:
         print("loopback service, %d clients, %d requests, %d per connection: %.3f s untraced, "
-              "ratio %.3f (--lean %.3f); PYTHONASYNCIODEBUG=1 ratio %.2f; %d drops" % (
+              "ratio %.3f (--lean %.3f); from CPU time %.3f (--lean %.3f); "
+              "PYTHONASYNCIODEBUG=1 ratio %.2f; %d drops" % (
                   s["clients"], s["requests"], s["requests_per_connection"], s["untraced_s"],
-                  s["ratio"], s["lean_ratio"], s["asyncio_debug_ratio"], s["ringbuf_drops"]))
+                  s["ratio"], s["lean_ratio"], s["cpu_ratio"], s["lean_cpu_ratio"],
+                  s["asyncio_debug_ratio"], s["ringbuf_drops"]))
     print("%-12s %12s %14s %10s %10s" % ("IN FLIGHT", "SEEN", "LOADER RSS", "CPU s", "ATTACH s"))
     for r in results["in_flight_scale"]:
         print("%-12d %12d %11.1f MiB %10.2f %10.3f" % (r["in_flight"], r["seen_in_flight"],

@@ -433,50 +433,55 @@ static void refresh_by_state(struct task_tracker *tt, const struct task_target *
 	free(states);
 }
 
-/* The words at each task's addr + offsets[k], one process_vm_readv per 1024 of them. */
-static void read_words(pid_t pid, const struct pending_task *tasks, const size_t *which, size_t n,
-		       const uint32_t *offsets, size_t n_offsets, uint64_t *words, uint8_t *ok)
+/* size bytes at offset in each task (those listed in which, or all): one iovec a task. */
+static void read_task_bytes(pid_t pid, const struct pending_task *tasks, const size_t *which,
+			    size_t n, uint32_t offset, size_t size, uint8_t *out, uint8_t *ok)
 {
-	uint64_t *addrs = scratch(n * n_offsets, sizeof(*addrs));
-	size_t i, k;
+	uint64_t *addrs = scratch(n, sizeof(*addrs));
+	size_t i;
 
 	for (i = 0; i < n; i++)
-		for (k = 0; k < n_offsets; k++)
-			addrs[i * n_offsets + k] = tasks[which ? which[i] : i].addr + offsets[k];
-	py_read_many(pid, addrs, n * n_offsets, sizeof(*words), words, ok);
+		addrs[i] = tasks[which ? which[i] : i].addr + offset;
+	py_read_many(pid, addrs, n, size, out, ok);
 	free(addrs);
 }
 
 /*
  * --lean: no probe says when a task is destroyed, so its memory does (see
- * task_memory.h): fut_state and task_coro of each, and the refcnt and type
- * of those cleared while pending. A task is forgotten once done: nothing else will.
+ * task_memory.h): fut_state and task_coro of each, read as one span, and
+ * ob_refcnt and ob_type of those cleared while pending. A task is forgotten
+ * once done: nothing else will.
  */
 static void refresh_by_memory(struct task_tracker *tt, struct task_target *t,
 			      const struct pending_task *tasks, size_t n, uint64_t now_ns)
 {
-	const uint32_t fields[2] = { t->py.layout->bpf.task_state, t->py.layout->bpf.task_coro };
-	const uint32_t header[2] = { 0, 8 };	/* ob_refcnt, ob_type */
+	uint32_t state_at = t->py.layout->bpf.task_state, coro_at = t->py.layout->bpf.task_coro;
+	uint32_t from = state_at < coro_at ? state_at : coro_at;
+	size_t span = (state_at + 4 > coro_at + 8 ? state_at + 4 : coro_at + 8) - from;
 	struct task_memory *mem = scratch(n, sizeof(*mem));
-	uint64_t *words = scratch(2 * n, sizeof(*words));
-	uint8_t *ok = scratch(2 * n, 1);
+	uint8_t *bytes = scratch(n, span > 16 ? span : 16), *ok = scratch(n, 1), *at;
 	size_t *cleared = scratch(n, sizeof(*cleared));
 	size_t i, n_cleared = 0;
+	uint64_t type;
 	enum task_fate fate;
 
-	read_words(t->pid, tasks, NULL, n, fields, 2, words, ok);
+	read_task_bytes(t->pid, tasks, NULL, n, from, span, bytes, ok);
 	for (i = 0; i < n; i++) {
-		mem[i].readable = ok[2 * i] && ok[2 * i + 1];
-		mem[i].state = (int32_t)words[2 * i];	/* little-endian: the int is the low half */
-		mem[i].coro = words[2 * i + 1];
+		at = bytes + i * span;
+		mem[i].readable = ok[i];
+		memcpy(&mem[i].state, at + (state_at - from), sizeof(mem[i].state));
+		memcpy(&mem[i].coro, at + (coro_at - from), sizeof(mem[i].coro));
 		if (task_memory_needs_header(&mem[i]))
 			cleared[n_cleared++] = i;
 	}
-	read_words(t->pid, tasks, cleared, n_cleared, header, 2, words, ok);
+	/* ob_refcnt and ob_type: the first 16 bytes of an object */
+	read_task_bytes(t->pid, tasks, cleared, n_cleared, 0, 16, bytes, ok);
 	for (i = 0; i < n_cleared; i++) {
-		mem[cleared[i]].header_readable = ok[2 * i] && ok[2 * i + 1];
-		mem[cleared[i]].refcnt = words[2 * i];
-		mem[cleared[i]].task_type = py_type_is(&t->reader, words[2 * i + 1], "_asyncio.Task");
+		at = bytes + i * 16;
+		mem[cleared[i]].header_readable = ok[i];
+		memcpy(&mem[cleared[i]].refcnt, at, sizeof(mem[cleared[i]].refcnt));
+		memcpy(&type, at + 8, sizeof(type));
+		mem[cleared[i]].task_type = ok[i] && py_type_is(&t->reader, type, "_asyncio.Task");
 	}
 	for (i = 0; i < n; i++) {
 		fate = task_fate_from_memory(&mem[i], tasks[i].coro);
@@ -485,7 +490,7 @@ static void refresh_by_memory(struct task_tracker *tt, struct task_target *t,
 					     task_fate_end_state(fate, &mem[i]), now_ns);
 	}
 	free(mem);
-	free(words);
+	free(bytes);
 	free(ok);
 	free(cleared);
 }

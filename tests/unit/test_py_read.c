@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/*
+ * Unit tests for py_read_many (user/py_objects.c): many small reads of a
+ * process's memory, merged where they lie close together. The process read
+ * is this one (process_vm_readv works on oneself, without privileges).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "py_objects.h"
+
+#define N 5000
+#define STRIDE 208	/* a Task's size class: tasks packed in a pymalloc pool */
+
+static uint8_t *memory;	/* N objects of STRIDE bytes, each holding its index at offset 88 */
+static uint64_t addrs[N];
+static int32_t values[N];
+static uint8_t ok[N];
+
+static int setup(void **state)
+{
+	int32_t v;
+
+	(void)state;
+	memory = malloc((size_t)N * STRIDE);
+	if (!memory)
+		return -1;
+	for (v = 0; v < N; v++) {
+		memcpy(memory + (size_t)v * STRIDE + 88, &v, sizeof(v));
+		addrs[v] = (uint64_t)(uintptr_t)(memory + (size_t)v * STRIDE + 88);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(memory);
+	return 0;
+}
+
+static void test_close_reads_all_land_in_their_places(void **state)
+{
+	(void)state;
+	memset(values, 0xff, sizeof(values));
+	assert_int_equal(py_read_many(getpid(), addrs, N, sizeof(int32_t), values, ok), N);
+	for (int32_t i = 0; i < N; i++) {
+		assert_int_equal(ok[i], 1);
+		assert_int_equal(values[i], i);
+	}
+}
+
+static void test_reads_in_any_order(void **state)
+{
+	uint64_t shuffled[N];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N; i++)	/* descending, then a stride that jumps about */
+		shuffled[i] = addrs[i < N / 2 ? N / 2 - 1 - i : (i * 7919) % N];
+	assert_int_equal(py_read_many(getpid(), shuffled, N, sizeof(int32_t), values, ok), N);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(ok[i], 1);
+		assert_int_equal((uint64_t)values[i], (shuffled[i] - addrs[0]) / STRIDE);
+	}
+}
+
+static void test_unmapped_page_fails_only_its_reads(void **state)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *pages = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			      -1, 0);
+	uint64_t at[6];
+	int32_t got[6];
+	uint8_t fine[6];
+	int i;
+
+	(void)state;
+	assert_true(pages != MAP_FAILED);
+	for (i = 0; i < 6; i++) {
+		memcpy(pages + (i / 2) * page + (i % 2) * 512, &i, sizeof(i));
+		at[i] = (uint64_t)(uintptr_t)(pages + (i / 2) * page + (i % 2) * 512);
+	}
+	munmap(pages + page, page);	/* the middle page: reads 2 and 3 */
+	assert_int_equal(py_read_many(getpid(), at, 6, sizeof(int32_t), got, fine), 4);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(fine[i], i != 2 && i != 3);
+		if (fine[i])
+			assert_int_equal(got[i], i);
+	}
+	munmap(pages, 3 * page);
+}
+
+static void test_hostile_addresses_fail_without_harm(void **state)
+{
+	uint64_t at[5] = { 0, UINT64_MAX - 2, UINT64_MAX - 100, addrs[0], 16 };
+	int32_t got[5];
+	uint8_t fine[5];
+
+	(void)state;
+	assert_int_equal(py_read_many(getpid(), at, 5, sizeof(int32_t), got, fine), 1);
+	assert_int_equal(fine[3], 1);
+	assert_int_equal(got[3], 0);
+	assert_int_equal(fine[0] + fine[1] + fine[2] + fine[4], 0);
+}
+
+static void test_large_reads_are_not_merged_past_the_span(void **state)
+{
+	size_t size = 100 * 1024;
+	uint8_t *big = malloc(2 * size), *got = malloc(2 * size);
+	uint64_t at[2];
+	uint8_t fine[2];
+
+	(void)state;
+	assert_non_null(big);
+	assert_non_null(got);
+	for (size_t i = 0; i < 2 * size; i++)
+		big[i] = (uint8_t)(i * 31);
+	at[0] = (uint64_t)(uintptr_t)big;
+	at[1] = (uint64_t)(uintptr_t)(big + size);
+	assert_int_equal(py_read_many(getpid(), at, 2, size, got, fine), 2);
+	assert_memory_equal(got, big, 2 * size);
+	free(big);
+	free(got);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_close_reads_all_land_in_their_places),
+		cmocka_unit_test(test_reads_in_any_order),
+		cmocka_unit_test(test_unmapped_page_fails_only_its_reads),
+		cmocka_unit_test(test_hostile_addresses_fail_without_harm),
+		cmocka_unit_test(test_large_reads_are_not_merged_past_the_span),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -163,6 +163,28 @@ def a_task_older_than_the_trace_owns_what_it_opens_and_creates():
 
 
 @test
+def tasks_destroyed_pending_amid_churn_are_all_counted():
+    """By default the dealloc probe sees each one, however soon its memory is
+    reused (it is, at once, by the churn's new tasks: --lean misses them)."""
+    lines = site_markers("task_service.py")
+    w = Workload("task_service.py")
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json")
+        destroyed = w.do("churn_destroy 300")["destroyed_pending"]
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+        tasks = target_of(json.loads(stdout), w.pid)["tasks"]
+    finally:
+        w.stop()
+    expect_eq("destroyed while pending, by the workload's count", destroyed, 300)
+    s = find_site(tasks, lines["churn_destroy"], "forgotten")
+    expect_eq("destroyed while pending, by inflight", s["destroyed_pending"], destroyed)
+    s = find_site(tasks, lines["brief"], "brief")
+    expect_eq("the churn's tasks", s["created"], 300 // 10 * 200)
+    expect_eq("the churn's tasks left in flight", s["in_flight"], 0)
+
+
+@test
 def not_python_is_reported_and_traced():
     import subprocess
     sleeper = subprocess.Popen(["sleep", "30"])

@@ -11,6 +11,8 @@ Commands:
   connect N     N tasks that each open a connection to our server and wait
   destroy N     N tasks whose only reference is dropped while they wait:
                 destroyed while pending
+  churn_destroy N  the same, 10 at a time amid a churn of short tasks (whose
+                creation reuses the memory of those destroyed at once)
   leak N        N tasks that each connect to a server that hangs up, and
                 keep the writer without closing it (CLOSE_WAIT)
   veteran       a task that waits for veteran_go, awaited by another (start it
@@ -44,6 +46,10 @@ def new_in_flight():
 
 async def waiter(i):
     await release.wait()
+
+
+async def brief():
+    await asyncio.sleep(0)
 
 
 async def hold_connection(port):
@@ -115,6 +121,13 @@ async def run_command(words, port, port2):
             asyncio.create_task(forgotten())  # site:destroy
         await settle()
         gc.collect()
+    elif cmd == "churn_destroy":
+        for _ in range(n // 10):
+            for _ in range(10):
+                asyncio.create_task(forgotten())  # site:churn_destroy
+            await asyncio.sleep(0)
+            gc.collect()
+            await asyncio.gather(*[asyncio.create_task(brief()) for _ in range(200)])  # site:brief
     elif cmd == "veteran":
         waiting.append(asyncio.create_task(veteran_parent(port)))
     elif cmd == "veteran_go":

@@ -203,6 +203,20 @@ uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ { @created = count(); }
 uprobe:%(so)s:TaskObj_dealloc /pid == %(pid)d/ { @destroyed = count(); }
 """
 
+# For the loopback service, every hook inflight has there, counted: the floor of tracing
+# the same events (state changes are counted for every socket, as inflight must look at
+# each to know whether it is one of its own).
+BPFTRACE_SERVICE_COUNT = BPFTRACE_COUNT + """
+tracepoint:sock:inet_sock_set_state { @states = count(); }
+tracepoint:syscalls:sys_enter_socket /pid == %(pid)d/ { @sockets = count(); }
+tracepoint:syscalls:sys_enter_connect /pid == %(pid)d/ { @connects = count(); }
+tracepoint:syscalls:sys_exit_accept /pid == %(pid)d/ { @accepts = count(); }
+tracepoint:syscalls:sys_exit_accept4 /pid == %(pid)d/ { @accepts = count(); }
+tracepoint:syscalls:sys_enter_close /pid == %(pid)d/ { @closes = count(); }
+tracepoint:syscalls:sys_enter_dup2 /pid == %(pid)d/ { @dups = count(); }
+tracepoint:syscalls:sys_enter_dup3 /pid == %(pid)d/ { @dups = count(); }
+"""
+
 # The same probes reading what inflight's read, as a bpftrace user would write it: the
 # coroutine and its name, the thread's PyThreadState (cached per thread, checked by
 # thread id), the frames up to the end of the innermost coroutine run, and the state at
@@ -266,10 +280,10 @@ def runtime_address(pid):
     return None
 
 
-def run_bpftrace_once(python, n, script):
-    """Churn traced by bpftrace running script, in a mount namespace with tracefs
+def run_bpftrace_once(python, workload, args, script):
+    """A workload traced by bpftrace running script, in a mount namespace with tracefs
     (bpftrace 0.17 needs it for uprobes); None if it could not attach."""
-    w = start_workload(python, "churn.py", [n, 1000])
+    w = start_workload(python, workload, args)
     fields = {"so": asyncio_module(python), "pid": w.pid, "runtime": runtime_address(w.pid) or 0}
     bt = subprocess.Popen(["unshare", "-m", "sh", "-c",
                            "mount -t tracefs tracefs /sys/kernel/tracing && exec bpftrace -e \"$0\"",
@@ -306,12 +320,12 @@ def bench_bpftrace(python, quick):
     base, counted, read = [], [], []
     for _ in range(reps):
         base.append(run_once(python, "churn.py", [n, 1000])[0])
-        result = run_bpftrace_once(python, n, BPFTRACE_COUNT)
+        result = run_bpftrace_once(python, "churn.py", [n, 1000], BPFTRACE_COUNT)
         if result is None:
             return {"skipped": "bpftrace could not attach its uprobes (a stripped _asyncio?)"}
         counted.append(result)
         if equivalent:
-            read.append(run_bpftrace_once(python, n, equivalent))
+            read.append(run_bpftrace_once(python, "churn.py", [n, 1000], equivalent))
 
     def cost(runs):
         untraced = statistics.median(r["seconds"] for r in base)
@@ -332,6 +346,7 @@ def bench_service(python, inflight, quick, per_conn):
     clients, requests, reps = (50, 4000, 3) if quick else (200, 40000, 5)
     r = interleaved(python, "service.py", [clients, requests, per_conn], inflight, reps,
                     {"PYTHONASYNCIODEBUG": "1"}, lean=True)
+    bpftrace = bench_bpftrace_service(python, [clients, requests, per_conn], reps)
     report = r["tracer"][-1]["report"]
     conns = report["targets"][0]["connections"]
     return {
@@ -339,10 +354,27 @@ def bench_service(python, inflight, quick, per_conn):
         "untraced_s": r["untraced_s"], "traced_s": r["traced_s"], "ratio": r["ratio"],
         "lean_ratio": r["lean_ratio"], "cpu_ratio": r["cpu_ratio"],
         "lean_cpu_ratio": r["lean_cpu_ratio"], "asyncio_debug_ratio": r["variant_ratio"],
-        "connections_opened": conns["opened"],
+        "connections_opened": conns["opened"], "bpftrace_count": bpftrace,
         "ringbuf_drops": report["tracer"]["ringbuf_drops"] + report["tracer"]["task_ringbuf_drops"],
         "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["tracer"]),
     }
+
+
+def bench_bpftrace_service(python, args, reps):
+    """The loopback service under bpftrace counting the same events, beside its own
+    untraced runs."""
+    if not shutil.which("bpftrace"):
+        return {"skipped": "bpftrace is not installed (apt-get install bpftrace)"}
+    base, counted = [], []
+    for _ in range(reps):
+        base.append(run_once(python, "service.py", args)[0])
+        result = run_bpftrace_once(python, "service.py", args, BPFTRACE_SERVICE_COUNT)
+        if result is None:
+            return {"skipped": "bpftrace could not attach its uprobes (a stripped _asyncio?)"}
+        counted.append(result)
+    cpu_ratio, _ = cpu_cost(counted, base)
+    return {"ratio": statistics.median(r["seconds"] for r in counted) /
+            statistics.median(r["seconds"] for r in base), "cpu_ratio": cpu_ratio}
 
 
 def bench_in_flight(python, inflight, sizes):
@@ -543,6 +575,12 @@ def print_table(results):
                   s["clients"], s["requests"], s["requests_per_connection"], s["untraced_s"],
                   s["ratio"], s["lean_ratio"], s["cpu_ratio"], s["lean_cpu_ratio"],
                   s["asyncio_debug_ratio"], s["ringbuf_drops"]))
+        b = s["bpftrace_count"]
+        if "skipped" in b:
+            print("  bpftrace counting the same events: skipped: %s" % b["skipped"])
+        else:
+            print("  bpftrace counting the same events: ratio %.3f; from CPU time %.3f" % (
+                b["ratio"], b["cpu_ratio"]))
     print("%-12s %12s %14s %10s %10s" % ("IN FLIGHT", "SEEN", "LOADER RSS", "CPU s", "ATTACH s"))
     for r in results["in_flight_scale"]:
         print("%-12d %12d %11.1f MiB %10.2f %10.3f" % (r["in_flight"], r["seen_in_flight"],

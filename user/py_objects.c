@@ -146,21 +146,6 @@ int py_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t size, void *
 	return (int)(good < (size_t)INT32_MAX ? good : INT32_MAX);
 }
 
-int py_read_ints(pid_t pid, const uint64_t *addrs, int32_t *out, size_t n)
-{
-	uint8_t *ok = malloc(n ? n : 1);
-	size_t i;
-
-	if (!ok)
-		return -ENOMEM;
-	py_read_many(pid, addrs, n, sizeof(int32_t), out, ok);
-	for (i = 0; i < n; i++)
-		if (!ok[i])
-			out[i] = -1;
-	free(ok);
-	return 0;
-}
-
 static int cmp_addr(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

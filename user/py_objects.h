@@ -41,8 +41,6 @@ int py_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len);
  * Returns how many were.
  */
 int py_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t size, void *out, uint8_t *ok);
-/* Reads many (addr, 4-byte int) at once; failed ones are set to -1. */
-int py_read_ints(pid_t pid, const uint64_t *addrs, int32_t *out, size_t n);
 /* The str object at addr as UTF-8 (cached): a pointer valid until py_reader_free, or NULL. */
 const char *py_str(struct py_reader *r, uint64_t addr);
 /* Text kept under an address in one of the reader's caches (a tsearch tree), or NULL. */

@@ -5,7 +5,7 @@
 #define FUT_CANCELLED 1
 #define FUT_FINISHED 2
 
-static bool is_end_state(int32_t state)
+bool task_state_is_done(int32_t state)
 {
 	return state == FUT_CANCELLED || state == FUT_FINISHED;
 }
@@ -17,7 +17,7 @@ static bool is_end_state(int32_t state)
  */
 static enum task_fate fate_of_cleared(const struct task_memory *mem)
 {
-	if (is_end_state(mem->state))
+	if (task_state_is_done(mem->state))
 		return TASK_FATE_DONE;
 	if (mem->state == FUT_PENDING && mem->header_readable && mem->refcnt == 0 && mem->task_type)
 		return TASK_FATE_DESTROYED_PENDING;
@@ -39,7 +39,7 @@ enum task_fate task_fate_from_memory(const struct task_memory *mem, uint64_t kno
 		return TASK_FATE_GONE;	/* another task (or object) lives at the address now */
 	if (mem->state == FUT_PENDING)
 		return TASK_FATE_PENDING;
-	return is_end_state(mem->state) ? TASK_FATE_DONE : TASK_FATE_GONE;
+	return task_state_is_done(mem->state) ? TASK_FATE_DONE : TASK_FATE_GONE;
 }
 
 int task_fate_end_state(enum task_fate fate, const struct task_memory *mem)

@@ -33,6 +33,8 @@ struct task_memory {
 	bool task_type;		/* ob_type is asyncio's Task or a subclass of it */
 };
 
+/* fut_state 1 (cancelled) or 2 (finished) */
+bool task_state_is_done(int32_t state);
 /* Whether fate depends on the object header too: a cleared task that was pending. */
 bool task_memory_needs_header(const struct task_memory *mem);
 /* The fate of the task whose coroutine was known_coro (0: not known), from its memory now. */

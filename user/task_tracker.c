@@ -415,24 +415,6 @@ static void *scratch(size_t n, size_t size)
 	return p;
 }
 
-/* fut_state of each: 1 cancelled or 2 finished is done (TaskObj_dealloc's probe says when it goes). */
-static void refresh_by_state(struct task_tracker *tt, const struct task_target *t,
-			     const struct pending_task *tasks, size_t n, uint64_t now_ns)
-{
-	uint64_t *addrs = scratch(n, sizeof(*addrs));
-	int32_t *states = scratch(n, sizeof(*states));
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		addrs[i] = tasks[i].addr + t->py.layout->bpf.task_state;
-	py_read_ints(t->pid, addrs, states, n);
-	for (i = 0; i < n; i++)
-		if (states[i] == 1 || states[i] == 2)
-			model_task_done(tt->model, t->pid, tasks[i].addr, now_ns);
-	free(addrs);
-	free(states);
-}
-
 /* size bytes at offset in each task (those listed in which, or all): one iovec a task. */
 static void read_task_bytes(pid_t pid, const struct pending_task *tasks, const size_t *which,
 			    size_t n, uint32_t offset, size_t size, uint8_t *out, uint8_t *ok)
@@ -444,6 +426,23 @@ static void read_task_bytes(pid_t pid, const struct pending_task *tasks, const s
 		addrs[i] = tasks[which ? which[i] : i].addr + offset;
 	py_read_many(pid, addrs, n, size, out, ok);
 	free(addrs);
+}
+
+/* fut_state of each: a done one is marked so (TaskObj_dealloc's probe says when it goes). */
+static void refresh_by_state(struct task_tracker *tt, const struct task_target *t,
+			     const struct pending_task *tasks, size_t n, uint64_t now_ns)
+{
+	int32_t *states = scratch(n, sizeof(*states));
+	uint8_t *ok = scratch(n, 1);
+	size_t i;
+
+	read_task_bytes(t->pid, tasks, NULL, n, t->py.layout->bpf.task_state, sizeof(*states),
+			(uint8_t *)states, ok);
+	for (i = 0; i < n; i++)
+		if (ok[i] && task_state_is_done(states[i]))
+			model_task_done(tt->model, t->pid, tasks[i].addr, now_ns);
+	free(states);
+	free(ok);
 }
 
 /*

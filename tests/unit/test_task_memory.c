@@ -42,6 +42,8 @@ static void test_live_task_follows_its_state(void **state)
 	assert_int_equal(task_fate_from_memory(&cancelled, CORO), TASK_FATE_DONE);
 	assert_int_equal(task_fate_end_state(TASK_FATE_DONE, &cancelled), CANCELLED);
 	assert_false(task_memory_needs_header(&pending));
+	assert_true(task_state_is_done(FINISHED) && task_state_is_done(CANCELLED));
+	assert_false(task_state_is_done(PENDING) || task_state_is_done(-1) || task_state_is_done(3));
 }
 
 static void test_unknown_coroutine_trusts_the_state(void **state)

@@ -310,33 +310,45 @@ def run_bpftrace_once(python, workload, args, script):
     return result
 
 
+def cost_against(runs, base, units):
+    """runs against the untraced base runs: wall and CPU ratios, and extra µs per unit of work."""
+    untraced = statistics.median(r["seconds"] for r in base)
+    traced = statistics.median(r["seconds"] for r in runs)
+    cpu_ratio, extra_sys_s = cpu_cost(runs, base)
+    return {"ratio": traced / untraced, "extra_us_per_task": (traced - untraced) / units * 1e6,
+            "cpu_ratio": cpu_ratio, "extra_cpu_us_per_task": extra_sys_s / units * 1e6}
+
+
+def bpftrace_runs(python, workload, args, scripts, reps):
+    """Untraced runs of a workload interleaved with runs under each bpftrace script:
+    (untraced, [runs per script], a run None where that script could not attach), or a
+    string saying why not, when bpftrace is missing or its first script does not attach."""
+    if not shutil.which("bpftrace"):
+        return "bpftrace is not installed (apt-get install bpftrace)"
+    base, traced = [], [[] for _ in scripts]
+    for _ in range(reps):
+        base.append(run_once(python, workload, args)[0])
+        for k, script in enumerate(scripts):
+            result = run_bpftrace_once(python, workload, args, script)
+            if result is None and k == 0:
+                return "bpftrace could not attach its uprobes (a stripped _asyncio?)"
+            traced[k].append(result)
+    return base, traced
+
+
 def bench_bpftrace(python, quick):
     """Task churn under bpftrace: counting inflight's two probes (what the hits alone
     cost: the floor), and reading what inflight reads (the equivalent script)."""
-    if not shutil.which("bpftrace"):
-        return {"skipped": "bpftrace is not installed (apt-get install bpftrace)"}
     equivalent = BPFTRACE_EQUIVALENT.get(python_minor(python))
     n, reps = (20000, 3) if quick else (200000, 5)
-    base, counted, read = [], [], []
-    for _ in range(reps):
-        base.append(run_once(python, "churn.py", [n, 1000])[0])
-        result = run_bpftrace_once(python, "churn.py", [n, 1000], BPFTRACE_COUNT)
-        if result is None:
-            return {"skipped": "bpftrace could not attach its uprobes (a stripped _asyncio?)"}
-        counted.append(result)
-        if equivalent:
-            read.append(run_bpftrace_once(python, "churn.py", [n, 1000], equivalent))
-
-    def cost(runs):
-        untraced = statistics.median(r["seconds"] for r in base)
-        traced = statistics.median(r["seconds"] for r in runs)
-        cpu_ratio, extra_sys_s = cpu_cost(runs, base)
-        return {"ratio": traced / untraced, "extra_us_per_task": (traced - untraced) / n * 1e6,
-                "cpu_ratio": cpu_ratio, "extra_cpu_us_per_task": extra_sys_s / n * 1e6}
-
-    result = dict(cost(counted), tasks=n)
-    if equivalent and None not in read:
-        result["equivalent"] = cost(read)
+    runs = bpftrace_runs(python, "churn.py", [n, 1000],
+                         [BPFTRACE_COUNT] + ([equivalent] if equivalent else []), reps)
+    if isinstance(runs, str):
+        return {"skipped": runs}
+    base, (counted, *read) = runs
+    result = dict(cost_against(counted, base, n), tasks=n)
+    if read and None not in read[0]:
+        result["equivalent"] = cost_against(read[0], base, n)
     else:
         result["equivalent"] = {"skipped": "the equivalent script knows CPython 3.11's layout only"}
     return result
@@ -363,18 +375,12 @@ def bench_service(python, inflight, quick, per_conn):
 def bench_bpftrace_service(python, args, reps):
     """The loopback service under bpftrace counting the same events, beside its own
     untraced runs."""
-    if not shutil.which("bpftrace"):
-        return {"skipped": "bpftrace is not installed (apt-get install bpftrace)"}
-    base, counted = [], []
-    for _ in range(reps):
-        base.append(run_once(python, "service.py", args)[0])
-        result = run_bpftrace_once(python, "service.py", args, BPFTRACE_SERVICE_COUNT)
-        if result is None:
-            return {"skipped": "bpftrace could not attach its uprobes (a stripped _asyncio?)"}
-        counted.append(result)
-    cpu_ratio, _ = cpu_cost(counted, base)
-    return {"ratio": statistics.median(r["seconds"] for r in counted) /
-            statistics.median(r["seconds"] for r in base), "cpu_ratio": cpu_ratio}
+    runs = bpftrace_runs(python, "service.py", args, [BPFTRACE_SERVICE_COUNT], reps)
+    if isinstance(runs, str):
+        return {"skipped": runs}
+    base, (counted,) = runs
+    cost = cost_against(counted, base, args[1])
+    return {"ratio": cost["ratio"], "cpu_ratio": cost["cpu_ratio"]}
 
 
 def bench_in_flight(python, inflight, sizes):

@@ -23,9 +23,9 @@ INCLUDES := -Iinclude -Iuser -I$(OUTPUT)/skel
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) $(INCLUDES) -D_GNU_SOURCE -DINFLIGHT_VERSION='"$(VERSION)"' \
 	-MMD -MP $(EXTRA_CFLAGS)
-# libbpf, libelf, zlib, zstd and json-c linked statically: the binary does not
+# libbpf, libelf, zlib, zstd, json-c and capstone linked statically: the binary does not
 # depend on the host's versions of them.
-LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lzstd -ljson-c -Wl,-Bdynamic -lpthread
+LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lzstd -ljson-c -lcapstone -Wl,-Bdynamic -lpthread
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 ifeq ($(V),1)

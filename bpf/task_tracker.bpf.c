@@ -5,7 +5,9 @@
  * Two uprobes per task, no per-step probe (each hit traps, see
  * shared/research/probe-costs.md): _asyncio's Task tp_init, where the
  * creator's Python stack is still on the thread, and TaskObj_dealloc. Whether
- * a live task is done is read by userspace from the target's memory.
+ * a live task is done is read by userspace from the target's memory. With
+ * --lean, one: tp_init, and a probe on the finalizer's path for a task
+ * destroyed while pending, which other tasks never take.
  *
  * Which task created a task, or opened a connection, is the one driving the
  * coroutine frames on the thread's Python stack: the walk reports the
@@ -358,6 +360,30 @@ int BPF_KPROBE(on_task_dealloc, void *self)
 	e->task = (__u64)self;
 	e->pid = pid;
 	e->state = state;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * --lean's only probe on a task's end: the first instruction of the path
+ * TaskObj_finalize takes for a task still pending (see
+ * user/task_finalize_site.h, which also checks that rdi holds the task
+ * there). The same event as a dealloc with fut_state pending.
+ */
+SEC("uprobe")
+int BPF_KPROBE(on_task_destroyed_pending, void *self)
+{
+	struct task_dealloc_event *e;
+	__u32 pid;
+
+	if (!traced_layout(&pid))
+		return 0;
+	e = reserve(EVENT_TASK_DEALLOC, sizeof(*e));
+	if (!e)
+		return 0;
+	e->task = (__u64)self;
+	e->pid = pid;
+	e->state = 0;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

@@ -8,6 +8,7 @@ PACKAGES=(
 	bpftool                             # BPF skeletons and vmlinux.h
 	libbpf-dev libelf-dev zlib1g-dev libzstd-dev  # libbpf (linked statically) and what it needs
 	libjson-c-dev                       # JSON reports
+	libcapstone-dev                     # decoding the Task finalizer to probe its pending path
 	libcmocka-dev                       # C unit tests
 	libclang-rt-14-dev                  # AddressSanitizer/UBSan runtime for clang builds
 	python3                             # test and demo workloads (standard library only)

@@ -292,9 +292,18 @@ void model_sample_sites(struct model *m, uint64_t now_ns);
 /* Calls fn for every task not yet seen done, with when it was created. */
 typedef void (*task_age_fn)(pid_t pid, int site, uint64_t created_ns, void *ctx);
 void model_foreach_pending_task_age(const struct model *m, task_age_fn fn, void *ctx);
-/* Calls fn for every task not yet seen done, with its coroutine (0 if not known). */
-typedef void (*task_visit_fn)(pid_t pid, uint64_t addr, uint64_t coro, void *ctx);
+/* A task not yet seen done, as the model holds it. */
+struct pending_task {
+	pid_t pid;
+	uint64_t addr;
+	uint64_t coro;		/* 0 if not known */
+	uint64_t created_ns;	/* tells it from a later task at the same address */
+};
+/* Calls fn for every task not yet seen done. */
+typedef void (*task_visit_fn)(const struct pending_task *t, void *ctx);
 void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *ctx);
+/* Whether the model still holds t, not yet done (and no other task at its address). */
+bool model_task_is_pending(const struct model *m, const struct pending_task *t);
 void model_site_conn_released(struct model *m, const struct conn *c);
 /* Gives a newly opened connection the site an earlier attribution named. */
 void model_conn_claim_attribution(struct model *m, struct conn *c);

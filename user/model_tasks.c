@@ -437,9 +437,12 @@ static void visit_pending(const void *node, VISIT which, void *closure)
 {
 	const struct task_rec *t = *(const struct task_rec *const *)node;
 	struct pending_walk *w = closure;
+	struct pending_task p;
 
-	if ((which == postorder || which == leaf) && !t->done)
-		w->fn(t->pid, t->addr, t->coro, w->ctx);
+	if ((which == postorder || which == leaf) && !t->done) {
+		p = (struct pending_task){ t->pid, t->addr, t->coro, t->created_ns };
+		w->fn(&p, w->ctx);
+	}
 }
 
 struct age_walk {
@@ -468,6 +471,13 @@ void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *c
 	struct pending_walk w = { .fn = fn, .ctx = ctx };
 
 	twalk_r(m->tasks, visit_pending, &w);
+}
+
+bool model_task_is_pending(const struct model *m, const struct pending_task *p)
+{
+	const struct task_rec *t = find_task(m, p->pid, p->addr);
+
+	return t && !t->done && t->created_ns == p->created_ns;
 }
 
 static void no_free(void *node)

@@ -8,6 +8,7 @@
 #include "elf_image.h"
 #include "proc_maps.h"
 #include "python_target.h"
+#include "task_finalize_site.h"
 #include "task_type_finder.h"
 
 /* 3.<minor> from a file name like libpython3.11.so.1.0 or python3.11 */
@@ -180,12 +181,14 @@ static int read_task_basicsize(struct elf_image *e, unsigned int minor, uint32_t
 
 /* With symbols when the file has them, else through the Task type object. */
 static int locate_task_functions(struct elf_image *e, struct python_target *t, uint64_t *init,
-				 uint64_t *dealloc, uint32_t *basicsize)
+				 uint64_t *dealloc, uint64_t *finalize, uint32_t *basicsize)
 {
 	struct task_type type;
 
 	if (!elf_image_symbol(e, "_asyncio_Task___init__", init) &&
 	    !elf_image_symbol(e, "TaskObj_dealloc", dealloc)) {
+		if (elf_image_symbol(e, "TaskObj_finalize", finalize))
+			*finalize = 0;
 		snprintf(t->method, sizeof(t->method), "ELF symbols");
 		return read_task_basicsize(e, t->minor, basicsize);
 	}
@@ -193,15 +196,38 @@ static int locate_task_functions(struct elf_image *e, struct python_target *t, u
 		return -ENOENT;
 	*init = type.init;
 	*dealloc = type.dealloc;
+	*finalize = type.finalize;
 	*basicsize = type.basicsize;
 	snprintf(t->method, sizeof(t->method), "the Task type's slots (no symbols)");
+	return 0;
+}
+
+/* Where a task destroyed while pending goes in the finalizer (0 if not found for certain). */
+static uint64_t pending_path_offset(struct elf_image *e, const struct python_target *t,
+				    uint64_t finalize)
+{
+	/* the check opens the function; a function near its segment's end gets the shorter read */
+	static const size_t sizes[] = { 128, 48 };
+	uint64_t site, offset;
+	uint8_t code[128];
+	size_t i;
+
+	for (i = 0; finalize && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (elf_image_read(e, finalize, code, sizes[i]))
+			continue;
+		if (task_finalize_pending_site(code, sizes[i], finalize, t->layout->bpf.task_state,
+					       &site) ||
+		    elf_image_file_offset(e, site, &offset))
+			return 0;
+		return offset;
+	}
 	return 0;
 }
 
 static int resolve_functions(struct python_target *t)
 {
 	struct elf_image *e;
-	uint64_t init = 0, dealloc = 0;
+	uint64_t init = 0, dealloc = 0, finalize = 0;
 	uint32_t basicsize = 0;
 	int err;
 
@@ -211,7 +237,7 @@ static int resolve_functions(struct python_target *t)
 			 strerror(-err));
 		return -ENOTSUP;
 	}
-	err = locate_task_functions(e, t, &init, &dealloc, &basicsize);
+	err = locate_task_functions(e, t, &init, &dealloc, &finalize, &basicsize);
 	if ((err && (!init || !dealloc)) || elf_image_file_offset(e, init, &t->task_init_offset) ||
 	    elf_image_file_offset(e, dealloc, &t->task_dealloc_offset)) {
 		snprintf(t->problem, sizeof(t->problem),
@@ -220,6 +246,7 @@ static int resolve_functions(struct python_target *t)
 		elf_image_close(e);
 		return -ENOTSUP;
 	}
+	t->task_pending_offset = pending_path_offset(e, t, finalize);
 	elf_image_close(e);
 	if (!err && basicsize != t->layout->task_basicsize) {
 		snprintf(t->problem, sizeof(t->problem),

@@ -22,6 +22,7 @@ struct python_target {
 	char asyncio_file[PATH_MAX];		/* the file holding _asyncio's code */
 	uint64_t task_init_offset;		/* file offsets, for uprobes */
 	uint64_t task_dealloc_offset;
+	uint64_t task_pending_offset;		/* the finalizer's pending path, 0 if not found */
 	char method[128];			/* how the functions were found */
 	char problem[PATH_MAX + 256];			/* why tracking cannot start, when it cannot */
 };

@@ -11,6 +11,7 @@
 #define TYPE_BASICSIZE 32
 #define TYPE_DEALLOC 48
 #define TYPE_INIT 296
+#define TYPE_FINALIZE 392
 /* Include/object.h: PyType_Spec {name, basicsize, itemsize, flags, slots}; PyType_Slot {slot, pfunc} */
 #define SPEC_BASICSIZE 8
 #define SPEC_SLOTS 24
@@ -18,6 +19,7 @@
 /* Include/typeslots.h */
 #define SLOT_TP_DEALLOC 52
 #define SLOT_TP_INIT 60
+#define SLOT_TP_FINALIZE 80
 
 static bool plausible_basicsize(int64_t size)
 {
@@ -35,6 +37,8 @@ static int read_static_type(struct elf_image *e, uint64_t name_ref, struct task_
 	    elf_image_pointer_at(e, type + TYPE_INIT, &t->init) ||
 	    elf_image_pointer_at(e, type + TYPE_DEALLOC, &t->dealloc))
 		return -ENOENT;
+	if (elf_image_pointer_at(e, type + TYPE_FINALIZE, &t->finalize))
+		t->finalize = 0;
 	t->basicsize = (uint32_t)basicsize;
 	return 0;
 }
@@ -49,7 +53,7 @@ static int read_type_spec(struct elf_image *e, uint64_t spec, struct task_type *
 	if (elf_image_read(e, spec + SPEC_BASICSIZE, &basicsize, sizeof(basicsize)) ||
 	    !plausible_basicsize(basicsize) || elf_image_pointer_at(e, spec + SPEC_SLOTS, &slots))
 		return -ENOENT;
-	t->init = t->dealloc = 0;
+	t->init = t->dealloc = t->finalize = 0;
 	for (i = 0; i < MAX_SLOTS; i++) {
 		if (elf_image_read(e, slots + (uint64_t)i * SLOT_SIZE, &id, sizeof(id)) || id == 0)
 			break;
@@ -59,6 +63,8 @@ static int read_type_spec(struct elf_image *e, uint64_t spec, struct task_type *
 			t->init = pfunc;
 		else if (id == SLOT_TP_DEALLOC)
 			t->dealloc = pfunc;
+		else if (id == SLOT_TP_FINALIZE)
+			t->finalize = pfunc;
 	}
 	if (!t->init || !t->dealloc)
 		return -ENOENT;

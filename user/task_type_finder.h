@@ -4,8 +4,8 @@
  * with _asyncio built in), without symbols: through the Task type itself.
  * The type's name string "_asyncio.Task" is pointed to by the type's tp_name
  * (a static PyTypeObject, 3.9-3.11) or by its PyType_Spec (3.12+); from
- * there the tp_init and tp_dealloc slots are read, as the loader would
- * relocate them.
+ * there the tp_init, tp_dealloc and tp_finalize slots are read, as the
+ * loader would relocate them.
  */
 #ifndef INFLIGHT_TASK_TYPE_FINDER_H
 #define INFLIGHT_TASK_TYPE_FINDER_H
@@ -15,6 +15,7 @@
 struct task_type {
 	uint64_t init;		/* virtual addresses in the file */
 	uint64_t dealloc;
+	uint64_t finalize;	/* 0 if the slot could not be read: it is optional */
 	uint32_t basicsize;
 };
 

@@ -96,18 +96,19 @@ static struct conn *conn(struct model *m, pid_t pid, uint64_t ino)
 
 struct visited {
 	pid_t pid[16];
-	uint64_t addr[16], coro[16];
+	uint64_t addr[16], coro[16], created_ns[16];
 	size_t n;
 };
 
-static void visit(pid_t pid, uint64_t addr, uint64_t coro, void *ctx)
+static void visit(const struct pending_task *t, void *ctx)
 {
 	struct visited *v = ctx;
 
 	assert_true(v->n < 16);
-	v->pid[v->n] = pid;
-	v->addr[v->n] = addr;
-	v->coro[v->n] = coro;
+	v->pid[v->n] = t->pid;
+	v->addr[v->n] = t->addr;
+	v->coro[v->n] = t->coro;
+	v->created_ns[v->n] = t->created_ns;
 	v->n++;
 }
 
@@ -472,6 +473,25 @@ static void test_pending_iteration_empty_model(void **state)
 	struct model *m = *state;
 
 	assert_int_equal(pending(m).n, 0);
+}
+
+/* A verdict read from memory for a gathered task must not land on a later task at its address. */
+static void test_gathered_task_is_told_from_a_later_one_at_its_address(void **state)
+{
+	struct model *m = *state;
+	struct pending_task gathered;
+	struct visited v;
+
+	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
+	v = pending(m);
+	gathered = (struct pending_task){ v.pid[0], v.addr[0], v.coro[0], v.created_ns[0] };
+	assert_true(model_task_is_pending(m, &gathered));
+	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(2));	/* the address reused */
+	assert_false(model_task_is_pending(m, &gathered));
+	gathered.created_ns = AT(2);
+	assert_true(model_task_is_pending(m, &gathered));
+	model_task_done(m, PID, TASK_A, AT(3));
+	assert_false(model_task_is_pending(m, &gathered));
 }
 
 static void test_destroyed_pending_counted(void **state)
@@ -1119,6 +1139,7 @@ int main(void)
 		T(test_done_tasks_leave_pending_iteration),
 		T(test_pending_iteration_over_processes),
 		T(test_pending_iteration_empty_model),
+		T(test_gathered_task_is_told_from_a_later_one_at_its_address),
 		T(test_destroyed_pending_counted),
 		T(test_destroyed_finished_not_destroyed_pending),
 		T(test_destroyed_cancelled_not_destroyed_pending),

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/*
+ * Finding the pending path of Task's finalizer in machine code. The byte
+ * sequences are small functions assembled for these tests, in the shapes
+ * the compilers gave CPython 3.9-3.13 (pyenv's builds, Debian's python3.11),
+ * and in shapes that must be refused.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "task_finalize_site.h"
+
+#define BASE 0x7000u
+#define STATE 0x58u
+
+static int site_of(const uint8_t *code, size_t len, uint32_t state_offset, uint64_t *site)
+{
+	*site = 0;
+	return task_finalize_pending_site(code, len, BASE, state_offset, site);
+}
+
+/* mov 0x58(%rdi),%ecx; test %ecx,%ecx; jne done; <pending path>: pyenv's 3.9-3.12 */
+static void test_inline_pending_path_is_the_fall_through(void **state)
+{
+	static const uint8_t code[] = {
+		0x41, 0x55,			/* push %r13 */
+		0x53,				/* push %rbx */
+		0x48, 0x89, 0xfb,		/* mov %rdi,%rbx */
+		0x48, 0x83, 0xec, 0x28,		/* sub $0x28,%rsp */
+		0x8b, 0x4f, 0x58,		/* mov 0x58(%rdi),%ecx */
+		0x85, 0xc9,			/* test %ecx,%ecx */
+		0x75, 0x06,			/* jne +6 */
+		0x8b, 0x97, 0xa4, 0, 0, 0,	/* mov 0xa4(%rdi),%edx: the pending path */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), 0);
+	assert_int_equal(site, BASE + 0x11);
+}
+
+/* test %edx,%edx; je <.cold>: Debian's python3.11 (PGO moved the path away) */
+static void test_pending_path_in_a_cold_section_is_the_jump_target(void **state)
+{
+	static const uint8_t code[] = {
+		0x53,				/* push %rbx */
+		0x8b, 0x57, 0x58,		/* mov 0x58(%rdi),%edx */
+		0x85, 0xd2,			/* test %edx,%edx */
+		0x0f, 0x84, 0xf4, 0x0f, 0, 0,	/* je +0x1000 from the start */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), 0);
+	assert_int_equal(site, BASE + 0x1000);
+}
+
+/* 3.13: state and log_destroy_pending in one word, masked and compared at once */
+static void test_masked_state_word_compared_to_pending(void **state)
+{
+	static const uint8_t code[] = {
+		0x48, 0xb8, 0xff, 0xff, 0xff, 0xff, 0x08, 0, 0, 0,	/* movabs $0x8ffffffff,%rax */
+		0x41, 0x56,						/* push %r14 */
+		0x48, 0xba, 0, 0, 0, 0, 0x08, 0, 0, 0,			/* movabs $0x800000000,%rdx */
+		0x48, 0x23, 0x47, 0x60,					/* and 0x60(%rdi),%rax */
+		0x48, 0x89, 0xfb,					/* mov %rdi,%rbx */
+		0x48, 0x39, 0xd0,					/* cmp %rdx,%rax */
+		0x74, 0x2e,						/* je +0x50 from the start */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), 0x60, &site), 0);
+	assert_int_equal(site, BASE + 0x50);
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), -ENOENT);
+}
+
+static void test_state_compared_in_memory_with_zero(void **state)
+{
+	static const uint8_t code[] = {
+		0x83, 0x7f, 0x58, 0x00,	/* cmpl $0x0,0x58(%rdi) */
+		0x74, 0x3a,		/* je +0x40 from the start */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), 0);
+	assert_int_equal(site, BASE + 0x40);
+}
+
+/* The task pointer must still be in rdi at the site: the BPF program reads it there. */
+static void test_refused_when_rdi_is_overwritten(void **state)
+{
+	static const uint8_t code[] = {
+		0x8b, 0x4f, 0x58,	/* mov 0x58(%rdi),%ecx */
+		0x48, 0x89, 0xf7,	/* mov %rsi,%rdi */
+		0x85, 0xc9,		/* test %ecx,%ecx */
+		0x75, 0x01,		/* jne */
+		0xc3, 0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), -ENOENT);
+}
+
+/* A branch on "finished" (2) is not a branch on pending. */
+static void test_refused_when_compared_with_another_state(void **state)
+{
+	static const uint8_t code[] = {
+		0x8b, 0x4f, 0x58,	/* mov 0x58(%rdi),%ecx */
+		0x83, 0xf9, 0x02,	/* cmp $0x2,%ecx */
+		0x74, 0x38,		/* je */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), -ENOENT);
+}
+
+static void test_refused_when_a_call_comes_first(void **state)
+{
+	static const uint8_t code[] = {
+		0xe8, 0xfb, 0x00, 0x00, 0x00,	/* call */
+		0x8b, 0x4f, 0x58,		/* mov 0x58(%rdi),%ecx */
+		0x85, 0xc9,			/* test %ecx,%ecx */
+		0x75, 0x00,			/* jne */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), -ENOENT);
+}
+
+/* A mask without the 32 state bits says nothing of the state. */
+static void test_refused_when_the_mask_drops_state_bits(void **state)
+{
+	static const uint8_t code[] = {
+		0x48, 0xb8, 0, 0, 0, 0, 0x08, 0, 0, 0,	/* movabs $0x800000000,%rax */
+		0x48, 0x23, 0x47, 0x60,			/* and 0x60(%rdi),%rax */
+		0x48, 0xba, 0, 0, 0, 0, 0x08, 0, 0, 0,	/* movabs $0x800000000,%rdx */
+		0x48, 0x39, 0xd0,			/* cmp %rdx,%rax */
+		0x74, 0x33,				/* je */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), 0x60, &site), -ENOENT);
+}
+
+static void test_refused_when_the_comparand_is_not_pending(void **state)
+{
+	static const uint8_t code[] = {
+		0x48, 0xb8, 0xff, 0xff, 0xff, 0xff, 0x08, 0, 0, 0,	/* movabs $0x8ffffffff,%rax */
+		0x48, 0xba, 0x02, 0, 0, 0, 0x08, 0, 0, 0,		/* movabs $0x800000002,%rdx */
+		0x48, 0x23, 0x47, 0x60,					/* and 0x60(%rdi),%rax */
+		0x48, 0x39, 0xd0,					/* cmp %rdx,%rax */
+		0x74, 0x33,						/* je */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), 0x60, &site), -ENOENT);
+}
+
+static void test_refused_when_another_register_is_tested(void **state)
+{
+	static const uint8_t code[] = {
+		0x8b, 0x4f, 0x58,	/* mov 0x58(%rdi),%ecx */
+		0x85, 0xd2,		/* test %edx,%edx */
+		0x75, 0x00,		/* jne */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), -ENOENT);
+}
+
+static void test_refused_when_the_loaded_state_is_overwritten(void **state)
+{
+	static const uint8_t code[] = {
+		0x8b, 0x4f, 0x58,		/* mov 0x58(%rdi),%ecx */
+		0xb9, 0x01, 0x00, 0x00, 0x00,	/* mov $0x1,%ecx */
+		0x85, 0xc9,			/* test %ecx,%ecx */
+		0x75, 0x00,			/* jne */
+		0xc3,
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), -ENOENT);
+}
+
+/* Another offset than the state's, cut-off code, no code at all. */
+static void test_refused_without_the_state_read_or_the_branch(void **state)
+{
+	static const uint8_t code[] = {
+		0x8b, 0x4f, 0x58,	/* mov 0x58(%rdi),%ecx */
+		0x85, 0xc9,		/* test %ecx,%ecx */
+		0x75, 0x06,		/* jne */
+	};
+	uint64_t site;
+
+	assert_int_equal(site_of(code, sizeof(code), 0x50, &site), -ENOENT);
+	assert_int_equal(site_of(code, sizeof(code) - 2, STATE, &site), -ENOENT);
+	assert_int_equal(site_of(code, 0, STATE, &site), -ENOENT);
+	assert_int_equal(site_of(code, sizeof(code), STATE, &site), 0);
+	assert_int_equal(site, BASE + sizeof(code));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inline_pending_path_is_the_fall_through),
+		cmocka_unit_test(test_pending_path_in_a_cold_section_is_the_jump_target),
+		cmocka_unit_test(test_masked_state_word_compared_to_pending),
+		cmocka_unit_test(test_state_compared_in_memory_with_zero),
+		cmocka_unit_test(test_refused_when_rdi_is_overwritten),
+		cmocka_unit_test(test_refused_when_compared_with_another_state),
+		cmocka_unit_test(test_refused_when_a_call_comes_first),
+		cmocka_unit_test(test_refused_when_the_mask_drops_state_bits),
+		cmocka_unit_test(test_refused_when_the_comparand_is_not_pending),
+		cmocka_unit_test(test_refused_when_another_register_is_tested),
+		cmocka_unit_test(test_refused_when_the_loaded_state_is_overwritten),
+		cmocka_unit_test(test_refused_without_the_state_read_or_the_branch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

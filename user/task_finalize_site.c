@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <stdbool.h>
+#include <capstone/capstone.h>
+#include "task_finalize_site.h"
+
+/* the check is in the first few instructions: the prologue, the read, the compare, the branch */
+#define MAX_INSNS 32
+#define N_FAMILIES 16
+#define STATE_BITS 0xffffffffULL	/* fut_state is a C int (or a 32-bit field of a word) */
+
+/* The 64-bit register a register is part of (rax for eax, ax, al, ah), -1 if not a GPR. */
+static int reg_family(x86_reg r)
+{
+	static const x86_reg families[N_FAMILIES][5] = {
+		{ X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH },
+		{ X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH },
+		{ X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH },
+		{ X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH },
+		{ X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL },
+		{ X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL },
+		{ X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL },
+		{ X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL },
+		{ X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B },
+		{ X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B },
+		{ X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B },
+		{ X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B },
+		{ X86_REG_R12, X86_REG_R12D, X86_REG_R12W, X86_REG_R12B },
+		{ X86_REG_R13, X86_REG_R13D, X86_REG_R13W, X86_REG_R13B },
+		{ X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B },
+		{ X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B },
+	};
+	int f, i;
+
+	for (f = 0; f < N_FAMILIES; f++)
+		for (i = 0; i < 5 && families[f][i] != X86_REG_INVALID; i++)
+			if (families[f][i] == r)
+				return f;
+	return -1;
+}
+
+#define RDI_FAMILY 5
+
+/* What the scan knows between instructions. */
+struct scan {
+	bool known[N_FAMILIES];		/* a register holding an immediate set by a mov */
+	uint64_t imm[N_FAMILIES];
+	bool state_read;
+	int loaded;		/* the register holding fut_state (under mask), -1 if none */
+	uint64_t mask;		/* which bits of the loaded value are the word's */
+	bool zf_pending;	/* the zero flag now means "fut_state is pending" */
+};
+
+static bool writes_family(csh h, const cs_insn *insn, int family)
+{
+	cs_regs read, written;
+	uint8_t n_read, n_written, i;
+
+	if (cs_regs_access(h, insn, read, &n_read, written, &n_written))
+		return true;	/* unknown: assume the worst */
+	for (i = 0; i < n_written; i++)
+		if (reg_family(written[i]) == family)
+			return true;
+	return false;
+}
+
+static void forget_written(csh h, const cs_insn *insn, struct scan *s)
+{
+	int f;
+
+	for (f = 0; f < N_FAMILIES; f++)
+		if (s->known[f] && writes_family(h, insn, f))
+			s->known[f] = false;
+}
+
+/* mov $imm, %reg (movabs too): remembered, zero-extended as a 32-bit mov does. */
+static void note_immediate(const cs_insn *insn, struct scan *s)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	int f;
+
+	if (insn->id != X86_INS_MOV && insn->id != X86_INS_MOVABS)
+		return;
+	if (x->op_count != 2 || x->operands[0].type != X86_OP_REG || x->operands[1].type != X86_OP_IMM)
+		return;
+	f = reg_family(x->operands[0].reg);
+	if (f < 0 || (x->operands[0].size != 8 && x->operands[0].size != 4))
+		return;
+	s->known[f] = true;
+	s->imm[f] = x->operands[0].size == 4 ? (uint32_t)x->operands[1].imm
+					     : (uint64_t)x->operands[1].imm;
+}
+
+static const cs_x86_op *state_operand(const cs_x86 *x, uint32_t state_offset)
+{
+	uint8_t i;
+
+	for (i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RDI &&
+		    x->operands[i].mem.index == X86_REG_INVALID &&
+		    x->operands[i].mem.segment == X86_REG_INVALID &&
+		    x->operands[i].mem.disp == (int64_t)state_offset)
+			return &x->operands[i];
+	return NULL;
+}
+
+/*
+ * The instruction reading fut_state: a 32-bit mov into a register, an AND of
+ * the word into a register holding a mask that keeps every state bit, or a
+ * 32-bit compare of it with 0. False for any other use.
+ */
+static bool take_state_read(const cs_insn *insn, struct scan *s)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	const cs_x86_op *a = &x->operands[0], *b = &x->operands[1];
+	int f = x->op_count == 2 && a->type == X86_OP_REG ? reg_family(a->reg) : -1;
+
+	s->state_read = true;
+	if (insn->id == X86_INS_MOV && f >= 0 && a->size == 4) {
+		s->loaded = f;
+		s->mask = STATE_BITS;
+		return true;
+	}
+	if (insn->id == X86_INS_AND && f >= 0 && a->size == 8 && s->known[f] &&
+	    (s->imm[f] & STATE_BITS) == STATE_BITS) {
+		s->loaded = f;
+		s->mask = s->imm[f];
+		s->zf_pending = false;
+		return true;
+	}
+	if (insn->id == X86_INS_CMP && x->op_count == 2 && a->type == X86_OP_MEM && a->size == 4 &&
+	    b->type == X86_OP_IMM && b->imm == 0) {
+		s->zf_pending = true;
+		return true;
+	}
+	return false;
+}
+
+static bool is_loaded(const struct scan *s, const cs_x86_op *op)
+{
+	return s->loaded >= 0 && op->type == X86_OP_REG && reg_family(op->reg) == s->loaded;
+}
+
+/* Whether an instruction that sets the zero flag sets it exactly when fut_state is pending. */
+static bool zf_means_pending(const cs_insn *insn, const struct scan *s)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	const cs_x86_op *a = &x->operands[0], *b = &x->operands[1], *other;
+	int f;
+
+	if (x->op_count != 2 || s->loaded < 0)
+		return false;
+	if (s->mask == STATE_BITS) {
+		/* test %eax,%eax; cmp $0,%eax */
+		if (insn->id == X86_INS_TEST)
+			return is_loaded(s, a) && is_loaded(s, b) && a->size == 4;
+		return insn->id == X86_INS_CMP && is_loaded(s, a) && a->size == 4 &&
+		       b->type == X86_OP_IMM && b->imm == 0;
+	}
+	/* a masked word against a constant: equal only if its state bits are 0 */
+	if (insn->id != X86_INS_CMP || a->size != 8)
+		return false;
+	other = is_loaded(s, a) ? b : is_loaded(s, b) ? a : NULL;
+	f = other && other->type == X86_OP_REG ? reg_family(other->reg) : -1;
+	return f >= 0 && s->known[f] && (s->imm[f] & STATE_BITS) == 0 &&
+	       (s->imm[f] & ~s->mask) == 0;
+}
+
+/* Follows one instruction: 1 to go on, 0 when *site is found, -ENOENT to give up. */
+static int step(csh h, const cs_insn *insn, uint32_t state_offset, struct scan *s, uint64_t *site)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (cs_insn_group(h, insn, X86_GRP_JUMP)) {
+		if (!s->state_read || !s->zf_pending || x->op_count != 1 ||
+		    x->operands[0].type != X86_OP_IMM)
+			return -ENOENT;
+		if (insn->id == X86_INS_JE)
+			*site = (uint64_t)x->operands[0].imm;
+		else if (insn->id == X86_INS_JNE)
+			*site = insn->address + insn->size;
+		else
+			return -ENOENT;
+		return 0;
+	}
+	if (cs_insn_group(h, insn, X86_GRP_CALL) || cs_insn_group(h, insn, X86_GRP_RET) ||
+	    cs_insn_group(h, insn, X86_GRP_INT) || writes_family(h, insn, RDI_FAMILY))
+		return -ENOENT;
+	if (!s->state_read && state_operand(x, state_offset)) {
+		if (!take_state_read(insn, s))
+			return -ENOENT;
+	} else if (s->state_read) {
+		if (x->eflags & X86_EFLAGS_MODIFY_ZF)
+			s->zf_pending = zf_means_pending(insn, s);
+		if (s->loaded >= 0 && writes_family(h, insn, s->loaded))
+			s->loaded = -1;
+	}
+	forget_written(h, insn, s);
+	note_immediate(insn, s);
+	return 1;
+}
+
+int task_finalize_pending_site(const uint8_t *code, size_t len, uint64_t addr,
+			       uint32_t state_offset, uint64_t *site)
+{
+	struct scan s = { .loaded = -1 };
+	cs_insn *insn;
+	csh h;
+	int n, err = -ENOENT;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -ENOENT;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(h);
+	for (n = 0; insn && n < MAX_INSNS && cs_disasm_iter(h, &code, &len, &addr, insn); n++) {
+		err = step(h, insn, state_offset, &s, site);
+		if (err <= 0)
+			break;
+		err = -ENOENT;
+	}
+	if (insn)
+		cs_free(insn, 1);
+	cs_close(&h);
+	return err;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
+/*
+ * Where, in _asyncio's Task finalizer (TaskObj_finalize), the path of a task
+ * destroyed while still pending begins: a probe there fires only for those
+ * ("Task was destroyed but it is pending!"), where a probe on the finalizer or
+ * on dealloc fires for every task.
+ *
+ * CPython's finalizer starts with `if (task_state != STATE_PENDING || ...)
+ * goto done;`. Compilers lay that out differently (the pending path inline
+ * or in a .cold section, fut_state alone or in a 3.13 bitfield word tested
+ * under a mask), so the machine code is decoded (capstone) and the site
+ * accepted only when its meaning is certain: a read of fut_state at
+ * [rdi + offset], then a compare whose zero flag says "state is pending"
+ * (TEST of the value with itself; CMP against 0; CMP of a masked word that
+ * keeps all 32 state bits against a value whose state bits are 0), then
+ * JE/JNE; rdi, the task, untouched from the entry to the site. Anything else
+ * is refused: the caller falls back.
+ */
+#ifndef INFLIGHT_TASK_FINALIZE_SITE_H
+#define INFLIGHT_TASK_FINALIZE_SITE_H
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * code: the finalizer's first len bytes, found at virtual address addr.
+ * state_offset: fut_state in the Task object. Returns 0 with the virtual
+ * address of the pending path's first instruction in *site (the task is in
+ * rdi there), or -ENOENT.
+ */
+int task_finalize_pending_site(const uint8_t *code, size_t len, uint64_t addr,
+			       uint32_t state_offset, uint64_t *site);
+
+#endif

@@ -166,9 +166,26 @@ void model_set_hook(struct proc_model *p, const char *name, bool attached, const
 		snprintf(h->name, sizeof(h->name), "%s", name);
 	}
 	h->attached = attached;
+	h->n_probes = 0;
 	va_start(ap, fmt);
 	vsnprintf(h->detail, sizeof(h->detail), fmt, ap);
 	va_end(ap);
+}
+
+void model_hook_probe(struct proc_model *p, const char *name, const char *what,
+		      uint64_t file_offset, const char *instruction)
+{
+	struct hook_probe *probe;
+	size_t i;
+
+	for (i = 0; i < p->n_hooks; i++) {
+		if (strcmp(p->hooks[i].name, name) || p->hooks[i].n_probes == HOOK_MAX_PROBES)
+			continue;
+		probe = &p->hooks[i].probes[p->hooks[i].n_probes++];
+		snprintf(probe->what, sizeof(probe->what), "%s", what);
+		probe->file_offset = file_offset;
+		snprintf(probe->instruction, sizeof(probe->instruction), "%s", instruction);
+	}
 }
 
 void model_add_listener(struct proc_model *p, uint16_t port)

@@ -92,10 +92,21 @@ struct sample {
 #define SITE_MAX_SAMPLES 128
 #define SITE_CONCURRENCY_SAMPLES 512
 
+#define HOOK_MAX_PROBES 4
+
+/* A uprobe of a hook: what it marks, where, and the instruction it traps on. */
+struct hook_probe {
+	char what[32];		/* "Task init" */
+	uint64_t file_offset;
+	char instruction[48];	/* "push r15"; "" if not decoded */
+};
+
 struct hook_status {
 	char name[32];		/* "connections", "asyncio_tasks" */
 	bool attached;
 	char detail[PATH_MAX + 256];	/* how it was hooked, or why it could not be */
+	struct hook_probe probes[HOOK_MAX_PROBES];
+	size_t n_probes;
 };
 
 struct proc_model {
@@ -222,8 +233,11 @@ void model_free(struct model *m);
 struct proc_model *model_add_process(struct model *m, pid_t pid, const char *comm,
 				     const char *exe);
 struct proc_model *model_process(const struct model *m, pid_t pid);
+/* Sets a hook's status (and forgets its probes, which model_hook_probe adds again). */
 void model_set_hook(struct proc_model *p, const char *name, bool attached, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+void model_hook_probe(struct proc_model *p, const char *name, const char *what,
+		      uint64_t file_offset, const char *instruction);
 void model_add_listener(struct proc_model *p, uint16_t port);
 
 /* A connection opened (or found open); c->pid must be a model process. */

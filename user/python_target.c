@@ -8,7 +8,7 @@
 #include "elf_image.h"
 #include "proc_maps.h"
 #include "python_target.h"
-#include "task_finalize_site.h"
+#include "x86_code.h"
 #include "task_type_finder.h"
 
 /* 3.<minor> from a file name like libpython3.11.so.1.0 or python3.11 */
@@ -203,24 +203,56 @@ static int locate_task_functions(struct elf_image *e, struct python_target *t, u
 }
 
 /* Where a task destroyed while pending goes in the finalizer (0 if not found for certain). */
-static uint64_t pending_path_offset(struct elf_image *e, const struct python_target *t,
-				    uint64_t finalize)
+static uint64_t pending_path_site(struct elf_image *e, const struct python_target *t,
+				  uint64_t finalize)
 {
 	/* the check opens the function; a function near its segment's end gets the shorter read */
 	static const size_t sizes[] = { 128, 48 };
-	uint64_t site, offset;
 	uint8_t code[128];
+	uint64_t site;
 	size_t i;
 
 	for (i = 0; finalize && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		if (elf_image_read(e, finalize, code, sizes[i]))
 			continue;
 		if (task_finalize_pending_site(code, sizes[i], finalize, t->layout->bpf.task_state,
-					       &site) ||
-		    elf_image_file_offset(e, site, &offset))
+					       &site))
 			return 0;
-		return offset;
+		return site;
 	}
+	return 0;
+}
+
+/* The instruction at vaddr as text, "" if it cannot be read or decoded. */
+static void describe_instruction(struct elf_image *e, uint64_t vaddr, char *buf, size_t size)
+{
+	/* the longest x86 instruction is 15 bytes; a shorter read near a segment's end */
+	static const size_t sizes[] = { 16, 4 };
+	uint8_t code[16];
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; vaddr && i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (!elf_image_read(e, vaddr, code, sizes[i]) &&
+		    !x86_instruction_text(code, sizes[i], vaddr, buf, size))
+			return;
+}
+
+/* Where each probe goes: file offsets, and the instruction each sits on. */
+static int place_probes(struct elf_image *e, struct python_target *t, uint64_t init,
+			uint64_t dealloc, uint64_t finalize)
+{
+	uint64_t pending = pending_path_site(e, t, finalize);
+
+	if (elf_image_file_offset(e, init, &t->task_init_offset) ||
+	    elf_image_file_offset(e, dealloc, &t->task_dealloc_offset))
+		return -ENOENT;
+	if (!pending || elf_image_file_offset(e, pending, &t->task_pending_offset))
+		t->task_pending_offset = 0;
+	describe_instruction(e, init, t->task_init_insn, sizeof(t->task_init_insn));
+	describe_instruction(e, dealloc, t->task_dealloc_insn, sizeof(t->task_dealloc_insn));
+	describe_instruction(e, t->task_pending_offset ? pending : 0, t->task_pending_insn,
+			     sizeof(t->task_pending_insn));
 	return 0;
 }
 
@@ -238,15 +270,13 @@ static int resolve_functions(struct python_target *t)
 		return -ENOTSUP;
 	}
 	err = locate_task_functions(e, t, &init, &dealloc, &finalize, &basicsize);
-	if ((err && (!init || !dealloc)) || elf_image_file_offset(e, init, &t->task_init_offset) ||
-	    elf_image_file_offset(e, dealloc, &t->task_dealloc_offset)) {
+	if ((err && (!init || !dealloc)) || place_probes(e, t, init, dealloc, finalize)) {
 		snprintf(t->problem, sizeof(t->problem),
 			 "found neither symbols nor the Task type in %s: cannot probe asyncio's tasks",
 			 t->asyncio_file);
 		elf_image_close(e);
 		return -ENOTSUP;
 	}
-	t->task_pending_offset = pending_path_offset(e, t, finalize);
 	elf_image_close(e);
 	if (!err && basicsize != t->layout->task_basicsize) {
 		snprintf(t->problem, sizeof(t->problem),

@@ -194,6 +194,22 @@ static json_object *finding_json(const struct model *m, const struct finding *fd
 	return o;
 }
 
+static json_object *probes_json(const struct hook_status *h)
+{
+	json_object *a = json_object_new_array(), *o;
+	size_t i;
+
+	for (i = 0; i < h->n_probes; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "what", json_str(h->probes[i].what));
+		json_object_object_add(o, "file_offset",
+				       json_object_new_uint64(h->probes[i].file_offset));
+		json_object_object_add(o, "instruction", json_str(h->probes[i].instruction));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static json_object *hooks_json(const struct proc_model *p)
 {
 	json_object *a = json_object_new_array(), *h;
@@ -204,6 +220,7 @@ static json_object *hooks_json(const struct proc_model *p)
 		json_object_object_add(h, "name", json_str(p->hooks[i].name));
 		json_object_object_add(h, "attached", json_object_new_boolean(p->hooks[i].attached));
 		json_object_object_add(h, "detail", json_str(p->hooks[i].detail));
+		json_object_object_add(h, "probes", probes_json(&p->hooks[i]));
 		json_object_array_add(a, h);
 	}
 	return a;

@@ -162,6 +162,13 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 	t->status = TASKS_ATTACHED;
 	model_set_hook(p, HOOK_NAME, true, "CPython 3.%u; %s in %s (found by %s)", t->py.minor,
 		       probes_description(tt, t), t->py.asyncio_file, t->py.method);
+	model_hook_probe(p, HOOK_NAME, "Task init", t->py.task_init_offset, t->py.task_init_insn);
+	if (t->dealloc_link)
+		model_hook_probe(p, HOOK_NAME, "Task dealloc", t->py.task_dealloc_offset,
+				 t->py.task_dealloc_insn);
+	if (t->pending_link)
+		model_hook_probe(p, HOOK_NAME, "Task finalizer, pending path",
+				 t->py.task_pending_offset, t->py.task_pending_insn);
 }
 
 int task_tracker_add_process(struct task_tracker *tt, pid_t pid)

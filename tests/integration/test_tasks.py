@@ -46,11 +46,12 @@ def tracks_tasks_on(name, python, stripped, lean=False):
         env = dict(os.environ, PYTHONPATH=copy)
     try:
         target = trace_task_service(python, env, lean)
+        hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
+        assert hook["attached"], hook
+        check_probe_instructions(hook, lean)   # while the stripped copy is still there
     finally:
         if copy:
             shutil.rmtree(copy)
-    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
-    assert hook["attached"], hook
     assert ("no symbols" in hook["detail"]) == bool(stripped), hook
     assert ("--lean" in hook["detail"]) == lean, hook
     # --lean's one probe on task ends, on the path a task destroyed pending takes
@@ -61,6 +62,27 @@ def tracks_tasks_on(name, python, stripped, lean=False):
         assert copy in hook["detail"], hook   # probed the stripped copy, not the original
     check_tasks(target["tasks"], target["truth"], lines)
     check_leak_is_attributed(target["findings"], lines)
+
+
+def first_mnemonic(path, offset):
+    """objdump's word for the instruction at offset in path (text offsets are addresses
+    in these builds)."""
+    out = subprocess.run(["objdump", "-d", "-M", "intel", "--start-address=%d" % offset,
+                          "--stop-address=%d" % (offset + 16), path],
+                         capture_output=True, text=True, check=True).stdout
+    insns = [l.split("\t") for l in out.splitlines() if re.match(r"\s+[0-9a-f]+:\t", l)]
+    return insns[0][2].split()[0]
+
+
+def check_probe_instructions(hook, lean):
+    """Each uprobe, and the instruction it traps on, as objdump reads it too."""
+    probes = {p["what"]: p for p in hook["probes"]}
+    ends = "Task finalizer, pending path" if lean else "Task dealloc"
+    assert set(probes) == {"Task init", ends}, hook
+    path = re.search(r" in (\S+) \(found by", hook["detail"]).group(1)
+    for p in probes.values():
+        expect_eq("instruction under the %s probe" % p["what"], p["instruction"].split()[0],
+                  first_mnemonic(path, p["file_offset"]))
 
 
 def trace_task_service(python, env, lean):

@@ -193,6 +193,26 @@ static void test_set_hook_adds_then_updates(void **state)
 	assert_int_equal(p->n_hooks, MODEL_MAX_HOOKS);
 }
 
+static void test_hook_probes_added_capped_and_forgotten_with_a_new_status(void **state)
+{
+	struct model *m = *state;
+	struct proc_model *p = model_process(m, PID);
+	int i;
+
+	model_set_hook(p, "asyncio_tasks", true, "x");
+	model_hook_probe(p, "asyncio_tasks", "Task init", 0x7230, "push r15");
+	model_hook_probe(p, "no_such_hook", "Task init", 1, "nop");
+	assert_int_equal(p->hooks[0].n_probes, 1);
+	assert_string_equal(p->hooks[0].probes[0].what, "Task init");
+	assert_int_equal(p->hooks[0].probes[0].file_offset, 0x7230);
+	assert_string_equal(p->hooks[0].probes[0].instruction, "push r15");
+	for (i = 0; i < 2 * HOOK_MAX_PROBES; i++)
+		model_hook_probe(p, "asyncio_tasks", "more", (uint64_t)i, "");
+	assert_int_equal(p->hooks[0].n_probes, HOOK_MAX_PROBES);
+	model_set_hook(p, "asyncio_tasks", true, "attached again");
+	assert_int_equal(p->hooks[0].n_probes, 0);
+}
+
 static void test_add_listener_deduplicates_and_caps(void **state)
 {
 	struct model *m = *state;
@@ -973,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_state_name_unknown),
 		T(test_add_process_and_lookup),
 		T(test_set_hook_adds_then_updates),
+		T(test_hook_probes_added_capped_and_forgotten_with_a_new_status),
 		T(test_add_listener_deduplicates_and_caps),
 		T(test_open_counts),
 		T(test_open_same_ino_twice_counted_once),

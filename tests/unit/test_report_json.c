@@ -232,6 +232,7 @@ static void test_hostile_strings_sanitized(void **state)
 	assert_non_null(model_add_process(&fx->m, 666, "ev\x01il\xff", "/opt/\xc0\xaf" "app"));
 	p = model_process(&fx->m, 666);
 	model_set_hook(p, "connections", false, "bad \xed\xa0\x80 \"quoted\"\n");
+	model_hook_probe(p, "connections", "odd\xff", 7, "push\x01");
 	root = write_and_parse(fx);
 	assert_int_equal(get_len(root, "targets"), 2);
 	assert_int_equal(get_int(root, "targets.1.pid"), 666);
@@ -241,6 +242,9 @@ static void test_hostile_strings_sanitized(void **state)
 	assert_false(get_bool(root, "targets.1.hooks.0.attached"));
 	assert_string_equal(get_str(root, "targets.1.hooks.0.detail"),
 			    "bad " FFFD FFFD FFFD " \"quoted\"\n");
+	assert_string_equal(get_str(root, "targets.1.hooks.0.probes.0.what"), "odd" FFFD);
+	assert_int_equal(get_int(root, "targets.1.hooks.0.probes.0.file_offset"), 7);
+	assert_string_equal(get_str(root, "targets.1.hooks.0.probes.0.instruction"), "push\x01");
 	/* the raw text holds no control or invalid byte */
 	assert_null(strchr(fx->text, '\x01'));
 	assert_null(strchr(fx->text, '\xff'));

@@ -138,6 +138,13 @@ def interleaved(python, script, args, inflight, reps, env_variant=None, lean=Fal
     return out
 
 
+def probes_of(report):
+    """The task hook's uprobes, and the instruction each traps on."""
+    hooks = report["targets"][0]["hooks"]
+    return [{"what": p["what"], "instruction": p["instruction"]}
+            for h in hooks if h["name"] == "asyncio_tasks" for p in h["probes"]]
+
+
 def bench_churn(python, inflight, quick):
     n, reps = (20000, 3) if quick else (200000, 5)
     r = interleaved(python, "churn.py", [n, 1000], inflight, reps, {"PYTHONASYNCIODEBUG": "1"},
@@ -159,7 +166,7 @@ def bench_churn(python, inflight, quick):
                  "ringbuf_drops": lean_report["tracer"]["task_ringbuf_drops"],
                  "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["lean_tracer"]),
                  "loader_peak_rss_mib": max(t["peak_rss_mib"] for t in r["lean_tracer"]),
-                 "programs": program_costs(r["lean_tracer"])},
+                 "programs": program_costs(r["lean_tracer"]), "probes": probes_of(lean_report)},
         "tasks": n, "untraced_us_per_task": r["untraced_s"] / n * 1e6,
         "traced_us_per_task": r["traced_s"] / n * 1e6, "ratio": r["ratio"],
         "cpu_ratio": r["cpu_ratio"], "extra_cpu_us_per_task": r["extra_sys_s"] / n * 1e6,
@@ -170,7 +177,7 @@ def bench_churn(python, inflight, quick):
         "events_per_s": report["tracer"]["task_events"] / report["duration_s"],
         "loader_cpu_s": statistics.median(t["cpu_s"] for t in r["tracer"]),
         "loader_peak_rss_mib": max(t["peak_rss_mib"] for t in r["tracer"]),
-        "programs": program_costs(r["tracer"]),
+        "programs": program_costs(r["tracer"]), "probes": probes_of(report),
     }
 
 
@@ -535,6 +542,10 @@ def print_cpu_row(c):
         c["cpu_ratio"], c["extra_cpu_us_per_task"], floor))
 
 
+def probes_text(probes):
+    return "; ".join("%s on `%s`" % (p["what"], p["instruction"]) for p in probes)
+
+
 def print_table(results):
     c = results["task_churn"]
     print("\ninflight bench (%s mode, %s)" % (results["mode"], results["python"]))
@@ -550,6 +561,7 @@ def print_table(results):
         print("  the floor measured here (bpftrace counting the same two probes) is %.2f us: "
               "%+.0f%% from it" % (c["measured_floor_us_per_task"],
                                    100 * c["over_measured_floor"]))
+    print("  probes: %s" % probes_text(c["probes"]))
     print_cpu_row(c)
     print("  %.0f events/s, %d ring-buffer drops, loader %.2f s CPU, peak RSS %.1f MiB" % (
         c["events_per_s"], c["ringbuf_drops"], c["loader_cpu_s"], c["loader_peak_rss_mib"]))
@@ -565,6 +577,7 @@ def print_table(results):
               lean["ratio"], lean["hits_per_task"], lean["extra_us_per_task"],
               lean["tasks_seen_done"], lean["ringbuf_drops"], lean["loader_cpu_s"],
               lean["loader_peak_rss_mib"]))
+    print("  --lean probes: %s" % probes_text(lean["probes"]))
     print_cpu_row(lean)
     t = results["task_churn_threads"]
     print("  with %d idle threads: ratio %.2f, %.2f us extra per task, %.0f ns inside "

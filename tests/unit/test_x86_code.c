@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * Finding the pending path of Task's finalizer in machine code. The byte
+ * Decoding a target's machine code: the instruction under a probe, and the
+ * pending path of Task's finalizer. The byte
  * sequences are small functions assembled for these tests, in the shapes
  * the compilers gave CPython 3.9-3.13 (pyenv's builds, Debian's python3.11),
  * and in shapes that must be refused.
@@ -10,8 +11,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
-#include "task_finalize_site.h"
+#include "x86_code.h"
 
 #define BASE 0x7000u
 #define STATE 0x58u
@@ -209,9 +211,39 @@ static void test_refused_without_the_state_read_or_the_branch(void **state)
 	assert_int_equal(site, BASE + sizeof(code));
 }
 
+static void test_instruction_text_names_what_a_probe_traps_on(void **state)
+{
+	static const uint8_t push_r15[] = { 0x41, 0x57, 0x41, 0x56 };
+	static const uint8_t cmp_state[] = { 0x83, 0xbf, 0xa4, 0, 0, 0, 0x00 };
+	char text[48];
+
+	assert_int_equal(x86_instruction_text(push_r15, sizeof(push_r15), BASE, text, sizeof(text)), 0);
+	assert_string_equal(text, "push r15");
+	assert_int_equal(x86_instruction_text(cmp_state, sizeof(cmp_state), BASE, text, sizeof(text)),
+			 0);
+	assert_string_equal(text, "cmp dword ptr [rdi + 0xa4], 0");
+}
+
+static void test_instruction_text_of_bad_or_short_code(void **state)
+{
+	static const uint8_t push_es[] = { 0x06 };	/* not an instruction in 64-bit mode */
+	static const uint8_t cmp_state[] = { 0x83, 0xbf, 0xa4, 0, 0, 0, 0x00 };
+	char text[8];
+
+	assert_int_equal(x86_instruction_text(push_es, sizeof(push_es), BASE, text, sizeof(text)),
+			 -ENOENT);
+	assert_int_equal(x86_instruction_text(cmp_state, 3, BASE, text, sizeof(text)), -ENOENT);
+	/* a small buffer gets a cut, terminated text */
+	assert_int_equal(x86_instruction_text(cmp_state, sizeof(cmp_state), BASE, text, sizeof(text)),
+			 0);
+	assert_int_equal(strlen(text), sizeof(text) - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_instruction_text_names_what_a_probe_traps_on),
+		cmocka_unit_test(test_instruction_text_of_bad_or_short_code),
 		cmocka_unit_test(test_inline_pending_path_is_the_fall_through),
 		cmocka_unit_test(test_pending_path_in_a_cold_section_is_the_jump_target),
 		cmocka_unit_test(test_masked_state_word_compared_to_pending),

@@ -1,5 +1,22 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
 /*
+ * A target's x86-64 machine code, decoded with capstone: what a uprobe sits
+ * on, and where the path of a pending task starts in Task's finalizer.
+ * Pure functions on bytes read from the target's files; no I/O.
+ */
+#ifndef INFLIGHT_X86_CODE_H
+#define INFLIGHT_X86_CODE_H
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The first instruction of code (at virtual address addr) as text, such as
+ * "push r15": what a uprobe placed there traps on, which decides whether the
+ * kernel emulates it or must single-step it. 0, or -ENOENT if undecodable.
+ */
+int x86_instruction_text(const uint8_t *code, size_t len, uint64_t addr, char *buf, size_t size);
+
+/*
  * Where, in _asyncio's Task finalizer (TaskObj_finalize), the path of a task
  * destroyed while still pending begins: a probe there fires only for those
  * ("Task was destroyed but it is pending!"), where a probe on the finalizer or
@@ -15,13 +32,7 @@
  * keeps all 32 state bits against a value whose state bits are 0), then
  * JE/JNE; rdi, the task, untouched from the entry to the site. Anything else
  * is refused: the caller falls back.
- */
-#ifndef INFLIGHT_TASK_FINALIZE_SITE_H
-#define INFLIGHT_TASK_FINALIZE_SITE_H
-#include <stddef.h>
-#include <stdint.h>
-
-/*
+ *
  * code: the finalizer's first len bytes, found at virtual address addr.
  * state_offset: fut_state in the Task object. Returns 0 with the virtual
  * address of the pending path's first instruction in *site (the task is in

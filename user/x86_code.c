@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <capstone/capstone.h>
-#include "task_finalize_site.h"
+#include "x86_code.h"
 
 /* the check is in the first few instructions: the prologue, the read, the compare, the branch */
 #define MAX_INSNS 32
@@ -198,6 +199,24 @@ static int step(csh h, const cs_insn *insn, uint32_t state_offset, struct scan *
 	forget_written(h, insn, s);
 	note_immediate(insn, s);
 	return 1;
+}
+
+int x86_instruction_text(const uint8_t *code, size_t len, uint64_t addr, char *buf, size_t size)
+{
+	cs_insn *insn;
+	csh h;
+	int err = -ENOENT;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -ENOENT;
+	if (cs_disasm(h, code, len, addr, 1, &insn) == 1) {
+		snprintf(buf, size, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "",
+			 insn->op_str);
+		cs_free(insn, 1);
+		err = 0;
+	}
+	cs_close(&h);
+	return err;
 }
 
 int task_finalize_pending_site(const uint8_t *code, size_t len, uint64_t addr,

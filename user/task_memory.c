@@ -10,31 +10,12 @@ bool task_state_is_done(int32_t state)
 	return state == FUT_CANCELLED || state == FUT_FINISHED;
 }
 
-/*
- * TaskObj_dealloc has run, or the block holds another object with NULL
- * there. A freed task that was pending is told apart by its zero refcnt and
- * its type (a block reused and freed again has the other object's).
- */
-static enum task_fate fate_of_cleared(const struct task_memory *mem)
-{
-	if (task_state_is_done(mem->state))
-		return TASK_FATE_DONE;
-	if (mem->state == FUT_PENDING && mem->header_readable && mem->refcnt == 0 && mem->task_type)
-		return TASK_FATE_DESTROYED_PENDING;
-	return TASK_FATE_GONE;
-}
-
-bool task_memory_needs_header(const struct task_memory *mem)
-{
-	return mem->readable && !mem->coro && mem->state == FUT_PENDING;
-}
-
 enum task_fate task_fate_from_memory(const struct task_memory *mem, uint64_t known_coro)
 {
 	if (!mem->readable)
 		return TASK_FATE_GONE;	/* the arena was given back to the system */
-	if (!mem->coro)
-		return fate_of_cleared(mem);
+	if (!mem->coro)	/* TaskObj_dealloc has run (or the block holds another object's NULL) */
+		return task_state_is_done(mem->state) ? TASK_FATE_DONE : TASK_FATE_GONE;
 	if (known_coro && mem->coro != known_coro)
 		return TASK_FATE_GONE;	/* another task (or object) lives at the address now */
 	if (mem->state == FUT_PENDING)
@@ -44,12 +25,5 @@ enum task_fate task_fate_from_memory(const struct task_memory *mem, uint64_t kno
 
 int task_fate_end_state(enum task_fate fate, const struct task_memory *mem)
 {
-	switch (fate) {
-	case TASK_FATE_DONE:
-		return mem->state;
-	case TASK_FATE_DESTROYED_PENDING:
-		return FUT_PENDING;
-	default:
-		return -1;
-	}
+	return fate == TASK_FATE_DONE ? mem->state : -1;
 }

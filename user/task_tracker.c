@@ -8,7 +8,6 @@
 #include <bpf/libbpf.h>
 #include "clock.h"
 #include "log.h"
-#include "py_containers.h"
 #include "py_objects.h"
 #include "python_target.h"
 #include "task_events.h"
@@ -31,7 +30,8 @@ struct task_target {
 	struct python_target py;
 	struct py_reader reader;
 	struct bpf_link *init_link, *dealloc_link;
-	struct bpf_link *pending_link;	/* --lean: the finalizer's pending path, if found */
+	/* --lean, where the finalizer's pending path was found: task ends are read from memory */
+	struct bpf_link *pending_link;
 };
 
 struct task_tracker {
@@ -42,7 +42,7 @@ struct task_tracker {
 	struct task_target *targets;
 	size_t n_targets;
 	int n_cpus;
-	bool lean;	/* no dealloc probe: task ends are read from memory (and the finalizer) */
+	bool lean;	/* no dealloc probe where the finalizer's pending path can be probed */
 	/* the tasks not yet seen done, gathered for reading their states */
 	struct pending_task *pending;
 	size_t n_pending, cap_pending;
@@ -64,8 +64,8 @@ int task_tracker_load(struct task_tracker **out, struct model *m, bool lean)
 		err = -errno;
 		goto fail;
 	}
-	bpf_program__set_autoload(lean ? tt->skel->progs.on_task_dealloc
-				       : tt->skel->progs.on_task_destroyed_pending, false);
+	/* with --lean, dealloc's program stays: a build whose pending path is not found needs it */
+	bpf_program__set_autoload(tt->skel->progs.on_task_destroyed_pending, lean);
 	err = task_tracker_bpf__load(tt->skel);
 	if (err)
 		goto fail;
@@ -103,14 +103,14 @@ static int attach_probes(struct task_tracker *tt, struct task_target *t)
 						  t->py.asyncio_file, t->py.task_init_offset);
 	if (!t->init_link)
 		return -errno;
-	if (tt->lean) {
-		/* without it, tasks destroyed pending are told from memory only (see refresh_by_memory) */
-		if (t->py.task_pending_offset)
-			t->pending_link = bpf_program__attach_uprobe(
-				tt->skel->progs.on_task_destroyed_pending, false, t->pid,
-				t->py.asyncio_file, t->py.task_pending_offset);
-		return 0;
+	if (tt->lean && t->py.task_pending_offset) {
+		t->pending_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_destroyed_pending,
+							     false, t->pid, t->py.asyncio_file,
+							     t->py.task_pending_offset);
+		if (t->pending_link)
+			return 0;
 	}
+	/* memory alone cannot tell which tasks were destroyed pending: without that probe, dealloc's */
 	t->dealloc_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_dealloc, false, t->pid,
 						     t->py.asyncio_file, t->py.task_dealloc_offset);
 	if (!t->dealloc_link) {
@@ -124,13 +124,13 @@ static int attach_probes(struct task_tracker *tt, struct task_target *t)
 
 static const char *probes_description(const struct task_tracker *tt, const struct task_target *t)
 {
-	if (!tt->lean)
-		return "uprobes on Task init and dealloc";
 	if (t->pending_link)
 		return "uprobes on Task init and on the finalizer's path for tasks destroyed pending, "
 		       "task ends read from memory (--lean)";
-	return "a uprobe on Task init, task ends read from memory (--lean; the finalizer's "
-	       "pending path was not found: tasks destroyed pending amid churn can be missed)";
+	if (tt->lean)
+		return "uprobes on Task init and dealloc (--lean, but this build's finalizer has no "
+		       "pending path that can be probed)";
+	return "uprobes on Task init and dealloc";
 }
 
 /* Looks at the target's interpreter (again) and attaches when it can. */
@@ -435,15 +435,15 @@ static void *scratch(size_t n, size_t size)
 	return p;
 }
 
-/* size bytes at offset in each task (those listed in which, or all): one iovec a task. */
-static void read_task_bytes(pid_t pid, const struct pending_task *tasks, const size_t *which,
-			    size_t n, uint32_t offset, size_t size, uint8_t *out, uint8_t *ok)
+/* size bytes at offset in each task: one iovec a task (merged where close, see py_read_many). */
+static void read_task_bytes(pid_t pid, const struct pending_task *tasks, size_t n,
+			    uint32_t offset, size_t size, uint8_t *out, uint8_t *ok)
 {
 	uint64_t *addrs = scratch(n, sizeof(*addrs));
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		addrs[i] = tasks[which ? which[i] : i].addr + offset;
+		addrs[i] = tasks[i].addr + offset;
 	py_read_many(pid, addrs, n, size, out, ok);
 	free(addrs);
 }
@@ -456,7 +456,7 @@ static void refresh_by_state(struct task_tracker *tt, const struct task_target *
 	uint8_t *ok = scratch(n, 1);
 	size_t i;
 
-	read_task_bytes(t->pid, tasks, NULL, n, t->py.layout->bpf.task_state, sizeof(*states),
+	read_task_bytes(t->pid, tasks, n, t->py.layout->bpf.task_state, sizeof(*states),
 			(uint8_t *)states, ok);
 	for (i = 0; i < n; i++)
 		if (ok[i] && task_state_is_done(states[i]))
@@ -470,16 +470,13 @@ static void refresh_by_state(struct task_tracker *tt, const struct task_target *
  * task_memory.h): fut_state and task_coro of each, read as one span. A task
  * is forgotten once done: nothing else will.
  *
- * Which ended tasks were destroyed while pending is told by the finalizer's
- * probe, when it is attached: its event is in the ring before the task's
- * memory is freed, so the ring is drained after the reads, and a verdict
- * applies only to the record it was read for (the drain may have put a new
- * task at the same address). Without the probe, memory is the only witness:
- * ob_refcnt and ob_type of the tasks cleared while pending are read too, a
- * guess that a block reused amid churn defeats both ways (stale bytes of
- * another dead task read as one destroyed pending: 6 of 6000 short tasks in
- * tasks_match_ground_truth_*_lean, when memory was also asked with the probe
- * attached).
+ * Which ended tasks were destroyed while pending, the finalizer's probe
+ * says: its event is in the ring before the task's memory is freed, so the
+ * ring is drained after the reads, and a verdict applies only to the record
+ * it was read for (the drain may have put a new task at the same address).
+ * Memory is not asked: with ob_refcnt and ob_type of a cleared pending task
+ * read too, stale bytes of blocks reused amid churn made 6 of 6000 short
+ * tasks look destroyed pending, and most that were not.
  */
 static void refresh_by_memory(struct task_tracker *tt, struct task_target *t,
 			      const struct pending_task *tasks, size_t n, uint64_t now_ns)
@@ -488,29 +485,16 @@ static void refresh_by_memory(struct task_tracker *tt, struct task_target *t,
 	uint32_t from = state_at < coro_at ? state_at : coro_at;
 	size_t span = (state_at + 4 > coro_at + 8 ? state_at + 4 : coro_at + 8) - from;
 	struct task_memory *mem = scratch(n, sizeof(*mem));
-	uint8_t *bytes = scratch(n, span > 16 ? span : 16), *ok = scratch(n, 1), *at;
-	size_t *cleared = scratch(n, sizeof(*cleared));
-	size_t i, n_cleared = 0;
-	uint64_t type;
+	uint8_t *bytes = scratch(n, span), *ok = scratch(n, 1), *at;
 	enum task_fate fate;
+	size_t i;
 
-	read_task_bytes(t->pid, tasks, NULL, n, from, span, bytes, ok);
+	read_task_bytes(t->pid, tasks, n, from, span, bytes, ok);
 	for (i = 0; i < n; i++) {
 		at = bytes + i * span;
 		mem[i].readable = ok[i];
 		memcpy(&mem[i].state, at + (state_at - from), sizeof(mem[i].state));
 		memcpy(&mem[i].coro, at + (coro_at - from), sizeof(mem[i].coro));
-		if (!t->pending_link && task_memory_needs_header(&mem[i]))
-			cleared[n_cleared++] = i;
-	}
-	/* ob_refcnt and ob_type: the first 16 bytes of an object */
-	read_task_bytes(t->pid, tasks, cleared, n_cleared, 0, 16, bytes, ok);
-	for (i = 0; i < n_cleared; i++) {
-		at = bytes + i * 16;
-		mem[cleared[i]].header_readable = ok[i];
-		memcpy(&mem[cleared[i]].refcnt, at, sizeof(mem[cleared[i]].refcnt));
-		memcpy(&type, at + 8, sizeof(type));
-		mem[cleared[i]].task_type = ok[i] && py_type_is(&t->reader, type, "_asyncio.Task");
 	}
 	ring_buffer__consume(tt->rb);
 	for (i = 0; i < n; i++) {
@@ -522,7 +506,6 @@ static void refresh_by_memory(struct task_tracker *tt, struct task_target *t,
 	free(mem);
 	free(bytes);
 	free(ok);
-	free(cleared);
 }
 
 /* Reads the state of every task not yet seen done, process by process. */
@@ -540,7 +523,7 @@ static void refresh_task_states(struct task_tracker *tt, uint64_t now_ns)
 		t = target_of(tt, tt->pending[start].pid);
 		if (!t || t->status != TASKS_ATTACHED)
 			continue;
-		if (tt->lean)
+		if (t->pending_link)
 			refresh_by_memory(tt, t, tt->pending + start, i - start, now_ns);
 		else
 			refresh_by_state(tt, t, tt->pending + start, i - start, now_ns);

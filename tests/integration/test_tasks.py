@@ -148,6 +148,44 @@ def check_leak_is_attributed(findings, lines):
     expect_eq("sockets from that site", leaks[0]["evidence"]["close_wait_from_site"], 12)
 
 
+def unfamiliar_finalizer(python):
+    """A directory holding a copy of python's _asyncio whose Task finalizer tests
+    the task's state with `or %ecx,%ecx` instead of `test %ecx,%ecx`: the same
+    meaning, a shape --lean does not accept (it takes no chances with a site).
+    None if the build's finalizer does not open as expected."""
+    prefix = os.path.dirname(os.path.dirname(python))
+    found = glob.glob(os.path.join(prefix, "lib", "python3.*", "lib-dynload", "_asyncio.*.so"))
+    symbols = subprocess.run(["nm", found[0]], capture_output=True, text=True).stdout
+    m = re.search(r"^([0-9a-f]+) t TaskObj_finalize$", symbols, re.M)
+    data = bytearray(open(found[0], "rb").read())
+    start = int(m.group(1), 16) if m else 0   # text offsets are addresses in these builds
+    at = data.find(b"\x85\xc9", start, start + 24) if m else -1
+    if at < 0:
+        return None
+    data[at] = 0x09
+    d = tempfile.mkdtemp(prefix="inflight-unfamiliar-")
+    with open(os.path.join(d, os.path.basename(found[0])), "wb") as f:
+        f.write(data)
+    return d
+
+
+@test
+def lean_falls_back_to_the_dealloc_probe_where_the_pending_path_is_unfamiliar():
+    python = [p for name, p, stripped in FOUND if name.startswith("pyenv-3.11")]
+    assert python, "needs pyenv's CPython 3.11"
+    copy = unfamiliar_finalizer(python[0])
+    assert copy, "pyenv's 3.11 finalizer does not open with test %ecx,%ecx"
+    lines = site_markers("task_service.py")
+    try:
+        target = trace_task_service(python[0], dict(os.environ, PYTHONPATH=copy), True)
+    finally:
+        shutil.rmtree(copy)
+    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert copy in hook["detail"] and "no pending path" in hook["detail"], hook
+    expect_eq("probes", sorted(p["what"] for p in hook["probes"]), ["Task dealloc", "Task init"])
+    check_tasks(target["tasks"], target["truth"], lines)
+
+
 def register(name, python, stripped):
     """Each pyenv build three times: with its symbols, with a stripped copy of
     _asyncio, and --lean (no dealloc probe); Debian's python3.11 as it is

@@ -645,11 +645,11 @@ static void test_many_processes_many_findings(void **state)
 
 #define TID2 (PID + 1)
 
-static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID };
-static const struct task_origin FETCH2 = { "/srv/app/client.py", 43, "fetch_all", "fetch", PID };
-static const struct task_origin FETCH_T2 = { "/srv/app/client.py", 42, "fetch_all", "fetch", TID2 };
-static const struct task_origin LOAD = { "/srv/app/cache.py", 57, "warm", "load", PID };
-static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID };
+static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID, 0 };
+static const struct task_origin FETCH2 = { "/srv/app/client.py", 43, "fetch_all", "fetch", PID, 0 };
+static const struct task_origin FETCH_T2 = { "/srv/app/client.py", 42, "fetch_all", "fetch", TID2, 0 };
+static const struct task_origin LOAD = { "/srv/app/cache.py", 57, "warm", "load", PID, 0 };
+static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID, 0 };
 
 /* Tasks from one origin: created in order, seen done oldest first. */
 struct crowd {
@@ -1059,7 +1059,7 @@ static void test_destroyed_pending_per_site(void **state)
 static void test_destroyed_pending_without_site_no_finding(void **state)
 {
 	struct model *m = *state;
-	static const struct task_origin unknown = { NULL, 0, NULL, NULL, PID };
+	static const struct task_origin unknown = { NULL, 0, NULL, NULL, PID, 0 };
 	struct crowd c = CROWD(&unknown, 1);
 	struct findings fs;
 
@@ -1316,7 +1316,7 @@ static void test_destroyed_pending_split_by_thread(void **state)
 
 static void test_task_findings_sorted_most_severe_first(void **state)
 {
-	static const struct task_origin JOB = { "/srv/b/job.py", 5, "main", "job", 300 };
+	static const struct task_origin JOB = { "/srv/b/job.py", 5, "main", "job", 300, 0 };
 	struct model *m = *state;
 	struct crowd fan = CROWD(&FETCH, 1), dropped = CROWD(&LOAD, 2), job = CROWD(&JOB, 3);
 	struct findings fs;

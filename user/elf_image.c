@@ -140,6 +140,17 @@ int elf_image_read(struct elf_image *e, uint64_t vaddr, void *buf, size_t len)
 	return 0;
 }
 
+ssize_t elf_image_read_upto(struct elf_image *e, uint64_t vaddr, void *buf, size_t len)
+{
+	uint64_t offset;
+
+	if (elf_image_file_offset(e, vaddr, &offset) || offset >= e->file_size)
+		return -ENOENT;
+	if (len > e->file_size - offset)
+		len = e->file_size - offset;
+	return elf_image_read(e, vaddr, buf, len) ? -EIO : (ssize_t)len;
+}
+
 int elf_image_load_bias(struct elf_image *e, uint64_t map_start, uint64_t map_offset,
 			uint64_t *bias)
 {

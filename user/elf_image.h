@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct elf_image;
 
@@ -17,6 +18,8 @@ int elf_image_symbol(struct elf_image *e, const char *name, uint64_t *vaddr);
 int elf_image_file_offset(struct elf_image *e, uint64_t vaddr, uint64_t *offset);
 /* Copies len bytes stored in the file at vaddr: 0 or -ENOENT (not in the file, e.g. .bss). */
 int elf_image_read(struct elf_image *e, uint64_t vaddr, void *buf, size_t len);
+/* Copies up to len bytes from vaddr, fewer where the file ends: how many, or -ENOENT / -EIO. */
+ssize_t elf_image_read_upto(struct elf_image *e, uint64_t vaddr, void *buf, size_t len);
 /*
  * The load bias of a file mapped at map_start from file offset map_offset:
  * what to add to the file's virtual addresses to get the process's. 0 or -ENOENT.

@@ -206,36 +206,24 @@ static int locate_task_functions(struct elf_image *e, struct python_target *t, u
 static uint64_t pending_path_site(struct elf_image *e, const struct python_target *t,
 				  uint64_t finalize)
 {
-	/* the check opens the function; a function near its segment's end gets the shorter read */
-	static const size_t sizes[] = { 128, 48 };
-	uint8_t code[128];
+	uint8_t code[128];	/* the check opens the function */
+	ssize_t n = finalize ? elf_image_read_upto(e, finalize, code, sizeof(code)) : -ENOENT;
 	uint64_t site;
-	size_t i;
 
-	for (i = 0; finalize && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		if (elf_image_read(e, finalize, code, sizes[i]))
-			continue;
-		if (task_finalize_pending_site(code, sizes[i], finalize, t->layout->bpf.task_state,
-					       &site))
-			return 0;
-		return site;
-	}
-	return 0;
+	if (n <= 0 || task_finalize_pending_site(code, (size_t)n, finalize,
+						 t->layout->bpf.task_state, &site))
+		return 0;
+	return site;
 }
 
 /* The instruction at vaddr as text, "" if it cannot be read or decoded. */
 static void describe_instruction(struct elf_image *e, uint64_t vaddr, char *buf, size_t size)
 {
-	/* the longest x86 instruction is 15 bytes; a shorter read near a segment's end */
-	static const size_t sizes[] = { 16, 4 };
-	uint8_t code[16];
-	size_t i;
+	uint8_t code[16];	/* the longest x86 instruction is 15 bytes */
+	ssize_t n = vaddr ? elf_image_read_upto(e, vaddr, code, sizeof(code)) : -ENOENT;
 
-	buf[0] = '\0';
-	for (i = 0; vaddr && i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		if (!elf_image_read(e, vaddr, code, sizes[i]) &&
-		    !x86_instruction_text(code, sizes[i], vaddr, buf, size))
-			return;
+	if (n <= 0 || x86_instruction_text(code, (size_t)n, vaddr, buf, size))
+		buf[0] = '\0';
 }
 
 /* Where each probe goes: file offsets, and the instruction each sits on. */

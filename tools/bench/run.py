@@ -306,15 +306,39 @@ def run_bpftrace_once(python, workload, args, script):
         w.kill()
         w.wait()
         return None
-    time.sleep(0.5)   # "Attaching" comes before the probes are in place
+    # "Attaching" comes before the probes are in place: wait until the kernel lists them all
+    wait_for_probes(bt.pid, len(re.findall(r"^(?:uprobe|tracepoint):", script, re.M)))
     w.stdin.write("\n")
     w.stdin.flush()
     result = json.loads(w.stdout.readline())
     w.stdin.close()
     w.wait()
-    bt.send_signal(signal.SIGINT)
-    bt.communicate(timeout=30)
+    stop_bpftrace(bt)
     return result
+
+
+def wait_for_probes(pid, n, timeout=30):
+    """Until process pid has n BPF programs attached to perf events (uprobes, tracepoints)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
+        if sum(1 for p in json.loads(out.stdout or "[]") if p.get("pid") == pid) >= n:
+            return
+        time.sleep(0.05)
+    raise RuntimeError("bpftrace did not attach its %d probes in %d s" % (n, timeout))
+
+
+def stop_bpftrace(bt):
+    """SIGINT until bpftrace exits: one sent while it still attaches can go unheeded."""
+    for _ in range(30):
+        bt.send_signal(signal.SIGINT)
+        try:
+            bt.communicate(timeout=1)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    bt.kill()
+    bt.communicate()
 
 
 def cost_against(runs, base, units):

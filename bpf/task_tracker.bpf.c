@@ -346,11 +346,23 @@ int BPF_KPROBE(on_task_init, void *self, void *args)
 	return 0;
 }
 
+/* A task object's end, with its fut_state then (-1 if unread): what both end probes send. */
+static __always_inline void send_task_end(void *task, __u32 pid, __s32 state)
+{
+	struct task_dealloc_event *e = reserve(EVENT_TASK_DEALLOC, sizeof(*e));
+
+	if (!e)
+		return;
+	e->task = (__u64)task;
+	e->pid = pid;
+	e->state = state;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
 /* void TaskObj_dealloc(PyObject *self) */
 SEC("uprobe")
 int BPF_KPROBE(on_task_dealloc, void *self)
 {
-	struct task_dealloc_event *e;
 	const struct py_layout *l;
 	__s32 state = -1;
 	__u32 pid;
@@ -359,13 +371,7 @@ int BPF_KPROBE(on_task_dealloc, void *self)
 	if (!l)
 		return 0;
 	bpf_probe_read_user(&state, sizeof(state), (void *)((__u64)self + l->task_state));
-	e = reserve(EVENT_TASK_DEALLOC, sizeof(*e));
-	if (!e)
-		return 0;
-	e->task = (__u64)self;
-	e->pid = pid;
-	e->state = state;
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	send_task_end(self, pid, state);
 	return 0;
 }
 
@@ -378,18 +384,10 @@ int BPF_KPROBE(on_task_dealloc, void *self)
 SEC("uprobe")
 int BPF_KPROBE(on_task_destroyed_pending, void *self)
 {
-	struct task_dealloc_event *e;
 	__u32 pid;
 
-	if (!traced_layout(&pid))
-		return 0;
-	e = reserve(EVENT_TASK_DEALLOC, sizeof(*e));
-	if (!e)
-		return 0;
-	e->task = (__u64)self;
-	e->pid = pid;
-	e->state = 0;
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	if (traced_layout(&pid))
+		send_task_end(self, pid, 0);
 	return 0;
 }
 

@@ -233,7 +233,8 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, int oldstate, int ne
 	struct sock_owner *owner;
 	__u32 tgid;
 
-	if (!ready || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	/* sk is a typed kernel pointer here: its fields are plain loads, not helper calls */
+	if (!ready || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 
 	/* connect() moves the socket out of CLOSE in the caller's context */
@@ -255,22 +256,24 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, int oldstate, int ne
 	e->old_state = oldstate;
 	e->new_state = newstate;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-	if (!BPF_CORE_READ(sk, sk_socket))
+	if (!sk->sk_socket)
 		release_socket(sk, owner);	/* orphaned: no fd refers to it any more */
 	return 0;
 }
 
-/* The file behind a file descriptor of the current process. */
+/*
+ * The file behind a file descriptor of the current process. The walk to the
+ * fd array is plain loads from the typed task; the array's slot, a pointer
+ * to a pointer, which the verifier does not type, takes a probe read.
+ */
 static __always_inline struct file *file_of_fd(int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds, *file = NULL;
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file *file = NULL;
 
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
 	return file;
 }
 

@@ -412,7 +412,7 @@ int BPF_PROG(on_connect_state, const struct sock *sk, int oldstate, int newstate
 	e = reserve(EVENT_CONN_TASK, sizeof(*e));
 	if (!e)
 		return 0;
-	e->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	e->ino = sk->sk_socket->file->f_inode->i_ino;	/* typed pointers: plain loads */
 	e->coro = coro;
 	e->pid = pid;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);

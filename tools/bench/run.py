@@ -41,18 +41,7 @@ class Traced:
         self.attach_s = time.perf_counter() - start
 
     def program_stats(self):
-        """Per BPF program of this tracer: runs and nanoseconds inside it (bpf_stats_enabled)."""
-        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
-        stats = {}
-        for p in json.loads(out.stdout or "[]"):
-            # owners when bpftool can tell them; else inflight's names, all "on_..."
-            owners = [o["pid"] for o in p.get("pids") or []]
-            ours = self.proc.pid in owners if owners else p.get("name", "").startswith("on_")
-            if ours:
-                # a uprobe's program is of kprobe type: each of its runs is a trap
-                stats[p["name"]] = {"runs": p.get("run_cnt", 0), "ns": p.get("run_time_ns", 0),
-                                    "trap": p.get("type") == "kprobe"}
-        return stats
+        return loaded_programs(self.proc.pid, "on_")
 
     def stop(self):
         self.proc.send_signal(signal.SIGINT)
@@ -63,6 +52,27 @@ class Traced:
         os.unlink(self.out)
         return {"report": report, "cpu_s": usage.ru_utime + usage.ru_stime,
                 "peak_rss_mib": usage.ru_maxrss / 1024, "attach_s": self.attach_s}
+
+
+def loaded_programs(pid, name_prefix=None):
+    """Per BPF program of process pid: runs, nanoseconds inside it (bpf_stats_enabled),
+    and whether each run is a trap (a uprobe's program is of kprobe type). Its programs
+    are those bpftool says it holds, else those it attached to perf events (uprobes and
+    tracepoints) and, if given, those named name_prefix... (inflight's tp_btf ones)."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
+    perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
+    attached = {p["prog_id"] for p in json.loads(perf.stdout or "[]") if p.get("pid") == pid}
+    stats = {}
+    for p in json.loads(out.stdout or "[]"):
+        owners = [o["pid"] for o in p.get("pids") or []]
+        if pid in owners or (not owners and (p["id"] in attached or (
+                name_prefix and p.get("name", "").startswith(name_prefix)))):
+            name = p.get("name", "")
+            # bpftrace's names are cut short, so two can be the same
+            stats[name if name not in stats else "%s#%d" % (name, p["id"])] = {
+                "runs": p.get("run_cnt", 0), "ns": p.get("run_time_ns", 0),
+                "trap": p.get("type") == "kprobe"}
+    return stats
 
 
 def start_workload(python, script, args, env=None):
@@ -232,11 +242,9 @@ tracepoint:syscalls:sys_enter_dup3 /pid == %(pid)d/ { @dups = count(); }
 # coroutine and its name, the thread's PyThreadState (cached per thread, checked by
 # thread id), the frames up to the end of the innermost coroutine run, and the state at
 # dealloc; aggregated in maps rather than sent per event. CPython 3.11 offsets, from
-# user/cpython_layout.c.
-BPFTRACE_EQUIVALENT = {11: """
-uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ {
-  $coro = *(uint64 *)(arg1 + 16) >= 1 ? *(uint64 *)(arg1 + 24) : 0;
-  $name = $coro ? *(uint64 *)($coro + 40) : 0;
+# user/cpython_layout.c. The walk leaves the innermost frame's code and position in
+# $code and $pos, and the run's outermost coroutine in $outer.
+WALK_311 = """
   $fs = curtask->thread.fsbase;
   $ts = @tstate[tid];
   if ($ts == 0 || *(uint64 *)($ts + 152) != $fs) {
@@ -257,11 +265,76 @@ uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ {
     $f = *(uint64 *)($f + 48);
     $i++;
   }
+"""
+BPFTRACE_EQUIVALENT = {11: """
+uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ {
+  $coro = *(uint64 *)(arg1 + 16) >= 1 ? *(uint64 *)(arg1 + 24) : 0;
+  $name = $coro ? *(uint64 *)($coro + 40) : 0;
+""" + WALK_311 + """
   @created[$name, $code, $pos] = count();
   @parents[$outer] = count();
 }
 uprobe:%(so)s:TaskObj_dealloc /pid == %(pid)d/ { @destroyed[*(int32 *)(arg0 + 88)] = count(); }
 """}
+
+# The loopback service's connections, as inflight follows them (bpf/conn_tracker.bpf.c),
+# written for bpftrace: a socket is the process's from its connect (with the task, from
+# the same walk) or accept, followed by its struct sock through state changes, let go
+# at the close of its last fd or when orphaned; counts in maps.
+FD_GONE = """
+tracepoint:syscalls:%(probe)s /pid == %%(pid)d%(only)s/ {
+  $file = *(curtask->files->fdt->fd + args->%(fd)s);
+  if ($file != 0 && $file->f_ref.refcnt.counter == 0 &&
+      ($file->f_inode->i_mode & 0xf000) == 0xc000) {
+    $sk = (uint64)((struct socket *)$file->private_data)->sk;
+    if (@socks[$sk] != 0) {
+      @released[((struct sock *)$sk)->__sk_common.skc_state] = count();
+      delete(@socks[$sk]);
+    }
+  }
+}
+"""
+ACCEPTED = """
+tracepoint:syscalls:%(probe)s /pid == %%(pid)d && args->ret >= 0/ {
+  @accepts = count();
+  $file = *(curtask->files->fdt->fd + args->ret);
+  if (($file->f_inode->i_mode & 0xf000) == 0xc000) {
+    $sk = ((struct socket *)$file->private_data)->sk;
+    if (($sk->__sk_common.skc_family == 2 || $sk->__sk_common.skc_family == 10) &&
+        $sk->sk_protocol == 6 && $sk->sk_type == 1) {
+      @socks[(uint64)$sk] = $file->f_inode->i_ino;
+      @accepted[$sk->__sk_common.skc_family, $sk->__sk_common.skc_state,
+                $sk->__sk_common.skc_num] = count();
+    }
+  }
+}
+"""
+CONNECTIONS_EQUIVALENT = """
+tracepoint:sock:inet_sock_set_state /args->protocol == 6/ {
+  $sk = (struct sock *)args->skaddr;
+  if (args->oldstate == 7 && args->newstate == 2) {
+    if (pid == %(pid)d) {
+""" + WALK_311 + """
+      @socks[(uint64)$sk] = $sk->sk_socket->file->f_inode->i_ino;
+      @connected[$outer, args->family, args->dport] = count();
+    }
+  } else {
+    $ino = @socks[(uint64)$sk];
+    if ($ino != 0) {
+      @states[args->oldstate, args->newstate] = count();
+      if ($sk->sk_socket == 0) { delete(@socks[(uint64)$sk]); }
+    }
+  }
+}
+tracepoint:syscalls:sys_enter_socket /pid == %(pid)d &&
+    (args->family == 2 || args->family == 10) && (args->type & 15) == 1/ { @sockets = count(); }
+tracepoint:syscalls:sys_enter_connect /pid == %(pid)d/ { @connects = count(); }
+""" + "".join(ACCEPTED % {"probe": p} for p in ("sys_exit_accept", "sys_exit_accept4")) + "".join(
+    FD_GONE % {"probe": p, "fd": fd, "only": only} for p, fd, only in (
+        ("sys_enter_close", "fd", ""), ("sys_enter_dup2", "newfd", " && args->oldfd != args->newfd"),
+        ("sys_enter_dup3", "newfd", "")))
+BPFTRACE_SERVICE_EQUIVALENT = {minor: script + CONNECTIONS_EQUIVALENT
+                               for minor, script in BPFTRACE_EQUIVALENT.items()}
 
 
 def asyncio_module(python):
@@ -317,6 +390,7 @@ def run_bpftrace_once(python, workload, args, script):
     result = json.loads(w.stdout.readline())
     w.stdin.close()
     w.wait()
+    result["programs"] = loaded_programs(bt.pid)
     stop_bpftrace(bt)
     return result
 
@@ -383,7 +457,8 @@ def bench_bpftrace(python, quick):
     base, (counted, *read) = runs
     result = dict(cost_against(counted, base, n), tasks=n)
     if read and None not in read[0]:
-        result["equivalent"] = cost_against(read[0], base, n)
+        result["equivalent"] = dict(cost_against(read[0], base, n),
+                                    programs=program_costs(read[0]))
     else:
         result["equivalent"] = {"skipped": "the equivalent script knows CPython 3.11's layout only"}
     return result
@@ -401,7 +476,7 @@ def bench_service(python, inflight, quick, per_conn):
         "untraced_s": r["untraced_s"], "traced_s": r["traced_s"], "ratio": r["ratio"],
         "lean_ratio": r["lean_ratio"], "cpu_ratio": r["cpu_ratio"],
         "lean_cpu_ratio": r["lean_cpu_ratio"], "asyncio_debug_ratio": r["variant_ratio"],
-        "connections_opened": conns["opened"], "bpftrace_count": bpftrace,
+        "connections_opened": conns["opened"], **bpftrace,
         "untraced_cpu_s": r["untraced_cpu_s"], "programs": program_costs(r["tracer"]),
         "lean_programs": program_costs(r["lean_tracer"]),
         "ringbuf_drops": report["tracer"]["ringbuf_drops"] + report["tracer"]["task_ringbuf_drops"],
@@ -410,14 +485,27 @@ def bench_service(python, inflight, quick, per_conn):
 
 
 def bench_bpftrace_service(python, args, reps):
-    """The loopback service under bpftrace counting the same events, beside its own
-    untraced runs."""
-    runs = bpftrace_runs(python, "service.py", args, [BPFTRACE_SERVICE_COUNT], reps)
+    """The loopback service under bpftrace, beside its own untraced runs: counting the
+    same events (bpftrace_count), and reading what inflight reads (bpftrace_equivalent)."""
+    equivalent = BPFTRACE_SERVICE_EQUIVALENT.get(python_minor(python))
+    runs = bpftrace_runs(python, "service.py", args,
+                         [BPFTRACE_SERVICE_COUNT] + ([equivalent] if equivalent else []), reps)
     if isinstance(runs, str):
-        return {"skipped": runs}
-    base, (counted,) = runs
-    cost = cost_against(counted, base, args[1])
-    return {"ratio": cost["ratio"], "cpu_ratio": cost["cpu_ratio"]}
+        return {"bpftrace_count": {"skipped": runs}, "bpftrace_equivalent": {"skipped": runs}}
+    base, (counted, *read) = runs
+    untraced_cpu_s = statistics.median(r["user_s"] + r["sys_s"] for r in base)
+
+    def cost(traced):
+        c = cost_against(traced, base, args[1])
+        return {"ratio": c["ratio"], "cpu_ratio": c["cpu_ratio"],
+                "untraced_cpu_s": untraced_cpu_s, "programs": program_costs(traced)}
+    out = {"bpftrace_count": cost(counted)}
+    if read and None not in read[0]:
+        out["bpftrace_equivalent"] = cost(read[0])
+    else:
+        out["bpftrace_equivalent"] = {
+            "skipped": "the equivalent script knows CPython 3.11's layout only"}
+    return out
 
 
 def bench_in_flight(python, inflight, sizes):
@@ -572,25 +660,31 @@ def cost_from_parts(results, bpftrace):
         return
     per_hit_s = bpftrace["extra_cpu_us_per_task"] / 2 / 1e6
     churn = results["task_churn"]
-    for c in (churn, churn["lean"]):
-        parts = in_program_s(c["programs"]) + trap_hits(c["programs"]) * per_hit_s
-        c["parts_us_per_task"] = parts / churn["tasks"] * 1e6
+    for c in (churn, churn["lean"], bpftrace["equivalent"]):
+        if "programs" in c:
+            parts = in_program_s(c["programs"]) + trap_hits(c["programs"]) * per_hit_s
+            c["parts_us_per_task"] = parts / churn["tasks"] * 1e6
     for s in results["loopback_service"]:
-        for prefix in ("", "lean_"):
-            programs = s[prefix + "programs"]
-            parts = in_program_s(programs) + trap_hits(programs) * per_hit_s
-            s[prefix + "parts_ratio"] = 1 + parts / s["untraced_cpu_s"]
-            s[prefix + "parts_in_program_s"] = in_program_s(programs)
-            s[prefix + "parts_trap_hits"] = trap_hits(programs)
+        for c, prefix in ((s, ""), (s, "lean_"), (s["bpftrace_count"], ""),
+                          (s["bpftrace_equivalent"], "")):
+            programs = c.get(prefix + "programs")
+            if not programs:    # bpftrace skipped, or bpftool could not name its programs
+                continue
+            c[prefix + "parts_in_program_s"] = in_program_s(programs)
+            c[prefix + "parts_trap_hits"] = trap_hits(programs)
+            c[prefix + "parts_ratio"] = 1 + (c[prefix + "parts_in_program_s"] + c[
+                prefix + "parts_trap_hits"] * per_hit_s) / c["untraced_cpu_s"]
 
 
 def print_bpftrace_row(what, b):
     if "skipped" in b:
         print("  bpftrace %s: skipped: %s" % (what, b["skipped"]))
-    else:
-        print("  bpftrace %s: ratio %.2f, %.2f us extra per task; from CPU time: ratio "
-              "%.2f, %.2f us" % (what, b["ratio"], b["extra_us_per_task"], b["cpu_ratio"],
-                                 b["extra_cpu_us_per_task"]))
+        return
+    parts = ("; its parts add up to %.2f us" % b["parts_us_per_task"]
+             if b.get("parts_us_per_task") is not None else "")
+    print("  bpftrace %s: ratio %.2f, %.2f us extra per task; from CPU time: ratio "
+          "%.2f, %.2f us%s" % (what, b["ratio"], b["extra_us_per_task"], b["cpu_ratio"],
+                               b["extra_cpu_us_per_task"], parts))
 
 
 def print_cpu_row(c):
@@ -662,12 +756,18 @@ def print_table(results):
                   "%.3f s CPU untraced): ratio %.3f (--lean %.3f)" % (
                       s["parts_trap_hits"], s["parts_in_program_s"] * 1e3, s["untraced_cpu_s"],
                       s["parts_ratio"], s["lean_parts_ratio"]))
-        b = s["bpftrace_count"]
-        if "skipped" in b:
-            print("  bpftrace counting the same events: skipped: %s" % b["skipped"])
-        else:
-            print("  bpftrace counting the same events: ratio %.3f; from CPU time %.3f" % (
-                b["ratio"], b["cpu_ratio"]))
+        for key, what in (("bpftrace_count", "counting the same events"),
+                          ("bpftrace_equivalent", "reading what inflight reads")):
+            b = s[key]
+            if "skipped" in b:
+                print("  bpftrace %s: skipped: %s" % (what, b["skipped"]))
+                continue
+            print("  bpftrace %s: ratio %.3f; from CPU time %.3f" % (what, b["ratio"],
+                                                                       b["cpu_ratio"]))
+            if b.get("parts_ratio") is not None:
+                print("    added up from its parts (%d uprobe traps, %.1f ms inside BPF "
+                      "programs): ratio %.3f" % (b["parts_trap_hits"],
+                                                 b["parts_in_program_s"] * 1e3, b["parts_ratio"]))
     print("%-12s %12s %14s %10s %10s" % ("IN FLIGHT", "SEEN", "LOADER RSS", "CPU s", "ATTACH s"))
     for r in results["in_flight_scale"]:
         print("%-12d %12d %11.1f MiB %10.2f %10.3f" % (r["in_flight"], r["seen_in_flight"],

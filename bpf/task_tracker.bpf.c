@@ -66,7 +66,7 @@ struct frame_bytes {
  * frame: from 3.11 on, a function's frame is pushed right above its caller's
  * in the thread's data stack, so one read usually holds several frames.
  */
-#define STACK_WINDOW 1024
+#define STACK_WINDOW 2048
 
 /* What a stack walk reads into and records, per CPU: too big for the BPF stack. */
 struct walk_scratch {

@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -189,6 +190,36 @@ def target_exit_ends_the_trace_with_a_report():
         expect_eq("peak", target["connections"]["peak_open"], 6)
     finally:
         w.stop()
+
+
+@test
+def a_second_ctrl_c_during_the_detach_keeps_the_report():
+    """Detaching waits ~90 ms a probe in the kernel, one after another: with six
+    targets, over a second and a half. An impatient user's second Ctrl-C half a
+    second after the first lands in it, and must not cost the report."""
+    ws = [Workload() for _ in range(6)]
+    out_dir = tempfile.mkdtemp()
+    path = os.path.join(out_dir, "report.json")
+    try:
+        args = [a for w in ws for a in ("-p", str(w.pid))]
+        t = Tracer(*args, "-f", "json", "-o", path)
+        truth = ws[0].do("hold 2")
+        t.proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        rc, _, stderr = t.finish()
+        expect_eq("exit on the second Ctrl-C, still detaching", rc, -signal.SIGINT)
+        assert os.path.exists(path), "no report: %s" % stderr
+        with open(path) as f:
+            report = json.load(f)
+        expect_eq("end_reason", report["end_reason"], "interrupted")
+        expect_eq("targets", sorted(x["pid"] for x in report["targets"]),
+                  sorted(w.pid for w in ws))
+        expect_eq("opened", target_of(report, ws[0].pid)["connections"]["opened"],
+                  truth["connected"] + truth["accepted"])
+    finally:
+        for w in ws:
+            w.stop()
+        shutil.rmtree(out_dir, ignore_errors=True)
 
 
 @test

@@ -44,14 +44,17 @@ class Traced:
         return loaded_programs(self.proc.pid, "on_")
 
     def stop(self):
+        start = time.perf_counter()
         self.proc.send_signal(signal.SIGINT)
         _, status, usage = os.wait4(self.proc.pid, 0)
+        stop_s = time.perf_counter() - start
         self.proc.returncode = os.waitstatus_to_exitcode(status)
         with open(self.out) as f:
             report = json.load(f)
         os.unlink(self.out)
         return {"report": report, "cpu_s": usage.ru_utime + usage.ru_stime,
-                "peak_rss_mib": usage.ru_maxrss / 1024, "attach_s": self.attach_s}
+                "peak_rss_mib": usage.ru_maxrss / 1024, "attach_s": self.attach_s,
+                "stop_s": stop_s}
 
 
 def loaded_programs(pid, name_prefix=None):
@@ -541,7 +544,7 @@ def bench_processes(python, inflight, counts):
         for w in workloads:
             w.stdin.close()
             w.wait()
-        rows.append({"processes": k, "attach_s": figures["attach_s"],
+        rows.append({"processes": k, "attach_s": figures["attach_s"], "stop_s": figures["stop_s"],
                      "loader_peak_rss_mib": figures["peak_rss_mib"],
                      "loader_cpu_s": figures["cpu_s"]})
     return rows
@@ -773,10 +776,13 @@ def print_table(results):
         print("%-12d %12d %11.1f MiB %10.2f %10.3f" % (r["in_flight"], r["seen_in_flight"],
                                                       r["loader_peak_rss_mib"], r["loader_cpu_s"],
                                                       r["attach_s"]))
-    print("%-12s %14s %10s %10s" % ("PROCESSES", "LOADER RSS", "CPU s", "ATTACH s"))
+    # STOP: from Ctrl-C to exit; the report comes first, then the detach, ~90 ms a probe
+    print("%-12s %14s %10s %10s %10s" % ("PROCESSES", "LOADER RSS", "CPU s", "ATTACH s",
+                                         "STOP s"))
     for r in results["process_scale"]:
-        print("%-12d %11.1f MiB %10.2f %10.3f" % (r["processes"], r["loader_peak_rss_mib"],
-                                                 r["loader_cpu_s"], r["attach_s"]))
+        print("%-12d %11.1f MiB %10.2f %10.3f %10.3f" % (
+            r["processes"], r["loader_peak_rss_mib"], r["loader_cpu_s"], r["attach_s"],
+            r["stop_s"]))
     print("inflight ps (no probe: the target's memory read), medians:")
     print("%-12s %10s %10s %10s %14s %12s" % ("IN FLIGHT", "FOUND", "SECONDS", "CPU s",
                                                "LOADER RSS", "TARGET CPU s"))

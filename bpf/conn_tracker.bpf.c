@@ -262,18 +262,20 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, int oldstate, int ne
 }
 
 /*
- * The file behind a file descriptor of the current process. The walk to the
- * fd array is plain loads from the typed task; the array's slot, a pointer
- * to a pointer, which the verifier does not type, takes a probe read.
+ * The file behind a file descriptor of the current process. Probe reads, not
+ * loads through bpf_get_current_task_btf(), which would save ~0.1 us a call
+ * but needs Linux 5.11: connection tracking runs from 5.8.
  */
 static __always_inline struct file *file_of_fd(int fd)
 {
-	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
-	struct file *file = NULL;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
 
-	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	return file;
 }
 

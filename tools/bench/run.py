@@ -655,8 +655,8 @@ def trap_hits(programs):
 def cost_from_parts(results, bpftrace):
     """Tracing's cost added up from what each part was measured to cost: the time inside
     every BPF program (bpf_stats) and a trap per uprobe hit (bpftrace's per hit in the
-    churn, its own tiny program included). Exact where a run's noise is larger than the
-    effect, as in the loopback service; the churn, where it is not, checks the sum
+    churn, its own tiny program included). It holds where a run's noise is larger than
+    the effect, as in the loopback service; the churn, where it is not, checks the sum
     against the measured cost. A tracepoint's dispatch around its program is left out
     (~0.1 us an event, shared/research/probe-costs.md)."""
     if "skipped" in bpftrace:

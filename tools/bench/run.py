@@ -338,6 +338,7 @@ tracepoint:syscalls:sys_enter_connect /pid == %(pid)d/ { @connects = count(); }
         ("sys_enter_dup3", "newfd", "")))
 BPFTRACE_SERVICE_EQUIVALENT = {minor: script + CONNECTIONS_EQUIVALENT
                                for minor, script in BPFTRACE_EQUIVALENT.items()}
+NO_EQUIVALENT = "the equivalent script knows CPython 3.11's layout only"
 
 
 def asyncio_module(python):
@@ -463,7 +464,7 @@ def bench_bpftrace(python, quick):
         result["equivalent"] = dict(cost_against(read[0], base, n),
                                     programs=program_costs(read[0]))
     else:
-        result["equivalent"] = {"skipped": "the equivalent script knows CPython 3.11's layout only"}
+        result["equivalent"] = {"skipped": NO_EQUIVALENT}
     return result
 
 
@@ -506,8 +507,7 @@ def bench_bpftrace_service(python, args, reps):
     if read and None not in read[0]:
         out["bpftrace_equivalent"] = cost(read[0])
     else:
-        out["bpftrace_equivalent"] = {
-            "skipped": "the equivalent script knows CPython 3.11's layout only"}
+        out["bpftrace_equivalent"] = {"skipped": NO_EQUIVALENT}
     return out
 
 

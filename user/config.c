@@ -27,6 +27,8 @@ static const struct threshold_key keys[] = {
 	KEY("stuck_age_s", SECONDS, stuck_min_age_s),
 	KEY("stuck_lifetime_factor", FACTOR, stuck_lifetime_factor),
 	KEY("task_growth_min", COUNT, task_growth_min_increase),
+	KEY("pileup_tasks", COUNT, pileup_min_tasks),
+	KEY("never_closed_connections", COUNT, never_closed_min_conns),
 };
 
 static int set_value(const struct threshold_key *k, json_object *v, struct finding_thresholds *t,

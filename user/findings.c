@@ -17,6 +17,8 @@ const struct finding_thresholds default_thresholds = {
 	.stuck_min_age_s = 30.0,
 	.stuck_lifetime_factor = 10.0,
 	.task_growth_min_increase = 50,
+	.pileup_min_tasks = 1000,
+	.never_closed_min_conns = 200,
 };
 
 const char *severity_name(enum severity s)
@@ -40,7 +42,11 @@ const char *finding_kind_name(enum finding_kind k)
 
 const char *conn_leak_reason_name(enum conn_leak_reason r)
 {
-	return r == CONN_LEAK_CLOSE_WAIT ? "close_wait" : "growth";
+	switch (r) {
+	case CONN_LEAK_CLOSE_WAIT: return "close_wait";
+	case CONN_LEAK_NEVER_CLOSED: return "never_closed";
+	default: return "growth";
+	}
 }
 
 const char *task_leak_reason_name(enum task_leak_reason r)
@@ -48,6 +54,7 @@ const char *task_leak_reason_name(enum task_leak_reason r)
 	switch (r) {
 	case TASK_LEAK_DESTROYED_PENDING: return "destroyed_pending";
 	case TASK_LEAK_STUCK: return "stuck";
+	case TASK_LEAK_PILED_UP: return "piled_up";
 	default: return "growth";
 	}
 }
@@ -67,6 +74,13 @@ static const char stuck_remediation[] =
 static const char task_growth_remediation[] =
 	"tasks are created faster than they finish: bound how many may be pending (a Semaphore "
 	"or a Queue with maxsize) and make sure each one ends";
+
+static const char pileup_remediation[] =
+	"these tasks wait for something that never comes: give their awaits a timeout, resolve "
+	"or cancel what they wait on, and bound how many may be pending";
+static const char never_closed_remediation[] =
+	"close what this line opens (async with, or close() in 'finally'); if it is meant to be a "
+	"pool, reuse one client or session instead of opening one per use";
 
 static const char close_wait_remediation[] =
 	"close the socket when the peer hangs up: call writer.close() and await "
@@ -138,16 +152,15 @@ static void pick_site(const struct close_wait_ctx *cw, struct conn_leak_evidence
 	}
 }
 
-static void add_endpoint_evidence(struct conn_leak_evidence *ev, const struct conn *c,
-				  uint64_t age_ns)
+static void add_endpoint_evidence(struct conn_leak_evidence *ev, bool inbound,
+				  const struct endpoint *ep, uint64_t age_ns, bool age_is_lower_bound)
 {
-	const struct endpoint *ep = c->inbound ? &c->local : &c->remote;
 	struct endpoint_evidence *e;
 	size_t i;
 
 	for (i = 0; i < ev->n_endpoints; i++) {
 		e = &ev->endpoints[i];
-		if (e->inbound == c->inbound && e->ep.family == ep->family &&
+		if (e->inbound == inbound && e->ep.family == ep->family &&
 		    e->ep.port == ep->port && !memcmp(e->ep.addr, ep->addr, sizeof(ep->addr)))
 			break;
 	}
@@ -155,21 +168,41 @@ static void add_endpoint_evidence(struct conn_leak_evidence *ev, const struct co
 		if (ev->n_endpoints == EVIDENCE_MAX_ENDPOINTS)
 			return;
 		e = &ev->endpoints[ev->n_endpoints++];
-		e->inbound = c->inbound;
+		e->inbound = inbound;
 		e->ep = *ep;
 	}
 	e = &ev->endpoints[i];
 	e->count++;
 	if (age_ns > e->oldest_age_ns)
 		e->oldest_age_ns = age_ns;
-	if (!c->state_age_known)
+	if (age_is_lower_bound)
 		e->age_is_lower_bound = true;
+}
+
+/* One socket held in CLOSE_WAIT past the threshold, entered at since_ns. */
+static void count_close_wait(struct close_wait_ctx *cw, int site, bool inbound,
+			     const struct endpoint *ep, uint64_t since_ns, uint64_t age,
+			     bool age_is_lower_bound)
+{
+	struct conn_leak_evidence *ev = cw->ev;
+	uint64_t since = since_ns > cw->m->start_ns ? since_ns - cw->m->start_ns : 0;
+
+	if (!ev->close_wait || age > ev->oldest_age_ns)
+		ev->oldest_age_ns = age;
+	if (!ev->close_wait || age < ev->youngest_age_ns)
+		ev->youngest_age_ns = age;
+	if (!ev->close_wait || since < ev->first_seen_ns)
+		ev->first_seen_ns = since;
+	if (age_is_lower_bound)
+		ev->age_is_lower_bound = true;
+	count_site(cw, site);
+	ev->close_wait++;
+	add_endpoint_evidence(ev, inbound, ep, age, age_is_lower_bound);
 }
 
 static void collect_close_wait(const struct conn *c, void *ctx)
 {
 	struct close_wait_ctx *cw = ctx;
-	struct conn_leak_evidence *ev = cw->ev;
 	uint64_t age = cw->now_ns > c->state_since_ns ? cw->now_ns - c->state_since_ns : 0;
 
 	if (c->state != TCP_STATE_CLOSE_WAIT)
@@ -177,30 +210,54 @@ static void collect_close_wait(const struct conn *c, void *ctx)
 	/* a socket found in CLOSE_WAIT at attach is at least as old as the trace */
 	if (c->state_age_known && age < cw->min_age_ns)
 		return;
-	if (!ev->close_wait || age > ev->oldest_age_ns)
-		ev->oldest_age_ns = age;
-	if (!ev->close_wait || age < ev->youngest_age_ns)
-		ev->youngest_age_ns = age;
-	if (!c->state_age_known)
-		ev->age_is_lower_bound = true;
-	count_site(cw, c->site);
-	ev->close_wait++;
-	add_endpoint_evidence(ev, c, age);
+	cw->ev->still_open++;
+	count_close_wait(cw, c->site, c->inbound, c->inbound ? &c->local : &c->remote,
+			 c->state_since_ns, age, !c->state_age_known);
 }
 
-/* "3 sockets held in CLOSE_WAIT for 2.1s to over 8.3s: ..." */
+/* The sockets that sat in CLOSE_WAIT past the threshold and were closed since. */
+static void collect_close_wait_history(struct close_wait_ctx *cw, const struct proc_model *p)
+{
+	const struct close_wait_episode *e;
+	uint64_t age;
+	size_t i;
+
+	for (i = 0; i < cw->m->n_close_wait_history; i++) {
+		e = &cw->m->close_wait_history[i];
+		age = e->ended_ns - e->since_ns;
+		if (e->pid != p->pid || (!e->age_is_lower_bound && age < cw->min_age_ns))
+			continue;
+		/* the interpreter's finalization, or the kernel once the process is gone */
+		if (p->exited && e->ended_ns + SHUTDOWN_WINDOW_NS > p->exited_ns)
+			cw->ev->closed_at_exit++;
+		else
+			cw->ev->closed_late++;
+		count_close_wait(cw, e->site, e->inbound, &e->ep, e->since_ns, age,
+				 e->age_is_lower_bound);
+	}
+}
+
+/* "3 sockets held in CLOSE_WAIT for 2.1s to over 8.3s: ..., 2 closed when the process exited" */
 static void describe_close_wait(const struct conn_leak_evidence *ev, char *buf, size_t size)
 {
-	char ages[64];
+	char ages[64], fate[96] = "";
 	const char *over = ev->age_is_lower_bound ? "over " : "";
+	size_t len = 0;
 
 	if (ev->oldest_age_ns - ev->youngest_age_ns < NSEC_PER_SEC / 10)
 		snprintf(ages, sizeof(ages), "%s%.1fs", over, ns_to_s(ev->oldest_age_ns));
 	else
 		snprintf(ages, sizeof(ages), "%.1fs to %s%.1fs", ns_to_s(ev->youngest_age_ns), over,
 			 ns_to_s(ev->oldest_age_ns));
-	snprintf(buf, size, "%u socket%s held in CLOSE_WAIT for %s: the peer closed, the process never did",
-		 ev->close_wait, ev->close_wait == 1 ? "" : "s", ages);
+	if (ev->closed_late)
+		len += (size_t)snprintf(fate + len, sizeof(fate) - len, "; %u closed late",
+					ev->closed_late);
+	if (ev->closed_at_exit && len < sizeof(fate))
+		snprintf(fate + len, sizeof(fate) - len, "; %u closed only as the process exited",
+			 ev->closed_at_exit);
+	snprintf(buf, size, "%u socket%s held in CLOSE_WAIT for %s: the peer closed, the process %s%s",
+		 ev->close_wait, ev->close_wait == 1 ? "" : "s", ages,
+		 ev->closed_late ? "was slow to" : "never did", fate);
 }
 
 static int find_close_wait(const struct model *m, const struct proc_model *p,
@@ -214,6 +271,7 @@ static int find_close_wait(const struct model *m, const struct proc_model *p,
 	struct finding *f;
 
 	model_foreach_conn(m, p->pid, collect_close_wait, &ctx);
+	collect_close_wait_history(&ctx, p);
 	if (!ev.close_wait)
 		return 0;
 	pick_site(&ctx, &ev);
@@ -369,6 +427,50 @@ static int find_fanout(const struct model *m, const struct task_site *s,
 	return 0;
 }
 
+/*
+ * One line's tasks opened many connections and the process closed none of
+ * them while it lived, however healthy their TCP state: a client or session
+ * per use, never closed. A site whose sockets already make a CLOSE_WAIT or a
+ * fan-out finding is left to that one.
+ */
+static int find_never_closed(const struct model *m, const struct task_site *s,
+			     const struct finding_thresholds *t, const struct findings *so_far,
+			     struct findings *out)
+{
+	uint64_t held = s->conns_open + s->conns_closed_at_exit;
+	struct conn_leak_evidence *ev;
+	struct finding *f;
+	size_t i;
+
+	if (s->conns_opened < t->never_closed_min_conns || s->conns_closed ||
+	    held < t->never_closed_min_conns)
+		return 0;
+	for (i = 0; i < so_far->len; i++)
+		if (so_far->items[i].site == site_index(m, s) &&
+		    so_far->items[i].kind != FINDING_TASK_LEAK)
+			return 0;
+	f = new_finding(out);
+	if (!f)
+		return -ENOMEM;
+	f->kind = FINDING_CONNECTION_LEAK;
+	f->severity = SEVERITY_WARNING;
+	f->pid = s->pid;
+	f->site = site_index(m, s);
+	f->remediation = never_closed_remediation;
+	ev = &f->conn_leak;
+	ev->reason = CONN_LEAK_NEVER_CLOSED;
+	ev->site = f->site;
+	ev->opened = s->conns_opened;
+	ev->open_at_end = s->conns_open;
+	ev->closed_at_exit = (uint32_t)s->conns_closed_at_exit;
+	ev->peak_open = s->peak_conns_open;
+	snprintf(f->summary, sizeof(f->summary),
+		 "%llu connections opened by %s tasks and none closed while the process %s",
+		 (unsigned long long)s->conns_opened, s->coroutine,
+		 s->conns_closed_at_exit ? "lived: its exit closed them" : "was traced");
+	return 0;
+}
+
 static struct finding *task_leak_finding(const struct model *m, const struct task_site *s,
 					 enum task_leak_reason reason, struct findings *out)
 {
@@ -440,9 +542,43 @@ static void count_stuck(pid_t pid, int site, uint64_t created_ns, void *ctx)
 		c->oldest[site] = age;
 }
 
+/* How many of d are at least ns, counting only the buckets wholly above it. */
+static uint32_t count_at_least(const struct duration_stats *d, uint64_t ns)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < 64; i++)
+		if ((i ? 1ULL << i : 0) >= ns)
+			n += d->buckets[i];
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* Tasks that were stuck when their process's shutdown ended them. */
+static void count_stuck_at_shutdown(struct stuck_ctx *c, uint32_t *at_shutdown)
+{
+	const struct task_site *s;
+	uint32_t n;
+	size_t i;
+
+	for (i = 0; i < c->m->n_sites; i++) {
+		s = &c->m->sites[i];
+		if (!s->shutdown_ages.count || s->lifetimes.count < STUCK_MIN_FINISHED)
+			continue;
+		n = count_at_least(&s->shutdown_ages, stuck_age(s, c->t));
+		if (!n)
+			continue;
+		at_shutdown[i] = n;
+		c->stuck[i] += n;
+		if (s->shutdown_ages.max_ns > c->oldest[i])
+			c->oldest[i] = s->shutdown_ages.max_ns;
+	}
+}
+
 static int find_stuck(const struct model *m, const struct finding_thresholds *t, uint64_t now_ns,
 		      struct findings *out)
 {
+	uint32_t *at_shutdown = NULL;
 	struct stuck_ctx c = { .m = m, .t = t, .now_ns = now_ns };
 	const struct task_site *s;
 	struct finding *f;
@@ -453,11 +589,13 @@ static int find_stuck(const struct model *m, const struct finding_thresholds *t,
 		return 0;
 	c.stuck = calloc(m->n_sites, sizeof(*c.stuck));
 	c.oldest = calloc(m->n_sites, sizeof(*c.oldest));
-	if (!c.stuck || !c.oldest) {
+	at_shutdown = calloc(m->n_sites, sizeof(*at_shutdown));
+	if (!c.stuck || !c.oldest || !at_shutdown) {
 		err = -ENOMEM;
 		goto out;
 	}
 	model_foreach_pending_task_age(m, count_stuck, &c);
+	count_stuck_at_shutdown(&c, at_shutdown);
 	for (i = 0; i < m->n_sites && !err; i++) {
 		if (!c.stuck[i])
 			continue;
@@ -469,6 +607,7 @@ static int find_stuck(const struct model *m, const struct finding_thresholds *t,
 		}
 		f->remediation = stuck_remediation;
 		f->task_leak.stuck = c.stuck[i];
+		f->task_leak.stuck_at_shutdown = at_shutdown[i];
 		f->task_leak.oldest_age_ns = c.oldest[i];
 		f->task_leak.usual_lifetime_ns = duration_quantile(&s->lifetimes, 0.95);
 		snprintf(f->summary, sizeof(f->summary),
@@ -479,6 +618,7 @@ static int find_stuck(const struct model *m, const struct finding_thresholds *t,
 out:
 	free(c.stuck);
 	free(c.oldest);
+	free(at_shutdown);
 	return err;
 }
 
@@ -512,6 +652,42 @@ static int find_task_growth(const struct model *m, const struct task_site *s,
 	return 0;
 }
 
+/*
+ * Thousands pending at once, none completed while the process ran, and most
+ * still pending when it shut down (its cancellations are no completion):
+ * they waited for what never came. Counted from the peak, so creation may
+ * have stopped long before. In a process that runs on, growth and stuck
+ * tasks tell a pile-up from a slow fan-out.
+ */
+static bool piled_up(const struct task_site *s, const struct finding_thresholds *t)
+{
+	uint64_t completed = s->finished + s->cancelled;
+
+	return s->peak_in_flight >= t->pileup_min_tasks && completed * 100 < s->peak_in_flight &&
+	       s->ended_at_shutdown * 2 >= s->peak_in_flight;
+}
+
+static int find_pileup(const struct model *m, const struct task_site *s,
+		       const struct finding_thresholds *t, struct findings *out)
+{
+	struct finding *f;
+
+	if (!piled_up(s, t))
+		return 0;
+	f = task_leak_finding(m, s, TASK_LEAK_PILED_UP, out);
+	if (!f)
+		return -ENOMEM;
+	f->remediation = pileup_remediation;
+	f->task_leak.peak_in_flight = s->peak_in_flight;
+	f->task_leak.completed = s->finished + s->cancelled;
+	f->task_leak.ended_at_shutdown = s->ended_at_shutdown;
+	snprintf(f->summary, sizeof(f->summary),
+		 "%u %s tasks piled up pending and %s completed%s", s->peak_in_flight, s->coroutine,
+		 f->task_leak.completed ? "almost none" : "none",
+		 s->ended_at_shutdown ? "; only the process's shutdown ended them" : "");
+	return 0;
+}
+
 static int find_site_findings(const struct model *m, const struct finding_thresholds *t,
 			      uint64_t now_ns, struct findings *out)
 {
@@ -523,9 +699,39 @@ static int find_site_findings(const struct model *m, const struct finding_thresh
 		if (!err)
 			err = find_destroyed_pending(m, &m->sites[i], out);
 		if (!err)
+			err = find_pileup(m, &m->sites[i], t, out);
+		/* a pile-up that was still growing is one finding, not two */
+		if (!err && !piled_up(&m->sites[i], t))
 			err = find_task_growth(m, &m->sites[i], t, out);
 	}
+	for (i = 0; i < m->n_sites && !err; i++)
+		err = find_never_closed(m, &m->sites[i], t, out, out);
 	return err ? err : find_stuck(m, t, now_ns, out);
+}
+
+/* A process that died of something wrong: its findings are likely why. */
+static void raise_for_failed_end(const struct model *m, struct finding *f)
+{
+	const struct proc_model *p = model_process(m, f->pid);
+
+	if (!p || !p->exited || !proc_end_is_failure(&p->end) || f->severity == SEVERITY_CRITICAL)
+		return;
+	f->severity++;
+	f->raised = true;
+}
+
+/* What the tracer lost, said on every finding it may have skewed. */
+static void note_losses(const struct model *m, struct finding *f)
+{
+	uint64_t conn_lost = m->ringbuf_drops + m->sock_table_full + m->untracked_conns +
+			     m->close_wait_history_lost;
+	uint64_t task_lost = m->task_ringbuf_drops + m->untracked_tasks;
+	uint64_t lost = f->kind == FINDING_CONNECTION_LEAK ? conn_lost : conn_lost + task_lost;
+
+	if (lost)
+		snprintf(f->caveat, sizeof(f->caveat),
+			 "counts may be off: the tracer lost %llu events or records (ring buffer "
+			 "or table full; see the tracer's counters)", (unsigned long long)lost);
 }
 
 static int cmp_severity(const void *a, const void *b)
@@ -556,6 +762,10 @@ int findings_compute(const struct model *m, const struct finding_thresholds *t, 
 	if (err) {
 		findings_free(out);
 		return err;
+	}
+	for (i = 0; i < out->len; i++) {
+		raise_for_failed_end(m, &out->items[i]);
+		note_losses(m, &out->items[i]);
 	}
 	if (out->len)
 		qsort(out->items, out->len, sizeof(*out->items), cmp_severity);

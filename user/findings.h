@@ -25,6 +25,7 @@ const char *finding_kind_name(enum finding_kind k);
 enum conn_leak_reason {
 	CONN_LEAK_CLOSE_WAIT,	/* the peer closed, the process did not */
 	CONN_LEAK_GROWTH,	/* open connections grow without a plateau */
+	CONN_LEAK_NEVER_CLOSED,	/* one line opened many and closed none while the process lived */
 };
 const char *conn_leak_reason_name(enum conn_leak_reason r);
 
@@ -40,10 +41,14 @@ struct endpoint_evidence {
 
 struct conn_leak_evidence {
 	enum conn_leak_reason reason;
-	/* CLOSE_WAIT */
+	/* CLOSE_WAIT: every socket held there past the threshold during the trace */
 	uint32_t close_wait;
 	uint64_t oldest_age_ns, youngest_age_ns;
 	bool age_is_lower_bound;
+	uint32_t still_open, closed_late, closed_at_exit;	/* how they ended */
+	uint64_t first_seen_ns;		/* since trace start: the first entered CLOSE_WAIT */
+	/* never closed: the site's connections */
+	uint64_t opened, open_at_end;
 	struct endpoint_evidence endpoints[EVIDENCE_MAX_ENDPOINTS];
 	size_t n_endpoints;
 	/* growth */
@@ -70,6 +75,7 @@ enum task_leak_reason {
 	TASK_LEAK_DESTROYED_PENDING,	/* "Task was destroyed but it is pending!" */
 	TASK_LEAK_STUCK,		/* pending far longer than the site's tasks live */
 	TASK_LEAK_GROWTH,		/* pending tasks grow without a plateau */
+	TASK_LEAK_PILED_UP,		/* thousands pending, none completed while the process ran */
 };
 const char *task_leak_reason_name(enum task_leak_reason r);
 
@@ -82,6 +88,10 @@ struct task_leak_evidence {
 	uint32_t in_flight_first, in_flight_last;
 	double slope_per_min;
 	uint64_t window_start_ns, window_end_ns;
+	/* piled up: how many, and how they ended */
+	uint32_t peak_in_flight;
+	uint64_t completed, ended_at_shutdown;
+	uint32_t stuck_at_shutdown;	/* of stuck: pending that long when its shutdown ended them */
 };
 
 struct finding {
@@ -91,6 +101,8 @@ struct finding {
 	int site;		/* the task creation site behind it (model's sites), or -1 */
 	char summary[256];
 	const char *remediation;
+	bool raised;		/* one severity up: the process died of something wrong */
+	char caveat[160];	/* why its counts may be off, "" if they are not */
 	union {
 		struct conn_leak_evidence conn_leak;
 		struct fanout_evidence fanout;
@@ -114,6 +126,8 @@ struct finding_thresholds {
 	double stuck_min_age_s;		/* a pending task this old, and ... */
 	double stuck_lifetime_factor;	/* ... this many times its site's usual lifetime, is stuck */
 	uint32_t task_growth_min_increase;	/* pending tasks of a site must grow this much */
+	uint32_t pileup_min_tasks;	/* this many pending at once, none completed: a leak */
+	uint32_t never_closed_min_conns;	/* one line opening this many, closing none: a leak */
 };
 extern const struct finding_thresholds default_thresholds;
 

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <search.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,44 @@ const char *tcp_state_name(unsigned int state)
 	if (state >= TCP_STATE_MAX || !state_names[state])
 		return "UNKNOWN";
 	return state_names[state];
+}
+
+void proc_end_describe(const struct proc_end *e, char *buf, size_t size)
+{
+	const char *name = e->signal ? sigabbrev_np(e->signal) : NULL;
+	char sig[32];
+
+	if (!e->known) {
+		snprintf(buf, size, "exited (the kernel did not say how)");
+		return;
+	}
+	if (!e->signal) {
+		snprintf(buf, size, "exited with status %d", e->exit_status);
+		return;
+	}
+	if (name)
+		snprintf(sig, sizeof(sig), "SIG%s", name);
+	else
+		snprintf(sig, sizeof(sig), "signal %d", e->signal);
+	snprintf(buf, size, "killed by %s%s%s", sig, e->core_dumped ? " (core dumped)" : "",
+		 e->oom_killed ? " (the kernel's OOM killer chose it)" : "");
+}
+
+bool proc_end_is_failure(const struct proc_end *e)
+{
+	if (!e->known)
+		return false;
+	if (e->oom_killed || e->core_dumped)
+		return true;
+	switch (e->signal) {
+	case 0:
+		return e->exit_status != 0;
+	case SIGSEGV: case SIGBUS: case SIGABRT: case SIGILL: case SIGFPE: case SIGSYS:
+	case SIGTRAP:
+		return true;
+	default:
+		return false;	/* SIGKILL, SIGTERM, SIGINT: someone ended it */
+	}
 }
 
 static bool is_v4_mapped(const uint8_t *a)
@@ -109,13 +148,16 @@ int model_init(struct model *m, uint64_t start_ns, size_t max_conns)
 	m->max_tasks = 4 * max_conns;
 	clock_gettime(CLOCK_REALTIME, &m->start_wall);
 	m->pending_attr = calloc(MODEL_PENDING_ATTRIBUTIONS, sizeof(*m->pending_attr));
-	return m->pending_attr ? 0 : -ENOMEM;
+	m->recent_cancels = calloc(MODEL_RECENT_CANCELS, sizeof(*m->recent_cancels));
+	return m->pending_attr && m->recent_cancels ? 0 : -ENOMEM;
 }
 
 void model_free(struct model *m)
 {
 	model_tasks_free(m);
 	free(m->pending_attr);
+	free(m->recent_cancels);
+	free(m->close_wait_history);
 	tdestroy(m->conns, free);
 	free(m->procs);
 	memset(m, 0, sizeof(*m));
@@ -284,6 +326,38 @@ void model_conn_open(struct model *m, const struct conn *c)
 	model_conn_claim_attribution(m, copy);
 }
 
+/* c leaves CLOSE_WAIT at ts_ns: kept if it sat there long enough to count. */
+static void remember_close_wait(struct model *m, const struct conn *c, uint64_t ts_ns)
+{
+	struct close_wait_episode *grown, *e;
+	size_t cap;
+
+	if (c->state != TCP_STATE_CLOSE_WAIT ||
+	    (c->state_age_known && ts_ns < c->state_since_ns + m->close_wait_keep_ns))
+		return;
+	if (m->n_close_wait_history == MODEL_MAX_CLOSE_WAIT_HISTORY) {
+		m->close_wait_history_lost++;
+		return;
+	}
+	if (m->n_close_wait_history == m->cap_close_wait_history) {
+		cap = m->cap_close_wait_history ? m->cap_close_wait_history * 2 : 64;
+		grown = reallocarray(m->close_wait_history, cap, sizeof(*grown));
+		if (!grown) {
+			m->close_wait_history_lost++;
+			return;
+		}
+		m->close_wait_history = grown;
+		m->cap_close_wait_history = cap;
+	}
+	e = &m->close_wait_history[m->n_close_wait_history++];
+	*e = (struct close_wait_episode){
+		.pid = c->pid, .site = c->site, .inbound = c->inbound,
+		.age_is_lower_bound = !c->state_age_known,
+		.ep = c->inbound ? c->local : c->remote,
+		.since_ns = c->state_since_ns, .ended_ns = ts_ns,
+	};
+}
+
 void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_state, uint64_t ts_ns)
 {
 	struct proc_model *p = model_process(m, pid);
@@ -297,9 +371,28 @@ void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_stat
 		p->by_state[c->state]--;
 	if (new_state < TCP_STATE_MAX)
 		p->by_state[new_state]++;
+	if (new_state != c->state)
+		remember_close_wait(m, c, ts_ns);
 	c->state = new_state;
 	c->state_since_ns = ts_ns;
 	c->state_age_known = true;
+}
+
+static void release_conn(struct model *m, struct proc_model *p, struct conn *c, uint64_t ts_ns,
+			 bool at_exit)
+{
+	remember_close_wait(m, c, ts_ns);
+	if (c->state < TCP_STATE_MAX && p->by_state[c->state])
+		p->by_state[c->state]--;
+	if (p->open)
+		p->open--;
+	p->closed++;
+	if (c->source != CONN_FOUND_AT_ATTACH && ts_ns >= c->opened_ns)
+		duration_add(&p->lifetimes, ts_ns - c->opened_ns);
+	model_site_conn_released(m, c, at_exit);
+	tdelete(c, &m->conns, cmp_conn);
+	free(c);
+	m->n_conns--;
 }
 
 void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns)
@@ -311,17 +404,7 @@ void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns
 		m->unmatched_events++;
 		return;
 	}
-	if (c->state < TCP_STATE_MAX && p->by_state[c->state])
-		p->by_state[c->state]--;
-	if (p->open)
-		p->open--;
-	p->closed++;
-	if (c->source != CONN_FOUND_AT_ATTACH && ts_ns >= c->opened_ns)
-		duration_add(&p->lifetimes, ts_ns - c->opened_ns);
-	model_site_conn_released(m, c);
-	tdelete(c, &m->conns, cmp_conn);
-	free(c);
-	m->n_conns--;
+	release_conn(m, p, c, ts_ns, false);
 }
 
 struct ino_list {
@@ -344,21 +427,26 @@ static void collect_ino(const struct conn *c, void *ctx)
 	l->inos[l->n++] = c->ino;
 }
 
-/* An exiting process lets go of every socket it held. */
-void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns)
+/* An exiting process lets go of every socket it held, and ends its tasks. */
+void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns, const struct proc_end *end)
 {
 	struct proc_model *p = model_process(m, pid);
 	struct ino_list l = {};
+	struct conn *c;
 	size_t i;
 
 	if (!p || p->exited)
 		return;
 	p->exited = true;
 	p->exited_ns = ts_ns;
+	if (end)
+		p->end = *end;
 	model_foreach_conn(m, pid, collect_ino, &l);
 	for (i = 0; i < l.n; i++)
-		model_conn_release(m, pid, l.inos[i], ts_ns);
+		if ((c = model_find_conn(m, pid, l.inos[i])))
+			release_conn(m, p, c, ts_ns, true);
 	free(l.inos);
+	model_tasks_process_exited(m, pid, ts_ns);
 }
 
 /* Halves the series when it is full: every other sample, twice the interval. */
@@ -406,6 +494,8 @@ void model_sample(struct model *m, uint64_t now_ns)
 
 void model_finish(struct model *m, uint64_t now_ns)
 {
+	/* what is still held back ended while its process ran on */
+	model_settle_cancels(m, UINT64_MAX);
 	take_samples(m, now_ns, false);
 	m->end_ns = now_ns;
 }

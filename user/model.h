@@ -93,6 +93,24 @@ struct sample {
 #define SITE_CONCURRENCY_SAMPLES 512
 
 #define HOOK_MAX_PROBES 4
+#define MODEL_MAX_CLOSE_WAIT_HISTORY 65536
+#define MODEL_RECENT_CANCELS 65536	/* a power of two */
+/* tasks cancelled this close to their process's exit were cancelled by its shutdown */
+#define SHUTDOWN_WINDOW_NS (1000ULL * 1000 * 1000)
+
+/* How a process ended, as the kernel said. */
+struct proc_end {
+	bool known;		/* false: it ended, but the kernel's word was not had */
+	int exit_status;	/* -1 when a signal killed it */
+	int signal;		/* 0 when it exited */
+	bool core_dumped;
+	bool oom_killed;	/* the kernel's OOM killer chose it */
+};
+#define PROC_END_STRLEN 96
+/* "exited with status 0", "killed by SIGKILL (the kernel's OOM killer chose it)" */
+void proc_end_describe(const struct proc_end *e, char *buf, size_t size);
+/* Whether it died of something wrong: the OOM killer, a crash's signal, a failure status. */
+bool proc_end_is_failure(const struct proc_end *e);
 
 /* A uprobe of a hook: what it marks, where, and the instruction it traps on. */
 struct hook_probe {
@@ -114,7 +132,8 @@ struct proc_model {
 	char comm[16];
 	char exe[PATH_MAX];
 	bool exited;
-	uint64_t exited_ns;
+	uint64_t exited_ns;	/* monotonic */
+	struct proc_end end;
 	struct hook_status hooks[MODEL_MAX_HOOKS];
 	size_t n_hooks;
 
@@ -132,6 +151,7 @@ struct proc_model {
 
 	/* asyncio tasks created while tracing */
 	uint64_t tasks_created, tasks_done, tasks_destroyed_pending;
+	uint64_t tasks_finished, tasks_cancelled, tasks_ended_at_shutdown;
 	uint64_t tasks_at_attach;	/* pending when the trace began, read from memory */
 	uint32_t tasks_in_flight, peak_tasks_in_flight;
 	uint64_t peak_tasks_ns;
@@ -157,12 +177,19 @@ struct task_site {
 	char function[128];
 	char coroutine[128];
 	int parent_site;	/* the site of the task that created the first of these, or -1 */
+	char task_name[48];	/* a task pending at attach that nothing awaits: its name */
+	bool suspended_site;	/* file and line say where that task was suspended, not created */
 	uint64_t created, done, destroyed_pending;
+	/* how its tasks ended: a result or an exception; cancelled while the process ran on;
+	 * cancelled by its shutdown, or still pending when it exited */
+	uint64_t finished, cancelled, ended_at_shutdown;
+	struct duration_stats shutdown_ages;	/* how long those had been pending by then */
 	uint64_t at_attach;	/* its tasks that were already pending when the trace began */
 	uint32_t in_flight, peak_in_flight;
 	uint64_t peak_ns;	/* since trace start */
 	struct duration_stats lifetimes;	/* created to seen done */
 	uint64_t conns_opened;
+	uint64_t conns_closed, conns_closed_at_exit;	/* by the process; by its exit */
 	uint32_t conns_open, peak_conns_open;
 	/* where its connections went: the first remote endpoints seen, with counts */
 	struct site_endpoint {
@@ -219,6 +246,30 @@ struct model {
 		uint64_t seq;	/* when it came: the oldest is overwritten first */
 	} *pending_attr;
 	uint64_t next_pending_seq;
+	/* sockets that sat in CLOSE_WAIT for close_wait_keep_ns or more, then left it */
+	struct close_wait_episode {
+		pid_t pid;
+		int site;
+		bool inbound;
+		bool age_is_lower_bound;	/* found in CLOSE_WAIT at attach */
+		struct endpoint ep;		/* the remote one; the local one if inbound */
+		uint64_t since_ns, ended_ns;	/* monotonic */
+	} *close_wait_history;
+	size_t n_close_wait_history, cap_close_wait_history;
+	uint64_t close_wait_keep_ns;
+	uint64_t close_wait_history_lost;	/* past MODEL_MAX_CLOSE_WAIT_HISTORY */
+	/*
+	 * Tasks cancelled or destroyed pending in the last SHUTDOWN_WINDOW_NS,
+	 * oldest first: only their process's exit, or time, tells whether its
+	 * shutdown ended them.
+	 */
+	struct recent_cancel {
+		pid_t pid;	/* 0: already settled */
+		int site;
+		bool destroyed_pending;	/* else cancelled */
+		uint64_t created_ns, ended_ns;
+	} *recent_cancels;
+	size_t recent_head, n_recent;
 	void *tasks;		/* tsearch tree of live tasks, by (pid, address) */
 	void *task_coros;	/* the same tasks, those with a known coroutine, by (pid, coroutine) */
 	size_t n_tasks, max_tasks;
@@ -244,7 +295,8 @@ void model_add_listener(struct proc_model *p, uint16_t port);
 void model_conn_open(struct model *m, const struct conn *c);
 void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_state, uint64_t ts_ns);
 void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns);
-void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns);
+/* The process is gone, at ts_ns; end says how (NULL if not known). */
+void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns, const struct proc_end *end);
 /* Takes a time-series sample of each process when one is due. */
 void model_sample(struct model *m, uint64_t now_ns);
 /* The trace is over: a last sample of every process still running, at now_ns. */
@@ -277,6 +329,8 @@ struct task_origin {
 	const char *coroutine;
 	pid_t tid;		/* the creating thread: sites are per thread, so per event loop */
 	uint64_t coro_addr;	/* the coroutine object the task runs, 0 if not known */
+	const char *task_name;	/* set for a task pending at attach that nothing awaits: file
+				   and line then say where it is suspended */
 };
 
 /* A task was created in pid at address addr, by the task at parent (0 if none). */
@@ -292,7 +346,7 @@ void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct
 /* The live task driving the coroutine at coro (its origin's coro_addr), or 0. */
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro);
 /* A live task was seen done (state 1 cancelled, 2 finished). */
-void model_task_done(struct model *m, pid_t pid, uint64_t addr, uint64_t ts_ns);
+void model_task_done(struct model *m, pid_t pid, uint64_t addr, int state, uint64_t ts_ns);
 /* A task object was destroyed; state is its fut_state then (0: still pending). */
 void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, uint64_t ts_ns);
 /* Every pending task's state has just been read: peaks are taken here. */
@@ -318,9 +372,14 @@ typedef void (*task_visit_fn)(const struct pending_task *t, void *ctx);
 void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *ctx);
 /* Whether the model still holds t, not yet done (and no other task at its address). */
 bool model_task_is_pending(const struct model *m, const struct pending_task *t);
-void model_site_conn_released(struct model *m, const struct conn *c);
+/* A released connection leaves its site's counts; at_exit: its process's exit closed it. */
+void model_site_conn_released(struct model *m, const struct conn *c, bool at_exit);
 /* Gives a newly opened connection the site an earlier attribution named. */
 void model_conn_claim_attribution(struct model *m, struct conn *c);
+/* Settles the cancellations that are older than the shutdown window at now_ns. */
+void model_settle_cancels(struct model *m, uint64_t now_ns);
+/* pid exited at ts_ns: its recent cancellations and its pending tasks ended with it. */
+void model_tasks_process_exited(struct model *m, pid_t pid, uint64_t ts_ns);
 /* Frees what model_free does not know about: called by it. */
 void model_tasks_free(struct model *m);
 

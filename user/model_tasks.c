@@ -54,7 +54,8 @@ static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin
 		s = &m->sites[i];
 		/* thread 0: tasks pending at attach, thread unknown; the first thread seen claims it */
 		if (s->pid == pid && (s->tid == o->tid || !s->tid || !o->tid) && s->line == o->line &&
-		    !strcmp(s->file, file) && !strcmp(s->coroutine, coroutine)) {
+		    s->suspended_site == (o->task_name != NULL) && !strcmp(s->file, file) &&
+		    !strcmp(s->coroutine, coroutine)) {
 			if (!s->tid)
 				s->tid = o->tid;
 			return (int)i;
@@ -70,6 +71,8 @@ static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin
 	s->tid = o->tid;
 	s->line = o->line;
 	s->parent_site = parent;
+	s->suspended_site = o->task_name != NULL;
+	snprintf(s->task_name, sizeof(s->task_name), "%s", o->task_name ? o->task_name : "");
 	snprintf(s->file, sizeof(s->file), "%s", file);
 	snprintf(s->function, sizeof(s->function), "%s", o->function ? o->function : "?");
 	snprintf(s->coroutine, sizeof(s->coroutine), "%s", coroutine);
@@ -170,30 +173,118 @@ uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro
 	return node ? (*(struct task_rec **)node)->addr : 0;
 }
 
-static void mark_done(struct model *m, struct proc_model *p, struct task_rec *t, uint64_t ts_ns)
+static struct task_site *site_of(struct model *m, int site)
 {
-	struct task_site *s = t->site >= 0 ? &m->sites[t->site] : NULL;
+	return site >= 0 && (size_t)site < m->n_sites ? &m->sites[site] : NULL;
+}
+
+/* An ending held back: it was a cancellation (or a destruction) of the running process. */
+static void settle_ending(struct model *m, const struct recent_cancel *r)
+{
+	struct proc_model *p = model_process(m, r->pid);
+	struct task_site *s = site_of(m, r->site);
+
+	if (r->destroyed_pending) {
+		/* "Task was destroyed but it is pending!" */
+		if (p)
+			p->tasks_destroyed_pending++;
+		if (s)
+			s->destroyed_pending++;
+		return;
+	}
+	if (p)
+		p->tasks_cancelled++;
+	if (s) {
+		s->cancelled++;
+		if (r->ended_ns >= r->created_ns)
+			duration_add(&s->lifetimes, r->ended_ns - r->created_ns);
+	}
+}
+
+/* The oldest ending held back, settled as the running process's. */
+static void pop_recent(struct model *m)
+{
+	const struct recent_cancel *r = &m->recent_cancels[m->recent_head];
+
+	if (r->pid)
+		settle_ending(m, r);
+	m->recent_head = (m->recent_head + 1) & (MODEL_RECENT_CANCELS - 1);
+	m->n_recent--;
+}
+
+/* An ending the process's exit may yet show to be its shutdown's. */
+static void hold_ending(struct model *m, const struct task_rec *t, uint64_t ts_ns, bool destroyed)
+{
+	struct recent_cancel *r;
+
+	if (m->n_recent == MODEL_RECENT_CANCELS)
+		pop_recent(m);
+	r = &m->recent_cancels[(m->recent_head + m->n_recent++) & (MODEL_RECENT_CANCELS - 1)];
+	*r = (struct recent_cancel){ .pid = t->pid, .site = t->site, .created_ns = t->created_ns,
+				     .ended_ns = ts_ns, .destroyed_pending = destroyed };
+}
+
+/* A task that its process's shutdown ended: cancelled by it, or pending when it exited. */
+static void end_at_shutdown(struct model *m, pid_t pid, int site, uint64_t created_ns,
+			    uint64_t ended_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct task_site *s = site_of(m, site);
+
+	if (p)
+		p->tasks_ended_at_shutdown++;
+	if (s) {
+		s->ended_at_shutdown++;
+		duration_add(&s->shutdown_ages, ended_ns > created_ns ? ended_ns - created_ns : 0);
+	}
+}
+
+void model_settle_cancels(struct model *m, uint64_t now_ns)
+{
+	const struct recent_cancel *r;
+
+	while (m->n_recent) {
+		r = &m->recent_cancels[m->recent_head];
+		if (r->pid && r->ended_ns + SHUTDOWN_WINDOW_NS > now_ns)
+			break;
+		pop_recent(m);
+	}
+}
+
+/* state: 0 destroyed pending, 1 cancelled, 2 finished (a result or an exception) */
+static void mark_done(struct model *m, struct proc_model *p, struct task_rec *t, int state,
+		      uint64_t ts_ns)
+{
+	struct task_site *s = site_of(m, t->site);
 
 	t->done = true;
 	p->tasks_done++;
 	if (p->tasks_in_flight)
 		p->tasks_in_flight--;
-	if (!s)
+	if (s) {
+		s->done++;
+		if (s->in_flight)
+			s->in_flight--;
+	}
+	if (state == 0 || state == 1) {
+		hold_ending(m, t, ts_ns, state == 0);
 		return;
-	s->done++;
-	if (s->in_flight)
-		s->in_flight--;
-	if (ts_ns >= t->created_ns)
-		duration_add(&s->lifetimes, ts_ns - t->created_ns);
+	}
+	p->tasks_finished++;
+	if (s) {
+		s->finished++;
+		if (ts_ns >= t->created_ns)
+			duration_add(&s->lifetimes, ts_ns - t->created_ns);
+	}
 }
 
-void model_task_done(struct model *m, pid_t pid, uint64_t addr, uint64_t ts_ns)
+void model_task_done(struct model *m, pid_t pid, uint64_t addr, int state, uint64_t ts_ns)
 {
 	struct proc_model *p = model_process(m, pid);
 	struct task_rec *t = find_task(m, pid, addr);
 
 	if (p && t && !t->done)
-		mark_done(m, p, t, ts_ns);
+		mark_done(m, p, t, state, ts_ns);
 }
 
 void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, uint64_t ts_ns)
@@ -203,19 +294,56 @@ void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, 
 
 	if (!p || !t)
 		return;	/* created before the trace, or not tracked */
-	if (!t->done) {
-		if (state == 0) {
-			/* "Task was destroyed but it is pending!" */
-			p->tasks_destroyed_pending++;
-			if (t->site >= 0)
-				m->sites[t->site].destroyed_pending++;
-		}
-		mark_done(m, p, t, ts_ns);
-	}
+	if (!t->done)
+		mark_done(m, p, t, state, ts_ns);
 	forget_coroutine(m, t);
 	tdelete(t, &m->tasks, cmp_task);
 	free(t);
 	m->n_tasks--;
+}
+
+struct exit_walk {
+	struct model *m;
+	pid_t pid;
+	uint64_t ts_ns;
+};
+
+static void end_with_process(const void *node, VISIT which, void *closure)
+{
+	struct task_rec *t = *(struct task_rec *const *)node;
+	struct exit_walk *w = closure;
+	struct proc_model *p;
+	struct task_site *s;
+
+	if ((which != postorder && which != leaf) || t->pid != w->pid || t->done)
+		return;
+	t->done = true;
+	p = model_process(w->m, t->pid);
+	if (p && p->tasks_in_flight)
+		p->tasks_in_flight--;
+	s = site_of(w->m, t->site);
+	if (s && s->in_flight)
+		s->in_flight--;
+	end_at_shutdown(w->m, t->pid, t->site, t->created_ns, w->ts_ns);
+}
+
+void model_tasks_process_exited(struct model *m, pid_t pid, uint64_t ts_ns)
+{
+	struct exit_walk w = { .m = m, .pid = pid, .ts_ns = ts_ns };
+	struct recent_cancel *r;
+	size_t i;
+
+	for (i = 0; i < m->n_recent; i++) {
+		r = &m->recent_cancels[(m->recent_head + i) & (MODEL_RECENT_CANCELS - 1)];
+		if (r->pid != pid)
+			continue;
+		if (r->ended_ns + SHUTDOWN_WINDOW_NS > ts_ns)
+			end_at_shutdown(m, r->pid, r->site, r->created_ns, r->ended_ns);
+		else
+			settle_ending(m, r);
+		r->pid = 0;
+	}
+	twalk_r(m->tasks, end_with_process, &w);
 }
 
 static void record_concurrency(struct task_site *s)
@@ -272,6 +400,7 @@ void model_tasks_refreshed(struct model *m, uint64_t ts_ns)
 	struct proc_model *p;
 	size_t i;
 
+	model_settle_cancels(m, ts_ns);
 	for (i = 0; i < m->n_procs; i++) {
 		p = &m->procs[i];
 		if (p->tasks_in_flight > p->peak_tasks_in_flight) {
@@ -328,8 +457,7 @@ static void attribute(struct model *m, struct conn *c, int site, bool opened)
 	}
 }
 
-/* A released connection leaves its site's counts. */
-void model_site_conn_released(struct model *m, const struct conn *c)
+void model_site_conn_released(struct model *m, const struct conn *c, bool at_exit)
 {
 	struct task_site *s;
 	struct site_endpoint *e;
@@ -339,6 +467,10 @@ void model_site_conn_released(struct model *m, const struct conn *c)
 	s = &m->sites[c->site];
 	if (s->conns_open)
 		s->conns_open--;
+	if (at_exit)
+		s->conns_closed_at_exit++;
+	else
+		s->conns_closed++;
 	e = site_endpoint(s, &c->remote);
 	if (e && e->open)
 		e->open--;

@@ -73,7 +73,18 @@ static json_object *conn_leak_evidence_json(const struct conn_leak_evidence *ev)
 		json_object_object_add(o, "window_end_s", json_seconds(ev->window_end_ns));
 		return o;
 	}
+	if (ev->reason == CONN_LEAK_NEVER_CLOSED) {
+		json_object_object_add(o, "opened", json_u64(ev->opened));
+		json_object_object_add(o, "open_at_end", json_u64(ev->open_at_end));
+		json_object_object_add(o, "closed_at_exit", json_u64(ev->closed_at_exit));
+		json_object_object_add(o, "peak_open", json_u64(ev->peak_open));
+		return o;
+	}
 	json_object_object_add(o, "close_wait", json_u64(ev->close_wait));
+	json_object_object_add(o, "still_open", json_u64(ev->still_open));
+	json_object_object_add(o, "closed_late", json_u64(ev->closed_late));
+	json_object_object_add(o, "closed_at_exit", json_u64(ev->closed_at_exit));
+	json_object_object_add(o, "first_seen_s", json_seconds(ev->first_seen_ns));
 	json_object_object_add(o, "close_wait_from_site", json_u64(ev->site_count));
 	json_object_object_add(o, "oldest_age_s", json_seconds(ev->oldest_age_ns));
 	json_object_object_add(o, "youngest_age_s", json_seconds(ev->youngest_age_ns));
@@ -142,6 +153,7 @@ static json_object *task_leak_evidence_json(const struct task_leak_evidence *ev)
 		break;
 	case TASK_LEAK_STUCK:
 		json_object_object_add(o, "stuck", json_u64(ev->stuck));
+		json_object_object_add(o, "stuck_at_shutdown", json_u64(ev->stuck_at_shutdown));
 		json_object_object_add(o, "oldest_age_s", json_seconds(ev->oldest_age_ns));
 		json_object_object_add(o, "usual_lifetime_s", json_seconds(ev->usual_lifetime_ns));
 		break;
@@ -151,6 +163,11 @@ static json_object *task_leak_evidence_json(const struct task_leak_evidence *ev)
 		json_object_object_add(o, "slope_per_min", json_fixed(ev->slope_per_min, 3));
 		json_object_object_add(o, "window_start_s", json_seconds(ev->window_start_ns));
 		json_object_object_add(o, "window_end_s", json_seconds(ev->window_end_ns));
+		break;
+	case TASK_LEAK_PILED_UP:
+		json_object_object_add(o, "peak_in_flight", json_u64(ev->peak_in_flight));
+		json_object_object_add(o, "completed", json_u64(ev->completed));
+		json_object_object_add(o, "ended_at_shutdown", json_u64(ev->ended_at_shutdown));
 		break;
 	}
 	return o;
@@ -185,6 +202,8 @@ static json_object *finding_json(const struct model *m, const struct finding *fd
 
 	json_object_object_add(o, "kind", json_str(finding_kind_name(fd->kind)));
 	json_object_object_add(o, "severity", json_str(severity_name(fd->severity)));
+	json_object_object_add(o, "raised_by_how_the_process_ended", json_object_new_boolean(fd->raised));
+	json_object_object_add(o, "caveat", fd->caveat[0] ? json_str(fd->caveat) : NULL);
 	json_object_object_add(o, "pid", json_object_new_int(fd->pid));
 	json_object_object_add(o, "summary", json_str(fd->summary));
 	json_object_object_add(o, "remediation", json_str(fd->remediation));
@@ -314,6 +333,8 @@ static json_object *site_json(const struct model *m, const struct task_site *s)
 	json_object_object_add(o, "function", json_str(s->function));
 	json_object_object_add(o, "coroutine", json_str(s->coroutine));
 	json_object_object_add(o, "thread", json_object_new_int(s->tid));
+	json_object_object_add(o, "kind", json_str(s->suspended_site ? "suspended_at" : "created_at"));
+	json_object_object_add(o, "task_name", s->suspended_site ? json_str(s->task_name) : NULL);
 	parent = NULL;
 	if (s->parent_site >= 0 && (size_t)s->parent_site < m->n_sites) {
 		up = &m->sites[s->parent_site];
@@ -330,9 +351,14 @@ static json_object *site_json(const struct model *m, const struct task_site *s)
 	json_object_object_add(o, "peak_in_flight", json_u64(s->peak_in_flight));
 	json_object_object_add(o, "peak_at_s", json_seconds(s->peak_ns));
 	json_object_object_add(o, "destroyed_pending", json_u64(s->destroyed_pending));
+	json_object_object_add(o, "finished", json_u64(s->finished));
+	json_object_object_add(o, "cancelled", json_u64(s->cancelled));
+	json_object_object_add(o, "ended_at_shutdown", json_u64(s->ended_at_shutdown));
 	json_object_object_add(o, "lifetimes", lifetimes_json(&s->lifetimes));
 	conns = json_object_new_object();
 	json_object_object_add(conns, "opened", json_u64(s->conns_opened));
+	json_object_object_add(conns, "closed", json_u64(s->conns_closed));
+	json_object_object_add(conns, "closed_at_exit", json_u64(s->conns_closed_at_exit));
 	json_object_object_add(conns, "open", json_u64(s->conns_open));
 	json_object_object_add(conns, "peak_open", json_u64(s->peak_conns_open));
 	json_object_object_add(o, "connections", conns);
@@ -352,6 +378,9 @@ static json_object *tasks_json(const struct model *m, const struct proc_model *p
 	json_object_object_add(o, "peak_in_flight", json_u64(p->peak_tasks_in_flight));
 	json_object_object_add(o, "peak_at_s", json_seconds(p->peak_tasks_ns));
 	json_object_object_add(o, "destroyed_pending", json_u64(p->tasks_destroyed_pending));
+	json_object_object_add(o, "finished", json_u64(p->tasks_finished));
+	json_object_object_add(o, "cancelled", json_u64(p->tasks_cancelled));
+	json_object_object_add(o, "ended_at_shutdown", json_u64(p->tasks_ended_at_shutdown));
 	for (i = 0; i < m->n_sites; i++)
 		if (m->sites[i].pid == p->pid)
 			json_object_array_add(sites, site_json(m, &m->sites[i]));
@@ -379,6 +408,29 @@ static json_object *time_series_json(const struct proc_model *p)
 	return o;
 }
 
+/* How the process ended: null while it runs. */
+static json_object *ended_json(const struct model *m, const struct proc_model *p)
+{
+	json_object *o;
+	char how[PROC_END_STRLEN];
+
+	if (!p->exited)
+		return NULL;
+	o = json_object_new_object();
+	proc_end_describe(&p->end, how, sizeof(how));
+	json_object_object_add(o, "description", json_str(how));
+	json_object_object_add(o, "at_s", json_seconds(p->exited_ns > m->start_ns ?
+							p->exited_ns - m->start_ns : 0));
+	json_object_object_add(o, "known", json_object_new_boolean(p->end.known));
+	json_object_object_add(o, "exit_status", p->end.known && !p->end.signal ?
+				  json_object_new_int(p->end.exit_status) : NULL);
+	json_object_object_add(o, "signal", p->end.signal ? json_object_new_int(p->end.signal) : NULL);
+	json_object_object_add(o, "core_dumped", json_object_new_boolean(p->end.core_dumped));
+	json_object_object_add(o, "oom_killed", json_object_new_boolean(p->end.oom_killed));
+	json_object_object_add(o, "failure", json_object_new_boolean(proc_end_is_failure(&p->end)));
+	return o;
+}
+
 static json_object *target_json(const struct model *m, const struct proc_model *p, uint64_t now_ns)
 {
 	json_object *o = json_object_new_object();
@@ -387,6 +439,7 @@ static json_object *target_json(const struct model *m, const struct proc_model *
 	json_object_object_add(o, "comm", json_str(p->comm));
 	json_object_object_add(o, "exe", json_str(p->exe));
 	json_object_object_add(o, "exited", json_object_new_boolean(p->exited));
+	json_object_object_add(o, "ended", ended_json(m, p));
 	json_object_object_add(o, "hooks", hooks_json(p));
 	json_object_object_add(o, "connections", connections_json(m, p, now_ns));
 	json_object_object_add(o, "tasks", tasks_json(m, p));
@@ -448,6 +501,8 @@ static json_object *thresholds_json(const struct finding_thresholds *t)
 	json_object_object_add(o, "stuck_age_s", json_fixed(t->stuck_min_age_s, 3));
 	json_object_object_add(o, "stuck_lifetime_factor", json_fixed(t->stuck_lifetime_factor, 3));
 	json_object_object_add(o, "task_growth_min", json_u64(t->task_growth_min_increase));
+	json_object_object_add(o, "pileup_tasks", json_u64(t->pileup_min_tasks));
+	json_object_object_add(o, "never_closed_connections", json_u64(t->never_closed_min_conns));
 	return o;
 }
 

@@ -26,6 +26,12 @@ static void print_conn_leak_evidence(FILE *f, const struct conn_leak_evidence *e
 	char ep[ENDPOINT_STRLEN], age[32], from[32], to[32];
 	size_t i;
 
+	if (ev->reason == CONN_LEAK_NEVER_CLOSED) {
+		fprintf(f, "      %llu opened, peak %u open; %llu still open at the end, %u closed by "
+			"the process's exit\n", (unsigned long long)ev->opened, ev->peak_open,
+			(unsigned long long)ev->open_at_end, ev->closed_at_exit);
+		return;
+	}
 	if (ev->reason == CONN_LEAK_GROWTH) {
 		fprintf(f, "      open connections %u -> %u (peak %u) between %s and %s, %.1f/min\n",
 			ev->open_first, ev->open_last, ev->peak_open,
@@ -69,10 +75,15 @@ static void print_task_leak_evidence(FILE *f, const struct task_leak_evidence *e
 	char a[32], b[32];
 
 	if (ev->reason == TASK_LEAK_STUCK)
-		fprintf(f, "      oldest pending %s; this site's finished tasks live %s (p95)\n",
+		fprintf(f, "      oldest pending %s; this site's finished tasks live %s (p95)%s\n",
 			format_duration(ev->oldest_age_ns, a, sizeof(a)),
 			ev->usual_lifetime_ns ? format_duration(ev->usual_lifetime_ns, b, sizeof(b))
-					      : "(none finished)");
+					      : "(none finished)",
+			ev->stuck_at_shutdown ? "; still stuck when the process shut down" : "");
+	else if (ev->reason == TASK_LEAK_PILED_UP)
+		fprintf(f, "      peak %u pending; %llu completed, %llu ended by the shutdown\n",
+			ev->peak_in_flight, (unsigned long long)ev->completed,
+			(unsigned long long)ev->ended_at_shutdown);
 	else if (ev->reason == TASK_LEAK_GROWTH)
 		fprintf(f, "      pending %u -> %u between %s and %s\n", ev->in_flight_first,
 			ev->in_flight_last, format_duration(ev->window_start_ns, a, sizeof(a)),
@@ -97,12 +108,30 @@ static void print_site_line(FILE *f, const struct model *m, const struct finding
 	if (fd->site < 0 || (size_t)fd->site >= m->n_sites)
 		return;
 	s = &m->sites[fd->site];
-	if (fd->kind == FINDING_CONNECTION_LEAK)
+	if (s->suspended_site)
+		fprintf(f, "      by the task %s running %s, suspended at %s:%d (pending at attach, "
+			"nothing awaits it)\n", s->task_name, s->coroutine, s->file, s->line);
+	else if (fd->kind == FINDING_CONNECTION_LEAK && fd->conn_leak.reason == CONN_LEAK_NEVER_CLOSED)
+		fprintf(f, "      by %s tasks created at %s:%d (%s)\n", s->coroutine, s->file, s->line,
+			s->function);
+	else if (fd->kind == FINDING_CONNECTION_LEAK)
 		fprintf(f, "      %u opened by %s tasks created at %s:%d (%s)\n",
 			fd->conn_leak.site_count, s->coroutine, s->file, s->line, s->function);
 	else
 		fprintf(f, "      at %s:%d in %s, running %s\n", s->file, s->line, s->function,
 			s->coroutine);
+}
+
+/* A finding in a process that died: how, and what that may mean. */
+static void print_end_note(FILE *f, const struct proc_model *p, const struct finding *fd)
+{
+	char how[PROC_END_STRLEN];
+
+	if (!p || !p->exited)
+		return;
+	proc_end_describe(&p->end, how, sizeof(how));
+	fprintf(f, "      the process then %s%s\n", how,
+		fd->raised ? ": this is likely why (severity raised one level)" : "");
 }
 
 static void print_findings(FILE *f, const struct model *m, const struct findings *fs)
@@ -130,6 +159,9 @@ static void print_findings(FILE *f, const struct model *m, const struct findings
 			if (fd->site >= 0)
 				print_concurrency(f, &m->sites[fd->site]);
 		}
+		print_end_note(f, p, fd);
+		if (fd->caveat[0])
+			fprintf(f, "      note: %s\n", fd->caveat);
 		fprintf(f, "      fix: %s\n", fd->remediation);
 		fprintf(f, "      see: docs/findings.md#%s\n", finding_kind_name(fd->kind));
 	}
@@ -224,16 +256,26 @@ static void print_tasks(FILE *f, const struct model *m, const struct proc_model 
 		p->tasks_in_flight, p->peak_tasks_in_flight,
 		format_duration(p->peak_tasks_ns, at, sizeof(at)),
 		(unsigned long long)p->tasks_destroyed_pending);
+	fprintf(f, "  task ends      %llu finished, %llu cancelled, %llu ended by the process's "
+		"shutdown\n", (unsigned long long)p->tasks_finished,
+		(unsigned long long)p->tasks_cancelled,
+		(unsigned long long)p->tasks_ended_at_shutdown);
 	print_sites(f, m, p);
 }
 
 static void print_process(FILE *f, const struct model *m, const struct proc_model *p,
 			  uint64_t now_ns)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], how[PROC_END_STRLEN];
 	const struct duration_stats *lt = &p->lifetimes;
 
-	fprintf(f, "PROCESS %d %s (%s)%s\n", p->pid, p->comm, p->exe, p->exited ? " exited" : "");
+	fprintf(f, "PROCESS %d %s (%s)\n", p->pid, p->comm, p->exe);
+	if (p->exited) {
+		proc_end_describe(&p->end, how, sizeof(how));
+		fprintf(f, "  ended          %s, at %s\n", how,
+			format_duration(p->exited_ns > m->start_ns ? p->exited_ns - m->start_ns : 0,
+					a, sizeof(a)));
+	}
 	print_hooks(f, p);
 	fprintf(f, "  connections    %u open (peak %u at %s), %llu opened, %llu closed, %llu open at attach\n",
 		p->open, p->peak_open, format_duration(p->peak_ns, a, sizeof(a)),

@@ -460,7 +460,7 @@ static void refresh_by_state(struct task_tracker *tt, const struct task_target *
 			(uint8_t *)states, ok);
 	for (i = 0; i < n; i++)
 		if (ok[i] && task_state_is_done(states[i]))
-			model_task_done(tt->model, t->pid, tasks[i].addr, now_ns);
+			model_task_done(tt->model, t->pid, tasks[i].addr, states[i], now_ns);
 	free(states);
 	free(ok);
 }

@@ -8,6 +8,7 @@
 #include "bpf_setup.h"
 #include "clock.h"
 #include "conn_tracker.h"
+#include "exit_tracker.h"
 #include "log.h"
 #include "model.h"
 #include "output.h"
@@ -45,6 +46,7 @@ struct session {
 	struct model model;
 	struct conn_tracker *conns;
 	struct task_tracker *tasks;	/* NULL when task tracking could not load */
+	struct exit_tracker *exits;	/* NULL when the kernel would not tell how processes end */
 	struct output out;
 };
 
@@ -122,6 +124,9 @@ static int attach(struct session *s)
 		err = conn_tracker_add_target(s->conns, s->opts->pids[i]);
 	if (err)
 		return err;
+	if (!exit_tracker_start(&s->exits))
+		for (i = 0; i < s->opts->n_pids; i++)
+			exit_tracker_add_target(s->exits, s->opts->pids[i]);
 	prepare_task_tracking(s);
 	s->model.start_ns = monotonic_ns();
 	err = conn_tracker_attach(s->conns);
@@ -160,16 +165,34 @@ static void announce(const struct session *s)
 	fprintf(stderr, "... Hit Ctrl-C to end.\n");
 }
 
+/*
+ * A target that has just exited: what its rings still hold comes first (the
+ * events of its last moments), then its exit, at the time the kernel gives.
+ */
+static void record_exit(struct session *s, pid_t pid, uint64_t now)
+{
+	struct proc_end end = {};
+	uint64_t ts = now;
+
+	conn_tracker_poll(s->conns);
+	task_tracker_poll(s->tasks);
+	if (exit_tracker_lookup(s->exits, pid, &end, &ts) || ts > now)
+		ts = now;
+	model_process_exited(&s->model, pid, ts, &end);
+}
+
 static bool all_targets_exited(struct session *s, uint64_t now)
 {
+	struct proc_model *p;
 	bool all = true;
 	size_t i;
 
 	for (i = 0; i < s->opts->n_pids; i++) {
-		if (target_has_exited(&s->targets[i]))
-			model_process_exited(&s->model, s->targets[i].pid, now);
-		else
+		p = model_process(&s->model, s->targets[i].pid);
+		if (!target_has_exited(&s->targets[i]))
 			all = false;
+		else if (p && !p->exited)
+			record_exit(s, s->targets[i].pid, now);
 	}
 	return all;
 }
@@ -238,6 +261,8 @@ static void session_cleanup(struct session *s)
 
 	task_tracker_destroy(s->tasks);
 	s->tasks = NULL;
+	exit_tracker_destroy(s->exits);
+	s->exits = NULL;
 	conn_tracker_destroy(s->conns);
 	s->conns = NULL;
 	if (s->targets)
@@ -257,7 +282,13 @@ int trace_session_run(const struct trace_opts *opts)
 	bpf_setup_logging();
 	if (bpf_check_environment() || bpf_ensure_tracefs())
 		return EXIT_BAD_INPUT;
-	model_init(&s.model, monotonic_ns(), MAX_TRACKED_CONNECTIONS);
+	if (model_init(&s.model, monotonic_ns(), MAX_TRACKED_CONNECTIONS)) {
+		log_error("out of memory");
+		model_free(&s.model);
+		return 1;
+	}
+	/* shorter stays in CLOSE_WAIT are no finding: not worth keeping */
+	s.model.close_wait_keep_ns = (uint64_t)(opts->thresholds.close_wait_min_age_s * NSEC_PER_SEC);
 	err = output_open(&s.out, opts->output);
 	if (err) {
 		log_error("cannot write the report to '%s': %s; choose a writable path with -o",

@@ -34,6 +34,8 @@ static const struct finding_thresholds thr = {
 	.stuck_min_age_s = 30.0,
 	.stuck_lifetime_factor = 10.0,
 	.task_growth_min_increase = 50,
+	.pileup_min_tasks = 1000,
+	.never_closed_min_conns = 200,
 };
 
 static struct endpoint ep4(const char *ip, uint16_t port)
@@ -113,9 +115,11 @@ static void series(struct model *m, pid_t pid, const uint32_t *open, size_t n)
 	assert_int_equal(model_process(m, pid)->n_samples, n);
 }
 
-static void compute(const struct model *m, const struct finding_thresholds *t, uint64_t now,
+/* Findings at now: task endings a second old or more are settled first, as polls do. */
+static void compute(struct model *m, const struct finding_thresholds *t, uint64_t now,
 		    struct findings *fs)
 {
+	model_settle_cancels(m, now);
 	assert_int_equal(findings_compute(m, t, now, fs), 0);
 }
 
@@ -260,9 +264,103 @@ static void test_close_wait_left_no_finding(void **state)
 	close_wait(m, PID, 1, AT(1));
 	model_conn_state(m, PID, 1, TCP_STATE_LAST_ACK, AT(2));
 	close_wait(m, PID, 2, AT(1));
-	model_conn_release(m, PID, 2, AT(3));
+	model_conn_release(m, PID, 2, AT(2.9));
 	compute(m, &thr, AT(10), &fs);
 	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+}
+
+/* held past the threshold at some time is a leak, however it ended */
+static void test_close_wait_closed_late_still_a_finding(void **state)
+{
+	struct model *m = *state;
+	struct findings fs;
+
+	close_wait(m, PID, 1, AT(1));
+	model_conn_state(m, PID, 1, TCP_STATE_LAST_ACK, AT(3.5));
+	close_wait(m, PID, 2, AT(1));
+	model_conn_release(m, PID, 2, AT(4));
+	close_wait(m, PID, 3, AT(2));
+	compute(m, &thr, AT(10), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].conn_leak.close_wait, 3);
+	assert_int_equal(fs.items[0].conn_leak.still_open, 1);
+	assert_int_equal(fs.items[0].conn_leak.closed_late, 2);
+	assert_int_equal(fs.items[0].conn_leak.closed_at_exit, 0);
+	assert_int_equal(fs.items[0].conn_leak.youngest_age_ns, 2500 * NSEC_PER_MSEC);
+	assert_int_equal(fs.items[0].conn_leak.oldest_age_ns, 8 * NSEC_PER_SEC);
+	assert_int_equal(fs.items[0].conn_leak.first_seen_ns, 1 * NSEC_PER_SEC);
+	assert_non_null(strstr(fs.items[0].summary, "2 closed late"));
+	findings_free(&fs);
+}
+
+/* the process exits with its sockets in CLOSE_WAIT: the exit closed them, the leak stays */
+static void test_close_wait_closed_by_exit_still_a_finding(void **state)
+{
+	struct model *m = *state;
+	struct proc_end end = { .known = true, .exit_status = 0 };
+	struct findings fs;
+	uint64_t ino;
+
+	for (ino = 1; ino <= 5; ino++)
+		close_wait(m, PID, ino, AT(1));
+	model_process_exited(m, PID, AT(5), &end);
+	assert_int_equal(model_process(m, PID)->open, 0);
+	compute(m, &thr, AT(6), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].kind, FINDING_CONNECTION_LEAK);
+	assert_int_equal(fs.items[0].conn_leak.close_wait, 5);
+	assert_int_equal(fs.items[0].conn_leak.closed_at_exit, 5);
+	assert_int_equal(fs.items[0].severity, SEVERITY_CRITICAL);
+	assert_false(fs.items[0].raised);
+	assert_non_null(strstr(fs.items[0].summary, "5 closed only as the process exited"));
+	findings_free(&fs);
+}
+
+/* shorter than the threshold: not kept, so no finding after the exit either */
+static void test_close_wait_short_then_exit_no_finding(void **state)
+{
+	struct model *m = *state;
+	struct findings fs;
+
+	m->close_wait_keep_ns = 2 * NSEC_PER_SEC;
+	close_wait(m, PID, 1, AT(4));
+	model_process_exited(m, PID, AT(5), NULL);
+	assert_int_equal(m->n_close_wait_history, 0);
+	compute(m, &thr, AT(6), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+}
+
+/* OOM-killed: its findings are raised one severity */
+static void test_failed_end_raises_severity(void **state)
+{
+	struct model *m = *state;
+	struct proc_end end = { .known = true, .exit_status = -1, .signal = 9, .oom_killed = true };
+	struct findings fs;
+
+	close_wait(m, PID, 1, AT(1));
+	model_process_exited(m, PID, AT(5), &end);
+	compute(m, &thr, AT(6), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].severity, SEVERITY_CRITICAL);
+	assert_true(fs.items[0].raised);
+	findings_free(&fs);
+}
+
+/* lost events are said on the findings they may skew */
+static void test_losses_are_a_caveat(void **state)
+{
+	struct model *m = *state;
+	struct findings fs;
+
+	close_wait(m, PID, 1, AT(1));
+	compute(m, &thr, AT(6), &fs);
+	assert_string_equal(fs.items[0].caveat, "");
+	findings_free(&fs);
+	m->ringbuf_drops = 7;
+	compute(m, &thr, AT(6), &fs);
+	assert_non_null(strstr(fs.items[0].caveat, "lost 7 events"));
 	findings_free(&fs);
 }
 
@@ -645,11 +743,11 @@ static void test_many_processes_many_findings(void **state)
 
 #define TID2 (PID + 1)
 
-static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID, 0 };
-static const struct task_origin FETCH2 = { "/srv/app/client.py", 43, "fetch_all", "fetch", PID, 0 };
-static const struct task_origin FETCH_T2 = { "/srv/app/client.py", 42, "fetch_all", "fetch", TID2, 0 };
-static const struct task_origin LOAD = { "/srv/app/cache.py", 57, "warm", "load", PID, 0 };
-static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID, 0 };
+static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID, 0, NULL };
+static const struct task_origin FETCH2 = { "/srv/app/client.py", 43, "fetch_all", "fetch", PID, 0, NULL };
+static const struct task_origin FETCH_T2 = { "/srv/app/client.py", 42, "fetch_all", "fetch", TID2, 0, NULL };
+static const struct task_origin LOAD = { "/srv/app/cache.py", 57, "warm", "load", PID, 0, NULL };
+static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID, 0, NULL };
 
 /* Tasks from one origin: created in order, seen done oldest first. */
 struct crowd {
@@ -682,7 +780,7 @@ static void crowd_hold(struct model *m, struct crowd *c, uint32_t n, uint64_t ts
 		c->next++;
 	}
 	while (crowd_live(c) > n) {
-		model_task_done(m, c->pid, crowd_task(c, c->first_live), ts);
+		model_task_done(m, c->pid, crowd_task(c, c->first_live), 2, ts);
 		c->first_live++;
 	}
 }
@@ -1059,14 +1157,14 @@ static void test_destroyed_pending_per_site(void **state)
 static void test_destroyed_pending_without_site_no_finding(void **state)
 {
 	struct model *m = *state;
-	static const struct task_origin unknown = { NULL, 0, NULL, NULL, PID, 0 };
+	static const struct task_origin unknown = { NULL, 0, NULL, NULL, PID, 0, NULL };
 	struct crowd c = CROWD(&unknown, 1);
 	struct findings fs;
 
 	crowd_hold(m, &c, 1, AT(1));
 	model_task_destroyed(m, PID, crowd_task(&c, 0), 0, AT(2));
-	assert_int_equal(model_process(m, PID)->tasks_destroyed_pending, 1);
 	compute(m, &thr, AT(3), &fs);
+	assert_int_equal(model_process(m, PID)->tasks_destroyed_pending, 1);
 	assert_int_equal(fs.len, 0);
 	findings_free(&fs);
 }
@@ -1316,7 +1414,7 @@ static void test_destroyed_pending_split_by_thread(void **state)
 
 static void test_task_findings_sorted_most_severe_first(void **state)
 {
-	static const struct task_origin JOB = { "/srv/b/job.py", 5, "main", "job", 300, 0 };
+	static const struct task_origin JOB = { "/srv/b/job.py", 5, "main", "job", 300, 0, NULL };
 	struct model *m = *state;
 	struct crowd fan = CROWD(&FETCH, 1), dropped = CROWD(&LOAD, 2), job = CROWD(&JOB, 3);
 	struct findings fs;
@@ -1355,10 +1453,146 @@ static void test_task_findings_sorted_most_severe_first(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_model, teardown_model)
 
+/* thousands pending, none completed, ended by asyncio.run()'s shutdown: piled up */
+static void test_pileup_ended_by_shutdown(void **state)
+{
+	struct model *m = *state;
+	struct proc_end end = { .known = true };
+	struct crowd c = CROWD(&FETCH, 1);
+	const struct finding *f;
+	struct findings fs;
+	uint32_t i;
+
+	for (i = 1; i <= 10; i++) {
+		crowd_hold(m, &c, 300 * i, AT(i));
+		model_tasks_refreshed(m, AT(i));
+	}
+	for (i = 0; i < 1000; i++)	/* the shutdown cancels a third of them before the exit */
+		model_task_done(m, PID, crowd_task(&c, i), 1, AT(11.5));
+	model_process_exited(m, PID, AT(12), &end);
+	compute(m, &thr, AT(13), &fs);
+	f = finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &FETCH), TASK_LEAK_PILED_UP);
+	assert_non_null(f);
+	assert_int_equal(fs.len, 1);	/* not growth as well */
+	assert_int_equal(f->task_leak.peak_in_flight, 3000);
+	assert_int_equal(f->task_leak.completed, 0);
+	assert_int_equal(f->task_leak.ended_at_shutdown, 3000);
+	assert_int_equal(m->sites[f->site].cancelled, 0);
+	assert_int_equal(m->sites[f->site].in_flight, 0);
+	assert_int_equal(model_process(m, PID)->tasks_ended_at_shutdown, 3000);
+	findings_free(&fs);
+}
+
+/* cancellations long before the exit are the service's own: no pile-up */
+static void test_cancelled_before_shutdown_is_completion(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	struct findings fs;
+	uint32_t i;
+
+	crowd_hold(m, &c, 2000, AT(1));
+	model_tasks_refreshed(m, AT(1));
+	for (i = 0; i < 100; i++)
+		model_task_done(m, PID, crowd_task(&c, i), 1, AT(2));
+	model_tasks_refreshed(m, AT(4));
+	model_process_exited(m, PID, AT(5), NULL);
+	compute(m, &thr, AT(6), &fs);
+	assert_int_equal(m->sites[0].cancelled, 100);
+	assert_int_equal(m->sites[0].ended_at_shutdown, 1900);
+	assert_null(finding_at(&fs, FINDING_TASK_LEAK, 0, TASK_LEAK_PILED_UP));
+	findings_free(&fs);
+}
+
+/* stuck tasks still stuck when the process exits are still stuck */
+static void test_stuck_until_exit(void **state)
+{
+	struct model *m = *state;
+	struct crowd quick = CROWD(&FETCH, 1), stuck = CROWD(&FETCH, 2);
+	const struct finding *f;
+	struct findings fs;
+
+	crowd_hold(m, &stuck, 3, AT(1));
+	crowd_hold(m, &quick, 20, AT(1));
+	crowd_hold(m, &quick, 0, AT(1.1));
+	model_process_exited(m, PID, AT(100), NULL);
+	compute(m, &thr, AT(101), &fs);
+	f = finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &FETCH), TASK_LEAK_STUCK);
+	assert_non_null(f);
+	assert_int_equal(f->task_leak.stuck, 3);
+	assert_int_equal(f->task_leak.stuck_at_shutdown, 3);
+	findings_free(&fs);
+}
+
+/* one line opens 250 connections and closes none while the process lives */
+static void test_never_closed_connections(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&RUN, 1);
+	const struct finding *f;
+	struct findings fs;
+	uint32_t i;
+
+	crowd_hold(m, &c, 1, AT(1));
+	for (i = 0; i < 250; i++)
+		task_conn(m, PID, crowd_task(&c, 0), ep4("10.0.0.5", 443), AT(2));
+	model_process_exited(m, PID, AT(5), NULL);
+	compute(m, &thr, AT(6), &fs);
+	f = finding_at(&fs, FINDING_CONNECTION_LEAK, site_of(m, PID, &RUN), 0);
+	assert_non_null(f);
+	assert_int_equal(f->conn_leak.reason, CONN_LEAK_NEVER_CLOSED);
+	assert_int_equal(f->conn_leak.opened, 250);
+	assert_int_equal(f->conn_leak.closed_at_exit, 250);
+	findings_free(&fs);
+}
+
+/* one closed by the process: a pool that closes, not a leak */
+static void test_never_closed_needs_none_closed(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&RUN, 1);
+	struct findings fs;
+	uint64_t ino = 0;
+	uint32_t i;
+
+	crowd_hold(m, &c, 1, AT(1));
+	for (i = 0; i < 250; i++)
+		ino = task_conn(m, PID, crowd_task(&c, 0), ep4("10.0.0.5", 443), AT(2));
+	model_conn_release(m, PID, ino, AT(3));
+	compute(m, &thr, AT(6), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+}
+
+static void test_proc_end_described(void **state)
+{
+	struct proc_end e = { .known = true, .exit_status = 3 };
+	char buf[PROC_END_STRLEN];
+
+	proc_end_describe(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "exited with status 3");
+	assert_true(proc_end_is_failure(&e));
+	e = (struct proc_end){ .known = true, .exit_status = -1, .signal = 9, .oom_killed = true };
+	proc_end_describe(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "killed by SIGKILL (the kernel's OOM killer chose it)");
+	assert_true(proc_end_is_failure(&e));
+	e.oom_killed = false;
+	assert_false(proc_end_is_failure(&e));
+	e = (struct proc_end){ .known = true, .exit_status = -1, .signal = 11, .core_dumped = true };
+	proc_end_describe(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "killed by SIGSEGV (core dumped)");
+	e = (struct proc_end){ .known = true };
+	assert_false(proc_end_is_failure(&e));
+	e.known = false;
+	proc_end_describe(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "exited (the kernel did not say how)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_proc_end_described),
 		T(test_no_connections_no_findings),
 		T(test_young_close_wait_no_finding),
 		T(test_old_close_wait_is_warning),
@@ -1387,6 +1621,16 @@ int main(void)
 		T(test_findings_free_resets),
 		T(test_many_processes_many_findings),
 		cmocka_unit_test(test_task_finding_names),
+		T(test_close_wait_closed_late_still_a_finding),
+		T(test_close_wait_closed_by_exit_still_a_finding),
+		T(test_close_wait_short_then_exit_no_finding),
+		T(test_failed_end_raises_severity),
+		T(test_losses_are_a_caveat),
+		T(test_pileup_ended_by_shutdown),
+		T(test_cancelled_before_shutdown_is_completion),
+		T(test_stuck_until_exit),
+		T(test_never_closed_connections),
+		T(test_never_closed_needs_none_closed),
 		cmocka_unit_test(test_default_task_thresholds),
 		T(test_fanout_at_thresholds),
 		T(test_fanout_one_task_below_no_finding),

@@ -526,7 +526,7 @@ static void test_process_exit_releases_its_conns(void **state)
 		open_out(m, PID, 100 + i, (uint16_t)(40000 + i), AT(1));
 	open_out(m, OTHER_PID, 100, 40000, AT(1));
 	open_out(m, OTHER_PID, 5000, 40001, AT(1));
-	model_process_exited(m, PID, AT(3));
+	model_process_exited(m, PID, AT(3), NULL);
 	p = model_process(m, PID);
 	q = model_process(m, OTHER_PID);
 	assert_true(p->exited);
@@ -547,8 +547,8 @@ static void test_process_exit_twice_keeps_first_time(void **state)
 {
 	struct model *m = *state;
 
-	model_process_exited(m, PID, AT(3));
-	model_process_exited(m, PID, AT(9));
+	model_process_exited(m, PID, AT(3), NULL);
+	model_process_exited(m, PID, AT(9), NULL);
 	assert_int_equal(model_process(m, PID)->exited_ns, AT(3));
 }
 
@@ -771,7 +771,7 @@ static void test_sample_skips_exited_process(void **state)
 	struct proc_model *p = model_process(m, PID);
 
 	model_sample(m, AT(0));
-	model_process_exited(m, PID, AT(0.5));
+	model_process_exited(m, PID, AT(0.5), NULL);
 	model_sample(m, AT(1));
 	model_sample(m, AT(2));
 	assert_int_equal(p->n_samples, 1);
@@ -846,7 +846,7 @@ static void test_finish_skips_exited_process(void **state)
 
 	assert_non_null(model_add_process(m, OTHER_PID, "other", "/other"));
 	model_sample(m, AT(0));
-	model_process_exited(m, OTHER_PID, AT(0.5));
+	model_process_exited(m, OTHER_PID, AT(0.5), NULL);
 	model_finish(m, AT(0.7));
 	p = model_process(m, PID);
 	q = model_process(m, OTHER_PID);

@@ -29,8 +29,8 @@
 #define TASK_C 0x7f0000003000ull
 #define TASK_D 0x7f0000004000ull
 
-static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", 0, 0 };
-static const struct task_origin WORKER = { "/srv/app/worker.py", 7, "main", "worker", 0, 0 };
+static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", 0, 0, NULL };
+static const struct task_origin WORKER = { "/srv/app/worker.py", 7, "main", "worker", 0, 0, NULL };
 
 static struct proc_model *proc(struct model *m, pid_t pid)
 {
@@ -212,7 +212,7 @@ static void test_site_keyed_by_pid(void **state)
 static void test_null_coroutine_and_function_become_question_mark(void **state)
 {
 	struct model *m = *state;
-	struct task_origin anon = { "/srv/app/client.py", 42, NULL, NULL, 0, 0 };
+	struct task_origin anon = { "/srv/app/client.py", 42, NULL, NULL, 0, 0, NULL };
 
 	model_task_created(m, PID, TASK_A, &anon, 0, AT(1));
 	assert_int_equal(m->n_sites, 1);
@@ -230,7 +230,7 @@ static void test_null_coroutine_and_function_become_question_mark(void **state)
 static void test_origin_without_file_counts_task_without_site(void **state)
 {
 	struct model *m = *state;
-	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0 };
+	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0, NULL };
 
 	model_task_created(m, PID, TASK_A, &unknown, 0, AT(1));
 	assert_int_equal(m->n_sites, 0);
@@ -239,7 +239,7 @@ static void test_origin_without_file_counts_task_without_site(void **state)
 	assert_int_equal(m->n_tasks, 1);
 	assert_int_equal(m->untracked_tasks, 0);
 	/* still tracked: its completion is seen */
-	model_task_done(m, PID, TASK_A, AT(2));
+	model_task_done(m, PID, TASK_A, 2, AT(2));
 	assert_int_equal(proc(m, PID)->tasks_done, 1);
 	assert_int_equal(proc(m, PID)->tasks_in_flight, 0);
 }
@@ -248,7 +248,7 @@ static void test_long_strings_truncated(void **state)
 {
 	struct model *m = *state;
 	char file[600], coro[300];
-	struct task_origin o = { file, 1, "f", coro, 0, 0 };
+	struct task_origin o = { file, 1, "f", coro, 0, 0, NULL };
 
 	memset(file, 'f', sizeof(file) - 1);
 	file[0] = '/';
@@ -286,7 +286,7 @@ static void test_many_sites_keep_their_counts(void **state)
 	}
 	assert_int_equal(m->n_sites, 100);
 	for (line = 1; line <= 100; line += 3)
-		model_task_done(m, PID, TASK_A + (uint64_t)line * 16, AT(2));
+		model_task_done(m, PID, TASK_A + (uint64_t)line * 16, 2, AT(2));
 	for (line = 1; line <= 100; line++) {
 		struct task_site *s = &m->sites[site_of(m, PID, o.file, line, "fetch")];
 
@@ -323,7 +323,7 @@ static void test_parent_site_unknown_parent(void **state)
 static void test_parent_site_parent_without_site(void **state)
 {
 	struct model *m = *state;
-	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0 };
+	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0, NULL };
 
 	model_task_created(m, PID, TASK_A, &unknown, 0, AT(1));
 	model_task_created(m, PID, TASK_B, &FETCH, TASK_A, AT(2));
@@ -383,7 +383,7 @@ static void test_done_leaves_flight_and_records_lifetime(void **state)
 
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
 	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(1));
-	model_task_done(m, PID, TASK_A, AT(3.5));
+	model_task_done(m, PID, TASK_A, 2, AT(3.5));
 	s = site(m, &FETCH);
 	assert_int_equal(s->done, 1);
 	assert_int_equal(s->in_flight, 1);
@@ -402,8 +402,8 @@ static void test_done_twice_counted_once(void **state)
 
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
 	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(1));
-	model_task_done(m, PID, TASK_A, AT(2));
-	model_task_done(m, PID, TASK_A, AT(3));
+	model_task_done(m, PID, TASK_A, 2, AT(2));
+	model_task_done(m, PID, TASK_A, 2, AT(3));
 	assert_int_equal(site(m, &FETCH)->done, 1);
 	assert_int_equal(site(m, &FETCH)->in_flight, 1);
 	assert_int_equal(site(m, &FETCH)->lifetimes.count, 1);
@@ -416,7 +416,7 @@ static void test_done_unknown_task_ignored(void **state)
 	struct model *m = *state;
 
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
-	model_task_done(m, PID, TASK_B, AT(2));
+	model_task_done(m, PID, TASK_B, 2, AT(2));
 	assert_int_equal(proc(m, PID)->tasks_done, 0);
 	assert_int_equal(proc(m, PID)->tasks_in_flight, 1);
 	assert_int_equal(site(m, &FETCH)->done, 0);
@@ -427,7 +427,7 @@ static void test_done_before_created_time_no_lifetime(void **state)
 	struct model *m = *state;
 
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(5));
-	model_task_done(m, PID, TASK_A, AT(4));
+	model_task_done(m, PID, TASK_A, 2, AT(4));
 	assert_int_equal(site(m, &FETCH)->done, 1);
 	assert_int_equal(site(m, &FETCH)->lifetimes.count, 0);
 }
@@ -442,7 +442,7 @@ static void test_done_tasks_leave_pending_iteration(void **state)
 	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(1));
 	v = pending(m);
 	assert_int_equal(v.n, 3);
-	model_task_done(m, PID, TASK_B, AT(2));
+	model_task_done(m, PID, TASK_B, 2, AT(2));
 	v = pending(m);
 	assert_int_equal(v.n, 2);
 	/* in (pid, address) order */
@@ -490,7 +490,7 @@ static void test_gathered_task_is_told_from_a_later_one_at_its_address(void **st
 	assert_false(model_task_is_pending(m, &gathered));
 	gathered.created_ns = AT(2);
 	assert_true(model_task_is_pending(m, &gathered));
-	model_task_done(m, PID, TASK_A, AT(3));
+	model_task_done(m, PID, TASK_A, 2, AT(3));
 	assert_false(model_task_is_pending(m, &gathered));
 }
 
@@ -501,6 +501,9 @@ static void test_destroyed_pending_counted(void **state)
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
 	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(1));
 	model_task_destroyed(m, PID, TASK_A, 0, AT(4));
+	/* held back a second: a shutdown within it would make it the shutdown's */
+	assert_int_equal(proc(m, PID)->tasks_destroyed_pending, 0);
+	model_tasks_refreshed(m, AT(5));
 	assert_int_equal(proc(m, PID)->tasks_destroyed_pending, 1);
 	assert_int_equal(site(m, &FETCH)->destroyed_pending, 1);
 	assert_int_equal(proc(m, PID)->tasks_in_flight, 1);
@@ -508,6 +511,28 @@ static void test_destroyed_pending_counted(void **state)
 	assert_int_equal(m->n_tasks, 1);
 	assert_int_equal(pending(m).n, 1);
 	assert_int_equal(pending(m).addr[0], TASK_B);
+}
+
+/* destroyed pending as the process shuts down: the shutdown's, not a leak */
+static void test_destroyed_pending_at_shutdown(void **state)
+{
+	struct model *m = *state;
+
+	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
+	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(1));
+	model_task_created(m, PID, TASK_C, &FETCH, 0, AT(1));
+	model_task_done(m, PID, TASK_C, 2, AT(2));
+	model_task_destroyed(m, PID, TASK_A, 0, AT(4.5));
+	model_process_exited(m, PID, AT(5), NULL);
+	assert_int_equal(proc(m, PID)->tasks_destroyed_pending, 0);
+	assert_int_equal(proc(m, PID)->tasks_ended_at_shutdown, 2);
+	assert_int_equal(proc(m, PID)->tasks_finished, 1);
+	assert_int_equal(site(m, &FETCH)->ended_at_shutdown, 2);
+	assert_int_equal(site(m, &FETCH)->shutdown_ages.count, 2);
+	assert_int_equal(site(m, &FETCH)->shutdown_ages.max_ns, 4 * NSEC_PER_SEC);
+	assert_int_equal(site(m, &FETCH)->in_flight, 0);
+	assert_int_equal(proc(m, PID)->tasks_in_flight, 0);
+	assert_int_equal(pending(m).n, 0);
 }
 
 static void test_destroyed_finished_not_destroyed_pending(void **state)
@@ -543,7 +568,7 @@ static void test_destroyed_after_done_counted_once(void **state)
 
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
 	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(1));
-	model_task_done(m, PID, TASK_A, AT(2));
+	model_task_done(m, PID, TASK_A, 2, AT(2));
 	/* whatever state the dealloc reads, a task seen done is not pending */
 	model_task_destroyed(m, PID, TASK_A, 0, AT(3));
 	assert_int_equal(proc(m, PID)->tasks_destroyed_pending, 0);
@@ -554,7 +579,7 @@ static void test_destroyed_after_done_counted_once(void **state)
 	assert_int_equal(proc(m, PID)->tasks_in_flight, 1);
 	assert_int_equal(m->n_tasks, 1);
 	/* gone: a late done changes nothing */
-	model_task_done(m, PID, TASK_A, AT(4));
+	model_task_done(m, PID, TASK_A, 2, AT(4));
 	assert_int_equal(proc(m, PID)->tasks_done, 1);
 }
 
@@ -592,7 +617,7 @@ static void test_reused_address_closes_old_task(void **state)
 	assert_int_equal(v.n, 1);
 	assert_int_equal(v.addr[0], TASK_A);
 	/* the address now names the new task */
-	model_task_done(m, PID, TASK_A, AT(3));
+	model_task_done(m, PID, TASK_A, 2, AT(3));
 	assert_int_equal(site(m, &FETCH)->done, 1);
 	assert_int_equal(site(m, &FETCH)->in_flight, 0);
 	assert_int_equal(site(m, &WORKER)->done, 1);
@@ -623,7 +648,7 @@ static void test_peak_kept_when_flight_drops(void **state)
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
 	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(1));
 	model_tasks_refreshed(m, AT(2));
-	model_task_done(m, PID, TASK_A, AT(3));
+	model_task_done(m, PID, TASK_A, 2, AT(3));
 	model_tasks_refreshed(m, AT(4));
 	assert_int_equal(proc(m, PID)->peak_tasks_in_flight, 2);
 	assert_int_equal(proc(m, PID)->peak_tasks_ns, SEC(2));
@@ -639,8 +664,8 @@ static void test_peak_between_refreshes_not_seen(void **state)
 	model_tasks_refreshed(m, AT(2));
 	model_task_created(m, PID, TASK_B, &FETCH, 0, AT(3));
 	model_task_created(m, PID, TASK_C, &FETCH, 0, AT(3));
-	model_task_done(m, PID, TASK_B, AT(4));
-	model_task_done(m, PID, TASK_C, AT(4));
+	model_task_done(m, PID, TASK_B, 2, AT(4));
+	model_task_done(m, PID, TASK_C, 2, AT(4));
 	model_tasks_refreshed(m, AT(5));
 	assert_int_equal(proc(m, PID)->peak_tasks_in_flight, 1);
 	assert_int_equal(site(m, &FETCH)->peak_in_flight, 1);
@@ -786,7 +811,7 @@ static void test_pending_attributions_oldest_give_way(void **state)
 static void test_conn_task_unknown_task_ignored(void **state)
 {
 	struct model *m = *state;
-	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0 };
+	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0, NULL };
 
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
 	model_task_created(m, PID, TASK_B, &unknown, 0, AT(1));
@@ -908,7 +933,7 @@ static void test_max_tasks_room_again_after_destroy(void **state)
 	assert_int_equal(m->n_tasks, 2);
 	assert_int_equal(site(m, &FETCH)->created, 3);
 	/* done, not destroyed, still takes room */
-	model_task_done(m, PID, TASK_B, AT(4));
+	model_task_done(m, PID, TASK_B, 2, AT(4));
 	model_task_created(m, PID, TASK_D, &FETCH, 0, AT(5));
 	assert_int_equal(m->untracked_tasks, 1);
 }
@@ -958,7 +983,7 @@ static void test_existing_tasks_count_at_attach_not_as_created(void **state)
 	assert_int_equal(proc(m, PID)->tasks_created, 0);
 	assert_int_equal(proc(m, PID)->tasks_in_flight, 2);
 	/* seen done like any other */
-	model_task_done(m, PID, TASK_A, AT(1));
+	model_task_done(m, PID, TASK_A, 2, AT(1));
 	assert_int_equal(s->in_flight, 1);
 }
 
@@ -1063,7 +1088,7 @@ static void test_destroyed_task_no_longer_found_by_coroutine(void **state)
 	struct task_origin a = fetch_running(CORO_A);
 
 	model_task_created(m, PID, TASK_A, &a, 0, AT(1));
-	model_task_done(m, PID, TASK_A, AT(2));
+	model_task_done(m, PID, TASK_A, 2, AT(2));
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_A), TASK_A);	/* still alive */
 	model_task_destroyed(m, PID, TASK_A, 2, AT(3));
 	assert_int_equal(model_task_of_coroutine(m, PID, CORO_A), 0);
@@ -1141,6 +1166,7 @@ int main(void)
 		T(test_pending_iteration_empty_model),
 		T(test_gathered_task_is_told_from_a_later_one_at_its_address),
 		T(test_destroyed_pending_counted),
+		T(test_destroyed_pending_at_shutdown),
 		T(test_destroyed_finished_not_destroyed_pending),
 		T(test_destroyed_cancelled_not_destroyed_pending),
 		T(test_destroyed_after_done_counted_once),

@@ -35,6 +35,8 @@ static const struct finding_thresholds thr = {
 	.stuck_min_age_s = 30.0,
 	.stuck_lifetime_factor = 10.0,
 	.task_growth_min_increase = 50,
+	.pileup_min_tasks = 1000,
+	.never_closed_min_conns = 200,
 };
 
 struct fixture {
@@ -116,6 +118,7 @@ static json_object *write_and_parse(struct fixture *fx)
 	size_t size = 0;
 	FILE *f;
 
+	model_settle_cancels(&fx->m, fx->meta.now_ns);	/* as the trace's polls do */
 	assert_int_equal(findings_compute(&fx->m, fx->meta.thresholds, fx->meta.now_ns, &fx->fs),
 			 0);
 	f = open_memstream(&fx->text, &size);
@@ -409,10 +412,10 @@ static void test_lifetimes_without_closes_has_only_count(void **state)
 
 /* --- per-site findings: unbounded-fanout and task-leak --- */
 
-static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID, 0 };
+static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID, 0, NULL };
 static const struct task_origin FETCH_T2 = { "/srv/app/client.py", 42, "fetch_all", "fetch",
-					     PID + 1, 0 };
-static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID, 0 };
+					     PID + 1, 0, NULL };
+static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID, 0, NULL };
 
 /* Tasks from one origin: created in order, seen done oldest first. */
 struct crowd {
@@ -439,7 +442,7 @@ static void crowd_hold(struct model *m, struct crowd *c, uint32_t n, uint64_t ts
 		c->next++;
 	}
 	while (c->next - c->first_live > n) {
-		model_task_done(m, PID, crowd_task(c, c->first_live), ts);
+		model_task_done(m, PID, crowd_task(c, c->first_live), 2, ts);
 		c->first_live++;
 	}
 }

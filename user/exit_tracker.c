@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "exit_tracker.h"
+#include "log.h"
+#include "proc_exit.h"
+#include "proc_exit.skel.h"
+
+struct exit_tracker {
+	struct proc_exit_bpf *skel;
+};
+
+int exit_tracker_start(struct exit_tracker **out)
+{
+	struct exit_tracker *et = calloc(1, sizeof(*et));
+	int err;
+
+	if (!et)
+		return -ENOMEM;
+	et->skel = proc_exit_bpf__open_and_load();
+	if (!et->skel) {
+		err = -errno;
+		goto fail;
+	}
+	err = proc_exit_bpf__attach(et->skel);
+	if (err)
+		goto fail;
+	*out = et;
+	return 0;
+fail:
+	log_error("failed to attach the process exit tracepoint: %s; reports will not say how "
+		  "processes ended", strerror(-err));
+	exit_tracker_destroy(et);
+	return err;
+}
+
+int exit_tracker_add_target(struct exit_tracker *et, pid_t pid)
+{
+	__u32 key = pid;
+	__u8 one = 1;
+
+	if (!et)
+		return 0;
+	if (bpf_map__update_elem(et->skel->maps.targets, &key, sizeof(key), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* The wait status, as wait(2)'s macros read it. */
+static void decode_exit_code(int code, bool oom_killed, struct proc_end *end)
+{
+	memset(end, 0, sizeof(*end));
+	end->known = true;
+	end->oom_killed = oom_killed;
+	if ((code & 0x7f) == 0) {
+		end->exit_status = (code >> 8) & 0xff;
+	} else {
+		end->exit_status = -1;
+		end->signal = code & 0x7f;
+		end->core_dumped = (code & 0x80) != 0;
+	}
+}
+
+int exit_tracker_lookup(const struct exit_tracker *et, pid_t pid, struct proc_end *end,
+			uint64_t *ts_ns)
+{
+	struct proc_exit_info info;
+	__u32 key = pid;
+
+	if (!et || bpf_map__lookup_elem(et->skel->maps.exits, &key, sizeof(key), &info,
+					sizeof(info), 0))
+		return -ENOENT;
+	decode_exit_code(info.exit_code, info.oom_killed, end);
+	*ts_ns = info.ts_ns;
+	return 0;
+}
+
+void exit_tracker_destroy(struct exit_tracker *et)
+{
+	if (!et)
+		return;
+	proc_exit_bpf__destroy(et->skel);
+	free(et);
+}

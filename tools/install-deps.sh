@@ -11,7 +11,8 @@ PACKAGES=(
 	libcapstone-dev                     # decoding the Task finalizer to probe its pending path
 	libcmocka-dev                       # C unit tests
 	libclang-rt-14-dev                  # AddressSanitizer/UBSan runtime for clang builds
-	python3                             # test and demo workloads (standard library only)
+	python3                             # test and demo workloads
+	python3-aiohttp                     # a real library in the tests: client sessions never closed
 	iproute2                            # ss: ground truth for connection tests
 	procps                              # ps, pgrep in tests
 	bpftrace                            # make bench compares against it

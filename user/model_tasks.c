@@ -161,8 +161,11 @@ void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct
 		return;
 	p->tasks_at_attach++;
 	t = track_task(m, p, pid, addr, o, parent, ts_ns);
-	if (t && t->site >= 0)
-		m->sites[t->site].at_attach++;
+	if (!t || t->site < 0)
+		return;
+	/* a line of many tasks nothing awaits: no one name stands for them */
+	if (++m->sites[t->site].at_attach > 1)
+		m->sites[t->site].task_name[0] = '\0';
 }
 
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro)

@@ -27,9 +27,12 @@ static void print_conn_leak_evidence(FILE *f, const struct conn_leak_evidence *e
 	size_t i;
 
 	if (ev->reason == CONN_LEAK_NEVER_CLOSED) {
-		fprintf(f, "      %llu opened, peak %u open; %llu still open at the end, %u closed by "
-			"the process's exit\n", (unsigned long long)ev->opened, ev->peak_open,
-			(unsigned long long)ev->open_at_end, ev->closed_at_exit);
+		fprintf(f, "      %llu opened, peak %u open; %llu still open at the end",
+			(unsigned long long)ev->opened, ev->peak_open,
+			(unsigned long long)ev->open_at_end);
+		if (ev->closed_at_exit)
+			fprintf(f, ", %u closed by the process's exit", ev->closed_at_exit);
+		fputc('\n', f);
 		return;
 	}
 	if (ev->reason == CONN_LEAK_GROWTH) {
@@ -108,9 +111,13 @@ static void print_site_line(FILE *f, const struct model *m, const struct finding
 	if (fd->site < 0 || (size_t)fd->site >= m->n_sites)
 		return;
 	s = &m->sites[fd->site];
-	if (s->suspended_site)
+	if (s->suspended_site && s->task_name[0])
 		fprintf(f, "      by the task %s running %s, suspended at %s:%d (pending at attach, "
 			"nothing awaits it)\n", s->task_name, s->coroutine, s->file, s->line);
+	else if (s->suspended_site)
+		fprintf(f, "      by %llu %s tasks suspended at %s:%d (pending at attach, nothing "
+			"awaits them)\n", (unsigned long long)s->at_attach, s->coroutine, s->file,
+			s->line);
 	else if (fd->kind == FINDING_CONNECTION_LEAK && fd->conn_leak.reason == CONN_LEAK_NEVER_CLOSED)
 		fprintf(f, "      by %s tasks created at %s:%d (%s)\n", s->coroutine, s->file, s->line,
 			s->function);
@@ -231,7 +238,8 @@ static void print_sites(FILE *f, const struct model *m, const struct proc_model 
 		fprintf(f, "  %-28s %8s %8s %8s %6s %6s %7s %6s  %s\n", "COROUTINE", "CREATED", "AT_ATTACH",
 			"INFLIGHT", "PEAK", "LOST", "CONNS", "PEAK_C", "CREATED AT");
 	for (i = 0; i < n && i < TEXT_MAX_SITES; i++) {
-		snprintf(where, sizeof(where), "%s:%d", sites[i]->file, sites[i]->line);
+		snprintf(where, sizeof(where), "%s:%d%s", sites[i]->file, sites[i]->line,
+			 sites[i]->suspended_site ? " (suspended there at attach)" : "");
 		fprintf(f, "  %-28.28s %8llu %9llu %8u %6u %6llu %7llu %6u  %s\n", sites[i]->coroutine,
 			(unsigned long long)sites[i]->created, (unsigned long long)sites[i]->at_attach,
 			sites[i]->in_flight,

@@ -297,26 +297,39 @@ static uint64_t socket_inode(pid_t pid, int fd)
 	return sscanf(target, "socket:[%llu]", &ino) == 1 ? ino : 0;
 }
 
+/* The innermost frame of t's await chain outside asyncio, or NULL. */
+static const struct snapshot_frame *innermost_own_frame(const struct snapshot_task *t)
+{
+	int k;
+
+	for (k = t->n_frames - 1; k >= 0; k--)
+		if (!in_asyncio_package(t->frames[k].file))
+			return &t->frames[k];
+	return NULL;
+}
+
 /*
  * Where a task that predates the trace came from, as near as memory tells:
  * the line its awaiting task is suspended at (the gather() or create_task
- * under a TaskGroup), the innermost of that task's frames outside asyncio.
+ * under a TaskGroup). A task that nothing awaits (a main task, a worker kept
+ * in a list) is a line of its own: where it is suspended, with its name.
  */
 static void existing_origin(const struct snapshot_task *task, const struct snapshot_task *parent,
 			    struct task_origin *o)
 {
-	int k;
+	const struct snapshot_frame *at = innermost_own_frame(parent ? parent : task);
 
 	memset(o, 0, sizeof(*o));
 	o->coroutine = task->coroutine;
 	o->coro_addr = task->coro;
-	for (k = parent ? parent->n_frames - 1 : -1; k >= 0; k--)
-		if (!in_asyncio_package(parent->frames[k].file)) {
-			o->file = parent->frames[k].file;
-			o->line = parent->frames[k].line;
-			o->function = parent->frames[k].function;
-			return;
-		}
+	/* awaited by a task the snapshot could not read: no line to give it */
+	if (!at || (!parent && task->parent))
+		return;
+	o->file = at->file;
+	o->line = at->line;
+	o->function = at->function;
+	if (!parent)
+		o->task_name = task->name;
 }
 
 #define MAX_ADOPT_DEPTH 64

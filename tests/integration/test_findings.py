@@ -103,3 +103,45 @@ def thresholds_from_a_config_file_and_options_over_it():
                 w.stop()
             assert found(report, w.pid) == want, (extra, report["findings"])
             assert report["thresholds"]["stuck_age_s"] == 5, report["thresholds"]
+
+
+def aiohttp_main_task_owns_its_sessions(python):
+    """A main() started before the trace opens 300 aiohttp sessions and never
+    closes them: nothing awaits its task, so it is a line of its own (where it
+    was suspended at attach), and the sessions' connections are its leak."""
+    lines = site_markers("aiohttp_sessions.py")
+    env = dict(os.environ, PYTHONPATH="/usr/lib/python3/dist-packages")
+    w = Workload("aiohttp_sessions.py", python=python, env=env, quiet=True)
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json")
+        w.proc.stdin.write("go\n")
+        w.proc.stdin.flush()
+        truth = w.read()
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+        report = json.loads(stdout)
+    finally:
+        w.stop()
+    want = {(kind, reason, lines[marker]) for kind, reason, marker in truth["expect"]}
+    got = found(report, w.pid)
+    assert got == want, (sorted(got, key=str), sorted(want, key=str))
+    site = [s for s in target_of(report, w.pid)["tasks"]["sites"] if s["line"] == lines["main"]]
+    assert len(site) == 1, site
+    site = site[0]
+    assert (site["kind"], site["task_name"], site["coroutine"]) == \
+        ("suspended_at", "Task-1", "main"), site
+    assert site["connections"]["opened"] == truth["opened"], site
+    assert site["at_attach"] == 1, site
+
+
+def register_aiohttp(name, python):
+    def run():
+        aiohttp_main_task_owns_its_sessions(python)
+    run.__name__ = "aiohttp_main_task_owns_its_sessions_" + re.sub(r"\W", "_", name)
+    test(run)
+
+
+# Debian's python3-aiohttp is built for its python3.11; pyenv's 3.11 loads it too
+for interp in interpreters()[0]:
+    if re.search(r"3\.11", interp[0]) and os.path.isdir("/usr/lib/python3/dist-packages/aiohttp"):
+        register_aiohttp(interp[0], interp[1])

@@ -178,6 +178,62 @@ int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid)
 	return 0;
 }
 
+struct gone_ctx {
+	const uint64_t *held;	/* sorted */
+	size_t n_held;
+	struct ino_set {
+		uint64_t *inos;
+		size_t n, cap;
+	} gone;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void collect_gone(const struct conn *c, void *ctx)
+{
+	struct gone_ctx *g = ctx;
+	uint64_t *grown;
+	size_t cap;
+
+	if (bsearch(&c->ino, g->held, g->n_held, sizeof(*g->held), cmp_u64))
+		return;
+	if (g->gone.n == g->gone.cap) {
+		cap = g->gone.cap ? g->gone.cap * 2 : 64;
+		grown = reallocarray(g->gone.inos, cap, sizeof(*grown));
+		if (!grown)
+			return;
+		g->gone.inos = grown;
+		g->gone.cap = cap;
+	}
+	g->gone.inos[g->gone.n++] = c->ino;
+}
+
+int conn_tracker_reconcile(struct conn_tracker *ct, pid_t pid)
+{
+	struct gone_ctx g = {};
+	uint64_t *held;
+	size_t i;
+	int err;
+
+	/* the fd table first: a socket closed after it is read still has its event to come */
+	err = proc_socket_inodes(pid, &held, &g.n_held);
+	if (err)
+		return err;
+	g.held = held;
+	conn_tracker_poll(ct);
+	model_foreach_conn(ct->model, pid, collect_gone, &g);
+	for (i = 0; i < g.gone.n; i++)
+		model_conn_gone(ct->model, pid, g.gone.inos[i]);
+	free(g.gone.inos);
+	free(held);
+	return 0;
+}
+
 static void read_kernel_counters(struct conn_tracker *ct)
 {
 	struct tracer_health per_cpu[ct->n_cpus];

@@ -27,6 +27,12 @@ int conn_tracker_attach(struct conn_tracker *ct);
  * the kernel side so it follows them from here on. 0 or -errno.
  */
 int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid);
+/*
+ * At the end of a trace of a live pid: the connections the model still holds
+ * that pid no longer does (their close event was lost) leave the model. 0 or
+ * -errno.
+ */
+int conn_tracker_reconcile(struct conn_tracker *ct, pid_t pid);
 /* Drains the ring buffer into the model, and refreshes kernel counters: events read or -errno. */
 int conn_tracker_poll(struct conn_tracker *ct);
 /* Detaches and frees; NULL-safe. */

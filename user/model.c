@@ -407,6 +407,25 @@ void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns
 	release_conn(m, p, c, ts_ns, false);
 }
 
+void model_conn_gone(struct model *m, pid_t pid, uint64_t ino)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct conn *c = model_find_conn(m, pid, ino);
+
+	if (!p || !c)
+		return;
+	if (c->state < TCP_STATE_MAX && p->by_state[c->state])
+		p->by_state[c->state]--;
+	if (p->open)
+		p->open--;
+	p->closed++;
+	m->closes_unseen++;
+	model_site_conn_released(m, c, false);
+	tdelete(c, &m->conns, cmp_conn);
+	free(c);
+	m->n_conns--;
+}
+
 struct ino_list {
 	uint64_t *inos;
 	size_t n, cap;

@@ -275,6 +275,7 @@ struct model {
 	size_t n_tasks, max_tasks;
 	/* the tracer's own losses and oddities, printed in every report */
 	uint64_t events, ringbuf_drops, sock_table_full, untracked_conns, unmatched_events;
+	uint64_t closes_unseen;	/* connections found gone with no event saying so */
 	uint64_t task_events, untracked_tasks, no_thread_state, task_ringbuf_drops;
 };
 
@@ -295,6 +296,12 @@ void model_add_listener(struct proc_model *p, uint16_t port);
 void model_conn_open(struct model *m, const struct conn *c);
 void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_state, uint64_t ts_ns);
 void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns);
+/*
+ * The process no longer holds the connection, and the event that would have
+ * said when it let go was lost: it leaves with no lifetime and no CLOSE_WAIT
+ * history, so a lost close is never taken for a leak. Counted.
+ */
+void model_conn_gone(struct model *m, pid_t pid, uint64_t ino);
 /* The process is gone, at ts_ns; end says how (NULL if not known). */
 void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns, const struct proc_end *end);
 /* Takes a time-series sample of each process when one is due. */

@@ -478,6 +478,8 @@ static json_object *tracer_json(const struct model *m)
 	json_object_object_add(o, "sock_table_full", json_u64(m->sock_table_full));
 	json_object_object_add(o, "untracked_connections", json_u64(m->untracked_conns));
 	json_object_object_add(o, "unmatched_events", json_u64(m->unmatched_events));
+	json_object_object_add(o, "closes_unseen", json_u64(m->closes_unseen));
+	json_object_object_add(o, "close_wait_history_lost", json_u64(m->close_wait_history_lost));
 	json_object_object_add(o, "task_events", json_u64(m->task_events));
 	json_object_object_add(o, "task_ringbuf_drops", json_u64(m->task_ringbuf_drops));
 	json_object_object_add(o, "untracked_tasks", json_u64(m->untracked_tasks));

@@ -231,6 +231,17 @@ static const char *follow(struct session *s)
 	}
 }
 
+/* What the live targets still hold, against what the model thinks they hold. */
+static void reconcile_connections(struct session *s)
+{
+	size_t i;
+
+	conn_tracker_poll(s->conns);
+	for (i = 0; i < s->opts->n_pids; i++)
+		if (!target_has_exited(&s->targets[i]))
+			conn_tracker_reconcile(s->conns, s->targets[i].pid);
+}
+
 static int write_report(struct session *s, const char *end_reason)
 {
 	struct report_meta meta = {
@@ -301,7 +312,7 @@ int trace_session_run(const struct trace_opts *opts)
 	announce(&s);
 
 	end_reason = follow(&s);
-	conn_tracker_poll(s.conns);
+	reconcile_connections(&s);
 	task_tracker_poll(s.tasks);
 	model_finish(&s.model, monotonic_ns());
 	/*

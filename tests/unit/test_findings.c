@@ -332,6 +332,22 @@ static void test_close_wait_short_then_exit_no_finding(void **state)
 	findings_free(&fs);
 }
 
+/* a close whose event was lost, found at the end: never a leak */
+static void test_close_wait_gone_unseen_no_finding(void **state)
+{
+	struct model *m = *state;
+	struct findings fs;
+
+	close_wait(m, PID, 1, AT(1));
+	model_conn_gone(m, PID, 1);
+	assert_int_equal(m->closes_unseen, 1);
+	assert_int_equal(model_process(m, PID)->open, 0);
+	assert_int_equal(m->n_close_wait_history, 0);
+	compute(m, &thr, AT(10), &fs);
+	assert_int_equal(fs.len, 0);
+	findings_free(&fs);
+}
+
 /* OOM-killed: its findings are raised one severity */
 static void test_failed_end_raises_severity(void **state)
 {
@@ -1625,6 +1641,7 @@ int main(void)
 		T(test_close_wait_closed_by_exit_still_a_finding),
 		T(test_close_wait_short_then_exit_no_finding),
 		T(test_failed_end_raises_severity),
+		T(test_close_wait_gone_unseen_no_finding),
 		T(test_losses_are_a_caveat),
 		T(test_pileup_ended_by_shutdown),
 		T(test_cancelled_before_shutdown_is_completion),

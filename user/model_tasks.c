@@ -481,11 +481,16 @@ void model_site_conn_released(struct model *m, const struct conn *c, bool at_exi
 
 void model_sample_sites(struct model *m, uint64_t now_ns)
 {
+	const struct proc_model *p;
 	struct task_site *s;
 	size_t i, j;
 
 	for (i = 0; i < m->n_sites; i++) {
 		s = &m->sites[i];
+		p = model_process(m, s->pid);
+		/* the series of a process that exited ends where it did */
+		if (p && p->exited)
+			continue;
 		if (s->n_samples == SITE_MAX_SAMPLES) {
 			for (j = 0; j < SITE_MAX_SAMPLES / 2; j++)
 				s->samples[j] = s->samples[2 * j + 1];

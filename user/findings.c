@@ -428,9 +428,9 @@ static int find_fanout(const struct model *m, const struct task_site *s,
 }
 
 /*
- * One line's tasks opened many connections and the process closed none of
- * them while it lived, however healthy their TCP state: a client or session
- * per use, never closed. A site whose sockets already make a CLOSE_WAIT or a
+ * One line's tasks opened many connections, more than twice as many as they
+ * ever were at once, and the process closed none of them while it lived,
+ * however healthy their TCP state: a client or session per use, never closed. A site whose sockets already make a CLOSE_WAIT or a
  * fan-out finding is left to that one.
  */
 static int find_never_closed(const struct model *m, const struct task_site *s,
@@ -442,8 +442,9 @@ static int find_never_closed(const struct model *m, const struct task_site *s,
 	struct finding *f;
 	size_t i;
 
+	/* each of a fan-out's tasks holds one: its connections must outnumber its tasks */
 	if (s->conns_opened < t->never_closed_min_conns || s->conns_closed ||
-	    held < t->never_closed_min_conns)
+	    held < t->never_closed_min_conns || held <= 2ULL * s->peak_in_flight)
 		return 0;
 	for (i = 0; i < so_far->len; i++)
 		if (so_far->items[i].site == site_index(m, s) &&

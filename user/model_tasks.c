@@ -549,7 +549,8 @@ void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t
 	struct task_rec *t = find_task(m, pid, task_addr);
 	struct conn *c = model_find_conn(m, pid, ino);
 
-	if (t && t->site >= 0 && c)
+	/* accepted connections are never a task's, as with those seen accepted */
+	if (t && t->site >= 0 && c && !c->inbound)
 		attribute(m, c, t->site, false);
 }
 

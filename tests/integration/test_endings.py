@@ -5,14 +5,12 @@ gone; each must yield exactly its findings at its marked line, and the report
 must say how each ended, on every interpreter present."""
 import json
 import os
-import re
-import shutil
 import signal
 import tempfile
 
-from harness import Tracer, Workload, interpreters, site_markers, target_of, test
+from harness import Tracer, Workload, site_markers, target_of, test
 from test_findings import found
-from test_tasks import stripped_asyncio
+from test_tasks import on_every_interpreter
 
 # scenario: (how it ends, as the JSON report's ended object says it, failure?)
 ENDINGS = {
@@ -126,22 +124,4 @@ def check_evidence(report, workloads, truth):
         assert f["severity"] == ("critical" if raised else "warning"), (s, f)
 
 
-def register(name, python, stripped):
-    variants = [("_distribution_stripped", False)] if stripped else [("", False), ("_stripped", True)]
-    for suffix, strip_copy in variants:
-        def run(strip_copy=strip_copy):
-            env, copy = None, None
-            if strip_copy:
-                copy = stripped_asyncio(python)
-                env = dict(os.environ, PYTHONPATH=copy)
-            try:
-                run_endings(python, env)
-            finally:
-                if copy:
-                    shutil.rmtree(copy)
-        run.__name__ = "endings_" + re.sub(r"\W", "_", name) + suffix
-        test(run)
-
-
-for interp in interpreters()[0]:
-    register(*interp)
+on_every_interpreter("endings_", run_endings)

@@ -7,7 +7,7 @@ import re
 import time
 
 from harness import Tracer, Workload, interpreters, site_markers, target_of, test
-from test_tasks import stripped_asyncio
+from test_tasks import on_every_interpreter
 
 SCENARIOS = ["unbounded", "bounded", "taskgroup", "nested", "fire_and_forget", "forever",
              "close_wait", "pool", "threads"]
@@ -58,26 +58,7 @@ def run_suite(python, env=None):
     assert (nested["evidence"]["inside"] or {}).get("line") == lines["nested_outer"], nested
 
 
-def register(name, python, stripped):
-    variants = [("_distribution_stripped", False)] if stripped else [("", False), ("_stripped", True)]
-    for suffix, strip_copy in variants:
-        def run(strip_copy=strip_copy):
-            env, copy = None, None
-            if strip_copy:
-                copy = stripped_asyncio(python)
-                env = dict(os.environ, PYTHONPATH=copy)
-            try:
-                run_suite(python, env)
-            finally:
-                if copy:
-                    import shutil
-                    shutil.rmtree(copy)
-        run.__name__ = "findings_suite_" + re.sub(r"\W", "_", name) + suffix
-        test(run)
-
-
-for interp in interpreters()[0]:
-    register(*interp)
+on_every_interpreter("findings_suite_", run_suite)
 
 
 @test

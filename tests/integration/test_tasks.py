@@ -39,6 +39,27 @@ def stripped_asyncio(python):
     return d
 
 
+def on_every_interpreter(prefix, check):
+    """Registers check(python, env) as a test per interpreter here: with its
+    symbols and with a stripped copy of its _asyncio, or as the distribution
+    ships it stripped."""
+    def register(name, python, stripped):
+        variants = [("_distribution_stripped", False)] if stripped else \
+            [("", False), ("_stripped", True)]
+        for suffix, strip_copy in variants:
+            def run(strip_copy=strip_copy):
+                copy = stripped_asyncio(python) if strip_copy else None
+                try:
+                    check(python, dict(os.environ, PYTHONPATH=copy) if copy else None)
+                finally:
+                    if copy:
+                        shutil.rmtree(copy)
+            run.__name__ = prefix + re.sub(r"\W", "_", name) + suffix
+            test(run)
+    for interp in interpreters()[0]:
+        register(*interp)
+
+
 def tracks_tasks_on(name, python, stripped, lean=False):
     lines = site_markers("task_service.py")
     env, copy = None, None

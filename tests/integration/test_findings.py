@@ -39,7 +39,9 @@ def run_suite(python, env=None):
             w.proc.stdin.write("go\n")
             w.proc.stdin.flush()
         expected = {s: w.read()["expect"] for s, w in workloads.items()}
-        time.sleep(1.2)
+        # "forever"'s stuck tasks must reach 10 times the others' lifetime as seen
+        # (creation to the poll that sees them done): ~0.12 s, ~0.25 s on a busy host
+        time.sleep(2.0)
         rc, stdout, stderr = t.finish()
         assert rc == 0, stderr
         report = json.loads(stdout)

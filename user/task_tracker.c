@@ -100,19 +100,19 @@ static int attach_probes(struct task_tracker *tt, struct task_target *t)
 				 sizeof(layout), BPF_ANY))
 		return -errno;
 	t->init_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_init, false, t->pid,
-						  t->py.asyncio_file, t->py.task_init_offset);
+						  t->py.asyncio_open, t->py.task_init_offset);
 	if (!t->init_link)
 		return -errno;
 	if (tt->lean && t->py.task_pending_offset) {
 		t->pending_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_destroyed_pending,
-							     false, t->pid, t->py.asyncio_file,
+							     false, t->pid, t->py.asyncio_open,
 							     t->py.task_pending_offset);
 		if (t->pending_link)
 			return 0;
 	}
 	/* memory alone cannot tell which tasks were destroyed pending: without that probe, dealloc's */
 	t->dealloc_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_dealloc, false, t->pid,
-						     t->py.asyncio_file, t->py.task_dealloc_offset);
+						     t->py.asyncio_open, t->py.task_dealloc_offset);
 	if (!t->dealloc_link) {
 		err = -errno;
 		bpf_link__destroy(t->init_link);

@@ -32,6 +32,8 @@
 #define LEGACY_FRAME_READ 112
 #define LEGACY_39_VALUESTACK 64
 
+/* a parent no task has: a gather() still creating its children, see gather_parent */
+#define GATHER_BEING_BUILT 1
 #define MAX_CALLBACKS 16
 #define MAX_GATHER_DEPTH 8
 #define MAX_CLOSURE 16
@@ -513,7 +515,9 @@ static uint64_t gather_parent(struct reader *rd, uint64_t func, int depth, uint8
 			return parent;
 		}
 	}
-	return 0;
+	/* no outer future yet: gather() is still creating its children, in the running task */
+	*how = AWAITED_BY_GATHER;
+	return n > 0 ? GATHER_BEING_BUILT : 0;
 }
 
 /* The task a done-callback wakes when its future completes, and how it awaits it. */
@@ -544,6 +548,8 @@ static uint64_t callback_parent(struct reader *rd, uint64_t cb, int depth, uint8
 		    !py_attr_get(&rd->py, self, "_parent_task", &parent))
 			*how = AWAITED_BY_TASKGROUP;
 	}
+	if (parent == GATHER_BEING_BUILT)
+		return parent;
 	return parent && is_task(rd, parent) ? parent : 0;
 }
 
@@ -866,6 +872,17 @@ static int recheck_tasks(struct reader *rd, struct task_snapshot *s, struct task
 	return 0;
 }
 
+/* The task whose coroutine was executing on loop when read, or 0. */
+static uint64_t running_task(const struct task_snapshot *s, uint64_t loop)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_tasks; i++)
+		if ((s->tasks[i].flags & SNAP_RUNNING) && s->tasks[i].loop == loop)
+			return s->tasks[i].addr;
+	return 0;
+}
+
 /* Every candidate at once, a batched read per step; then who awaits each pending one. */
 static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint64_t *addrs,
 			  size_t n)
@@ -904,6 +921,8 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 		if (t->state == SNAP_PENDING)
 			t->parent = parent_from_callbacks(rd, u64_at(task, FUT_CALLBACK0),
 							  u64_at(task, FUT_CALLBACKS), 0, &t->awaited_by);
+		if (t->parent == GATHER_BEING_BUILT)
+			t->parent = running_task(s, t->loop);
 		if (!t->parent)
 			t->awaited_by = AWAITED_BY_NONE;
 		read_socket(rd, t, ends.socket_holder[i], ends.socket_slot[i]);

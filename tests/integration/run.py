@@ -17,6 +17,7 @@ import test_connections  # noqa: F401  (registers its tests)
 import test_tasks  # noqa: F401
 import test_findings  # noqa: F401
 import test_snapshot  # noqa: F401
+import test_late_fanout  # noqa: F401
 
 
 def main():

@@ -235,13 +235,15 @@ struct model {
 	/*
 	 * Attributions that arrived before their connection: the two tracers'
 	 * ring buffers are drained one after the other, and a burst of connects
-	 * from many tasks (a fan-out, on a busy host) can leave thousands waiting.
+	 * from many tasks (a fan-out, on a busy host) can leave thousands waiting;
+	 * so can a snapshot, which sees sockets the connection tracer has yet to.
 	 * A hash table of MODEL_PENDING_ATTRIBUTIONS slots, by (pid, inode), each
 	 * looked for in PENDING_PROBE slots; when those are full the oldest goes.
 	 */
 	struct pending_attribution {
 		pid_t pid;
 		int site;
+		bool opened;	/* opened by the task during the trace, not found in memory */
 		uint64_t ino;	/* 0: a free slot */
 		uint64_t seq;	/* when it came: the oldest is overwritten first */
 	} *pending_attr;
@@ -344,9 +346,11 @@ struct task_origin {
 void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			uint64_t parent, uint64_t ts_ns);
 /*
- * A task that was pending before the trace began, found in the target's
- * memory; its origin is inferred (the line its awaiting task is suspended
- * at). Ignored if the probes already saw it created.
+ * A task that was pending before the probes went in, found in the target's
+ * memory as it was at ts_ns; its origin is inferred (the line its awaiting
+ * task is suspended at). Ignored if the probes already saw it created; if
+ * they see it created later, with an earlier timestamp, it was created
+ * while memory was read: counted once, at the site they saw when it had none.
  */
 void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			 uint64_t parent, uint64_t ts_ns);

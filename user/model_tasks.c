@@ -12,6 +12,7 @@ struct task_rec {
 	uint64_t coro;		/* its coroutine, 0 if not known */
 	int site;		/* -1 if the site could not be read */
 	uint64_t created_ns;
+	uint64_t read_ns;	/* a task pending at attach: when memory was read; else 0 */
 	bool done;
 };
 
@@ -117,6 +118,7 @@ static struct task_rec *track_task(struct model *m, struct proc_model *p, pid_t 
 	t->addr = addr;
 	t->coro = 0;
 	t->created_ns = ts_ns;
+	t->read_ns = 0;
 	t->done = false;
 	t->site = -1;
 	if (!tsearch(t, &m->tasks, cmp_task)) {
@@ -134,6 +136,21 @@ static struct task_rec *track_task(struct model *m, struct proc_model *p, pid_t 
 	return t;
 }
 
+/* The probes saw created a task the snapshot found too: where it was created, if not known. */
+static void site_seen_created(struct model *m, pid_t pid, struct task_rec *t,
+			      const struct task_origin *o, uint64_t parent)
+{
+	struct task_rec *known = parent ? find_task(m, pid, parent) : NULL;
+
+	if (t->site >= 0 || !o->file || t->done)
+		return;
+	t->site = find_or_add_site(m, pid, o, known ? known->site : -1);
+	if (t->site < 0)
+		return;
+	m->sites[t->site].at_attach++;
+	m->sites[t->site].in_flight++;
+}
+
 void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			uint64_t parent, uint64_t ts_ns)
 {
@@ -142,8 +159,14 @@ void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct 
 
 	if (!p)
 		return;
+	t = find_task(m, pid, addr);
+	/* created before the memory that showed it pending was read: the same task, seen twice */
+	if (t && t->read_ns && ts_ns <= t->read_ns) {
+		site_seen_created(m, pid, t, o, parent);
+		return;
+	}
 	/* an address reused before its dealloc was seen: the old task is gone */
-	if (find_task(m, pid, addr))
+	if (t)
 		model_task_destroyed(m, pid, addr, 1, ts_ns);
 	p->tasks_created++;
 	t = track_task(m, p, pid, addr, o, parent, ts_ns);
@@ -161,6 +184,8 @@ void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct
 		return;
 	p->tasks_at_attach++;
 	t = track_task(m, p, pid, addr, o, parent, ts_ns);
+	if (t)
+		t->read_ns = ts_ns;
 	if (!t || t->site < 0)
 		return;
 	/* a line of many tasks nothing awaits: no one name stands for them */
@@ -507,7 +532,7 @@ static size_t pending_home(pid_t pid, uint64_t ino)
 }
 
 /* Keeps an attribution until its connection shows up: a free slot, else the oldest nearby. */
-static void hold_attribution(struct model *m, pid_t pid, uint64_t ino, int site)
+static void hold_attribution(struct model *m, pid_t pid, uint64_t ino, int site, bool opened)
 {
 	struct pending_attribution *pa, *oldest = NULL;
 	size_t home = pending_home(pid, ino), k;
@@ -523,8 +548,8 @@ static void hold_attribution(struct model *m, pid_t pid, uint64_t ino, int site)
 		if (!oldest || pa->seq < oldest->seq)
 			oldest = pa;
 	}
-	*oldest = (struct pending_attribution){ .pid = pid, .site = site, .ino = ino,
-						.seq = ++m->next_pending_seq };
+	*oldest = (struct pending_attribution){ .pid = pid, .site = site, .opened = opened,
+						.ino = ino, .seq = ++m->next_pending_seq };
 }
 
 void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr)
@@ -538,7 +563,7 @@ void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_add
 	s = &m->sites[t->site];
 	s->conns_opened++;
 	if (!c) {
-		hold_attribution(m, pid, ino, t->site);
+		hold_attribution(m, pid, ino, t->site, true);
 		return;
 	}
 	attribute(m, c, t->site, true);
@@ -549,8 +574,12 @@ void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t
 	struct task_rec *t = find_task(m, pid, task_addr);
 	struct conn *c = model_find_conn(m, pid, ino);
 
+	if (!t || t->site < 0)
+		return;
+	if (!c)
+		hold_attribution(m, pid, ino, t->site, false);
 	/* accepted connections are never a task's, as with those seen accepted */
-	if (t && t->site >= 0 && c && !c->inbound)
+	else if (!c->inbound)
 		attribute(m, c, t->site, false);
 }
 
@@ -563,7 +592,9 @@ void model_conn_claim_attribution(struct model *m, struct conn *c)
 		pa = &m->pending_attr[(home + k) & (MODEL_PENDING_ATTRIBUTIONS - 1)];
 		if (pa->ino == c->ino && pa->pid == c->pid && pa->ino) {
 			pa->ino = 0;
-			attribute(m, c, pa->site, true);
+			/* one found in memory and since seen accepted is no task's */
+			if (pa->opened || !c->inbound)
+				attribute(m, c, pa->site, pa->opened);
 			return;
 		}
 	}

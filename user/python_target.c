@@ -30,17 +30,17 @@ static int minor_from_name(const char *path, unsigned int *minor)
 }
 
 /* The address of symbol in the process, through the file's first mapping. */
-static int symbol_address(const struct proc_maps *maps, const char *path, const char *symbol,
-			  uint64_t *addr)
+static int symbol_address(const struct proc_maps *maps, const struct python_target *t,
+			  const char *symbol, uint64_t *addr)
 {
-	const struct file_mapping *m = proc_maps_find_path(maps, path);
+	const struct file_mapping *m = proc_maps_find_path(maps, t->runtime_file);
 	struct elf_image *e;
 	uint64_t vaddr, bias;
 	int err;
 
 	if (!m)
 		return -ENOENT;
-	err = elf_image_open(path, &e);
+	err = elf_image_open(t->runtime_open, &e);
 	if (err)
 		return err;
 	err = elf_image_symbol(e, symbol, &vaddr);
@@ -85,7 +85,7 @@ static const struct debug_offset_check debug_offsets_313[] = {
 };
 #define DEBUG_OFFSETS_READ 352
 
-static int check_debug_offsets(const char *file, struct python_target *t)
+static int check_debug_offsets(const char *file, const char *open_path, struct python_target *t)
 {
 	uint8_t blob[DEBUG_OFFSETS_READ];
 	struct elf_image *e;
@@ -96,7 +96,7 @@ static int check_debug_offsets(const char *file, struct python_target *t)
 
 	if (t->minor < 13)
 		return 0;
-	err = elf_image_open(file, &e);
+	err = elf_image_open(open_path, &e);
 	if (!err)
 		err = elf_image_symbol(e, "_PyRuntime", &vaddr);
 	if (!err)
@@ -135,7 +135,7 @@ static int check_debug_offsets(const char *file, struct python_target *t)
 static int find_runtime(pid_t pid, const struct proc_maps *maps, struct python_target *t,
 			char *file, size_t size)
 {
-	const struct file_mapping *lib = proc_maps_find(maps, "libpython3.");
+	const struct file_mapping *lib = proc_maps_find(maps, "libpython3."), *m;
 	char exe[PATH_MAX];
 	ssize_t n;
 
@@ -148,7 +148,11 @@ static int find_runtime(pid_t pid, const struct proc_maps *maps, struct python_t
 			return -ENOENT;
 		file[n] = '\0';
 	}
-	if (symbol_address(maps, file, "_PyRuntime", &t->runtime_addr))
+	m = proc_maps_find_path(maps, file);
+	if (!m)
+		return -ENOENT;
+	proc_maps_open_path(pid, m, t->runtime_open, sizeof(t->runtime_open));
+	if (symbol_address(maps, t, "_PyRuntime", &t->runtime_addr))
 		return -ENOENT;
 	if (minor_from_name(file, &t->minor)) {
 		snprintf(t->problem, sizeof(t->problem),
@@ -251,7 +255,7 @@ static int resolve_functions(struct python_target *t)
 	uint32_t basicsize = 0;
 	int err;
 
-	err = elf_image_open(t->asyncio_file, &e);
+	err = elf_image_open(t->asyncio_open, &e);
 	if (err) {
 		snprintf(t->problem, sizeof(t->problem), "cannot read %s: %s", t->asyncio_file,
 			 strerror(-err));
@@ -297,7 +301,7 @@ int python_runtime_discover(pid_t pid, struct python_target *t)
 	if (err == -ENOENT)
 		snprintf(t->problem, sizeof(t->problem),
 			 "not a CPython process (no _PyRuntime symbol in its executable or a libpython)");
-	if (!err && symbol_address(&maps, t->runtime_file, "_Py_NoneStruct", &t->none_addr)) {
+	if (!err && symbol_address(&maps, t, "_Py_NoneStruct", &t->none_addr)) {
 		snprintf(t->problem, sizeof(t->problem), "no _Py_NoneStruct symbol in %s",
 			 t->runtime_file);
 		err = -ENOTSUP;
@@ -311,7 +315,7 @@ int python_runtime_discover(pid_t pid, struct python_target *t)
 			 t->minor, cpython_supported_versions());
 		return -ENOTSUP;
 	}
-	return check_debug_offsets(t->runtime_file, t);
+	return check_debug_offsets(t->runtime_file, t->runtime_open, t);
 }
 
 int python_target_discover(pid_t pid, struct python_target *t)
@@ -332,11 +336,13 @@ int python_target_discover(pid_t pid, struct python_target *t)
 	asyncio = proc_maps_find(&maps, "_asyncio.");
 	if (asyncio) {
 		snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", asyncio->path);
+		proc_maps_open_path(pid, asyncio, t->asyncio_open, sizeof(t->asyncio_open));
 		err = resolve_functions(t);
 		goto out;
 	}
 	/* built into the interpreter (probed before it is even imported), or not loaded yet */
 	snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", t->runtime_file);
+	snprintf(t->asyncio_open, sizeof(t->asyncio_open), "%s", t->runtime_open);
 	err = resolve_functions(t);
 	if (err) {
 		t->asyncio_file[0] = '\0';

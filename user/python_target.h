@@ -20,6 +20,8 @@ struct python_target {
 	uint64_t none_addr;			/* &_Py_NoneStruct: what a dead weakref points to */
 	char runtime_file[PATH_MAX];		/* libpython, or the executable */
 	char asyncio_file[PATH_MAX];		/* the file holding _asyncio's code */
+	/* the same two files, by paths that open them from here (see proc_maps_open_path) */
+	char runtime_open[PATH_MAX + 32], asyncio_open[PATH_MAX + 32];
 	uint64_t task_init_offset;		/* file offsets, for uprobes */
 	uint64_t task_dealloc_offset;
 	uint64_t task_pending_offset;		/* the finalizer's pending path, 0 if not found */

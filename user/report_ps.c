@@ -96,7 +96,8 @@ static void tasks_text(FILE *f, const struct task_snapshot *s)
 		if (t->waits_on)
 			fprintf(f, "    waits on %s%s", t->waits_on, t->socket_fd >= 0 ? "" : "\n");
 		if (t->socket_fd >= 0)
-			fprintf(f, "%sreading socket fd %d\n", t->waits_on ? ", " : "    ", t->socket_fd);
+			fprintf(f, "%s%s socket fd %d\n", t->waits_on ? ", " : "    ",
+				t->flags & SNAP_CONNECTING ? "connecting" : "reading", t->socket_fd);
 	}
 }
 
@@ -226,6 +227,8 @@ static json_object *task_json(const struct snapshot_task *t)
 	json_object_object_add(o, "running", json_object_new_boolean(t->flags & SNAP_RUNNING));
 	json_object_object_add(o, "changed", json_object_new_boolean(t->flags & SNAP_CHANGED));
 	json_object_object_add(o, "socket_fd", t->socket_fd >= 0 ? json_object_new_int(t->socket_fd) : NULL);
+	json_object_object_add(o, "socket_connecting",
+			       json_object_new_boolean(t->flags & SNAP_CONNECTING));
 	if (t->parent) {
 		by = json_object_new_object();
 		json_object_object_add(by, "task", addr_json(t->parent));

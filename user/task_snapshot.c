@@ -26,10 +26,14 @@
 #define METHOD_SELF 24
 /* futureiterobject.future: what "await future" leaves on the awaiting frame's stack */
 #define FUTUREITER_FUTURE 16
+/* PySocketSockObject.sock_fd (Modules/socketmodule.h), an int */
+#define SOCKET_FD 16
 /* PyFrameObject (3.9, 3.10) fields read at once: up to f_state */
 #define LEGACY_FRAME_READ 112
 #define LEGACY_39_VALUESTACK 64
 
+/* a parent no task has: a gather() still creating its children, see gather_parent */
+#define GATHER_BEING_BUILT 1
 #define MAX_CALLBACKS 16
 #define MAX_GATHER_DEPTH 8
 #define MAX_CLOSURE 16
@@ -339,7 +343,8 @@ struct chain_walk {
 	uint8_t *heads;		/* OBJECT_HEAD bytes of each awaited object */
 	uint8_t *ok;
 	uint64_t *leaf;		/* per task: the future at the end of its chain */
-	uint64_t *reader_self;	/* per task: where a StreamReader wait keeps its self */
+	uint64_t *socket_slot;	/* per task: the local of an asyncio frame that leads to its socket */
+	uint8_t *socket_holder;	/* per task: what that local is (enum socket_holder) */
 };
 
 #define OBJECT_HEAD 24
@@ -347,7 +352,8 @@ struct chain_walk {
 static void chain_walk_free(struct chain_walk *w)
 {
 	free(w->task), free(w->coro), free(w->bytes), free(w->frames), free(w->addrs);
-	free(w->awaiting), free(w->heads), free(w->ok), free(w->leaf), free(w->reader_self);
+	free(w->awaiting), free(w->heads), free(w->ok), free(w->leaf), free(w->socket_slot);
+	free(w->socket_holder);
 }
 
 static int chain_walk_init(struct chain_walk *w, size_t n, size_t csize)
@@ -362,19 +368,43 @@ static int chain_walk_init(struct chain_walk *w, size_t n, size_t csize)
 	w->heads = malloc((n + 1) * OBJECT_HEAD);
 	w->ok = malloc(n + 1);
 	w->leaf = calloc(n + 1, 8);
-	w->reader_self = calloc(n + 1, 8);
+	w->socket_slot = calloc(n + 1, 8);
+	w->socket_holder = calloc(n + 1, 1);
 	if (!w->task || !w->coro || !w->bytes || !w->frames || !w->addrs || !w->awaiting ||
-	    !w->heads || !w->ok || !w->leaf || !w->reader_self) {
+	    !w->heads || !w->ok || !w->leaf || !w->socket_slot || !w->socket_holder) {
 		chain_walk_free(w);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-/* Every read of an asyncio stream waits in StreamReader._wait_for_data. */
-static bool is_stream_read_wait(const struct snapshot_frame *f)
+enum socket_holder { HOLDER_NONE, HOLDER_STREAM_READER, HOLDER_SOCKET };
+
+/*
+ * The asyncio frames a task waits in with a socket in hand, and which of
+ * their arguments leads to it: every read of a stream waits in
+ * StreamReader._wait_for_data (self), a connection being set up in
+ * sock_connect, then _create_connection_transport (sock), in 3.9-3.13.
+ */
+static const struct socket_wait {
+	const char *file, *function;
+	uint32_t argument;
+	enum socket_holder holder;
+} socket_waits[] = {
+	{ "/asyncio/streams.py", "_wait_for_data", 0, HOLDER_STREAM_READER },
+	{ "/asyncio/selector_events.py", "sock_connect", 1, HOLDER_SOCKET },
+	{ "/asyncio/base_events.py", "_create_connection_transport", 1, HOLDER_SOCKET },
+};
+
+static const struct socket_wait *socket_wait_of(const struct snapshot_frame *f)
 {
-	return has_suffix(f->file, "/asyncio/streams.py") && has_suffix(f->function, "_wait_for_data");
+	size_t i;
+
+	for (i = 0; i < sizeof(socket_waits) / sizeof(socket_waits[0]); i++)
+		if (has_suffix(f->file, socket_waits[i].file) &&
+		    has_suffix(f->function, socket_waits[i].function))
+			return &socket_waits[i];
+	return NULL;
 }
 
 /* Each coroutine's frame, added to its task's chain; afterwards w->addrs[i] is its top slot. */
@@ -383,8 +413,10 @@ static void walk_frames(struct reader *rd, struct snapshot_task *tasks, struct c
 {
 	const struct cpython_layout *l = rd->py.layout;
 	bool legacy = l->bpf.frame_kind == PY_FRAMES_LEGACY;
+	const struct socket_wait *sw;
 	struct snapshot_task *t;
 	struct frame_view v;
+	uint64_t locals;
 	size_t i;
 
 	if (legacy) {
@@ -403,9 +435,13 @@ static void walk_frames(struct reader *rd, struct snapshot_task *tasks, struct c
 			w->addrs[i] = 0;
 			continue;
 		}
-		if (is_stream_read_wait(&t->frames[t->n_frames - 1]) && !w->reader_self[w->task[i]])
-			w->reader_self[w->task[i]] = legacy ? w->addrs[i] + l->frame_localsplus :
+		sw = socket_wait_of(&t->frames[t->n_frames - 1]);
+		if (sw && !w->socket_slot[w->task[i]]) {
+			locals = legacy ? w->addrs[i] + l->frame_localsplus :
 				w->coro[i] + l->bpf.coro_iframe + l->frame_localsplus;
+			w->socket_slot[w->task[i]] = locals + 8 * (uint64_t)sw->argument;
+			w->socket_holder[w->task[i]] = sw->holder;
+		}
 		w->addrs[i] = v.top_slot;
 	}
 }
@@ -479,7 +515,9 @@ static uint64_t gather_parent(struct reader *rd, uint64_t func, int depth, uint8
 			return parent;
 		}
 	}
-	return 0;
+	/* no outer future yet: gather() is still creating its children, in the running task */
+	*how = AWAITED_BY_GATHER;
+	return n > 0 ? GATHER_BEING_BUILT : 0;
 }
 
 /* The task a done-callback wakes when its future completes, and how it awaits it. */
@@ -510,6 +548,8 @@ static uint64_t callback_parent(struct reader *rd, uint64_t cb, int depth, uint8
 		    !py_attr_get(&rd->py, self, "_parent_task", &parent))
 			*how = AWAITED_BY_TASKGROUP;
 	}
+	if (parent == GATHER_BEING_BUILT)
+		return parent;
 	return parent && is_task(rd, parent) ? parent : 0;
 }
 
@@ -635,8 +675,14 @@ static size_t read_tasks(struct reader *rd, struct task_batch *b, struct snapsho
 	return k;
 }
 
+/* What follow_chains found for each task, besides its frames. */
+struct chain_ends {
+	uint64_t *leaf, *socket_slot;
+	uint8_t *socket_holder;
+};
+
 static int follow_chains(struct reader *rd, struct snapshot_task *tasks, struct task_batch *b,
-			 size_t n, size_t csize, uint64_t **leaf, uint64_t **reader_self)
+			 size_t n, size_t csize, struct chain_ends *ends)
 {
 	struct chain_walk w;
 	size_t i, level;
@@ -652,9 +698,11 @@ static int follow_chains(struct reader *rd, struct snapshot_task *tasks, struct 
 		}
 	for (level = 0; level <= SNAPSHOT_MAX_CHAIN && w.n; level++)
 		walk_level(rd, tasks, &w, csize);
-	*leaf = w.leaf;
-	*reader_self = w.reader_self;
-	w.leaf = w.reader_self = NULL;
+	ends->leaf = w.leaf;
+	ends->socket_slot = w.socket_slot;
+	ends->socket_holder = w.socket_holder;
+	w.leaf = w.socket_slot = NULL;
+	w.socket_holder = NULL;
 	chain_walk_free(&w);
 	return 0;
 }
@@ -750,6 +798,30 @@ static int32_t stream_socket_fd(struct reader *rd, uint64_t self_slot)
 	return (int32_t)value;
 }
 
+/* The fd of a socket.socket object. */
+static int32_t socket_object_fd(struct reader *rd, uint64_t sock_slot)
+{
+	uint64_t sock;
+	uint8_t head[SOCKET_FD + 4];
+	int32_t fd;
+
+	if (read_u64(rd, sock_slot, &sock) || py_read_memory(rd->py.pid, sock, head, sizeof(head)) ||
+	    !py_type_is(&rd->py, u64_at(head, PY_OB_TYPE), "_socket.socket"))
+		return -1;
+	memcpy(&fd, head + SOCKET_FD, sizeof(fd));
+	return fd >= 0 ? fd : -1;
+}
+
+static void read_socket(struct reader *rd, struct snapshot_task *t, enum socket_holder holder,
+			uint64_t slot)
+{
+	t->socket_fd = -1;
+	if (holder == HOLDER_STREAM_READER)
+		t->socket_fd = stream_socket_fd(rd, slot);
+	if (holder == HOLDER_SOCKET && (t->socket_fd = socket_object_fd(rd, slot)) >= 0)
+		t->flags |= SNAP_CONNECTING;
+}
+
 /* The words of a Task that say what it is doing: if one moved, what was read of it is stale. */
 static bool task_moved(const struct cpython_layout *l, const uint8_t *then, const uint8_t *now)
 {
@@ -800,6 +872,17 @@ static int recheck_tasks(struct reader *rd, struct task_snapshot *s, struct task
 	return 0;
 }
 
+/* The task whose coroutine was executing on loop when read, or 0. */
+static uint64_t running_task(const struct task_snapshot *s, uint64_t loop)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_tasks; i++)
+		if ((s->tasks[i].flags & SNAP_RUNNING) && s->tasks[i].loop == loop)
+			return s->tasks[i].addr;
+	return 0;
+}
+
 /* Every candidate at once, a batched read per step; then who awaits each pending one. */
 static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint64_t *addrs,
 			  size_t n)
@@ -809,7 +892,7 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 	struct snapshot_task *t;
 	int err;
 	struct task_batch b;
-	uint64_t *leaf = NULL, *reader_self = NULL;
+	struct chain_ends ends;
 	int32_t state;
 	const uint8_t *task;
 
@@ -827,22 +910,24 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 			t->coroutine = py_str(&rd->py, u64_at(b.coros + i * csize, l->bpf.coro_qualname));
 	}
 	s->n_tasks = k;
-	if (follow_chains(rd, s->tasks, &b, k, csize, &leaf, &reader_self)) {
+	if (follow_chains(rd, s->tasks, &b, k, csize, &ends)) {
 		task_batch_free(&b);
 		return -ENOMEM;
 	}
-	read_waits_on(rd, s->tasks, &b, k, tsize, leaf);
+	read_waits_on(rd, s->tasks, &b, k, tsize, ends.leaf);
 	read_names(rd, s->tasks, &b, k, tsize);
 	for (i = 0, t = s->tasks; i < k; i++, t++) {
 		task = b.tasks + i * tsize;
 		if (t->state == SNAP_PENDING)
 			t->parent = parent_from_callbacks(rd, u64_at(task, FUT_CALLBACK0),
 							  u64_at(task, FUT_CALLBACKS), 0, &t->awaited_by);
+		if (t->parent == GATHER_BEING_BUILT)
+			t->parent = running_task(s, t->loop);
 		if (!t->parent)
 			t->awaited_by = AWAITED_BY_NONE;
-		t->socket_fd = reader_self[i] ? stream_socket_fd(rd, reader_self[i]) : -1;
+		read_socket(rd, t, ends.socket_holder[i], ends.socket_slot[i]);
 	}
-	free(leaf), free(reader_self);
+	free(ends.leaf), free(ends.socket_slot), free(ends.socket_holder);
 	err = recheck_tasks(rd, s, &b, tsize);
 	task_batch_free(&b);
 	return err;

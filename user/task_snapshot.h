@@ -33,6 +33,7 @@ enum snapshot_flags {
 	SNAP_RUNNING = 1 << 0,		/* its coroutine was executing when read */
 	SNAP_CHAIN_CUT = 1 << 1,	/* the await chain is deeper than SNAPSHOT_MAX_CHAIN */
 	SNAP_CHANGED = 1 << 2,		/* it moved on while being read: what it awaits may be stale */
+	SNAP_CONNECTING = 1 << 3,	/* its socket_fd is a connection it is still setting up */
 };
 
 /* One coroutine of an await chain; strings live as long as the snapshot. */
@@ -51,7 +52,8 @@ struct snapshot_task {
 	const char *waits_on;		/* what its innermost await waits for: "sleep", "stream
 					   read", "Semaphore", "gather", "Task", "Future"... or NULL */
 	char name[48];
-	int32_t socket_fd;		/* the socket its asyncio stream read waits on, or -1 */
+	int32_t socket_fd;		/* the socket its asyncio stream read (or connect, see
+					   SNAP_CONNECTING) waits on, or -1 */
 	uint8_t state;			/* enum snapshot_state */
 	uint8_t awaited_by;		/* enum snapshot_awaited_by */
 	uint8_t flags;			/* enum snapshot_flags */

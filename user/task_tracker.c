@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include "clock.h"
 #include "log.h"
+#include "process_pause.h"
 #include "py_objects.h"
 #include "python_target.h"
 #include "task_events.h"
@@ -100,19 +101,19 @@ static int attach_probes(struct task_tracker *tt, struct task_target *t)
 				 sizeof(layout), BPF_ANY))
 		return -errno;
 	t->init_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_init, false, t->pid,
-						  t->py.asyncio_file, t->py.task_init_offset);
+						  t->py.asyncio_open, t->py.task_init_offset);
 	if (!t->init_link)
 		return -errno;
 	if (tt->lean && t->py.task_pending_offset) {
 		t->pending_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_destroyed_pending,
-							     false, t->pid, t->py.asyncio_file,
+							     false, t->pid, t->py.asyncio_open,
 							     t->py.task_pending_offset);
 		if (t->pending_link)
 			return 0;
 	}
 	/* memory alone cannot tell which tasks were destroyed pending: without that probe, dealloc's */
 	t->dealloc_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_dealloc, false, t->pid,
-						     t->py.asyncio_file, t->py.task_dealloc_offset);
+						     t->py.asyncio_open, t->py.task_dealloc_offset);
 	if (!t->dealloc_link) {
 		err = -errno;
 		bpf_link__destroy(t->init_link);
@@ -336,7 +337,7 @@ static void existing_origin(const struct snapshot_task *task, const struct snaps
 
 /* A pending task into the model, the task awaiting it first: a site then knows its parent's. */
 static void adopt_task(struct task_tracker *tt, const struct task_snapshot *s,
-		       const struct snapshot_task *t, uint8_t *adopted, int depth)
+		       const struct snapshot_task *t, uint8_t *adopted, int depth, uint64_t read_ns)
 {
 	const struct snapshot_task *parent = task_snapshot_find(s, t->parent);
 	struct task_origin origin;
@@ -345,12 +346,13 @@ static void adopt_task(struct task_tracker *tt, const struct task_snapshot *s,
 		return;
 	adopted[t - s->tasks] = 1;
 	if (parent && depth < MAX_ADOPT_DEPTH)
-		adopt_task(tt, s, parent, adopted, depth + 1);
+		adopt_task(tt, s, parent, adopted, depth + 1, read_ns);
 	existing_origin(t, parent, &origin);
-	model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, tt->model->start_ns);
+	model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, read_ns);
 }
 
-static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s)
+static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s,
+			   uint64_t read_ns)
 {
 	uint8_t *adopted = calloc(s->n_tasks + 1, 1);
 	const struct snapshot_task *t;
@@ -360,7 +362,7 @@ static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *
 	if (!adopted)
 		return;
 	for (i = 0; i < s->n_tasks; i++)
-		adopt_task(tt, s, &s->tasks[i], adopted, 0);
+		adopt_task(tt, s, &s->tasks[i], adopted, 0, read_ns);
 	free(adopted);
 	for (i = 0; i < s->n_tasks; i++) {
 		t = &s->tasks[i];
@@ -370,23 +372,44 @@ static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *
 	}
 }
 
+/*
+ * Held still when asked and ptrace allows: read while it runs, a process
+ * that fans out moves its tasks on under the read, which then loses their
+ * await chains, so their sockets.
+ */
+static int read_existing_tasks(const struct task_target *t, bool hold_still,
+			       struct task_snapshot *s, char *problem, size_t size)
+{
+	struct process_pause pause;
+	uint64_t start = monotonic_ns();
+	bool paused = hold_still && !process_pause(t->pid, &pause);
+	int err = task_snapshot_read(&t->py, s, problem, size);
+
+	if (paused) {
+		process_resume(&pause);
+		s->paused_ns = monotonic_ns() - start;
+	}
+	return err;
+}
+
 /* The tasks pending before the probes went in, read from the target's memory. */
-static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t)
+static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t, bool hold_still)
 {
 	struct proc_model *p = model_process(tt->model, t->pid);
 	struct task_snapshot s;
 	char problem[512];
 
-	if (task_snapshot_read(&t->py, &s, problem, sizeof(problem))) {
+	if (read_existing_tasks(t, hold_still, &s, problem, sizeof(problem))) {
 		model_set_hook(p, "existing_tasks", false, "%s", problem);
 		task_snapshot_free(&s);
 		return;
 	}
-	adopt_snapshot(tt, &s);
+	/* the tasks' create events still in the ring are older than this: see model_task_existing */
+	adopt_snapshot(tt, &s, monotonic_ns());
 	model_set_hook(p, "existing_tasks", true,
-		       "%llu tasks pending at attach, read from the %s in %.0f ms%s",
+		       "%llu tasks pending at attach, read from the %s in %.0f ms%s%s",
 		       (unsigned long long)(p ? p->tasks_at_attach : 0), s.method,
-		       ns_to_s(s.read_ns) * 1000,
+		       ns_to_s(s.read_ns) * 1000, s.paused_ns ? ", the process held still" : "",
 		       s.unreadable || s.changed ? " (partial: the process was busy)" : "");
 	task_snapshot_free(&s);
 }
@@ -401,7 +424,7 @@ void task_tracker_adopt_existing(struct task_tracker *tt)
 	ring_buffer__consume(tt->rb);
 	for (i = 0; i < tt->n_targets; i++)
 		if (tt->targets[i].status == TASKS_ATTACHED)
-			adopt_existing_tasks(tt, &tt->targets[i]);
+			adopt_existing_tasks(tt, &tt->targets[i], false);
 }
 
 int task_tracker_attach(struct task_tracker *tt)
@@ -574,9 +597,9 @@ void task_tracker_poll(struct task_tracker *tt)
 		if (tt->targets[i].status == TASKS_WAITING_FOR_ASYNCIO &&
 		    python_target_asyncio_mapped(tt->targets[i].pid)) {
 			discover(tt, &tt->targets[i]);
-			/* tasks created between the import and now */
+			/* tasks created between the import and now, most likely still being set up */
 			if (tt->targets[i].status == TASKS_ATTACHED)
-				adopt_existing_tasks(tt, &tt->targets[i]);
+				adopt_existing_tasks(tt, &tt->targets[i], true);
 		}
 }
 

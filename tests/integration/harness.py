@@ -52,8 +52,11 @@ def interpreters():
 class Workload:
     """A workload from tests/workloads, driven one command at a time."""
 
-    def __init__(self, script="conn_service.py", python=None, env=None, args=(), quiet=False):
-        self.proc = subprocess.Popen([python or PYTHON, os.path.join(WORKLOADS, script), *args],
+    def __init__(self, script="conn_service.py", python=None, env=None, args=(), quiet=False,
+                 command=None):
+        """command, when given, is the whole command line (a chroot's, say)."""
+        command = command or [python or PYTHON, os.path.join(WORKLOADS, script), *args]
+        self.proc = subprocess.Popen(command,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      bufsize=1, env=env,
                                      stderr=subprocess.DEVNULL if quiet else None)

@@ -998,6 +998,49 @@ static void test_an_existing_task_the_probes_saw_is_not_added_again(void **state
 	assert_int_equal(proc(m, PID)->tasks_in_flight, 1);
 }
 
+static void test_a_task_created_while_memory_was_read_counts_once(void **state)
+{
+	struct model *m = *state;
+
+	model_task_existing(m, PID, TASK_A, &FETCH, 0, AT(1));
+	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(0.5));	/* its event, drained after */
+	assert_int_equal(site(m, &FETCH)->created, 0);
+	assert_int_equal(site(m, &FETCH)->at_attach, 1);
+	assert_int_equal(proc(m, PID)->tasks_in_flight, 1);
+	assert_int_equal(proc(m, PID)->tasks_created, 0);
+	/* created after the read: the address reused */
+	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(2));
+	assert_int_equal(site(m, &FETCH)->created, 1);
+	assert_int_equal(site(m, &FETCH)->done, 1);
+	assert_int_equal(proc(m, PID)->tasks_in_flight, 1);
+}
+
+static void test_the_probes_give_a_site_to_a_task_read_without_one(void **state)
+{
+	struct model *m = *state;
+	struct task_origin none = { .coroutine = "fetch" };
+
+	model_task_existing(m, PID, TASK_A, &none, 0, AT(1));
+	assert_int_equal(m->n_sites, 0);
+	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(0.5));
+	assert_int_equal(site(m, &FETCH)->at_attach, 1);
+	assert_int_equal(site(m, &FETCH)->in_flight, 1);
+	assert_int_equal(proc(m, PID)->tasks_at_attach, 1);
+}
+
+static void test_a_socket_read_before_its_connection_waits_for_it(void **state)
+{
+	struct model *m = *state;
+	struct task_site *s;
+
+	model_task_existing(m, PID, TASK_A, &FETCH, 0, START_NS);
+	model_conn_task_existing(m, PID, 100, TASK_A);
+	open_conn(m, PID, 100, AT(1));
+	s = site(m, &FETCH);
+	assert_int_equal(s->conns_open, 1);
+	assert_int_equal(s->conns_opened, 0);	/* found in memory, not seen opened */
+}
+
 static void test_existing_task_without_origin_has_no_site(void **state)
 {
 	struct model *m = *state;
@@ -1016,7 +1059,7 @@ static void test_existing_connection_goes_to_its_reader_task(void **state)
 	open_conn(m, PID, 100, START_NS);
 	model_task_existing(m, PID, TASK_A, &FETCH, 0, START_NS);
 	model_conn_task_existing(m, PID, 100, TASK_A);
-	model_conn_task_existing(m, PID, 101, TASK_A);	/* no such connection: nothing */
+	model_conn_task_existing(m, PID, 101, TASK_A);	/* no such connection (yet): nothing */
 	model_conn_task_existing(m, PID, 100, TASK_B);	/* no such task: nothing */
 	s = site(m, &FETCH);
 	assert_int_equal(s->conns_open, 1);
@@ -1140,6 +1183,9 @@ int main(void)
 		T(test_an_existing_task_the_probes_saw_is_not_added_again),
 		T(test_existing_task_without_origin_has_no_site),
 		T(test_existing_connection_goes_to_its_reader_task),
+		T(test_a_task_created_while_memory_was_read_counts_once),
+		T(test_the_probes_give_a_site_to_a_task_read_without_one),
+		T(test_a_socket_read_before_its_connection_waits_for_it),
 		T(test_created_task_counts_in_process_and_site),
 		T(test_same_origin_shares_a_site),
 		T(test_site_keyed_by_file_line_and_coroutine),

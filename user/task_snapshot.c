@@ -324,6 +324,8 @@ static bool add_frame(struct reader *rd, struct snapshot_task *t, const struct f
 	f->line = line >= 0 ? line : c->firstlineno;
 	if (v->status == FRAME_RUNNING)
 		t->flags |= SNAP_RUNNING;
+	if (v->status == FRAME_CREATED && t->n_frames == 1)
+		t->flags |= SNAP_NOT_STARTED;
 	return true;
 }
 
@@ -883,6 +885,46 @@ static uint64_t running_task(const struct task_snapshot *s, uint64_t loop)
 	return 0;
 }
 
+/* Whether the task at addr, running on loop, is inside a gather() still creating children. */
+static bool building_gather(const struct task_snapshot *s, uint64_t addr, uint64_t loop)
+{
+	size_t i;
+
+	for (i = 0; addr && i < s->n_tasks; i++)
+		if (s->tasks[i].parent == addr && s->tasks[i].awaited_by == AWAITED_BY_GATHER &&
+		    s->tasks[i].loop == loop && (s->tasks[i].flags & SNAP_NOT_STARTED))
+			return true;
+	return false;
+}
+
+/*
+ * Caught between gather() creating a child and adding its done callback:
+ * a task not started, with no callback at all, on a loop whose running task
+ * is building a gather, is that gather's newest child. A task created by a
+ * loop callback (a server's handler) waits unstarted too, but has no gather
+ * being built beside it.
+ */
+static void claim_newest_gather_child(struct task_snapshot *s, const struct task_batch *b,
+				      size_t tsize)
+{
+	const uint8_t *task;
+	struct snapshot_task *t;
+	uint64_t runner;
+	size_t i;
+
+	for (i = 0, t = s->tasks; i < s->n_tasks; i++, t++) {
+		task = b->tasks + i * tsize;
+		if (t->parent || t->state != SNAP_PENDING || !(t->flags & SNAP_NOT_STARTED) ||
+		    u64_at(task, FUT_CALLBACK0) || u64_at(task, FUT_CALLBACKS))
+			continue;
+		runner = running_task(s, t->loop);
+		if (runner != t->addr && building_gather(s, runner, t->loop)) {
+			t->parent = runner;
+			t->awaited_by = AWAITED_BY_GATHER;
+		}
+	}
+}
+
 /* Every candidate at once, a batched read per step; then who awaits each pending one. */
 static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint64_t *addrs,
 			  size_t n)
@@ -927,6 +969,7 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 			t->awaited_by = AWAITED_BY_NONE;
 		read_socket(rd, t, ends.socket_holder[i], ends.socket_slot[i]);
 	}
+	claim_newest_gather_child(s, &b, tsize);
 	free(ends.leaf), free(ends.socket_slot), free(ends.socket_holder);
 	err = recheck_tasks(rd, s, &b, tsize);
 	task_batch_free(&b);

@@ -34,6 +34,7 @@ enum snapshot_flags {
 	SNAP_CHAIN_CUT = 1 << 1,	/* the await chain is deeper than SNAPSHOT_MAX_CHAIN */
 	SNAP_CHANGED = 1 << 2,		/* it moved on while being read: what it awaits may be stale */
 	SNAP_CONNECTING = 1 << 3,	/* its socket_fd is a connection it is still setting up */
+	SNAP_NOT_STARTED = 1 << 4,	/* its coroutine has not run yet */
 };
 
 /* One coroutine of an await chain; strings live as long as the snapshot. */

@@ -378,21 +378,27 @@ void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_stat
 	c->state_age_known = true;
 }
 
-static void release_conn(struct model *m, struct proc_model *p, struct conn *c, uint64_t ts_ns,
-			 bool at_exit)
+/* c leaves the model: the process no longer holds it. */
+static void forget_conn(struct model *m, struct proc_model *p, struct conn *c, bool at_exit)
 {
-	remember_close_wait(m, c, ts_ns);
 	if (c->state < TCP_STATE_MAX && p->by_state[c->state])
 		p->by_state[c->state]--;
 	if (p->open)
 		p->open--;
 	p->closed++;
-	if (c->source != CONN_FOUND_AT_ATTACH && ts_ns >= c->opened_ns)
-		duration_add(&p->lifetimes, ts_ns - c->opened_ns);
 	model_site_conn_released(m, c, at_exit);
 	tdelete(c, &m->conns, cmp_conn);
 	free(c);
 	m->n_conns--;
+}
+
+static void release_conn(struct model *m, struct proc_model *p, struct conn *c, uint64_t ts_ns,
+			 bool at_exit)
+{
+	remember_close_wait(m, c, ts_ns);
+	if (c->source != CONN_FOUND_AT_ATTACH && ts_ns >= c->opened_ns)
+		duration_add(&p->lifetimes, ts_ns - c->opened_ns);
+	forget_conn(m, p, c, at_exit);
 }
 
 void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns)
@@ -414,16 +420,8 @@ void model_conn_gone(struct model *m, pid_t pid, uint64_t ino)
 
 	if (!p || !c)
 		return;
-	if (c->state < TCP_STATE_MAX && p->by_state[c->state])
-		p->by_state[c->state]--;
-	if (p->open)
-		p->open--;
-	p->closed++;
 	m->closes_unseen++;
-	model_site_conn_released(m, c, false);
-	tdelete(c, &m->conns, cmp_conn);
-	free(c);
-	m->n_conns--;
+	forget_conn(m, p, c, false);
 }
 
 struct ino_list {

@@ -226,6 +226,31 @@ static void test_empty_model_report(void **state)
 	assert_int_equal(get_int(root, "tracer.events"), 0);
 }
 
+/* how a process ended: null while it runs; the kernel's word once it is gone */
+static void test_ended_in_report(void **state)
+{
+	struct fixture *fx = *state;
+	struct proc_end oom = { .known = true, .exit_status = -1, .signal = 9, .oom_killed = true };
+	json_object *root;
+
+	root = write_and_parse(fx);
+	assert_true(json_object_is_type(get(root, "targets.0.ended"), json_type_null));
+	json_object_put(fx->root);
+	free(fx->text);
+	fx->root = NULL;
+	fx->text = NULL;
+	findings_free(&fx->fs);
+	model_process_exited(&fx->m, PID, AT(2), &oom);
+	root = write_and_parse(fx);
+	assert_string_equal(get_str(root, "targets.0.ended.description"),
+			    "killed by SIGKILL (the kernel's OOM killer chose it)");
+	assert_true(json_object_is_type(get(root, "targets.0.ended.exit_status"), json_type_null));
+	assert_int_equal(get_int(root, "targets.0.ended.signal"), 9);
+	assert_true(get_bool(root, "targets.0.ended.oom_killed"));
+	assert_true(get_bool(root, "targets.0.ended.failure"));
+	assert_float_equal(get_double(root, "targets.0.ended.at_s"), 2.0, 1e-6);
+}
+
 static void test_hostile_strings_sanitized(void **state)
 {
 	struct fixture *fx = *state;
@@ -710,6 +735,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_empty_model_report),
 		T(test_hostile_strings_sanitized),
+		T(test_ended_in_report),
 		T(test_close_wait_finding_in_report),
 		T(test_found_at_attach_close_wait_lower_bound_in_report),
 		T(test_growth_finding_in_report),

@@ -33,6 +33,8 @@ struct task_target {
 	struct bpf_link *init_link, *dealloc_link;
 	/* --lean, where the finalizer's pending path was found: task ends are read from memory */
 	struct bpf_link *pending_link;
+	/* attached on a late import: its tasks are read once more at the next poll */
+	bool read_again;
 };
 
 struct task_tracker {
@@ -393,24 +395,47 @@ static int read_existing_tasks(const struct task_target *t, bool hold_still,
 }
 
 /* The tasks pending before the probes went in, read from the target's memory. */
+/* Reads the tasks from memory and adopts those the model does not know: 0 or -errno. */
+static int read_and_adopt(struct task_tracker *tt, const struct task_target *t, bool hold_still,
+			  struct task_snapshot *s, char *problem, size_t size)
+{
+	int err = read_existing_tasks(t, hold_still, s, problem, size);
+
+	/* the tasks' create events still in the ring are older than this: see model_task_existing */
+	if (!err)
+		adopt_snapshot(tt, s, monotonic_ns());
+	return err;
+}
+
 static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t, bool hold_still)
 {
 	struct proc_model *p = model_process(tt->model, t->pid);
 	struct task_snapshot s;
 	char problem[512];
 
-	if (read_existing_tasks(t, hold_still, &s, problem, sizeof(problem))) {
+	if (read_and_adopt(tt, t, hold_still, &s, problem, sizeof(problem)))
 		model_set_hook(p, "existing_tasks", false, "%s", problem);
-		task_snapshot_free(&s);
-		return;
-	}
-	/* the tasks' create events still in the ring are older than this: see model_task_existing */
-	adopt_snapshot(tt, &s, monotonic_ns());
-	model_set_hook(p, "existing_tasks", true,
-		       "%llu tasks pending at attach, read from the %s in %.0f ms%s%s",
-		       (unsigned long long)(p ? p->tasks_at_attach : 0), s.method,
-		       ns_to_s(s.read_ns) * 1000, s.paused_ns ? ", the process held still" : "",
-		       s.unreadable || s.changed ? " (partial: the process was busy)" : "");
+	else
+		model_set_hook(p, "existing_tasks", true,
+			       "%llu tasks pending at attach, read from the %s in %.0f ms%s%s",
+			       (unsigned long long)(p ? p->tasks_at_attach : 0), s.method,
+			       ns_to_s(s.read_ns) * 1000, s.paused_ns ? ", the process held still" : "",
+			       s.unreadable || s.changed ? " (partial: the process was busy)" : "");
+	task_snapshot_free(&s);
+}
+
+/*
+ * After a late import: a task whose creation straddled the probes going in
+ * and the first read (its thread stopped between the two, on a busy host)
+ * was in neither; the registry has it now, the model not yet.
+ */
+static void adopt_stragglers(struct task_tracker *tt, struct task_target *t)
+{
+	struct task_snapshot s;
+	char problem[512];
+
+	t->read_again = false;
+	read_and_adopt(tt, t, false, &s, problem, sizeof(problem));
 	task_snapshot_free(&s);
 }
 
@@ -585,6 +610,7 @@ static void read_health(struct task_tracker *tt)
 
 void task_tracker_poll(struct task_tracker *tt)
 {
+	struct task_target *t;
 	size_t i;
 
 	if (!tt || !tt->rb)
@@ -592,15 +618,20 @@ void task_tracker_poll(struct task_tracker *tt)
 	ring_buffer__consume(tt->rb);
 	refresh_task_states(tt, monotonic_ns());
 	read_health(tt);
-	/* a module imported since the last poll: attach now */
-	for (i = 0; i < tt->n_targets; i++)
-		if (tt->targets[i].status == TASKS_WAITING_FOR_ASYNCIO &&
-		    python_target_asyncio_mapped(tt->targets[i].pid)) {
-			discover(tt, &tt->targets[i]);
-			/* tasks created between the import and now, most likely still being set up */
-			if (tt->targets[i].status == TASKS_ATTACHED)
-				adopt_existing_tasks(tt, &tt->targets[i], true);
+	for (i = 0; i < tt->n_targets; i++) {
+		t = &tt->targets[i];
+		if (t->read_again)
+			adopt_stragglers(tt, t);
+		/* a module imported since the last poll: attach now */
+		if (t->status != TASKS_WAITING_FOR_ASYNCIO || !python_target_asyncio_mapped(t->pid))
+			continue;
+		discover(tt, t);
+		/* tasks created between the import and now, most likely still being set up */
+		if (t->status == TASKS_ATTACHED) {
+			adopt_existing_tasks(tt, t, true);
+			t->read_again = true;
 		}
+	}
 }
 
 void task_tracker_destroy(struct task_tracker *tt)

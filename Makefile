@@ -14,12 +14,14 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/skel/%.skel.h,$(BPF_SRCS))
 
-USER_SRCS := $(wildcard user/*.c)
-LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+# user/ is split by concern, one folder each; headers are included by name
+USER_DIRS := $(sort $(dir $(wildcard user/*/*.c user/*/*.h)))
+USER_SRCS := $(wildcard user/*/*.c)
+LIB_SRCS := $(filter-out user/cli/main.c,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 -Wstrict-prototypes
-INCLUDES := -Iinclude -Iuser -I$(OUTPUT)/skel
+INCLUDES := -Iinclude $(patsubst %/,-I%,$(USER_DIRS)) -I$(OUTPUT)/skel
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) $(INCLUDES) -D_GNU_SOURCE -DINFLIGHT_VERSION='"$(VERSION)"' \
 	-MMD -MP $(EXTRA_CFLAGS)
@@ -65,6 +67,7 @@ $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
 # Release objects
 $(OUTPUT)/obj/%.o: user/%.c $(SKELS) | $(OUTPUT)/obj
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 inflight: $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
@@ -74,6 +77,7 @@ inflight: $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
 # Sanitized objects: the tests run these.
 $(OUTPUT)/san/%.o: user/%.c $(SKELS) | $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
 
 $(OUTPUT)/san/inflight: $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(USER_SRCS))
@@ -113,4 +117,4 @@ install: inflight
 clean:
 	rm -rf $(OUTPUT) inflight
 
--include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/san/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d)

@@ -378,7 +378,7 @@ int BPF_KPROBE(on_task_dealloc, void *self)
 /*
  * --lean's only probe on a task's end: the first instruction of the path
  * TaskObj_finalize takes for a task still pending (see
- * user/x86_code.h, which also checks that rdi holds the task
+ * user/sys/x86_code.h, which also checks that rdi holds the task
  * there). The same event as a dealloc with fut_state pending.
  */
 SEC("uprobe")

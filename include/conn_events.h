@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
 /*
- * Records shared by bpf/conn_tracker.bpf.c and user/conn_tracker.c: the
+ * Records shared by bpf/conn_tracker.bpf.c and user/trackers/conn_tracker.c: the
  * connection lifecycle events sent through the ring buffer, the per-process
  * counters aggregated in the kernel, and the tracer's own health counters.
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
 /*
  * How a traced process ended, as bpf/proc_exit.bpf.c records it for
- * user/exit_tracker.c: the kernel's exit code (the wait status) and whether
+ * user/trackers/exit_tracker.c: the kernel's exit code (the wait status) and whether
  * the OOM killer chose the process.
  */
 #ifndef INFLIGHT_PROC_EXIT_H

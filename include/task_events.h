@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
 /*
- * Records shared by bpf/task_tracker.bpf.c and user/task_tracker.c: the
+ * Records shared by bpf/task_tracker.bpf.c and user/trackers/task_tracker.c: the
  * CPython layout the BPF side walks (per traced process, filled in by
- * userspace from user/cpython_layout.c), and the task lifecycle events.
+ * userspace from user/cpython/cpython_layout.c), and the task lifecycle events.
  */
 #ifndef INFLIGHT_TASK_EVENTS_H
 #define INFLIGHT_TASK_EVENTS_H

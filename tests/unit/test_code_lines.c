@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * Unit tests for user/code_lines.c: line numbers from CPython's line tables.
+ * Unit tests for user/cpython/code_lines.c: line numbers from CPython's line tables.
  *
  * The tables below are real ones, printed by the interpreters themselves
  * (pyenv 3.9.18, 3.10.13, 3.11.7, 3.12.1, 3.13.0) for these functions,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * Unit tests for user/findings.c: CLOSE_WAIT and growth leak findings, and the
+ * Unit tests for user/model/findings.c: CLOSE_WAIT and growth leak findings, and the
  * per-site findings: unbounded fan-out, and task leaks (destroyed pending,
  * stuck, growth).
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/model.c: connection accounting, grouping, sampling. */
+/* Unit tests for user/model/model.c: connection accounting, grouping, sampling. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * Unit tests for user/model_tasks.c: live asyncio tasks, their creation
+ * Unit tests for user/model/model_tasks.c: live asyncio tasks, their creation
  * sites, and the connections the tasks open.
  */
 #include <arpa/inet.h>

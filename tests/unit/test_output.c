@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/output.c: a report file appears whole or not at all. */
+/* Unit tests for user/cli/output.c: a report file appears whole or not at all. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/parse.c: strict PID and seconds parsing. */
+/* Unit tests for user/cli/parse.c: strict PID and seconds parsing. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/proc_maps.c: the file mappings in /proc/PID/maps. */
+/* Unit tests for user/sys/proc_maps.c: the file mappings in /proc/PID/maps. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>

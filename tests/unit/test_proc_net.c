@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/proc_net.c: parsing /proc/net/tcp and tcp6 text. */
+/* Unit tests for user/sys/proc_net.c: parsing /proc/net/tcp and tcp6 text. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * Unit tests for py_read_many (user/py_objects.c): many small reads of a
+ * Unit tests for py_read_many (user/cpython/py_objects.c): many small reads of a
  * process's memory, merged where they lie close together. The process read
  * is this one (process_vm_readv works on oneself, without privileges).
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * Unit tests for user/report_json.c: the JSON report parses back, clean, and
+ * Unit tests for user/report/report_json.c: the JSON report parses back, clean, and
  * each kind of finding with the keys docs/report-schema.md gives it.
  */
 #include <arpa/inet.h>

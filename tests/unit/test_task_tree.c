@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * Unit tests for user/task_tree.c (grouping a snapshot, the folded
- * awaited-by tree) and the decoders of user/py_objects.c and
- * user/py_containers.c that read strings and ints out of copied memory.
+ * Unit tests for user/report/task_tree.c (grouping a snapshot, the folded
+ * awaited-by tree) and the decoders of user/cpython/py_objects.c and
+ * user/cpython/py_containers.c that read strings and ints out of copied memory.
  */
 #include <errno.h>
 #include <setjmp.h>

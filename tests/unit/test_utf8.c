@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/utf8.c: hostile strings made valid UTF-8. */
+/* Unit tests for user/report/utf8.c: hostile strings made valid UTF-8. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

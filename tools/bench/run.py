@@ -245,7 +245,7 @@ tracepoint:syscalls:sys_enter_dup3 /pid == %(pid)d/ { @dups = count(); }
 # coroutine and its name, the thread's PyThreadState (cached per thread, checked by
 # thread id), the frames up to the end of the innermost coroutine run, and the state at
 # dealloc; aggregated in maps rather than sent per event. CPython 3.11 offsets, from
-# user/cpython_layout.c. The walk leaves the innermost frame's code and position in
+# user/cpython/cpython_layout.c. The walk leaves the innermost frame's code and position in
 # $code and $pos, and the run's outermost coroutine in $outer.
 WALK_311 = """
   $fs = curtask->thread.fsbase;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-#include "task_memory.h"
+#include "task_fate.h"
 
 #define FUT_PENDING 0
 #define FUT_CANCELLED 1

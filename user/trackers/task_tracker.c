@@ -12,7 +12,7 @@
 #include "py_objects.h"
 #include "python_target.h"
 #include "task_events.h"
-#include "task_memory.h"
+#include "task_fate.h"
 #include "task_snapshot.h"
 #include "task_tracker.h"
 #include "task_tracker.skel.h"
@@ -528,7 +528,7 @@ static void refresh_by_state(struct task_tracker *tt, const struct task_target *
 
 /*
  * --lean: no probe says when a task is destroyed, so its memory does (see
- * task_memory.h): fut_state and task_coro of each, read as one span. A task
+ * task_fate.h): fut_state and task_coro of each, read as one span. A task
  * is forgotten once done: nothing else will.
  *
  * Which ended tasks were destroyed while pending, the finalizer's probe

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * Unit tests for user/task_memory.c: a task's fate from what its memory
+ * Unit tests for user/trackers/task_fate.c: a task's fate from what its memory
  * holds on a later read, as --lean traces learn it.
  */
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include "task_memory.h"
+#include "task_fate.h"
 
 #define CORO 0x7f0000101000ull
 #define OTHER_CORO 0x7f0000202000ull

@@ -86,7 +86,7 @@ $(OUTPUT)/san/inflight: $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(USER_SRCS))
 
 $(OUTPUT)/san/tests/%: tests/unit/%.c $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) | $(OUTPUT)/san/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $^ $(LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $(filter %.c %.o,$^) $(LIBS) -lcmocka -o $@
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/san/tests/%,$(UNIT_SRCS))
 

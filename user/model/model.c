@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "clock.h"
-#include "model.h"
+#include "model_internal.h"
 
 static const char *const state_names[TCP_STATE_MAX] = {
 	[TCP_STATE_ESTABLISHED] = "ESTABLISHED",

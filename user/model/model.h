@@ -366,8 +366,6 @@ void model_tasks_refreshed(struct model *m, uint64_t ts_ns);
 void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr);
 /* The connection ino, open when the trace began, is in use by the task at task_addr. */
 void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr);
-/* Takes a sample of every site's tasks in flight (called with the process samples). */
-void model_sample_sites(struct model *m, uint64_t now_ns);
 /* Calls fn for every task not yet seen done, with when it was created. */
 typedef void (*task_age_fn)(pid_t pid, int site, uint64_t created_ns, void *ctx);
 void model_foreach_pending_task_age(const struct model *m, task_age_fn fn, void *ctx);
@@ -383,15 +381,7 @@ typedef void (*task_visit_fn)(const struct pending_task *t, void *ctx);
 void model_foreach_pending_task(const struct model *m, task_visit_fn fn, void *ctx);
 /* Whether the model still holds t, not yet done (and no other task at its address). */
 bool model_task_is_pending(const struct model *m, const struct pending_task *t);
-/* A released connection leaves its site's counts; at_exit: its process's exit closed it. */
-void model_site_conn_released(struct model *m, const struct conn *c, bool at_exit);
-/* Gives a newly opened connection the site an earlier attribution named. */
-void model_conn_claim_attribution(struct model *m, struct conn *c);
 /* Settles the cancellations that are older than the shutdown window at now_ns. */
 void model_settle_cancels(struct model *m, uint64_t now_ns);
-/* pid exited at ts_ns: its recent cancellations and its pending tasks ended with it. */
-void model_tasks_process_exited(struct model *m, pid_t pid, uint64_t ts_ns);
-/* Frees what model_free does not know about: called by it. */
-void model_tasks_free(struct model *m);
 
 #endif

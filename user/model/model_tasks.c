@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "model.h"
+#include "model_internal.h"
 
 struct task_rec {
 	pid_t pid;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,14 +133,34 @@ static int append_inode(uint64_t **inos, size_t *n, size_t *cap, uint64_t ino)
 	return 0;
 }
 
+/* The socket inode an fd link names ("socket:[1234]"), or 0. */
+static uint64_t socket_link_inode(int dirfd, const char *name)
+{
+	char link[64];
+	unsigned long long ino;
+	ssize_t len = readlinkat(dirfd, name, link, sizeof(link) - 1);
+
+	if (len <= 0)
+		return 0;	/* closed meanwhile */
+	link[len] = '\0';
+	return sscanf(link, "socket:[%llu]", &ino) == 1 ? ino : 0;
+}
+
+uint64_t proc_socket_inode(pid_t pid, int fd)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "/proc/%d/fd/%d", pid, fd);
+	return socket_link_inode(AT_FDCWD, name);
+}
+
 int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n)
 {
-	char path[64], link[64];
+	char path[64];
 	struct dirent *de;
 	size_t cap = 0;
 	DIR *dir;
-	ssize_t len;
-	unsigned long long ino;
+	uint64_t ino;
 	int err = 0;
 
 	*inos = NULL;
@@ -149,13 +170,7 @@ int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		len = readlinkat(dirfd(dir), de->d_name, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;	/* closed meanwhile */
-		link[len] = '\0';
-		if (sscanf(link, "socket:[%llu]", &ino) != 1)
+		if (de->d_name[0] == '.' || !(ino = socket_link_inode(dirfd(dir), de->d_name)))
 			continue;
 		err = append_inode(inos, n, &cap, ino);
 		if (err)

@@ -32,6 +32,8 @@ struct proc_tcp_table {
  */
 int proc_net_parse_tcp(FILE *f, uint16_t family, const uint64_t *inos, size_t n_inos,
 		       struct proc_tcp_table *out);
+/* The socket inode behind fd in pid, or 0 (not a socket, or gone). */
+uint64_t proc_socket_inode(pid_t pid, int fd);
 /* The socket inodes in /proc/PID/fd, sorted: 0 or -errno. */
 int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n);
 /* Every TCP socket (listeners included) the process holds: 0 or -errno. */

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "clock.h"
 #include "log.h"
+#include "proc_net.h"
 #include "process_pause.h"
 #include "py_objects.h"
 #include "python_target.h"
@@ -285,21 +285,6 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The socket inode behind fd in pid, or 0. */
-static uint64_t socket_inode(pid_t pid, int fd)
-{
-	char path[64], target[64];
-	unsigned long long ino;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return 0;
-	target[n] = '\0';
-	return sscanf(target, "socket:[%llu]", &ino) == 1 ? ino : 0;
-}
-
 /* The innermost frame of t's await chain outside asyncio, or NULL. */
 static const struct snapshot_frame *innermost_own_frame(const struct snapshot_task *t)
 {
@@ -369,7 +354,7 @@ static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *
 	for (i = 0; i < s->n_tasks; i++) {
 		t = &s->tasks[i];
 		if (t->state == SNAP_PENDING && t->socket_fd >= 0 &&
-		    (ino = socket_inode(s->pid, t->socket_fd)))
+		    (ino = proc_socket_inode(s->pid, t->socket_fd)))
 			model_conn_task_existing(tt->model, s->pid, ino, t->addr);
 	}
 }

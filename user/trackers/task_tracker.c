@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "clock.h"
+#include "creation_site.h"
 #include "log.h"
 #include "proc_net.h"
 #include "process_pause.h"
@@ -13,6 +14,7 @@
 #include "python_target.h"
 #include "task_events.h"
 #include "task_fate.h"
+#include "task_adoption.h"
 #include "task_snapshot.h"
 #include "task_tracker.h"
 #include "task_tracker.skel.h"
@@ -189,43 +191,15 @@ int task_tracker_add_process(struct task_tracker *tt, pid_t pid)
 	return 0;
 }
 
-static bool in_asyncio_package(const char *file)
-{
-	return strstr(file, "/asyncio/") != NULL;
-}
-
-/* asyncio.events.Handle._run: the event loop running a callback */
-static bool is_callback_runner(const struct py_code *code)
-{
-	static const char events_py[] = "/asyncio/events.py";
-	size_t len = strlen(code->filename), suffix = sizeof(events_py) - 1;
-
-	return len >= suffix && !strcmp(code->filename + len - suffix, events_py) &&
-	       (!strcmp(code->name, "_run") || !strcmp(code->name, "Handle._run"));
-}
-
-static void set_origin(struct task_origin *o, const struct task_target *t,
-		       const struct py_code *code, __u64 pos)
-{
-	o->file = code->filename;
-	o->function = code->name;
-	o->line = py_code_line(&t->reader, code, pos);
-}
-
-/*
- * The creation site: the innermost frame that is not asyncio's own code. A
- * task that asyncio creates from an event loop callback (a server's
- * connection handler, say) has no such frame above the loop: its site is the
- * callback that created it.
- */
+/* The task's creation site, from the creator's frames the event holds. */
 static void handle_create(struct task_tracker *tt, const struct task_create_event *e, __u32 size)
 {
 	struct task_target *t = target_of(tt, e->pid);
-	const struct py_code *code, *inner = NULL;
 	/* the frames the event holds: fewer than TASK_MAX_FRAMES in a short one */
 	__u32 i, n, held = (size - TASK_CREATE_EVENT_SIZE(0)) / sizeof(e->frames[0]);
+	struct frame_ref frames[TASK_MAX_FRAMES];
 	struct task_origin origin = {};
-	__u64 inner_pos = 0;
+	int at;
 
 	if (!t)
 		return;
@@ -235,20 +209,14 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 	n = e->n_frames < held ? e->n_frames : held;
 	n = n < TASK_MAX_FRAMES ? n : TASK_MAX_FRAMES;
 	for (i = 0; i < n; i++) {
-		code = py_code(&t->reader, e->frames[i].code);
-		if (!code)
-			continue;
-		if (!in_asyncio_package(code->filename)) {
-			set_origin(&origin, t, code, e->frames[i].pos);
-			break;
-		}
-		if (is_callback_runner(code)) {
-			if (inner)
-				set_origin(&origin, t, inner, inner_pos);
-			break;
-		}
-		inner = code;
-		inner_pos = e->frames[i].pos;
+		frames[i].code = py_code(&t->reader, e->frames[i].code);
+		frames[i].pos = e->frames[i].pos;
+	}
+	at = creation_site_frame(frames, n);
+	if (at >= 0) {
+		origin.file = frames[at].code->filename;
+		origin.function = frames[at].code->name;
+		origin.line = py_code_line(&t->reader, frames[at].code, frames[at].pos);
 	}
 	model_task_created(tt->model, e->pid, e->task, &origin,
 			   model_task_of_coroutine(tt->model, e->pid, e->parent_coro), e->hdr.ts_ns);
@@ -285,80 +253,6 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The innermost frame of t's await chain outside asyncio, or NULL. */
-static const struct snapshot_frame *innermost_own_frame(const struct snapshot_task *t)
-{
-	int k;
-
-	for (k = t->n_frames - 1; k >= 0; k--)
-		if (!in_asyncio_package(t->frames[k].file))
-			return &t->frames[k];
-	return NULL;
-}
-
-/*
- * Where a task that predates the trace came from, as near as memory tells:
- * the line its awaiting task is suspended at (the gather() or create_task
- * under a TaskGroup). A task that nothing awaits (a main task, a worker kept
- * in a list) is a line of its own: where it is suspended, with its name.
- */
-static void existing_origin(const struct snapshot_task *task, const struct snapshot_task *parent,
-			    struct task_origin *o)
-{
-	const struct snapshot_frame *at = innermost_own_frame(parent ? parent : task);
-
-	memset(o, 0, sizeof(*o));
-	o->coroutine = task->coroutine;
-	o->coro_addr = task->coro;
-	/* awaited by a task the snapshot could not read: no line to give it */
-	if (!at || (!parent && task->parent))
-		return;
-	o->file = at->file;
-	o->line = at->line;
-	o->function = at->function;
-	if (!parent)
-		o->task_name = task->name;
-}
-
-#define MAX_ADOPT_DEPTH 64
-
-/* A pending task into the model, the task awaiting it first: a site then knows its parent's. */
-static void adopt_task(struct task_tracker *tt, const struct task_snapshot *s,
-		       const struct snapshot_task *t, uint8_t *adopted, int depth, uint64_t read_ns)
-{
-	const struct snapshot_task *parent = task_snapshot_find(s, t->parent);
-	struct task_origin origin;
-
-	if (adopted[t - s->tasks] || t->state != SNAP_PENDING)
-		return;
-	adopted[t - s->tasks] = 1;
-	if (parent && depth < MAX_ADOPT_DEPTH)
-		adopt_task(tt, s, parent, adopted, depth + 1, read_ns);
-	existing_origin(t, parent, &origin);
-	model_task_existing(tt->model, s->pid, t->addr, &origin, t->parent, read_ns);
-}
-
-static void adopt_snapshot(struct task_tracker *tt, const struct task_snapshot *s,
-			   uint64_t read_ns)
-{
-	uint8_t *adopted = calloc(s->n_tasks + 1, 1);
-	const struct snapshot_task *t;
-	uint64_t ino;
-	size_t i;
-
-	if (!adopted)
-		return;
-	for (i = 0; i < s->n_tasks; i++)
-		adopt_task(tt, s, &s->tasks[i], adopted, 0, read_ns);
-	free(adopted);
-	for (i = 0; i < s->n_tasks; i++) {
-		t = &s->tasks[i];
-		if (t->state == SNAP_PENDING && t->socket_fd >= 0 &&
-		    (ino = proc_socket_inode(s->pid, t->socket_fd)))
-			model_conn_task_existing(tt->model, s->pid, ino, t->addr);
-	}
-}
-
 /*
  * Held still when asked and ptrace allows: read while it runs, a process
  * that fans out moves its tasks on under the read, which then loses their
@@ -388,7 +282,7 @@ static int read_and_adopt(struct task_tracker *tt, const struct task_target *t, 
 
 	/* the tasks' create events still in the ring are older than this: see model_task_existing */
 	if (!err)
-		adopt_snapshot(tt, s, monotonic_ns());
+		adopt_snapshot(tt->model, s, monotonic_ns());
 	return err;
 }
 

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <stdlib.h>
+#include <string.h>
+#include "creation_site.h"
+#include "proc_net.h"
+#include "task_adoption.h"
+
+/* The innermost frame of t's await chain outside asyncio, or NULL. */
+static const struct snapshot_frame *innermost_own_frame(const struct snapshot_task *t)
+{
+	int k;
+
+	for (k = t->n_frames - 1; k >= 0; k--)
+		if (!in_asyncio_package(t->frames[k].file))
+			return &t->frames[k];
+	return NULL;
+}
+
+void existing_origin(const struct snapshot_task *task, const struct snapshot_task *parent,
+			    struct task_origin *o)
+{
+	const struct snapshot_frame *at = innermost_own_frame(parent ? parent : task);
+
+	memset(o, 0, sizeof(*o));
+	o->coroutine = task->coroutine;
+	o->coro_addr = task->coro;
+	/* awaited by a task the snapshot could not read: no line to give it */
+	if (!at || (!parent && task->parent))
+		return;
+	o->file = at->file;
+	o->line = at->line;
+	o->function = at->function;
+	if (!parent)
+		o->task_name = task->name;
+}
+
+#define MAX_ADOPT_DEPTH 64
+
+/* A pending task into the model, the task awaiting it first: a site then knows its parent's. */
+static void adopt_task(struct model *m, const struct task_snapshot *s,
+		       const struct snapshot_task *t, uint8_t *adopted, int depth, uint64_t read_ns)
+{
+	const struct snapshot_task *parent = task_snapshot_find(s, t->parent);
+	struct task_origin origin;
+
+	if (adopted[t - s->tasks] || t->state != SNAP_PENDING)
+		return;
+	adopted[t - s->tasks] = 1;
+	if (parent && depth < MAX_ADOPT_DEPTH)
+		adopt_task(m, s, parent, adopted, depth + 1, read_ns);
+	existing_origin(t, parent, &origin);
+	model_task_existing(m, s->pid, t->addr, &origin, t->parent, read_ns);
+}
+
+void adopt_snapshot(struct model *m, const struct task_snapshot *s, uint64_t read_ns)
+{
+	uint8_t *adopted = calloc(s->n_tasks + 1, 1);
+	const struct snapshot_task *t;
+	uint64_t ino;
+	size_t i;
+
+	if (!adopted)
+		return;
+	for (i = 0; i < s->n_tasks; i++)
+		adopt_task(m, s, &s->tasks[i], adopted, 0, read_ns);
+	free(adopted);
+	for (i = 0; i < s->n_tasks; i++) {
+		t = &s->tasks[i];
+		if (t->state == SNAP_PENDING && t->socket_fd >= 0 &&
+		    (ino = proc_socket_inode(s->pid, t->socket_fd)))
+			model_conn_task_existing(m, s->pid, ino, t->addr);
+	}
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/*
+ * Unit tests for the container readers (user/cpython/py_containers.c) on
+ * made-up memory: objects laid out here, in this process, and read back
+ * through process_vm_readv on ourselves, as the readers read a target.
+ * Hostile shapes above all: cycles, absurd sizes, pointers to nowhere.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "cpython_layout.h"
+#include "py_containers.h"
+
+/* PyTypeObject and the container heads, as CPython 3.9-3.13 lay them out */
+#define TP_NAME 24
+#define TP_BASE 256
+#define TYPE_SIZE 512
+#define VAR_SIZE 16
+#define TUPLE_ITEMS 24
+#define LIST_ITEMS 24
+#define SET_MASK 32
+#define SET_TABLE 40
+
+static uint64_t nowhere;	/* a page mapped with no access: every read of it fails */
+
+static uint64_t addr_of(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+static void put_u64(void *obj, size_t at, uint64_t v)
+{
+	memcpy((uint8_t *)obj + at, &v, sizeof(v));
+}
+
+static int setup(void **state)
+{
+	struct py_reader *r = calloc(1, sizeof(*r));
+	void *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (!r || page == MAP_FAILED)
+		return -1;
+	nowhere = addr_of(page);
+	py_reader_init(r, getpid(), cpython_layout_for(11));
+	*state = r;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	py_reader_free(*state);
+	free(*state);
+	munmap((void *)(uintptr_t)nowhere, 4096);
+	return 0;
+}
+
+/* a type named name whose tp_base is base */
+static uint8_t *make_type(const char *name, uint64_t base)
+{
+	uint8_t *t = calloc(1, TYPE_SIZE);
+
+	put_u64(t, TP_NAME, addr_of(name));
+	put_u64(t, TP_BASE, base);
+	return t;
+}
+
+static void test_type_names_and_bases(void **state)
+{
+	struct py_reader *r = *state;
+	uint8_t *future = make_type("_asyncio.Future", 0);
+	uint8_t *task = make_type("_asyncio.Task", addr_of(future));
+	uint8_t obj[16] = {};
+
+	put_u64(obj, PY_OB_TYPE, addr_of(task));
+	assert_string_equal(py_object_type_name(r, addr_of(obj)), "_asyncio.Task");
+	assert_true(py_type_is(r, addr_of(task), "_asyncio.Future"));
+	assert_false(py_type_is(r, addr_of(task), "dict"));
+	free(task);
+	free(future);
+}
+
+/* a type that is its own base: the walk ends, with no answer */
+static void test_type_base_cycle_ends(void **state)
+{
+	struct py_reader *r = *state;
+	uint8_t *t = make_type("Loop", 0);
+
+	put_u64(t, TP_BASE, addr_of(t));
+	assert_false(py_type_is(r, addr_of(t), "object"));
+	free(t);
+}
+
+static void test_type_name_nowhere(void **state)
+{
+	struct py_reader *r = *state;
+	uint8_t *t = make_type("", 0);
+	uint8_t obj[16] = {};
+
+	put_u64(t, TP_NAME, nowhere);
+	assert_null(py_type_name(r, addr_of(t)));
+	put_u64(obj, PY_OB_TYPE, nowhere);
+	assert_null(py_object_type_name(r, addr_of(obj)));
+	assert_int_equal(py_type_of(r, nowhere), 0);
+	assert_int_equal(py_type_of(r, 0), 0);
+	free(t);
+}
+
+static void test_tuple_and_list_items(void **state)
+{
+	struct py_reader *r = *state;
+	uint64_t tuple[3 + 3] = {}, list[4] = {}, items[3] = { 11, 22, 33 }, got[8];
+
+	tuple[VAR_SIZE / 8] = 3;
+	memcpy(&tuple[TUPLE_ITEMS / 8], items, sizeof(items));
+	assert_int_equal(py_tuple_items(r, addr_of(tuple), got, 8), 3);
+	assert_memory_equal(got, items, sizeof(items));
+	assert_int_equal(py_tuple_items(r, addr_of(tuple), got, 2), 3);	/* size, 2 copied */
+	list[VAR_SIZE / 8] = 3;
+	list[LIST_ITEMS / 8] = addr_of(items);
+	assert_int_equal(py_list_items(r, addr_of(list), got, 8), 3);
+	assert_memory_equal(got, items, sizeof(items));
+}
+
+static void test_absurd_sizes_refused(void **state)
+{
+	struct py_reader *r = *state;
+	uint64_t tuple[4] = {}, list[4] = {}, got[4];
+
+	tuple[VAR_SIZE / 8] = (uint64_t)-1;
+	assert_int_equal(py_tuple_items(r, addr_of(tuple), got, 4), -EINVAL);
+	tuple[VAR_SIZE / 8] = 1ULL << 40;
+	assert_int_equal(py_tuple_items(r, addr_of(tuple), got, 4), -EINVAL);
+	list[VAR_SIZE / 8] = 1ULL << 40;
+	list[LIST_ITEMS / 8] = addr_of(got);
+	assert_int_equal(py_list_items(r, addr_of(list), got, 4), -EINVAL);
+}
+
+static void test_items_nowhere_fail(void **state)
+{
+	struct py_reader *r = *state;
+	uint64_t list[4] = {}, got[4];
+
+	list[VAR_SIZE / 8] = 2;
+	list[LIST_ITEMS / 8] = nowhere;
+	assert_int_equal(py_list_items(r, addr_of(list), got, 4), -EFAULT);
+	assert_int_equal(py_list_items(r, nowhere, got, 4), -EFAULT);
+	assert_int_equal(py_tuple_items(r, nowhere, got, 4), -EFAULT);
+}
+
+/* a set of 8 slots: 3 keys, one deleted ("dummy", hash -1), the rest empty */
+static void test_set_items(void **state)
+{
+	struct py_reader *r = *state;
+	uint64_t set[8] = {}, table[16] = {}, *items;
+	size_t n;
+
+	table[2 * 1] = 0x1000, table[2 * 1 + 1] = 7;
+	table[2 * 4] = 0x2000, table[2 * 4 + 1] = 9;
+	table[2 * 5] = 0x3000, table[2 * 5 + 1] = UINT64_MAX;
+	table[2 * 7] = 0x4000, table[2 * 7 + 1] = 3;
+	set[SET_MASK / 8] = 7;
+	set[SET_TABLE / 8] = addr_of(table);
+	items = py_set_items(r, addr_of(set), &n);
+	assert_non_null(items);
+	assert_int_equal(n, 3);
+	assert_int_equal(items[0], 0x1000);
+	assert_int_equal(items[1], 0x2000);
+	assert_int_equal(items[2], 0x4000);
+	free(items);
+}
+
+static void test_set_absurd_or_nowhere(void **state)
+{
+	struct py_reader *r = *state;
+	uint64_t set[8] = {};
+	size_t n;
+
+	set[SET_MASK / 8] = 1ULL << 40;		/* a trillion slots: refused before any read */
+	set[SET_TABLE / 8] = nowhere;
+	errno = 0;
+	assert_null(py_set_items(r, addr_of(set), &n));
+	assert_int_equal(errno, EFAULT);
+	set[SET_MASK / 8] = 7;			/* a plausible head over a table that is not there */
+	assert_null(py_set_items(r, addr_of(set), &n));
+	assert_null(py_set_items(r, nowhere, &n));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_type_names_and_bases),
+		cmocka_unit_test(test_type_base_cycle_ends),
+		cmocka_unit_test(test_type_name_nowhere),
+		cmocka_unit_test(test_tuple_and_list_items),
+		cmocka_unit_test(test_absurd_sizes_refused),
+		cmocka_unit_test(test_items_nowhere_fail),
+		cmocka_unit_test(test_set_items),
+		cmocka_unit_test(test_set_absurd_or_nowhere),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "cpython_layout.h"
+#include "memory_image.h"
 #include "py_containers.h"
 
 /* PyTypeObject and the container heads, as CPython 3.9-3.13 lay them out */
@@ -192,6 +193,42 @@ static void test_set_absurd_or_nowhere(void **state)
 	assert_null(py_set_items(r, nowhere, &n));
 }
 
+#define IMAGE_PID 0x7ffffff0	/* no process: the image answers for it */
+
+/* the same readers through the seam, on an image at made-up addresses */
+static void test_set_and_list_from_an_image(void **state)
+{
+	struct memory_image im = {};
+	struct py_reader r;
+	uint64_t set[8] = {}, table[8] = {}, list[4] = {}, items[2] = { 0xa0, 0xb0 }, got[4], *keys;
+	size_t n;
+
+	(void)state;
+	table[2 * 2] = 0x5000, table[2 * 2 + 1] = 1;
+	set[SET_MASK / 8] = 3;
+	set[SET_TABLE / 8] = 0x20000;
+	list[VAR_SIZE / 8] = 2;
+	list[LIST_ITEMS / 8] = 0x30000;
+	image_map(&im, 0x10000, set, sizeof(set));
+	image_map(&im, 0x20000, table, sizeof(table));
+	image_map(&im, 0x30000, items, sizeof(items));
+	image_map(&im, 0x40000, list, sizeof(list));
+	assert_int_equal(image_attach(&im, IMAGE_PID), 0);
+	py_reader_init(&r, IMAGE_PID, cpython_layout_for(11));
+	keys = py_set_items(&r, 0x10000, &n);
+	assert_non_null(keys);
+	assert_int_equal(n, 1);
+	assert_int_equal(keys[0], 0x5000);
+	free(keys);
+	assert_int_equal(py_list_items(&r, 0x40000, got, 4), 2);
+	assert_memory_equal(got, items, sizeof(items));
+	list[LIST_ITEMS / 8] = 0x30008;		/* its second item runs off the region's end */
+	assert_int_equal(py_list_items(&r, 0x40000, got, 4), -EFAULT);
+	assert_null(py_set_items(&r, 0x90000, &n));	/* nothing mapped there */
+	py_reader_free(&r);
+	image_detach(IMAGE_PID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_items_nowhere_fail),
 		cmocka_unit_test(test_set_items),
 		cmocka_unit_test(test_set_absurd_or_nowhere),
+		cmocka_unit_test(test_set_and_list_from_an_image),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/uio.h>
 #include "code_lines.h"
+#include "memory_source.h"
 #include "py_objects.h"
 
 #define MAX_STR_CHARS 1024
@@ -30,7 +31,7 @@ int py_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len)
 
 	if (!addr)
 		return -EFAULT;
-	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	n = memory_readv(pid, &local, 1, &remote, 1);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EFAULT;
@@ -133,7 +134,7 @@ int py_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t size, void *
 			n_groups++;
 			i = g->end;
 		}
-		if (process_vm_readv(pid, local, n_groups, remote, n_groups, 0) == (ssize_t)expected)
+		if (memory_readv(pid, local, n_groups, remote, n_groups) == (ssize_t)expected)
 			for (k = 0; k < n_groups; k++)
 				spread_group(&groups[k], addrs, size, dst, ok);
 		else	/* a fault stops the call where it happens */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
 /*
- * Python objects read out of a live target's memory (process_vm_readv):
+ * Python objects read out of a live target's memory (through memory_source.h):
  * strings, code objects and their lines, a task's state. Everything read is
  * bounded and checked; a failed or implausible read gives an error, never a
  * crash. Caches what does not change (code objects, interned strings).

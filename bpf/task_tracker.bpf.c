@@ -2,8 +2,8 @@
 /*
  * asyncio task tracking in traced CPython processes.
  *
- * Two uprobes per task, no per-step probe (each hit traps, see
- * shared/research/probe-costs.md): _asyncio's Task tp_init, where the
+ * Two uprobes per task, no per-step probe (each hit traps: see make bench's
+ * per-hit figures): _asyncio's Task tp_init, where the
  * creator's Python stack is still on the thread, and TaskObj_dealloc. Whether
  * a live task is done is read by userspace from the target's memory. With
  * --lean, one: tp_init, and a probe on the finalizer's path for a task

@@ -3,7 +3,8 @@
  * The containers of a live target, read from its memory: types and their
  * names, dicts looked up by a str key, instance attributes (wherever the
  * version keeps them), sets, small ints. Layouts per version are those of
- * shared/research/preexisting-tasks.md section 2. Every size is bounded and a
+ * CPython's Include/cpython/ headers (dictobject.h, setobject.h, object.h)
+ * and Objects/dictobject.c. Every size is bounded and a
  * read that fails or looks wrong is an error, never a crash.
  */
 #ifndef INFLIGHT_PY_CONTAINERS_H

@@ -90,8 +90,10 @@ $(OUTPUT)/san/tests/%: tests/unit/%.c $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LI
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/san/tests/%,$(UNIT_SRCS))
 
+# the CPython layout table against each installed CPython's headers (skips those not installed)
 unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	$(Q)echo "== tests/unit/layout_offsets.sh"; bash tests/unit/layout_offsets.sh $(OUTPUT)/layout $(CC)
 
 integration: inflight $(OUTPUT)/san/inflight
 	$(Q)python3 tests/integration/run.py --inflight $(OUTPUT)/san/inflight

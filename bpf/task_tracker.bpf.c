@@ -187,13 +187,13 @@ static __always_inline __u64 frame_coroutine(const struct py_layout *l, const st
 {
 	if (l->frame_kind == PY_FRAMES_LEGACY)
 		return field_u64(f, l->frame_gen);
-	return field_u8(f, l->frame_owner) == PY_FRAME_OWNED_BY_GENERATOR ? frame - l->coro_iframe : 0;
+	return field_u8(f, l->frame_owner) == l->owned_by_generator ? frame - l->coro_iframe : 0;
 }
 
 static __always_inline bool is_shim_frame(const struct py_layout *l, const struct frame_bytes *f)
 {
 	return l->frame_kind != PY_FRAMES_LEGACY &&
-	       field_u8(f, l->frame_owner) == PY_FRAME_OWNED_BY_CSTACK;
+	       field_u8(f, l->frame_owner) == l->owned_by_cstack;
 }
 
 /* f_lasti, an int, on 3.9 and 3.10; the instruction pointer after */

@@ -2,7 +2,7 @@
 /*
  * Records shared by bpf/task_tracker.bpf.c and user/trackers/task_tracker.c: the
  * CPython layout the BPF side walks (per traced process, filled in by
- * userspace from user/cpython/cpython_layout.c), and the task lifecycle events.
+ * user/cpython/cpython_bpf.c), and the task lifecycle events.
  */
 #ifndef INFLIGHT_TASK_EVENTS_H
 #define INFLIGHT_TASK_EVENTS_H
@@ -43,13 +43,13 @@ struct py_layout {
 	__u32 task_coro;
 	__u32 task_state;		/* fut_state: 0 pending, 1 cancelled, 2 finished */
 	__u32 frame_read_size;		/* bytes of a frame that hold every frame field above */
+	__u8 owned_by_generator;	/* frame_owner values: a coroutine's frame, */
+	__u8 owned_by_cstack;		/* a C entry shim with no code of its own (0xff: none) */
+	__u16 pad;
 };
 
 /* the bytes of a frame, or of a thread state from its thread id to its frame pointer */
 #define PY_FRAME_READ_MAX 192
-
-#define PY_FRAME_OWNED_BY_GENERATOR 1
-#define PY_FRAME_OWNED_BY_CSTACK 3
 
 struct py_frame {
 	__u64 code;	/* PyCodeObject * */

@@ -49,7 +49,7 @@ static int setup(void **state)
 	if (!r || page == MAP_FAILED)
 		return -1;
 	nowhere = addr_of(page);
-	py_reader_init(r, getpid(), cpython_layout_for(11));
+	py_reader_init(r, getpid(), cpython_layout_table(11));
 	*state = r;
 	return 0;
 }
@@ -214,7 +214,7 @@ static void test_set_and_list_from_an_image(void **state)
 	image_map(&im, 0x30000, items, sizeof(items));
 	image_map(&im, 0x40000, list, sizeof(list));
 	assert_int_equal(image_attach(&im, IMAGE_PID), 0);
-	py_reader_init(&r, IMAGE_PID, cpython_layout_for(11));
+	py_reader_init(&r, IMAGE_PID, cpython_layout_table(11));
 	keys = py_set_items(&r, 0x10000, &n);
 	assert_non_null(keys);
 	assert_int_equal(n, 1);

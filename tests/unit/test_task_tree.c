@@ -199,7 +199,7 @@ static void put_u64(uint8_t *b, size_t at, uint64_t v)
 
 static void test_long_decode_before_and_after_312(void **state)
 {
-	const struct cpython_layout *l311 = cpython_layout_for(11), *l312 = cpython_layout_for(12);
+	const struct cpython_layout *l311 = cpython_layout_table(11), *l312 = cpython_layout_table(12);
 	uint8_t obj[32] = { 0 };
 	uint32_t digits[2] = { 5, 1 };
 	int64_t v;
@@ -223,7 +223,7 @@ static void test_long_decode_before_and_after_312(void **state)
 
 static void test_str_decode_in_place(void **state)
 {
-	const struct cpython_layout *l = cpython_layout_for(12);
+	const struct cpython_layout *l = cpython_layout_table(12);
 	uint8_t obj[128] = { 0 };
 	uint32_t ascii_compact = 1 << 5 | 1 << 6 | 1 << 2;	/* compact, ascii, kind 1 */
 	char out[64];

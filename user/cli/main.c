@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "cpython_layout.h"
 #include "log.h"
 #include "parse.h"
 #include "ps_session.h"
@@ -35,10 +36,10 @@ static const char main_usage[] =
 static const char trace_usage[] =
 	"Usage: inflight trace -p PID [-p PID ...] [OPTIONS]\n"
 	"\n"
-	"Attach to running processes, follow their asyncio tasks (CPython 3.9 to\n"
-	"3.13) and TCP connections, and write a report with findings when the trace\n"
-	"ends: after --duration, when every target has exited, or on Ctrl-C\n"
-	"(SIGINT/SIGTERM).\n"
+	"Attach to running processes, follow their asyncio tasks (CPython\n"
+	CPYTHON_VERSIONS ") and TCP connections, and write a report with findings\n"
+	"when the trace ends: after --duration, when every target has exited, or on\n"
+	"Ctrl-C (SIGINT/SIGTERM).\n"
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID            process to trace (repeat for several)\n"
@@ -72,7 +73,7 @@ static const char trace_usage[] =
 static const char ps_usage[] =
 	"Usage: inflight ps -p PID [OPTIONS]\n"
 	"\n"
-	"Every asyncio task of a running CPython 3.9 to 3.13 process, read from its\n"
+	"Every asyncio task of a running CPython " CPYTHON_VERSIONS " process, read from its\n"
 	"memory at once, with no probe attached and without stopping it: a summary\n"
 	"of tasks grouped by state, coroutine, what they wait on and where they are\n"
 	"suspended, then with --tasks each task: its name, event loop, await chain\n"
@@ -95,7 +96,7 @@ static const char ps_usage[] =
 static const char pstree_usage[] =
 	"Usage: inflight pstree -p PID [OPTIONS]\n"
 	"\n"
-	"The asyncio tasks of a running CPython 3.9 to 3.13 process as a tree of\n"
+	"The asyncio tasks of a running CPython " CPYTHON_VERSIONS " process as a tree of\n"
 	"who awaits whom (await, gather, TaskGroup), identical subtrees folded into\n"
 	"one line with a count: '2000 × fetch client.py:31' under the task that\n"
 	"gathers them. Read from its memory, with no probe and without stopping it.\n"

@@ -4,36 +4,30 @@
 #include <string.h>
 #include "py_containers.h"
 
-/* PyTypeObject (Include/cpython/object.h), the same in 3.9-3.13 */
-#define TP_NAME 24
-#define TP_BASICSIZE 32
-#define TP_FLAGS 168
-#define TP_BASE 256
-#define TP_DICTOFFSET 288
-/* tp_flags (Include/object.h) */
-#define FLAG_INLINE_VALUES (1UL << 2)	/* 3.13 */
-#define FLAG_MANAGED_DICT (1UL << 4)	/* 3.11+ */
-/* PyDictObject: ma_keys, ma_values */
-#define DICT_KEYS 32
-#define DICT_VALUES 40
-/* PySetObject: mask, table; setentry { key, hash } */
-#define SET_MASK 32
-#define SET_TABLE 40
-#define SET_ENTRY 16
-/* PyVarObject.ob_size; PyTupleObject.ob_item; PyListObject.ob_item */
-#define VAR_SIZE 16
-#define TUPLE_ITEMS 24
-#define LIST_ITEMS 24
-
 #define MAX_TYPE_NAME 96
 #define MAX_BASES 16
 #define MAX_DICT_ENTRIES (1 << 18)
 #define MAX_SET_SLOTS (1 << 24)
 #define SET_READ_TRIES 5
+#define HEAD_MAX 64
 
 static int read_u64(const struct py_reader *r, uint64_t addr, uint64_t *v)
 {
 	return py_read_memory(r->pid, addr, v, sizeof(*v));
+}
+
+/* Two words of the object at addr, at offsets at_a and at_b, in one read. */
+static int read_words(const struct py_reader *r, uint64_t addr, uint32_t at_a, uint64_t *a,
+		      uint32_t at_b, uint64_t *b)
+{
+	uint8_t head[HEAD_MAX];
+	size_t len = (at_a > at_b ? at_a : at_b) + 8;
+
+	if (len > sizeof(head) || py_read_memory(r->pid, addr, head, len))
+		return -EFAULT;
+	memcpy(a, head + at_a, 8);
+	memcpy(b, head + at_b, 8);
+	return 0;
 }
 
 uint64_t py_type_of(const struct py_reader *r, uint64_t obj)
@@ -64,7 +58,8 @@ const char *py_type_name(struct py_reader *r, uint64_t type)
 
 	if (cached || !type)
 		return cached;
-	if (read_u64(r, type + TP_NAME, &name_addr) || read_c_string(r, name_addr, name, sizeof(name)))
+	if (read_u64(r, type + r->layout.tp_name, &name_addr) ||
+	    read_c_string(r, name_addr, name, sizeof(name)))
 		return NULL;
 	return py_cache_text(&r->type_names, type, name);
 }
@@ -85,7 +80,7 @@ int py_type_is(struct py_reader *r, uint64_t type, const char *name)
 			return 0;
 		if (!strcmp(n, name))
 			return 1;
-		if (read_u64(r, type + TP_BASE, &type))
+		if (read_u64(r, type + r->layout.tp_base, &type))
 			return 0;
 	}
 	return 0;
@@ -98,30 +93,30 @@ struct keys_view {
 	uint32_t entry_size, key_at, value_at;
 };
 
+/* Where the entries start after the indices; each entry { hash, key, value } or { key, value } */
 static int read_keys(const struct py_reader *r, uint64_t keys, struct keys_view *v)
 {
+	const struct cpython_layout *l = &r->layout;
 	uint8_t head[48];
 	int64_t size, nentries;
 	uint32_t width;
 
 	if (py_read_memory(r->pid, keys, head, sizeof(head)))
 		return -EFAULT;
-	if (r->layout->dicts == DICTS_39) {
-		/* dk_size 8, dk_nentries 32, dk_indices 40; index width from the size */
-		memcpy(&size, head + 8, 8);
-		memcpy(&nentries, head + 32, 8);
+	memcpy(&nentries, head + l->dk_nentries, 8);
+	if (l->dict_keys_format == DICT_KEYS_SIZED) {
+		/* index width from the size */
+		memcpy(&size, head + l->dk_size, 8);
 		if (size <= 0 || size > MAX_DICT_ENTRIES * 2)
 			return -EINVAL;
 		width = size <= 0xff ? 1 : size <= 0xffff ? 2 : 4;
-		v->entries = keys + 40 + (uint64_t)size * width;
+		v->entries = keys + l->dk_indices + (uint64_t)size * width;
 		v->entry_size = 24, v->key_at = 8, v->value_at = 16;
 	} else {
-		/* u8 dk_log2_index_bytes 9, u8 dk_kind 10, dk_nentries 24, dk_indices 32 */
-		memcpy(&nentries, head + 24, 8);
-		if (head[9] > 24 || head[10] > 2)
+		if (head[l->dk_log2_index_bytes] > 24 || head[l->dk_kind] > 2)
 			return -EINVAL;
-		v->entries = keys + 32 + (1ULL << head[9]);
-		if (head[10] == 0)	/* DICT_KEYS_GENERAL: { hash, key, value } */
+		v->entries = keys + l->dk_indices + (1ULL << head[l->dk_log2_index_bytes]);
+		if (head[l->dk_kind] == 0)	/* DICT_KEYS_GENERAL: { hash, key, value } */
 			v->entry_size = 24, v->key_at = 8, v->value_at = 16;
 		else			/* UNICODE and SPLIT: { key, value } */
 			v->entry_size = 16, v->key_at = 0, v->value_at = 8;
@@ -163,10 +158,10 @@ static int find_entry(struct py_reader *r, const struct keys_view *v, const char
 	return err;
 }
 
-/* Split tables keep their values apart; 3.13 puts a header before them. */
+/* Split tables keep their values apart, after a header in some versions. */
 static uint64_t split_value_addr(const struct py_reader *r, uint64_t values, uint32_t index)
 {
-	return values + (r->layout->dicts == DICTS_313 ? 8 : 0) + (uint64_t)index * 8;
+	return values + r->layout.dict_values_items + (uint64_t)index * 8;
 }
 
 static int value_in(struct py_reader *r, uint64_t keys, uint64_t values, const char *name,
@@ -188,44 +183,49 @@ static int value_in(struct py_reader *r, uint64_t keys, uint64_t values, const c
 
 int py_dict_get(struct py_reader *r, uint64_t dict, const char *key, uint64_t *value)
 {
-	uint64_t head[6];
+	uint64_t keys, values;
 
-	if (!dict || py_read_memory(r->pid, dict, head, sizeof(head)))
+	if (!dict || read_words(r, dict, r->layout.dict_keys, &keys, r->layout.dict_values, &values))
 		return -EFAULT;
-	return value_in(r, head[DICT_KEYS / 8], head[DICT_VALUES / 8], key, value);
+	return value_in(r, keys, values, key, value);
 }
 
-/* 3.11+ values kept outside any dict: 0 with *values set, -ENOENT when there is a dict instead. */
+/* Values kept outside any dict: 0 with *values set, -ENOENT when there is a dict instead. */
 static int managed_values(const struct py_reader *r, uint64_t obj, uint64_t flags, uint64_t basicsize,
 			  uint64_t *values, uint64_t *dict)
 {
+	const struct cpython_layout *l = &r->layout;
 	uint64_t word;
-	uint8_t header[4];
+	uint8_t valid;
 
 	*values = *dict = 0;
-	switch (r->layout->minor) {
-	case 11:	/* _PyObject_ValuesPointer at -4 words, the dict at -3 */
-		if (read_u64(r, obj - 32, values) || (!*values && read_u64(r, obj - 24, dict)))
+	switch (l->managed_dict) {
+	case MANAGED_DICT_NONE:
+		return -ENOENT;
+	case MANAGED_VALUES_POINTER:
+		if (read_u64(r, obj + l->managed_values_at, values) ||
+		    (!*values && read_u64(r, obj + l->managed_dict_at, dict)))
 			return -EFAULT;
 		return 0;
-	case 12:	/* PyDictOrValues at -3 words: values tagged with bit 0 (stored minus one) */
-		if (read_u64(r, obj - 24, &word))
+	case MANAGED_DICT_OR_VALUES:	/* values tagged with bit 0 (stored minus one) */
+		if (read_u64(r, obj + l->managed_dict_at, &word))
 			return -EFAULT;
 		if (word & 1)
 			*values = word + 1;
 		else
 			*dict = word;
 		return 0;
-	default:	/* 3.13: the dict at -3 words, else inline values after the object */
-		if (read_u64(r, obj - 24, dict))
+	case MANAGED_INLINE_VALUES:
+		if (read_u64(r, obj + l->managed_dict_at, dict))
 			return -EFAULT;
-		if (*dict || !(flags & FLAG_INLINE_VALUES))
+		if (*dict || !(flags & l->tpflags_inline_values))
 			return 0;
-		if (py_read_memory(r->pid, obj + basicsize, header, sizeof(header)) || !header[3])
+		if (py_read_memory(r->pid, obj + basicsize + l->dict_values_valid, &valid, 1) || !valid)
 			return -ENOENT;	/* not valid: nowhere to look */
 		*values = obj + basicsize;
 		return 0;
 	}
+	return -ENOENT;
 }
 
 int py_attr_get(struct py_reader *r, uint64_t obj, const char *name, uint64_t *value)
@@ -234,17 +234,17 @@ int py_attr_get(struct py_reader *r, uint64_t obj, const char *name, uint64_t *v
 	int64_t basicsize, dictoffset;
 	int err;
 
-	if (!type || read_u64(r, type + TP_FLAGS, &flags) ||
-	    py_read_memory(r->pid, type + TP_BASICSIZE, &basicsize, 8) ||
-	    py_read_memory(r->pid, type + TP_DICTOFFSET, &dictoffset, 8))
+	if (!type || read_u64(r, type + r->layout.tp_flags, &flags) ||
+	    py_read_memory(r->pid, type + r->layout.tp_basicsize, &basicsize, 8) ||
+	    py_read_memory(r->pid, type + r->layout.tp_dictoffset, &dictoffset, 8))
 		return -EFAULT;
-	if (r->layout->minor >= 11 && (flags & FLAG_MANAGED_DICT)) {
+	if (flags & r->layout.tpflags_managed_dict) {
 		err = managed_values(r, obj, flags, (uint64_t)basicsize, &values, &dict);
 		if (err)
 			return err;
 		if (dict)
 			return py_dict_get(r, dict, name, value);
-		if (!values || read_u64(r, type + r->layout->type_cached_keys, &keys))
+		if (!values || read_u64(r, type + r->layout.type_cached_keys, &keys))
 			return -ENOENT;
 		return value_in(r, keys, values, name, value);
 	}
@@ -253,28 +253,48 @@ int py_attr_get(struct py_reader *r, uint64_t obj, const char *name, uint64_t *v
 	return py_dict_get(r, dict, name, value);
 }
 
+static int read_set_head(const struct py_reader *r, uint64_t set, uint64_t *mask, uint64_t *table)
+{
+	return read_words(r, set, r->layout.set_mask, mask, r->layout.set_table, table);
+}
+
+/* In place: a used entry has a key and a hash that is not -1 (a deleted "dummy"). */
+static size_t keep_used_keys(uint64_t *table, size_t slots, size_t entry_size)
+{
+	const uint8_t *entry;
+	uint64_t key, hash;
+	size_t i, k;
+
+	for (i = k = 0; i < slots; i++) {
+		entry = (const uint8_t *)table + i * entry_size;
+		memcpy(&key, entry, 8);		/* setentry { key, hash } */
+		memcpy(&hash, entry + 8, 8);
+		if (key && hash != UINT64_MAX)
+			table[k++] = key;
+	}
+	return k;
+}
+
 uint64_t *py_set_items(const struct py_reader *r, uint64_t set, size_t *n)
 {
-	uint64_t head[6], again[6], *table = NULL, *items;
-	size_t slots = 0, i, k;
+	size_t entry = r->layout.set_entry_size, slots = 0;
+	uint64_t mask, at, mask_again, at_again, *table = NULL;
 	int tries;
 
 	for (tries = 0; tries < SET_READ_TRIES; tries++) {
 		free(table);
 		table = NULL;
-		if (py_read_memory(r->pid, set, head, sizeof(head)) ||
-		    head[SET_MASK / 8] >= MAX_SET_SLOTS) {
+		if (read_set_head(r, set, &mask, &at) || mask >= MAX_SET_SLOTS) {
 			errno = EFAULT;
 			return NULL;
 		}
-		slots = head[SET_MASK / 8] + 1;
-		table = malloc(slots * SET_ENTRY);
+		slots = mask + 1;
+		table = malloc(slots * entry);
 		if (!table)
 			return NULL;
-		if (!py_read_memory(r->pid, head[SET_TABLE / 8], table, slots * SET_ENTRY) &&
-		    !py_read_memory(r->pid, set, again, sizeof(again)) &&
-		    again[SET_MASK / 8] == head[SET_MASK / 8] &&
-		    again[SET_TABLE / 8] == head[SET_TABLE / 8])
+		if (!py_read_memory(r->pid, at, table, slots * entry) &&
+		    !read_set_head(r, set, &mask_again, &at_again) && mask_again == mask &&
+		    at_again == at)
 			break;
 	}
 	if (tries == SET_READ_TRIES) {
@@ -282,13 +302,8 @@ uint64_t *py_set_items(const struct py_reader *r, uint64_t set, size_t *n)
 		errno = EAGAIN;	/* resized under us every time */
 		return NULL;
 	}
-	/* in place: a used slot has a key and a hash that is not -1 (a deleted "dummy") */
-	items = table;
-	for (i = k = 0; i < slots; i++)
-		if (table[2 * i] && table[2 * i + 1] != UINT64_MAX)
-			items[k++] = table[2 * i];
-	*n = k;
-	return items;
+	*n = keep_used_keys(table, slots, entry);
+	return table;
 }
 
 int py_long_decode(const struct cpython_layout *l, const uint8_t *obj, int64_t *value)
@@ -297,8 +312,8 @@ int py_long_decode(const struct cpython_layout *l, const uint8_t *obj, int64_t *
 	uint32_t digits[2];
 	int64_t ndigits, sign = 1;
 
-	memcpy(&size, obj + VAR_SIZE, sizeof(size));
-	if (l->minor >= 12) {
+	memcpy(&size, obj + l->long_size, sizeof(size));
+	if (l->long_tagged) {
 		/* lv_tag: digit count above 3 bits, sign in the low 2 (0 +, 1 zero, 2 -) */
 		ndigits = (int64_t)(size >> 3);
 		sign = (size & 3) == 2 ? -1 : 1;
@@ -309,7 +324,7 @@ int py_long_decode(const struct cpython_layout *l, const uint8_t *obj, int64_t *
 	}
 	if (ndigits > 2)
 		return -ERANGE;
-	memcpy(digits, obj + 24, sizeof(digits));
+	memcpy(digits, obj + l->long_digits, sizeof(digits));
 	*value = 0;
 	if (ndigits > 1)
 		*value = (int64_t)(digits[1] & 0x3fffffff) << 30;
@@ -336,16 +351,16 @@ int py_tuple_items(const struct py_reader *r, uint64_t tuple, uint64_t *items, i
 {
 	int64_t size;
 
-	if (py_read_memory(r->pid, tuple + VAR_SIZE, &size, 8))
+	if (py_read_memory(r->pid, tuple + r->layout.var_size, &size, 8))
 		return -EFAULT;
-	return var_items(r, tuple + TUPLE_ITEMS, size, items, max);
+	return var_items(r, tuple + r->layout.tuple_items, size, items, max);
 }
 
 int py_list_items(const struct py_reader *r, uint64_t list, uint64_t *items, int max)
 {
-	uint64_t head[4];
+	uint64_t at, size;
 
-	if (py_read_memory(r->pid, list, head, sizeof(head)))
+	if (read_words(r, list, r->layout.list_items, &at, r->layout.var_size, &size))
 		return -EFAULT;
-	return var_items(r, head[LIST_ITEMS / 8], (int64_t)head[VAR_SIZE / 8], items, max);
+	return var_items(r, at, (int64_t)size, items, max);
 }

@@ -12,9 +12,6 @@
 #define MAX_STR_CHARS 1024
 #define MAX_LINETABLE (64 * 1024)
 #define MAX_CACHED 200000
-/* PyBytesObject: ob_size at 16, ob_sval at 32 (Include/cpython/bytesobject.h) */
-#define BYTES_SIZE 16
-#define BYTES_DATA 32
 /* iovecs per process_vm_readv call (UIO_MAXIOV) */
 #define READ_BATCH 1024
 
@@ -158,7 +155,7 @@ void py_reader_init(struct py_reader *r, pid_t pid, const struct cpython_layout 
 {
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
-	r->layout = layout;
+	r->layout = *layout;
 }
 
 static void free_code(void *p)
@@ -249,7 +246,7 @@ static size_t str_end(const struct cpython_layout *l, const uint8_t *head)
 /* A compact str (every identifier and file name is one) decoded to UTF-8. */
 static int read_str(const struct py_reader *r, uint64_t addr, char *out, size_t size)
 {
-	const struct cpython_layout *l = r->layout;
+	const struct cpython_layout *l = &r->layout;
 	uint8_t head[128], *obj;
 	size_t need;
 	int err;
@@ -325,19 +322,19 @@ static int read_linetable(const struct py_reader *r, uint64_t bytes, struct py_c
 {
 	int64_t size;
 
-	if (py_read_memory(r->pid, bytes + BYTES_SIZE, &size, sizeof(size)) || size < 0 ||
+	if (py_read_memory(r->pid, bytes + r->layout.bytes_size, &size, sizeof(size)) || size < 0 ||
 	    size > MAX_LINETABLE)
 		return -EINVAL;
 	c->linetable = malloc(size ? (size_t)size : 1);
 	if (!c->linetable)
 		return -ENOMEM;
 	c->linetable_len = (size_t)size;
-	return py_read_memory(r->pid, bytes + BYTES_DATA, c->linetable, (size_t)size);
+	return py_read_memory(r->pid, bytes + r->layout.bytes_data, c->linetable, (size_t)size);
 }
 
 static struct py_code *read_code(struct py_reader *r, uint64_t addr)
 {
-	const struct cpython_layout *l = r->layout;
+	const struct cpython_layout *l = &r->layout;
 	uint64_t filename, name, table;
 	struct py_code *c;
 	const char *s;
@@ -389,7 +386,7 @@ const struct py_code *py_code(struct py_reader *r, uint64_t addr)
 
 int py_code_line(const struct py_reader *r, const struct py_code *c, uint64_t pos)
 {
-	const struct cpython_layout *l = r->layout;
+	const struct cpython_layout *l = &r->layout;
 	uint64_t first_instr;
 
 	switch (l->lines) {

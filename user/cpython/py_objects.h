@@ -23,7 +23,7 @@ struct py_code {
 
 struct py_reader {
 	pid_t pid;
-	const struct cpython_layout *layout;
+	struct cpython_layout layout;	/* a copy: the reader may move */
 	void *codes;		/* tsearch tree of struct py_code */
 	void *strings;		/* tsearch tree of cached strings, by address */
 	void *type_names;	/* tsearch tree of types' tp_name, by type address */

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,87 +52,34 @@ static int symbol_address(const struct proc_maps *maps, const struct python_targ
 }
 
 /*
- * CPython 3.13+ describes its own layout at the start of _PyRuntime: the
- * _Py_DebugOffsets of Include/internal/pycore_runtime.h, a cookie, the
- * version, then groups of 64-bit offsets. The fields this tool walks are
- * checked against the table; positions are those of 3.13's struct.
+ * The layout of the interpreter in file: its version's table, checked against
+ * the _Py_DebugOffsets at the start of its _PyRuntime where it has them.
  */
-struct debug_offset_check {
-	const char *name;
-	size_t position;	/* byte offset in _Py_DebugOffsets */
-	size_t table_offset;	/* in struct cpython_layout */
-};
-
-#define LAYOUT(field) offsetof(struct cpython_layout, field)
-static const struct debug_offset_check debug_offsets_313[] = {
-	{ "runtime_state.interpreters_head", 40, LAYOUT(bpf.runtime_interp_head) },
-	{ "interpreter_state.threads_head", 72, LAYOUT(bpf.interp_threads_head) },
-	{ "interpreter_state.imports_modules", 88, LAYOUT(interp_modules) },
-	{ "thread_state.next", 168, LAYOUT(bpf.tstate_next) },
-	{ "thread_state.current_frame", 184, LAYOUT(bpf.tstate_frame) },
-	{ "thread_state.thread_id", 192, LAYOUT(bpf.tstate_thread_id) },
-	{ "interpreter_frame.previous", 232, LAYOUT(bpf.frame_back) },
-	{ "interpreter_frame.executable", 240, LAYOUT(bpf.frame_code) },
-	{ "interpreter_frame.instr_ptr", 248, LAYOUT(bpf.frame_pos) },
-	{ "interpreter_frame.owner", 264, LAYOUT(bpf.frame_owner) },
-	{ "code_object.filename", 280, LAYOUT(code_filename) },
-	{ "code_object.name", 288, LAYOUT(code_name) },
-	{ "code_object.qualname", 296, LAYOUT(code_qualname) },
-	{ "code_object.linetable", 304, LAYOUT(code_linetable) },
-	{ "code_object.firstlineno", 312, LAYOUT(code_firstlineno) },
-	{ "code_object.co_code_adaptive", 344, LAYOUT(code_adaptive) },
-};
-#define DEBUG_OFFSETS_READ 352
-
-static int check_debug_offsets(const char *file, const char *open_path, struct python_target *t)
+static int build_layout(const char *file, const char *open_path, unsigned int minor,
+			struct python_target *t)
 {
-	uint8_t blob[DEBUG_OFFSETS_READ];
-	struct elf_image *e;
-	uint64_t vaddr, version, value;
-	uint32_t expected;
-	size_t i;
+	uint8_t debug[CPYTHON_DEBUG_OFFSETS_READ];
+	char why[256];
+	struct elf_image *e = NULL;
+	uint64_t vaddr;
 	int err;
 
-	if (t->minor < 13)
-		return 0;
 	err = elf_image_open(open_path, &e);
 	if (!err)
 		err = elf_image_symbol(e, "_PyRuntime", &vaddr);
 	if (!err)
-		err = elf_image_read(e, vaddr, blob, sizeof(blob));
+		err = elf_image_read(e, vaddr, debug, sizeof(debug));
 	elf_image_close(e);
-	if (err || memcmp(blob, "xdebugpy", 8)) {
-		snprintf(t->problem, sizeof(t->problem),
-			 "no _Py_DebugOffsets at _PyRuntime in %s: not the CPython 3.%u it claims", file,
-			 t->minor);
-		return -ENOTSUP;
-	}
-	memcpy(&version, blob + 8, sizeof(version));
-	memcpy(&value, blob + 16, sizeof(value));
-	if ((version >> 24) != 3 || ((version >> 16) & 0xff) != t->minor || value) {
-		snprintf(t->problem, sizeof(t->problem),
-			 "%s is CPython %#llx%s: not supported", file, (unsigned long long)version,
-			 value ? ", free-threaded" : "");
-		return -ENOTSUP;
-	}
-	for (i = 0; i < sizeof(debug_offsets_313) / sizeof(debug_offsets_313[0]); i++) {
-		memcpy(&value, blob + debug_offsets_313[i].position, sizeof(value));
-		memcpy(&expected, (const char *)t->layout + debug_offsets_313[i].table_offset,
-		       sizeof(expected));
-		if (value != expected) {
-			snprintf(t->problem, sizeof(t->problem),
-				 "%s's _Py_DebugOffsets says %s is at %llu, the table for 3.%u says %u: "
-				 "a build this version of inflight does not know", file,
-				 debug_offsets_313[i].name, (unsigned long long)value, t->minor, expected);
-			return -ENOTSUP;
-		}
-	}
-	return 0;
+	err = cpython_layout_build(minor, err ? NULL : debug, sizeof(debug), &t->layout, why,
+				   sizeof(why));
+	if (err)
+		snprintf(t->problem, sizeof(t->problem), "%s: %s", file, why);
+	return err;
 }
 
 /* The file that holds _PyRuntime: libpython when shared, else the executable. */
 static int find_runtime(pid_t pid, const struct proc_maps *maps, struct python_target *t,
-			char *file, size_t size)
+			char *file, size_t size, unsigned int *minor)
 {
 	const struct file_mapping *lib = proc_maps_find(maps, "libpython3."), *m;
 	char exe[PATH_MAX];
@@ -154,7 +100,7 @@ static int find_runtime(pid_t pid, const struct proc_maps *maps, struct python_t
 	proc_maps_open_path(pid, m, t->runtime_open, sizeof(t->runtime_open));
 	if (symbol_address(maps, t, "_PyRuntime", &t->runtime_addr))
 		return -ENOENT;
-	if (minor_from_name(file, &t->minor)) {
+	if (minor_from_name(file, minor)) {
 		snprintf(t->problem, sizeof(t->problem),
 			 "found _PyRuntime in %s but could not tell its Python version from the name", file);
 		return -ENOTSUP;
@@ -162,16 +108,16 @@ static int find_runtime(pid_t pid, const struct proc_maps *maps, struct python_t
 	return 0;
 }
 
-static int read_task_basicsize(struct elf_image *e, unsigned int minor, uint32_t *size)
+/* tp_basicsize of a static PyTypeObject, or basicsize of a PyType_Spec (an int at 8) */
+static int read_task_basicsize(struct elf_image *e, const struct cpython_layout *l, uint32_t *size)
 {
 	uint64_t vaddr;
 	int64_t static_size;
 	int32_t spec_size;
 
-	/* 3.9-3.11: a static PyTypeObject (tp_basicsize at 32); 3.12+: a PyType_Spec (basicsize at 8) */
-	if (minor <= 11) {
+	if (!l->task_type_from_spec) {
 		if (elf_image_symbol(e, "TaskType", &vaddr) ||
-		    elf_image_read(e, vaddr + 32, &static_size, sizeof(static_size)))
+		    elf_image_read(e, vaddr + l->tp_basicsize, &static_size, sizeof(static_size)))
 			return -ENOENT;
 		*size = (uint32_t)static_size;
 	} else {
@@ -194,9 +140,9 @@ static int locate_task_functions(struct elf_image *e, struct python_target *t, u
 		if (elf_image_symbol(e, "TaskObj_finalize", finalize))
 			*finalize = 0;
 		snprintf(t->method, sizeof(t->method), "ELF symbols");
-		return read_task_basicsize(e, t->minor, basicsize);
+		return read_task_basicsize(e, &t->layout, basicsize);
 	}
-	if (find_task_type(e, t->minor, &type))
+	if (find_task_type(e, &t->layout, &type))
 		return -ENOENT;
 	*init = type.init;
 	*dealloc = type.dealloc;
@@ -215,7 +161,7 @@ static uint64_t pending_path_site(struct elf_image *e, const struct python_targe
 	uint64_t site;
 
 	if (n <= 0 || task_finalize_pending_site(code, (size_t)n, finalize,
-						 t->layout->bpf.task_state, &site))
+						 t->layout.task_state, &site))
 		return 0;
 	return site;
 }
@@ -270,23 +216,24 @@ static int resolve_functions(struct python_target *t)
 		return -ENOTSUP;
 	}
 	elf_image_close(e);
-	if (!err && basicsize != t->layout->task_basicsize) {
+	if (!err && basicsize != t->layout.task_basicsize) {
 		snprintf(t->problem, sizeof(t->problem),
-			 "the Task object in %s is %u bytes, not the %u of CPython 3.%u's layout: "
+			 "the Task object in %s is %u bytes, not the %u of CPython %s's layout: "
 			 "a patched or unknown build", t->asyncio_file, basicsize,
-			 t->layout->task_basicsize, t->minor);
+			 t->layout.task_basicsize, t->layout.version);
 		return -ENOTSUP;
 	}
 	if (!err)
 		snprintf(t->method + strlen(t->method), sizeof(t->method) - strlen(t->method),
 			 ", layout checked by Task basicsize%s",
-			 t->minor >= 13 ? " and _Py_DebugOffsets" : "");
+			 t->layout.has_debug_offsets ? " and _Py_DebugOffsets" : "");
 	return 0;
 }
 
 int python_runtime_discover(pid_t pid, struct python_target *t)
 {
 	struct proc_maps maps;
+	unsigned int minor = 0;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -297,7 +244,7 @@ int python_runtime_discover(pid_t pid, struct python_target *t)
 			 strerror(-err));
 		return -ENOENT;
 	}
-	err = find_runtime(pid, &maps, t, t->runtime_file, sizeof(t->runtime_file));
+	err = find_runtime(pid, &maps, t, t->runtime_file, sizeof(t->runtime_file), &minor);
 	if (err == -ENOENT)
 		snprintf(t->problem, sizeof(t->problem),
 			 "not a CPython process (no _PyRuntime symbol in its executable or a libpython)");
@@ -309,13 +256,7 @@ int python_runtime_discover(pid_t pid, struct python_target *t)
 	proc_maps_free(&maps);
 	if (err)
 		return err;
-	t->layout = cpython_layout_for(t->minor);
-	if (!t->layout) {
-		snprintf(t->problem, sizeof(t->problem), "CPython 3.%u is not supported (%s are)",
-			 t->minor, cpython_supported_versions());
-		return -ENOTSUP;
-	}
-	return check_debug_offsets(t->runtime_file, t->runtime_open, t);
+	return build_layout(t->runtime_file, t->runtime_open, minor, t);
 }
 
 int python_target_discover(pid_t pid, struct python_target *t)

@@ -14,8 +14,7 @@
 
 struct python_target {
 	pid_t pid;
-	unsigned int minor;
-	const struct cpython_layout *layout;
+	struct cpython_layout layout;		/* its version's, checked against it */
 	uint64_t runtime_addr;			/* &_PyRuntime in the process */
 	uint64_t none_addr;			/* &_Py_NoneStruct: what a dead weakref points to */
 	char runtime_file[PATH_MAX];		/* libpython, or the executable */

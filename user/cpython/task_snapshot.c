@@ -9,29 +9,6 @@
 #include "python_target.h"
 #include "task_snapshot.h"
 
-/* FutureObj (Modules/_asynciomodule.c): the same head in 3.9-3.13 */
-#define FUT_LOOP 16
-#define FUT_CALLBACK0 24
-#define FUT_CALLBACKS 40
-/* PyModuleObject.md_dict; PyWeakReference.wr_object; PyCellObject.ob_ref */
-#define MODULE_DICT 16
-#define WEAKREF_OBJECT 16
-#define CELL_REF 16
-/* awaited-by callbacks: TaskWakeupMethWrapper (3.9) ww_task; PyCFunctionObject
- * m_ml, m_self (and PyMethodDef.ml_name at 0); PyMethodObject im_func, im_self */
-#define WAKEUP_TASK 16
-#define CFUNC_ML 16
-#define CFUNC_SELF 24
-#define METHOD_FUNC 16
-#define METHOD_SELF 24
-/* futureiterobject.future: what "await future" leaves on the awaiting frame's stack */
-#define FUTUREITER_FUTURE 16
-/* PySocketSockObject.sock_fd (Modules/socketmodule.h), an int */
-#define SOCKET_FD 16
-/* PyFrameObject (3.9, 3.10) fields read at once: up to f_state */
-#define LEGACY_FRAME_READ 112
-#define LEGACY_39_VALUESTACK 64
-
 /* a parent no task has: a gather() still creating its children, see gather_parent */
 #define GATHER_BEING_BUILT 1
 #define MAX_CALLBACKS 16
@@ -138,7 +115,7 @@ static int weakset_members(struct reader *rd, uint64_t weakset, uint64_t none, u
 	if (!refs)
 		return -EIO;
 	for (i = 0; i < count; i++)
-		refs[i] += WEAKREF_OBJECT;
+		refs[i] += rd->py.layout.weakref_object;
 	objs = malloc((count ? count : 1) * sizeof(*objs));
 	ok = malloc(count ? count : 1);
 	if (!objs || !ok) {
@@ -180,13 +157,13 @@ static int registry_tasks(struct reader *rd, const struct python_target *py,
 			  struct task_snapshot *s, uint64_t **out, size_t *n, char *problem,
 			  size_t size)
 {
-	const struct cpython_layout *l = py->layout;
+	const struct cpython_layout *l = &py->layout;
 	uint64_t interp, modules, module, md, set, *found = NULL, *all = NULL;
 	size_t nfound = 0, i, k;
 	int err;
 
 	*n = 0;
-	if (read_u64(rd, py->runtime_addr + l->bpf.runtime_interp_head, &interp) ||
+	if (read_u64(rd, py->runtime_addr + l->runtime_interp_head, &interp) ||
 	    read_u64(rd, interp + l->interp_modules, &modules) ||
 	    !py_type_is(&rd->py, py_type_of(&rd->py, modules), "dict")) {
 		snprintf(problem, size, "cannot read the interpreter's sys.modules in process %d", py->pid);
@@ -198,16 +175,16 @@ static int registry_tasks(struct reader *rd, const struct python_target *py,
 		*out = NULL;
 		return 0;
 	}
-	if (err || read_u64(rd, module + MODULE_DICT, &md) ||
+	if (err || read_u64(rd, module + l->module_dict, &md) ||
 	    py_dict_get(&rd->py, md, "Task", &rd->task_type)) {
 		snprintf(problem, size, "cannot read the _asyncio module of process %d", py->pid);
 		return -EIO;
 	}
 	s->asyncio_loaded = true;
-	err = py_dict_get(&rd->py, md, py->minor >= 12 ? "_scheduled_tasks" : "_all_tasks", &set);
+	err = py_dict_get(&rd->py, md, l->registry_weakset, &set);
 	if (!err)
 		err = weakset_members(rd, set, py->none_addr, &all, n);
-	if (!err && py->minor >= 12 && !py_dict_get(&rd->py, md, "_eager_tasks", &set)) {
+	if (!err && l->registry_eager_set && !py_dict_get(&rd->py, md, l->registry_eager_set, &set)) {
 		found = py_set_items(&rd->py, set, &nfound);
 		err = found ? append(&all, n, found, nfound) : -EIO;
 		free(found);
@@ -215,12 +192,12 @@ static int registry_tasks(struct reader *rd, const struct python_target *py,
 	if (err) {
 		free(all);
 		snprintf(problem, size, "cannot read asyncio's task registry in process %d "
-			 "(it changed too fast, or its layout is not %s's)", py->pid,
-			 py->minor >= 12 ? "3.12+" : "3.9-3.11");
+			 "(it changed too fast, or its layout is not CPython %s's)", py->pid,
+			 l->version);
 		return -EIO;
 	}
-	snprintf(s->method, sizeof(s->method), "registry: _asyncio.%s",
-		 py->minor >= 12 ? "_scheduled_tasks + _eager_tasks" : "_all_tasks");
+	snprintf(s->method, sizeof(s->method), "registry: _asyncio.%s%s%s", l->registry_weakset,
+		 l->registry_eager_set ? " + " : "", l->registry_eager_set ? l->registry_eager_set : "");
 	qsort(all, *n, sizeof(*all), cmp_u64);
 	for (i = k = 0; i < *n; i++)
 		if (!k || all[k - 1] != all[i])
@@ -242,13 +219,30 @@ static bool has_suffix(const char *s, const char *suffix)
 /* How many bytes of a coroutine hold everything read from it. */
 static uint32_t coro_read_size(const struct cpython_layout *l)
 {
-	uint32_t end = l->bpf.coro_qualname + 8;
+	uint32_t end = l->coro_qualname + 8;
 
 	if (l->coro_frame + 8 > end)
 		end = l->coro_frame + 8;
-	if (l->bpf.frame_kind != PY_FRAMES_LEGACY && l->bpf.coro_iframe + l->frame_stack > end)
-		end = l->bpf.coro_iframe + l->frame_stack;
+	if (l->frames != CPY_FRAME_OBJECTS && l->coro_iframe + l->frame_stack > end)
+		end = l->coro_iframe + l->frame_stack;
 	return end;
+}
+
+static uint32_t field_end(uint32_t end, uint32_t offset, uint32_t size)
+{
+	return offset + size > end ? offset + size : end;
+}
+
+/* How many bytes of a PyFrameObject hold every field read from it. */
+static uint32_t frame_object_read_size(const struct cpython_layout *l)
+{
+	uint32_t end = field_end(0, l->frame_code, 8);
+
+	end = field_end(end, l->frame_pos, 4);
+	end = field_end(end, l->frame_stack, 8);
+	end = field_end(end, l->frame_valuestack, 8);
+	end = field_end(end, l->frame_stack_depth, 4);
+	return field_end(end, l->frame_state, 1);
 }
 
 static enum frame_status status_of(const struct cpython_layout *l, int8_t state)
@@ -260,37 +254,37 @@ static enum frame_status status_of(const struct cpython_layout *l, int8_t state)
 	return state == 0 ? FRAME_RUNNING : FRAME_DONE;
 }
 
-/* 3.11+: the frame lives inside the coroutine; stacktop indexes localsplus. */
+/* A _PyInterpreterFrame inside the coroutine; stacktop indexes localsplus. */
 static void parse_embedded_frame(const struct cpython_layout *l, uint64_t coro,
 				 const uint8_t *bytes, struct frame_view *v)
 {
-	uint32_t f = l->bpf.coro_iframe;
+	uint32_t f = l->coro_iframe;
 	int8_t state = (int8_t)bytes[l->coro_frame_state];
 	int32_t top;
 
 	v->status = status_of(l, state);
-	v->code = u64_at(bytes, f + l->bpf.frame_code);
-	v->pos = u64_at(bytes, f + l->bpf.frame_pos);
+	v->code = u64_at(bytes, f + l->frame_code);
+	v->pos = u64_at(bytes, f + l->frame_pos);
 	memcpy(&top, bytes + f + l->frame_stack_depth, sizeof(top));
 	/* only a yield-from suspension (state -1 in every version) has its awaitable on top */
 	if (state == l->frame_suspended_max && top >= 1 && top <= MAX_STACK_DEPTH)
 		v->top_slot = coro + f + l->frame_stack + 8 * (uint64_t)(top - 1);
 }
 
-/* 3.9 and 3.10: the coroutine points at a PyFrameObject, read into f. */
+/* The coroutine points at a PyFrameObject, read into f. */
 static void parse_legacy_frame(const struct cpython_layout *l, const uint8_t *f,
 			       struct frame_view *v)
 {
 	uint64_t stack = u64_at(f, l->frame_stack);
 	int32_t lasti, depth;
 
-	v->code = u64_at(f, l->bpf.frame_code);
-	memcpy(&lasti, f + l->bpf.frame_pos, sizeof(lasti));
+	v->code = u64_at(f, l->frame_code);
+	memcpy(&lasti, f + l->frame_pos, sizeof(lasti));
 	v->pos = (uint64_t)(int64_t)lasti;
-	if (l->minor == 9) {
+	if (l->frame_stack_kind == CPY_STACK_TOP_POINTER) {
 		/* f_stacktop is NULL while the frame runs; f_lasti -1 before it first does */
 		v->status = lasti < 0 ? FRAME_CREATED : !stack ? FRAME_RUNNING : FRAME_SUSPENDED;
-		if (stack > u64_at(f, LEGACY_39_VALUESTACK))
+		if (stack > u64_at(f, l->frame_valuestack))
 			v->top_slot = stack - 8;
 	} else {
 		v->status = status_of(l, (int8_t)f[l->frame_state]);
@@ -340,7 +334,8 @@ struct chain_walk {
 	size_t *task;		/* which task each is */
 	uint64_t *coro;		/* the coroutine it has reached */
 	uint8_t *bytes;		/* csize bytes of each coroutine */
-	uint8_t *frames;	/* LEGACY_FRAME_READ bytes of each frame (3.9, 3.10) */
+	uint8_t *frames;	/* fsize bytes of each PyFrameObject, where frames are objects */
+	size_t fsize;
 	uint64_t *addrs, *awaiting;
 	uint8_t *heads;		/* OBJECT_HEAD bytes of each awaited object */
 	uint8_t *ok;
@@ -358,13 +353,14 @@ static void chain_walk_free(struct chain_walk *w)
 	free(w->socket_holder);
 }
 
-static int chain_walk_init(struct chain_walk *w, size_t n, size_t csize)
+static int chain_walk_init(struct chain_walk *w, size_t n, size_t csize, size_t fsize)
 {
 	memset(w, 0, sizeof(*w));
+	w->fsize = fsize;
 	w->task = malloc((n + 1) * sizeof(size_t));
 	w->coro = malloc((n + 1) * 8);
 	w->bytes = malloc((n + 1) * csize);
-	w->frames = malloc((n + 1) * LEGACY_FRAME_READ);
+	w->frames = malloc((n + 1) * fsize);
 	w->addrs = malloc((n + 1) * 8);
 	w->awaiting = malloc((n + 1) * 8);
 	w->heads = malloc((n + 1) * OBJECT_HEAD);
@@ -413,8 +409,8 @@ static const struct socket_wait *socket_wait_of(const struct snapshot_frame *f)
 static void walk_frames(struct reader *rd, struct snapshot_task *tasks, struct chain_walk *w,
 			size_t csize)
 {
-	const struct cpython_layout *l = rd->py.layout;
-	bool legacy = l->bpf.frame_kind == PY_FRAMES_LEGACY;
+	const struct cpython_layout *l = &rd->py.layout;
+	bool legacy = l->frames == CPY_FRAME_OBJECTS;
 	const struct socket_wait *sw;
 	struct snapshot_task *t;
 	struct frame_view v;
@@ -424,14 +420,14 @@ static void walk_frames(struct reader *rd, struct snapshot_task *tasks, struct c
 	if (legacy) {
 		for (i = 0; i < w->n; i++)
 			w->addrs[i] = u64_at(w->bytes + i * csize, l->coro_frame);
-		py_read_many(rd->py.pid, w->addrs, w->n, LEGACY_FRAME_READ, w->frames, w->ok);
+		py_read_many(rd->py.pid, w->addrs, w->n, w->fsize, w->frames, w->ok);
 	}
 	for (i = 0; i < w->n; i++) {
 		memset(&v, 0, sizeof(v));
 		if (!legacy)
 			parse_embedded_frame(l, w->coro[i], w->bytes + i * csize, &v);
 		else if (w->addrs[i] && w->ok[i])
-			parse_legacy_frame(l, w->frames + i * LEGACY_FRAME_READ, &v);
+			parse_legacy_frame(l, w->frames + i * w->fsize, &v);
 		t = &tasks[w->task[i]];
 		if (!add_frame(rd, t, &v)) {
 			w->addrs[i] = 0;
@@ -440,7 +436,7 @@ static void walk_frames(struct reader *rd, struct snapshot_task *tasks, struct c
 		sw = socket_wait_of(&t->frames[t->n_frames - 1]);
 		if (sw && !w->socket_slot[w->task[i]]) {
 			locals = legacy ? w->addrs[i] + l->frame_localsplus :
-				w->coro[i] + l->bpf.coro_iframe + l->frame_localsplus;
+				w->coro[i] + l->coro_iframe + l->frame_localsplus;
 			w->socket_slot[w->task[i]] = locals + 8 * (uint64_t)sw->argument;
 			w->socket_holder[w->task[i]] = sw->holder;
 		}
@@ -466,7 +462,8 @@ static size_t walk_level(struct reader *rd, struct snapshot_task *tasks, struct 
 			continue;
 		kind = py_type_name(&rd->py, u64_at(w->heads + i * OBJECT_HEAD, PY_OB_TYPE));
 		if (kind && !strcmp(kind, "_asyncio.FutureIter")) {
-			w->leaf[w->task[i]] = u64_at(w->heads + i * OBJECT_HEAD, FUTUREITER_FUTURE);
+			w->leaf[w->task[i]] = u64_at(w->heads + i * OBJECT_HEAD,
+						     rd->py.layout.futureiter_future);
 		} else if (kind && (!strcmp(kind, "coroutine") || !strcmp(kind, "generator"))) {
 			w->task[k] = w->task[i];
 			w->coro[k++] = w->awaiting[i];
@@ -492,7 +489,7 @@ static const char *function_qualname(struct reader *rd, uint64_t func)
 {
 	uint64_t name;
 
-	if (read_u64(rd, func + rd->py.layout->func_qualname, &name))
+	if (read_u64(rd, func + rd->py.layout.func_qualname, &name))
 		return NULL;
 	return py_str(&rd->py, name);
 }
@@ -504,11 +501,11 @@ static uint64_t gather_parent(struct reader *rd, uint64_t func, int depth, uint8
 	const char *kind;
 	int n, i;
 
-	if (read_u64(rd, func + rd->py.layout->func_closure, &closure))
+	if (read_u64(rd, func + rd->py.layout.func_closure, &closure))
 		return 0;
 	n = py_tuple_items(&rd->py, closure, cells, MAX_CLOSURE);
 	for (i = 0; i < n && i < MAX_CLOSURE; i++) {
-		if (read_u64(rd, cells[i] + CELL_REF, &ref))
+		if (read_u64(rd, cells[i] + rd->py.layout.cell_ref, &ref))
 			continue;
 		kind = py_object_type_name(&rd->py, ref);
 		if (kind && !strcmp(kind, "_GatheringFuture")) {
@@ -525,6 +522,7 @@ static uint64_t gather_parent(struct reader *rd, uint64_t func, int depth, uint8
 /* The task a done-callback wakes when its future completes, and how it awaits it. */
 static uint64_t callback_parent(struct reader *rd, uint64_t cb, int depth, uint8_t *how)
 {
+	const struct cpython_layout *l = &rd->py.layout;
 	const char *kind = py_object_type_name(&rd->py, cb), *name;
 	uint64_t ml, ml_name, self, func, parent = 0;
 	char cname[32];
@@ -532,20 +530,22 @@ static uint64_t callback_parent(struct reader *rd, uint64_t cb, int depth, uint8
 	if (!kind)
 		return 0;
 	*how = AWAITED_BY_AWAIT;
-	if (!strcmp(kind, "TaskWakeupMethWrapper")) {		/* 3.9 */
-		read_u64(rd, cb + WAKEUP_TASK, &parent);
-	} else if (!strcmp(kind, "builtin_function_or_method")) {	/* 3.10+: Task.task_wakeup */
-		if (!read_u64(rd, cb + CFUNC_ML, &ml) && !read_u64(rd, ml, &ml_name) &&
+	if (!strcmp(kind, "TaskWakeupMethWrapper") && l->wakeup_task) {
+		read_u64(rd, cb + l->wakeup_task, &parent);
+	} else if (!strcmp(kind, "builtin_function_or_method")) {	/* Task.task_wakeup */
+		/* PyMethodDef.ml_name is its first field */
+		if (!read_u64(rd, cb + l->cfunc_ml, &ml) && !read_u64(rd, ml, &ml_name) &&
 		    !py_read_memory(rd->py.pid, ml_name, cname, sizeof("task_wakeup")) &&
 		    !memcmp(cname, "task_wakeup", sizeof("task_wakeup")))
-			read_u64(rd, cb + CFUNC_SELF, &parent);
+			read_u64(rd, cb + l->cfunc_self, &parent);
 	} else if (!strcmp(kind, "function")) {
 		name = function_qualname(rd, cb);
 		if (name && has_suffix(name, "._done_callback") &&
 		    (!strncmp(name, "gather.", 7) || !strncmp(name, "_gather.", 8)))
 			parent = gather_parent(rd, cb, depth, how);
 	} else if (!strcmp(kind, "method")) {
-		if (!read_u64(rd, cb + METHOD_FUNC, &func) && !read_u64(rd, cb + METHOD_SELF, &self) &&
+		if (!read_u64(rd, cb + l->method_func, &func) &&
+		    !read_u64(rd, cb + l->method_self, &self) &&
 		    (name = function_qualname(rd, func)) && !strcmp(name, "TaskGroup._on_task_done") &&
 		    !py_attr_get(&rd->py, self, "_parent_task", &parent))
 			*how = AWAITED_BY_TASKGROUP;
@@ -592,8 +592,8 @@ static uint64_t parent_of_future(struct reader *rd, uint64_t fut, int depth, uin
 {
 	uint64_t cb0, list;
 
-	if (depth > MAX_GATHER_DEPTH || read_u64(rd, fut + FUT_CALLBACK0, &cb0) ||
-	    read_u64(rd, fut + FUT_CALLBACKS, &list))
+	if (depth > MAX_GATHER_DEPTH || read_u64(rd, fut + rd->py.layout.fut_callback0, &cb0) ||
+	    read_u64(rd, fut + rd->py.layout.fut_callbacks, &list))
 		return 0;
 	return parent_from_callbacks(rd, cb0, list, depth, how);
 }
@@ -610,11 +610,11 @@ static void decode_name(struct reader *rd, uint64_t addr, const uint8_t *obj, bo
 	int64_t counter;
 
 	if (kind && !strcmp(kind, "int")) {
-		if (!py_long_decode(rd->py.layout, obj, &counter))
+		if (!py_long_decode(&rd->py.layout, obj, &counter))
 			snprintf(t->name, sizeof(t->name), "Task-%lld", (long long)counter);
 		return;
 	}
-	if ((!ok || py_str_decode(rd->py.layout, obj, NAME_READ, t->name, sizeof(t->name))) &&
+	if ((!ok || py_str_decode(&rd->py.layout, obj, NAME_READ, t->name, sizeof(t->name))) &&
 	    py_str_copy(&rd->py, addr, t->name, sizeof(t->name)))
 		snprintf(t->name, sizeof(t->name), "?");
 }
@@ -657,7 +657,7 @@ static int task_batch_init(struct task_batch *b, const uint64_t *addrs, size_t n
 static size_t read_tasks(struct reader *rd, struct task_batch *b, struct snapshot_task *out,
 			 size_t tsize, size_t csize)
 {
-	const struct cpython_layout *l = rd->py.layout;
+	const struct cpython_layout *l = &rd->py.layout;
 	size_t i, k = 0;
 
 	py_read_many(rd->py.pid, b->addrs, b->n, tsize, b->tasks, b->tok);
@@ -670,7 +670,7 @@ static size_t read_tasks(struct reader *rd, struct task_batch *b, struct snapsho
 		if (k != i)
 			memmove(b->tasks + k * tsize, b->tasks + i * tsize, tsize);
 		out[k].addr = b->addrs[i];
-		out[k].coro = b->ptrs[k] = u64_at(b->tasks + k * tsize, l->bpf.task_coro);
+		out[k].coro = b->ptrs[k] = u64_at(b->tasks + k * tsize, l->task_coro);
 		k++;
 	}
 	py_read_many(rd->py.pid, b->ptrs, k, csize, b->coros, b->cok);
@@ -689,7 +689,7 @@ static int follow_chains(struct reader *rd, struct snapshot_task *tasks, struct 
 	struct chain_walk w;
 	size_t i, level;
 
-	if (chain_walk_init(&w, n, csize))
+	if (chain_walk_init(&w, n, csize, frame_object_read_size(&rd->py.layout)))
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		if (b->cok[i] && b->ptrs[i]) {
@@ -762,7 +762,7 @@ static void read_waits_on(struct reader *rd, struct snapshot_task *tasks, struct
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		waiter = u64_at(b->tasks + i * tsize, rd->py.layout->task_fut_waiter);
+		waiter = u64_at(b->tasks + i * tsize, rd->py.layout.task_fut_waiter);
 		b->ptrs[i] = tasks[i].state == SNAP_PENDING ? (waiter ? waiter : leaf[i]) : 0;
 	}
 	py_read_many(rd->py.pid, b->ptrs, n, OBJECT_HEAD, b->names, b->cok);
@@ -778,7 +778,7 @@ static void read_names(struct reader *rd, struct snapshot_task *tasks, struct ta
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		b->ptrs[i] = u64_at(b->tasks + i * tsize, rd->py.layout->task_name);
+		b->ptrs[i] = u64_at(b->tasks + i * tsize, rd->py.layout.task_name);
 	py_read_many(rd->py.pid, b->ptrs, n, NAME_READ, b->names, b->cok);
 	for (i = 0; i < n; i++)
 		decode_name(rd, b->ptrs[i], b->names + i * NAME_READ, b->cok[i], &tasks[i]);
@@ -795,7 +795,7 @@ static int32_t stream_socket_fd(struct reader *rd, uint64_t self_slot)
 	    py_attr_get(&rd->py, transport, "_sock_fd", &fd) ||
 	    py_read_memory(rd->py.pid, fd, head, sizeof(head)) ||
 	    !py_type_is(&rd->py, u64_at(head, PY_OB_TYPE), "int") ||
-	    py_long_decode(rd->py.layout, head, &value) || value < 0 || value > INT32_MAX)
+	    py_long_decode(&rd->py.layout, head, &value) || value < 0 || value > INT32_MAX)
 		return -1;
 	return (int32_t)value;
 }
@@ -803,14 +803,16 @@ static int32_t stream_socket_fd(struct reader *rd, uint64_t self_slot)
 /* The fd of a socket.socket object. */
 static int32_t socket_object_fd(struct reader *rd, uint64_t sock_slot)
 {
+	uint32_t fd_at = rd->py.layout.socket_fd;
 	uint64_t sock;
-	uint8_t head[SOCKET_FD + 4];
+	uint8_t head[64];
 	int32_t fd;
 
-	if (read_u64(rd, sock_slot, &sock) || py_read_memory(rd->py.pid, sock, head, sizeof(head)) ||
+	if (fd_at + sizeof(fd) > sizeof(head) || read_u64(rd, sock_slot, &sock) ||
+	    py_read_memory(rd->py.pid, sock, head, fd_at + sizeof(fd)) ||
 	    !py_type_is(&rd->py, u64_at(head, PY_OB_TYPE), "_socket.socket"))
 		return -1;
-	memcpy(&fd, head + SOCKET_FD, sizeof(fd));
+	memcpy(&fd, head + fd_at, sizeof(fd));
 	return fd >= 0 ? fd : -1;
 }
 
@@ -827,7 +829,7 @@ static void read_socket(struct reader *rd, struct snapshot_task *t, enum socket_
 /* The words of a Task that say what it is doing: if one moved, what was read of it is stale. */
 static bool task_moved(const struct cpython_layout *l, const uint8_t *then, const uint8_t *now)
 {
-	const uint32_t words[] = { FUT_CALLBACK0, FUT_CALLBACKS, l->bpf.task_coro, l->task_fut_waiter };
+	const uint32_t words[] = { l->fut_callback0, l->fut_callbacks, l->task_coro, l->task_fut_waiter };
 	size_t i;
 
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -844,7 +846,7 @@ static bool task_moved(const struct cpython_layout *l, const uint8_t *then, cons
 static int recheck_tasks(struct reader *rd, struct task_snapshot *s, struct task_batch *b,
 			 size_t tsize)
 {
-	const struct cpython_layout *l = rd->py.layout;
+	const struct cpython_layout *l = &rd->py.layout;
 	uint8_t *now = malloc(s->n_tasks * tsize + 1), *then;
 	uint64_t *addrs = malloc((s->n_tasks + 1) * sizeof(uint64_t));
 	size_t i, k = 0;
@@ -859,7 +861,7 @@ static int recheck_tasks(struct reader *rd, struct task_snapshot *s, struct task
 	for (i = 0; i < s->n_tasks; i++) {
 		then = b->tasks + i * tsize;
 		if (!b->tok[i] || u64_at(then, PY_OB_TYPE) != u64_at(now + i * tsize, PY_OB_TYPE) ||
-		    memcmp(then + l->bpf.task_state, now + i * tsize + l->bpf.task_state, 4)) {
+		    memcmp(then + l->task_state, now + i * tsize + l->task_state, 4)) {
 			s->unreadable++;
 			continue;
 		}
@@ -904,8 +906,8 @@ static bool building_gather(const struct task_snapshot *s, uint64_t addr, uint64
  * loop callback (a server's handler) waits unstarted too, but has no gather
  * being built beside it.
  */
-static void claim_newest_gather_child(struct task_snapshot *s, const struct task_batch *b,
-				      size_t tsize)
+static void claim_newest_gather_child(const struct cpython_layout *l, struct task_snapshot *s,
+				      const struct task_batch *b, size_t tsize)
 {
 	const uint8_t *task;
 	struct snapshot_task *t;
@@ -915,7 +917,7 @@ static void claim_newest_gather_child(struct task_snapshot *s, const struct task
 	for (i = 0, t = s->tasks; i < s->n_tasks; i++, t++) {
 		task = b->tasks + i * tsize;
 		if (t->parent || t->state != SNAP_PENDING || !(t->flags & SNAP_NOT_STARTED) ||
-		    u64_at(task, FUT_CALLBACK0) || u64_at(task, FUT_CALLBACKS))
+		    u64_at(task, l->fut_callback0) || u64_at(task, l->fut_callbacks))
 			continue;
 		runner = running_task(s, t->loop);
 		if (runner != t->addr && building_gather(s, runner, t->loop)) {
@@ -929,7 +931,7 @@ static void claim_newest_gather_child(struct task_snapshot *s, const struct task
 static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint64_t *addrs,
 			  size_t n)
 {
-	const struct cpython_layout *l = rd->py.layout;
+	const struct cpython_layout *l = &rd->py.layout;
 	size_t tsize = l->task_basicsize, csize = coro_read_size(l), i, k;
 	struct snapshot_task *t;
 	int err;
@@ -945,11 +947,11 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 	s->unreadable = n - k;
 	for (i = 0, t = s->tasks; i < k; i++, t++) {
 		task = b.tasks + i * tsize;
-		t->loop = u64_at(task, FUT_LOOP);
-		memcpy(&state, task + l->bpf.task_state, sizeof(state));
+		t->loop = u64_at(task, l->fut_loop);
+		memcpy(&state, task + l->task_state, sizeof(state));
 		t->state = (uint8_t)state;
 		if (b.cok[i] && b.ptrs[i])
-			t->coroutine = py_str(&rd->py, u64_at(b.coros + i * csize, l->bpf.coro_qualname));
+			t->coroutine = py_str(&rd->py, u64_at(b.coros + i * csize, l->coro_qualname));
 	}
 	s->n_tasks = k;
 	if (follow_chains(rd, s->tasks, &b, k, csize, &ends)) {
@@ -961,15 +963,15 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 	for (i = 0, t = s->tasks; i < k; i++, t++) {
 		task = b.tasks + i * tsize;
 		if (t->state == SNAP_PENDING)
-			t->parent = parent_from_callbacks(rd, u64_at(task, FUT_CALLBACK0),
-							  u64_at(task, FUT_CALLBACKS), 0, &t->awaited_by);
+			t->parent = parent_from_callbacks(rd, u64_at(task, l->fut_callback0),
+							  u64_at(task, l->fut_callbacks), 0, &t->awaited_by);
 		if (t->parent == GATHER_BEING_BUILT)
 			t->parent = running_task(s, t->loop);
 		if (!t->parent)
 			t->awaited_by = AWAITED_BY_NONE;
 		read_socket(rd, t, ends.socket_holder[i], ends.socket_slot[i]);
 	}
-	claim_newest_gather_child(s, &b, tsize);
+	claim_newest_gather_child(l, s, &b, tsize);
 	free(ends.leaf), free(ends.socket_slot), free(ends.socket_holder);
 	err = recheck_tasks(rd, s, &b, tsize);
 	task_batch_free(&b);
@@ -986,11 +988,11 @@ int task_snapshot_read(const struct python_target *py, struct task_snapshot *s, 
 
 	memset(s, 0, sizeof(*s));
 	s->pid = py->pid;
-	s->minor = py->minor;
+	s->python_version = py->layout.version;
 	rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return -ENOMEM;
-	py_reader_init(&rd->py, py->pid, py->layout);
+	py_reader_init(&rd->py, py->pid, &py->layout);
 	s->reader = rd;
 	err = registry_tasks(rd, py, s, &addrs, &n, problem, size);
 	if (!err && n)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
 /*
- * Every asyncio task of a live CPython 3.9-3.13 process, read from its memory
- * without stopping it or attaching a probe: the registry _asyncio keeps
- * (_all_tasks; _scheduled_tasks and _eager_tasks on 3.12+), then per task its
+ * Every asyncio task of a live CPython process, read from its memory without
+ * stopping it or attaching a probe: the registry _asyncio keeps (a WeakSet of
+ * tasks, and a set of eager ones where there is one), then per task its
  * name, state, coroutine, await chain and the task awaiting it. A running
  * process changes under the reader: what cannot be read consistently is
  * skipped and counted, never guessed.
@@ -64,7 +64,7 @@ struct snapshot_task {
 
 struct task_snapshot {
 	pid_t pid;
-	unsigned int minor;		/* CPython 3.<minor> */
+	const char *python_version;	/* "3.11" */
 	char method[96];		/* where the tasks were found */
 	struct snapshot_task *tasks;	/* in address order */
 	size_t n_tasks;

@@ -6,12 +6,6 @@
 #define MAX_REFS 8
 #define MAX_SLOTS 64
 
-/* Include/cpython/object.h: offsets in PyTypeObject */
-#define TYPE_NAME 24
-#define TYPE_BASICSIZE 32
-#define TYPE_DEALLOC 48
-#define TYPE_INIT 296
-#define TYPE_FINALIZE 392
 /* Include/object.h: PyType_Spec {name, basicsize, itemsize, flags, slots}; PyType_Slot {slot, pfunc} */
 #define SPEC_BASICSIZE 8
 #define SPEC_SLOTS 24
@@ -26,24 +20,25 @@ static bool plausible_basicsize(int64_t size)
 	return size >= 64 && size <= 1024;
 }
 
-/* 3.9-3.11: tp_name points to the string; the type starts 24 bytes before. */
-static int read_static_type(struct elf_image *e, uint64_t name_ref, struct task_type *t)
+/* A static type: tp_name points to the string, so the type starts tp_name bytes before. */
+static int read_static_type(struct elf_image *e, const struct cpython_layout *l, uint64_t name_ref,
+			    struct task_type *t)
 {
-	uint64_t type = name_ref - TYPE_NAME;
+	uint64_t type = name_ref - l->tp_name;
 	int64_t basicsize;
 
-	if (elf_image_read(e, type + TYPE_BASICSIZE, &basicsize, sizeof(basicsize)) ||
+	if (elf_image_read(e, type + l->tp_basicsize, &basicsize, sizeof(basicsize)) ||
 	    !plausible_basicsize(basicsize) ||
-	    elf_image_pointer_at(e, type + TYPE_INIT, &t->init) ||
-	    elf_image_pointer_at(e, type + TYPE_DEALLOC, &t->dealloc))
+	    elf_image_pointer_at(e, type + l->tp_init, &t->init) ||
+	    elf_image_pointer_at(e, type + l->tp_dealloc, &t->dealloc))
 		return -ENOENT;
-	if (elf_image_pointer_at(e, type + TYPE_FINALIZE, &t->finalize))
+	if (elf_image_pointer_at(e, type + l->tp_finalize, &t->finalize))
 		t->finalize = 0;
 	t->basicsize = (uint32_t)basicsize;
 	return 0;
 }
 
-/* 3.12+: the spec's name points to the string; its slots hold the functions. */
+/* A type made from a spec: the spec's name points to the string; its slots hold the functions. */
 static int read_type_spec(struct elf_image *e, uint64_t spec, struct task_type *t)
 {
 	uint64_t slots, pfunc;
@@ -72,7 +67,7 @@ static int read_type_spec(struct elf_image *e, uint64_t spec, struct task_type *
 	return 0;
 }
 
-int find_task_type(struct elf_image *e, unsigned int minor, struct task_type *out)
+int find_task_type(struct elf_image *e, const struct cpython_layout *l, struct task_type *out)
 {
 	uint64_t name, refs[MAX_REFS];
 	struct task_type t;
@@ -83,7 +78,8 @@ int find_task_type(struct elf_image *e, unsigned int minor, struct task_type *ou
 	n = elf_image_pointers_to(e, name, refs, MAX_REFS);
 	for (i = 0; i < n; i++) {
 		memset(&t, 0, sizeof(t));
-		if (minor <= 11 ? read_static_type(e, refs[i], &t) : read_type_spec(e, refs[i], &t))
+		if (l->task_type_from_spec ? read_type_spec(e, refs[i], &t) :
+					     read_static_type(e, l, refs[i], &t))
 			continue;
 		if (found && (t.init != out->init || t.dealloc != out->dealloc))
 			return -ENOENT;	/* two different candidates: refuse to guess */

@@ -3,13 +3,14 @@
  * Finding asyncio's Task functions in a stripped _asyncio (or an interpreter
  * with _asyncio built in), without symbols: through the Task type itself.
  * The type's name string "_asyncio.Task" is pointed to by the type's tp_name
- * (a static PyTypeObject, 3.9-3.11) or by its PyType_Spec (3.12+); from
+ * (a static PyTypeObject) or by its PyType_Spec, as the layout says; from
  * there the tp_init, tp_dealloc and tp_finalize slots are read, as the
  * loader would relocate them.
  */
 #ifndef INFLIGHT_TASK_TYPE_FINDER_H
 #define INFLIGHT_TASK_TYPE_FINDER_H
 #include <stdint.h>
+#include "cpython_layout.h"
 #include "elf_image.h"
 
 struct task_type {
@@ -20,6 +21,6 @@ struct task_type {
 };
 
 /* 0 when one plausible Task type was found, -ENOENT otherwise. */
-int find_task_type(struct elf_image *e, unsigned int minor, struct task_type *out);
+int find_task_type(struct elf_image *e, const struct cpython_layout *l, struct task_type *out);
 
 #endif

@@ -34,8 +34,9 @@ static void header_text(FILE *f, const struct task_snapshot *s, const struct loo
 	for (i = 0; i < s->n_tasks; i++)
 		if (s->tasks[i].state <= SNAP_FINISHED)
 			by_state[s->tasks[i].state]++;
-	fprintf(f, "process %d: CPython 3.%u, %zu tasks in %zu event loop%s "
-		"(%zu pending, %zu finished, %zu cancelled)\n", s->pid, s->minor, s->n_tasks, n_loops,
+	fprintf(f, "process %d: CPython %s, %zu tasks in %zu event loop%s "
+		"(%zu pending, %zu finished, %zu cancelled)\n", s->pid, s->python_version, s->n_tasks,
+		n_loops,
 		n_loops == 1 ? "" : "s", by_state[SNAP_PENDING], by_state[SNAP_FINISHED],
 		by_state[SNAP_CANCELLED]);
 	fprintf(f, "read from %s in %.0f ms", s->method, ns_to_s(s->read_ns) * 1000);
@@ -53,7 +54,8 @@ static void header_text(FILE *f, const struct task_snapshot *s, const struct loo
 
 static int no_asyncio_text(FILE *f, const struct task_snapshot *s)
 {
-	fprintf(f, "process %d: CPython 3.%u, asyncio is not imported: no tasks\n", s->pid, s->minor);
+	fprintf(f, "process %d: CPython %s, asyncio is not imported: no tasks\n", s->pid,
+		s->python_version);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -164,8 +166,8 @@ int report_pstree_text(FILE *f, const struct task_snapshot *s)
 	err = task_tree_build(s, &roots, &n);
 	if (err)
 		return err;
-	fprintf(f, "process %d: CPython 3.%u, %zu tasks, read from %s in %.0f ms", s->pid,
-		s->minor, s->n_tasks, s->method, ns_to_s(s->read_ns) * 1000);
+	fprintf(f, "process %d: CPython %s, %zu tasks, read from %s in %.0f ms", s->pid,
+		s->python_version, s->n_tasks, s->method, ns_to_s(s->read_ns) * 1000);
 	if (s->paused_ns)
 		fprintf(f, ", the process held still for %.0f ms", ns_to_s(s->paused_ns) * 1000);
 	fputc('\n', f);
@@ -245,7 +247,6 @@ static json_object *task_json(const struct snapshot_task *t)
 static json_object *snapshot_header_json(const struct task_snapshot *s, const char *command)
 {
 	json_object *root = json_object_new_object(), *tool = json_object_new_object();
-	char python[16];
 
 	json_object_object_add(root, "schema_version", json_object_new_int(REPORT_SCHEMA_VERSION));
 	json_object_object_add(tool, "name", json_str("inflight"));
@@ -253,8 +254,7 @@ static json_object *snapshot_header_json(const struct task_snapshot *s, const ch
 	json_object_object_add(root, "tool", tool);
 	json_object_object_add(root, "command", json_str(command));
 	json_object_object_add(root, "pid", json_object_new_int(s->pid));
-	snprintf(python, sizeof(python), "3.%u", s->minor);
-	json_object_object_add(root, "python", json_str(python));
+	json_object_object_add(root, "python", json_str(s->python_version));
 	json_object_object_add(root, "asyncio_loaded", json_object_new_boolean(s->asyncio_loaded));
 	json_object_object_add(root, "method", json_str(s->method));
 	json_object_object_add(root, "read_s", json_fixed(ns_to_s(s->read_ns), 6));

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "clock.h"
+#include "cpython_bpf.h"
 #include "creation_site.h"
 #include "log.h"
 #include "proc_net.h"
@@ -95,12 +96,11 @@ static struct task_target *target_of(struct task_tracker *tt, pid_t pid)
 
 static int attach_probes(struct task_tracker *tt, struct task_target *t)
 {
-	struct py_layout layout = t->py.layout->bpf;
+	struct py_layout layout;
 	__u32 key = t->pid;
 	int err;
 
-	layout.runtime_addr = t->py.runtime_addr;
-	layout.frame_read_size = cpython_frame_read_size(t->py.layout);
+	cpython_bpf_layout(&t->py.layout, t->py.runtime_addr, &layout);
 	if (bpf_map__update_elem(tt->skel->maps.py_procs, &key, sizeof(key), &layout,
 				 sizeof(layout), BPF_ANY))
 		return -errno;
@@ -156,7 +156,7 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 		log_info("PID %d: no task tracking: %s", t->pid, t->py.problem);
 		return;
 	}
-	py_reader_init(&t->reader, t->pid, t->py.layout);
+	py_reader_init(&t->reader, t->pid, &t->py.layout);
 	err = attach_probes(tt, t);
 	if (err) {
 		t->status = TASKS_UNAVAILABLE;
@@ -165,7 +165,7 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 		return;
 	}
 	t->status = TASKS_ATTACHED;
-	model_set_hook(p, HOOK_NAME, true, "CPython 3.%u; %s in %s (found by %s)", t->py.minor,
+	model_set_hook(p, HOOK_NAME, true, "CPython %s; %s in %s (found by %s)", t->py.layout.version,
 		       probes_description(tt, t), t->py.asyncio_file, t->py.method);
 	model_hook_probe(p, HOOK_NAME, "Task init", t->py.task_init_offset, t->py.task_init_insn);
 	if (t->dealloc_link)
@@ -396,7 +396,7 @@ static void refresh_by_state(struct task_tracker *tt, const struct task_target *
 	uint8_t *ok = scratch(n, 1);
 	size_t i;
 
-	read_task_bytes(t->pid, tasks, n, t->py.layout->bpf.task_state, sizeof(*states),
+	read_task_bytes(t->pid, tasks, n, t->py.layout.task_state, sizeof(*states),
 			(uint8_t *)states, ok);
 	for (i = 0; i < n; i++)
 		if (ok[i] && task_state_is_done(states[i]))
@@ -421,7 +421,7 @@ static void refresh_by_state(struct task_tracker *tt, const struct task_target *
 static void refresh_by_memory(struct task_tracker *tt, struct task_target *t,
 			      const struct pending_task *tasks, size_t n, uint64_t now_ns)
 {
-	uint32_t state_at = t->py.layout->bpf.task_state, coro_at = t->py.layout->bpf.task_coro;
+	uint32_t state_at = t->py.layout.task_state, coro_at = t->py.layout.task_coro;
 	uint32_t from = state_at < coro_at ? state_at : coro_at;
 	size_t span = (state_at + 4 > coro_at + 8 ? state_at + 4 : coro_at + 8) - from;
 	struct task_memory *mem = scratch(n, sizeof(*mem));

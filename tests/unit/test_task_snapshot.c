@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/*
+ * Unit tests for the snapshot reader's walk to asyncio's task registry
+ * (user/cpython/task_snapshot.c) on made-up memory: a CPython 3.9 runtime,
+ * interpreter, sys.modules, _asyncio and its WeakSet of tasks, laid out
+ * here with the layout table's offsets and read back through
+ * process_vm_readv on this process, as a target is read. What it must do on
+ * each shape: find the tasks, say asyncio is not imported, or refuse with a
+ * reason, never crash.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "cpython_layout.h"
+#include "python_target.h"
+#include "task_snapshot.h"
+
+#define ARENA_BYTES (64 * 1024)
+#define TYPE_BYTES 512
+#define STR_COMPACT_ASCII_READY 0xe4	/* kind 1, compact, ascii, ready */
+
+struct image {
+	const struct cpython_layout *l;
+	uint8_t *arena;
+	size_t used;
+	uint64_t nowhere;	/* a page with no access */
+	uint64_t dict_type, set_type, module_type, weakset_type, weakref_type, none;
+	struct python_target py;
+};
+
+static uint64_t alloc(struct image *im, size_t size)
+{
+	uint64_t at = (uint64_t)(uintptr_t)(im->arena + im->used);
+
+	im->used += (size + 15) & ~(size_t)15;
+	assert_true(im->used <= ARENA_BYTES);
+	return at;
+}
+
+static void put(uint64_t addr, uint32_t offset, uint64_t value)
+{
+	memcpy((void *)(uintptr_t)(addr + offset), &value, sizeof(value));
+}
+
+static uint64_t object(struct image *im, size_t size, uint64_t type)
+{
+	uint64_t o = alloc(im, size);
+
+	put(o, 8, type);	/* ob_type */
+	return o;
+}
+
+static uint64_t type(struct image *im, const char *name, int64_t dictoffset)
+{
+	uint64_t t = object(im, TYPE_BYTES, 0), text = alloc(im, strlen(name) + 1);
+
+	memcpy((void *)(uintptr_t)text, name, strlen(name) + 1);
+	put(t, im->l->tp_name, text);
+	put(t, im->l->tp_basicsize, 64);
+	put(t, im->l->tp_dictoffset, (uint64_t)dictoffset);
+	return t;
+}
+
+static uint64_t str(struct image *im, const char *text)
+{
+	size_t len = strlen(text);
+	uint64_t s = object(im, im->l->str_ascii_data + len + 1, 0);
+
+	put(s, im->l->str_length, len);
+	put(s, im->l->str_state, STR_COMPACT_ASCII_READY);
+	memcpy((void *)(uintptr_t)(s + im->l->str_ascii_data), text, len + 1);
+	return s;
+}
+
+/* A 3.9 dict of str keys: an 8-slot keys object, entries { hash, key, value }. */
+static uint64_t dict(struct image *im, const char *const *keys, const uint64_t *values, size_t n)
+{
+	uint64_t d = object(im, 48, im->dict_type);
+	uint64_t k = alloc(im, im->l->dk_indices + 8 + 24 * 8), entries = k + im->l->dk_indices + 8;
+	size_t i;
+
+	assert_true(n <= 5);
+	put(k, im->l->dk_size, 8);
+	put(k, im->l->dk_nentries, n);
+	for (i = 0; i < n; i++) {
+		put(entries, (uint32_t)(24 * i + 8), str(im, keys[i]));
+		put(entries, (uint32_t)(24 * i + 16), values[i]);
+	}
+	put(d, im->l->dict_keys, k);
+	return d;
+}
+
+/* A set holding items (at most 7), in an 8-slot table. */
+static uint64_t set(struct image *im, const uint64_t *items, size_t n)
+{
+	uint64_t s = object(im, 64, im->set_type), table = alloc(im, 8 * 16);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		put(table, (uint32_t)(16 * i), items[i]);
+		put(table, (uint32_t)(16 * i + 8), 1000 + i);	/* any hash but -1 */
+	}
+	put(s, im->l->set_mask, 7);
+	put(s, im->l->set_table, table);
+	return s;
+}
+
+/* A WeakSet instance: its __dict__ at tp_dictoffset holds "data", the set of weakrefs. */
+static uint64_t weakset(struct image *im, uint64_t data)
+{
+	static const char *const keys[] = { "data" };
+	uint64_t w = object(im, 64, im->weakset_type);
+
+	put(w, 48, dict(im, keys, &data, 1));
+	return w;
+}
+
+static uint64_t weakref_to(struct image *im, uint64_t target)
+{
+	uint64_t r = object(im, 64, im->weakref_type);
+
+	put(r, im->l->weakref_object, target);
+	return r;
+}
+
+/* _PyRuntime -> the main interpreter -> sys.modules = modules */
+static void runtime_with_modules(struct image *im, uint64_t modules)
+{
+	uint64_t runtime = alloc(im, 1024), interp = alloc(im, 4096);
+
+	put(runtime, im->l->runtime_interp_head, interp);
+	put(interp, im->l->interp_modules, modules);
+	im->py.runtime_addr = runtime;
+}
+
+/* sys.modules holding an _asyncio module whose _all_tasks is registry */
+static void asyncio_with_registry(struct image *im, uint64_t registry)
+{
+	static const char *const md_keys[] = { "Task", "_all_tasks" };
+	static const char *const mod_keys[] = { "sys", "_asyncio" };
+	uint64_t md_values[] = { type(im, "_asyncio.Task", 0), registry };
+	uint64_t module = object(im, 64, im->module_type);
+	uint64_t mod_values[] = { object(im, 64, im->module_type), module };
+
+	put(module, im->l->module_dict, dict(im, md_keys, md_values, 2));
+	runtime_with_modules(im, dict(im, mod_keys, mod_values, 2));
+}
+
+static int setup(void **state)
+{
+	struct image *im = calloc(1, sizeof(*im));
+	void *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (!im || page == MAP_FAILED || !(im->arena = calloc(1, ARENA_BYTES)))
+		return -1;
+	im->l = cpython_layout_table(9);
+	im->nowhere = (uint64_t)(uintptr_t)page;
+	im->dict_type = type(im, "dict", 0);
+	im->set_type = type(im, "set", 0);
+	im->module_type = type(im, "module", 0);
+	im->weakset_type = type(im, "WeakSet", 48);
+	im->weakref_type = type(im, "weakref", 0);
+	im->none = object(im, 16, type(im, "NoneType", 0));
+	im->py.pid = getpid();
+	im->py.layout = *im->l;
+	im->py.none_addr = im->none;
+	*state = im;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct image *im = *state;
+
+	munmap((void *)(uintptr_t)im->nowhere, 4096);
+	free(im->arena);
+	free(im);
+	return 0;
+}
+
+static void test_asyncio_not_imported(void **state)
+{
+	struct image *im = *state;
+	static const char *const keys[] = { "sys", "json" };
+	uint64_t values[] = { object(im, 64, im->module_type), object(im, 64, im->module_type) };
+	struct task_snapshot s;
+	char problem[256] = "";
+
+	runtime_with_modules(im, dict(im, keys, values, 2));
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), 0);
+	assert_false(s.asyncio_loaded);
+	assert_int_equal(s.n_tasks, 0);
+	assert_string_equal(s.method, "sys.modules: asyncio is not imported");
+	task_snapshot_free(&s);
+}
+
+/* every task of the registry is dead (its weakref points at None): none left */
+static void test_registry_of_dead_tasks(void **state)
+{
+	struct image *im = *state;
+	uint64_t refs[] = { weakref_to(im, im->none), weakref_to(im, im->none) };
+	struct task_snapshot s;
+	char problem[256] = "";
+
+	asyncio_with_registry(im, weakset(im, set(im, refs, 2)));
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), 0);
+	assert_true(s.asyncio_loaded);
+	assert_int_equal(s.n_tasks, 0);
+	assert_string_equal(s.method, "registry: _asyncio._all_tasks");
+	task_snapshot_free(&s);
+}
+
+static void test_sys_modules_nowhere(void **state)
+{
+	struct image *im = *state;
+	struct task_snapshot s;
+	char problem[256] = "";
+
+	runtime_with_modules(im, im->nowhere);
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), -EIO);
+	assert_non_null(strstr(problem, "sys.modules"));
+	task_snapshot_free(&s);
+}
+
+/* sys.modules that is not a dict (a set, say): refused, not walked */
+static void test_sys_modules_not_a_dict(void **state)
+{
+	struct image *im = *state;
+	struct task_snapshot s;
+	char problem[256] = "";
+
+	runtime_with_modules(im, set(im, NULL, 0));
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), -EIO);
+	assert_non_null(strstr(problem, "sys.modules"));
+	task_snapshot_free(&s);
+}
+
+/* a registry whose set table points nowhere, or whose size is absurd: refused with why */
+static void test_registry_nowhere_or_absurd(void **state)
+{
+	struct image *im = *state;
+	uint64_t data = set(im, NULL, 0);
+	struct task_snapshot s;
+	char problem[256] = "";
+
+	put(data, im->l->set_table, im->nowhere);
+	asyncio_with_registry(im, weakset(im, data));
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), -EIO);
+	assert_non_null(strstr(problem, "task registry"));
+	task_snapshot_free(&s);
+	put(data, im->l->set_mask, 1ULL << 40);
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), -EIO);
+	task_snapshot_free(&s);
+}
+
+/* a module dict whose keys table claims a billion entries */
+static void test_absurd_dict_refused(void **state)
+{
+	struct image *im = *state;
+	static const char *const keys[] = { "_asyncio" };
+	uint64_t values[] = { object(im, 64, im->module_type) };
+	uint64_t modules = dict(im, keys, values, 1), k;
+	struct task_snapshot s;
+	char problem[256] = "";
+
+	memcpy(&k, (void *)(uintptr_t)(modules + im->l->dict_keys), sizeof(k));
+	put(k, im->l->dk_nentries, 1000000000);
+	runtime_with_modules(im, modules);
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), -EIO);
+	task_snapshot_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_asyncio_not_imported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_of_dead_tasks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sys_modules_nowhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sys_modules_not_a_dict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_nowhere_or_absurd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absurd_dict_refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -279,7 +279,11 @@ void model_settle_cancels(struct model *m, uint64_t now_ns)
 	}
 }
 
-/* state: 0 destroyed pending, 1 cancelled, 2 finished (a result or an exception) */
+/*
+ * state: 0 destroyed pending, 1 cancelled, 2 finished (a result or an
+ * exception); -1, an end that memory no longer tells (--lean, the block
+ * reused), counts as finished.
+ */
 static void mark_done(struct model *m, struct proc_model *p, struct task_rec *t, int state,
 		      uint64_t ts_ns)
 {

@@ -278,6 +278,64 @@ static void test_absurd_dict_refused(void **state)
 	task_snapshot_free(&s);
 }
 
+/* A task whose coroutine has not started: 3.9's frame object with f_lasti -1. */
+static uint64_t unstarted_task(struct image *im, uint64_t task_type, const char *coroutine,
+			       const char *file, int32_t firstlineno, const char *name)
+{
+	const struct cpython_layout *l = im->l;
+	uint64_t task = object(im, l->task_basicsize, task_type);
+	uint64_t coro = object(im, 256, type(im, "coroutine", 0));
+	uint64_t frame = object(im, 512, type(im, "frame", 0));
+	uint64_t code = object(im, 256, type(im, "code", 0));
+	uint64_t table = object(im, l->bytes_data + 8, type(im, "bytes", 0));
+	int32_t lasti = -1;
+
+	put(code, l->code_filename, str(im, file));
+	put(code, l->code_name, str(im, coroutine));
+	memcpy((void *)(uintptr_t)(code + l->code_firstlineno), &firstlineno, sizeof(firstlineno));
+	put(code, l->code_linetable, table);
+	put(frame, l->frame_code, code);
+	memcpy((void *)(uintptr_t)(frame + l->frame_pos), &lasti, sizeof(lasti));
+	put(coro, l->coro_frame, frame);
+	put(coro, l->coro_qualname, str(im, coroutine));
+	put(task, l->task_coro, coro);
+	put(task, l->task_name, str(im, name));
+	put(task, l->fut_loop, 0x1000);
+	return task;
+}
+
+/* one live task in the registry: its name, coroutine, line, and that it has not started */
+static void test_one_unstarted_task(void **state)
+{
+	struct image *im = *state;
+	static const char *const md_keys[] = { "Task", "_all_tasks" };
+	static const char *const mod_keys[] = { "_asyncio" };
+	uint64_t task_type = type(im, "_asyncio.Task", 0), refs[2], md_values[2], module, set_;
+	struct task_snapshot s;
+	char problem[256] = "";
+
+	refs[0] = weakref_to(im, unstarted_task(im, task_type, "fetch", "/srv/app.py", 12, "Task-7"));
+	refs[1] = weakref_to(im, im->none);
+	set_ = set(im, refs, 2);
+	md_values[0] = task_type;
+	md_values[1] = weakset(im, set_);
+	module = object(im, 64, im->module_type);
+	put(module, im->l->module_dict, dict(im, md_keys, md_values, 2));
+	runtime_with_modules(im, dict(im, mod_keys, &module, 1));
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), 0);
+	assert_int_equal(s.n_tasks, 1);
+	assert_int_equal(s.unreadable, 0);
+	assert_string_equal(s.tasks[0].coroutine, "fetch");
+	assert_string_equal(s.tasks[0].name, "Task-7");
+	assert_int_equal(s.tasks[0].state, SNAP_PENDING);
+	assert_int_equal(s.tasks[0].n_frames, 1);
+	assert_string_equal(s.tasks[0].frames[0].file, "/srv/app.py");
+	assert_int_equal(s.tasks[0].frames[0].line, 12);
+	assert_true(s.tasks[0].flags & SNAP_NOT_STARTED);
+	assert_int_equal(s.tasks[0].parent, 0);
+	task_snapshot_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sys_modules_not_a_dict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_nowhere_or_absurd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absurd_dict_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_unstarted_task, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -336,6 +336,46 @@ static void test_one_unstarted_task(void **state)
 	task_snapshot_free(&s);
 }
 
+/* the child's done callback wakes the parent ("await child" on 3.9): who awaits whom */
+static void test_awaited_by_its_parent(void **state)
+{
+	struct image *im = *state;
+	static const char *const md_keys[] = { "Task", "_all_tasks" };
+	static const char *const mod_keys[] = { "_asyncio" };
+	uint64_t task_type = type(im, "_asyncio.Task", 0), refs[2], md_values[2], module, wakeup;
+	uint64_t parent = unstarted_task(im, task_type, "main", "/srv/app.py", 3, "Task-1");
+	uint64_t child = unstarted_task(im, task_type, "fetch", "/srv/app.py", 12, "Task-2");
+	const struct snapshot_task *t;
+	struct task_snapshot s;
+	char problem[256] = "";
+
+	wakeup = object(im, 64, type(im, "TaskWakeupMethWrapper", 0));
+	put(wakeup, im->l->wakeup_task, parent);
+	put(child, im->l->fut_callback0, wakeup);
+	refs[0] = weakref_to(im, parent);
+	refs[1] = weakref_to(im, child);
+	md_values[0] = task_type;
+	md_values[1] = weakset(im, set(im, refs, 2));
+	module = object(im, 64, im->module_type);
+	put(module, im->l->module_dict, dict(im, md_keys, md_values, 2));
+	runtime_with_modules(im, dict(im, mod_keys, &module, 1));
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), 0);
+	assert_int_equal(s.n_tasks, 2);
+	t = task_snapshot_find(&s, child);
+	assert_non_null(t);
+	assert_int_equal(t->parent, parent);
+	assert_int_equal(t->awaited_by, AWAITED_BY_AWAIT);
+	t = task_snapshot_find(&s, parent);
+	assert_non_null(t);
+	assert_int_equal(t->parent, 0);
+	/* a wakeup that names something not a task is no parent */
+	put(wakeup, im->l->wakeup_task, im->none);
+	task_snapshot_free(&s);
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), 0);
+	assert_int_equal(task_snapshot_find(&s, child)->parent, 0);
+	task_snapshot_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +386,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_registry_nowhere_or_absurd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absurd_dict_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_unstarted_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_awaited_by_its_parent, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

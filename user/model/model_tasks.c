@@ -279,6 +279,19 @@ void model_settle_cancels(struct model *m, uint64_t now_ns)
 	}
 }
 
+/* t is no longer in flight, however it ended: its site, if it has one. */
+static struct task_site *leave_flight(struct model *m, struct proc_model *p, struct task_rec *t)
+{
+	struct task_site *s = site_of(m, t->site);
+
+	t->done = true;
+	if (p && p->tasks_in_flight)
+		p->tasks_in_flight--;
+	if (s && s->in_flight)
+		s->in_flight--;
+	return s;
+}
+
 /*
  * state: 0 destroyed pending, 1 cancelled, 2 finished (a result or an
  * exception); -1, an end that memory no longer tells (--lean, the block
@@ -287,17 +300,11 @@ void model_settle_cancels(struct model *m, uint64_t now_ns)
 static void mark_done(struct model *m, struct proc_model *p, struct task_rec *t, int state,
 		      uint64_t ts_ns)
 {
-	struct task_site *s = site_of(m, t->site);
+	struct task_site *s = leave_flight(m, p, t);
 
-	t->done = true;
 	p->tasks_done++;
-	if (p->tasks_in_flight)
-		p->tasks_in_flight--;
-	if (s) {
+	if (s)
 		s->done++;
-		if (s->in_flight)
-			s->in_flight--;
-	}
 	if (state == 0 || state == 1) {
 		hold_ending(m, t, ts_ns, state == 0);
 		return;
@@ -344,18 +351,10 @@ static void end_with_process(const void *node, VISIT which, void *closure)
 {
 	struct task_rec *t = *(struct task_rec *const *)node;
 	struct exit_walk *w = closure;
-	struct proc_model *p;
-	struct task_site *s;
 
 	if ((which != postorder && which != leaf) || t->pid != w->pid || t->done)
 		return;
-	t->done = true;
-	p = model_process(w->m, t->pid);
-	if (p && p->tasks_in_flight)
-		p->tasks_in_flight--;
-	s = site_of(w->m, t->site);
-	if (s && s->in_flight)
-		s->in_flight--;
+	leave_flight(w->m, model_process(w->m, t->pid), t);
 	end_at_shutdown(w->m, t->pid, t->site, t->created_ns, w->ts_ns);
 }
 

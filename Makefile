@@ -40,7 +40,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check unit integration demo bench install clean
+.PHONY: all deps test-root check unit integration demo bench install clean
 
 all: inflight
 
@@ -98,7 +98,11 @@ unit: $(UNIT_BINS)
 integration: inflight $(OUTPUT)/san/inflight
 	$(Q)python3 tests/integration/run.py --inflight $(OUTPUT)/san/inflight
 
-check: deps
+# Debian unstable's CPython 3.13-3.15, which the tests also trace (outside the repository)
+test-root: deps
+	$(Q)bash tools/unstable-root.sh
+
+check: deps test-root
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory bench QUICK=1

@@ -16,6 +16,7 @@ PACKAGES=(
 	iproute2                            # ss: ground truth for connection tests
 	procps                              # ps, pgrep in tests
 	bpftrace                            # make bench compares against it
+	debootstrap                         # the Debian unstable root with CPython 3.13-3.15 (tools/unstable-root.sh)
 )
 
 missing=()

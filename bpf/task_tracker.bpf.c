@@ -193,7 +193,7 @@ static __always_inline __u64 frame_coroutine(const struct py_layout *l, const st
 static __always_inline bool is_shim_frame(const struct py_layout *l, const struct frame_bytes *f)
 {
 	return l->frame_kind != PY_FRAMES_LEGACY &&
-	       field_u8(f, l->frame_owner) == l->owned_by_cstack;
+	       field_u8(f, l->frame_owner) >= l->first_shim_owner;
 }
 
 /* f_lasti, an int, on 3.9 and 3.10; the instruction pointer after */
@@ -241,7 +241,8 @@ static long walk_frame(__u32 i, void *ctx)
 		return 1;
 	if (!is_shim_frame(l, f)) {
 		if (n < TASK_MAX_FRAMES) {
-			w->s->frames[n].code = field_u64(f, l->frame_code);
+			w->s->frames[n].code = field_u64(f, l->frame_code) &
+					       ~(__u64)l->code_tag_bits;
 			w->s->frames[n].pos = frame_position(l, f);
 			w->n = n + 1;
 		}
@@ -313,16 +314,19 @@ int BPF_KPROBE(on_task_init, void *self, void *args)
 	struct walk_scratch *walked = NULL;
 	const struct py_layout *l;
 	struct task_create_event *e;
-	__u64 tuple[2] = {}, coro = 0, parent;
+	__u64 tuple[3] = {}, coro = 0, parent;
 	__u32 pid, n = 0;
 
 	l = traced_layout(&pid);
 	if (!l)
 		return 0;
-	/* Task(coro, ...): a tuple, ob_size at 16 and ob_item at 24 (Include/cpython/tupleobject.h) */
+	/*
+	 * Task(coro, ...): a tuple, ob_size at 16 and ob_item at 24, or 32 from
+	 * 3.14 (Include/cpython/tupleobject.h): one read holds both
+	 */
 	bpf_probe_read_user(tuple, sizeof(tuple), (void *)((__u64)args + 16));
 	if (tuple[0] >= 1 && tuple[0] < 16)
-		coro = tuple[1];
+		coro = l->tuple_items == 32 ? tuple[2] : tuple[1];
 	parent = walk_stack(l, &walked, &n);	/* n stays 0 if it could not walk */
 	/* most creations are a few frames from their creator's coroutine: a smaller event */
 	if (n <= TASK_FEW_FRAMES)

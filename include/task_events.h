@@ -20,7 +20,7 @@
 enum py_frame_kind {
 	PY_FRAMES_LEGACY = 1,	/* 3.9, 3.10: PyFrameObject chain from tstate->frame */
 	PY_FRAMES_CFRAME = 2,	/* 3.11, 3.12: tstate->cframe->current_frame, _PyInterpreterFrame */
-	PY_FRAMES_DIRECT = 3,	/* 3.13: tstate->current_frame, _PyInterpreterFrame */
+	PY_FRAMES_DIRECT = 3,	/* 3.13+: tstate->current_frame, _PyInterpreterFrame */
 };
 
 /* Where to find things in one target's interpreter; offsets in bytes. */
@@ -44,8 +44,9 @@ struct py_layout {
 	__u32 task_state;		/* fut_state: 0 pending, 1 cancelled, 2 finished */
 	__u32 frame_read_size;		/* bytes of a frame that hold every frame field above */
 	__u8 owned_by_generator;	/* frame_owner values: a coroutine's frame, */
-	__u8 owned_by_cstack;		/* a C entry shim with no code of its own (0xff: none) */
-	__u16 pad;
+	__u8 first_shim_owner;		/* and from here up, entry shims with no code (0xff: none) */
+	__u8 code_tag_bits;		/* low bits of frame_code that are tags (3.14+ stack refs) */
+	__u8 tuple_items;		/* PyTupleObject.ob_item: 24, 32 from 3.14 */
 };
 
 /* the bytes of a frame, or of a thread state from its thread id to its frame pointer */

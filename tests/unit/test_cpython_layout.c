@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
  * Unit tests for user/cpython/cpython_layout.c and cpython_bpf.c: a target's
- * layout checked against the _Py_DebugOffsets it publishes, and the layout
- * as the BPF side receives it.
+ * layout from its table and the _Py_DebugOffsets and .AsyncioDebug it
+ * publishes, and the layout as the BPF side receives it.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,98 +13,170 @@
 #include <cmocka.h>
 #include "cpython_bpf.h"
 #include "cpython_layout.h"
-#include "debug_offsets_313.h"
-
-/* What a 3.13.0 build publishes (pyenv's, as decoded in shared/research). */
-static struct debug_offsets_313 published_313(void)
+/*
+ * 3.<minor>'s _Py_DebugOffsets with every value inflight reads set to
+ * fill(i) for the i-th, and every section 1 MiB: how long it is.
+ */
+static size_t published(unsigned int minor, uint8_t *blob, size_t size, uint64_t (*fill)(size_t))
 {
-	struct debug_offsets_313 d = { .version = 0x030d00f0 };
+	uint64_t version = (3ULL << 24) | ((uint64_t)minor << 16) | 0xf0, section = 1 << 20, value;
+	unsigned int at, size_at;
+	const char *name;
+	size_t i, n = cpython_debug_offsets_size(minor);
 
-	memcpy(d.cookie, "xdebugpy", 8);
-	d.runtime_state.interpreters_head = 632;
-	d.interpreter_state.threads_head = 7344;
-	d.interpreter_state.imports_modules = 7656;
-	d.thread_state.next = 8;
-	d.thread_state.current_frame = 72;
-	d.thread_state.thread_id = 152;
-	d.interpreter_frame.previous = 8;
-	d.interpreter_frame.executable = 0;
-	d.interpreter_frame.instr_ptr = 56;
-	d.interpreter_frame.localsplus = 72;
-	d.interpreter_frame.owner = 70;
-	d.code_object.filename = 112;
-	d.code_object.name = 120;
-	d.code_object.qualname = 128;
-	d.code_object.linetable = 136;
-	d.code_object.firstlineno = 68;
-	d.code_object.co_code_adaptive = 200;
-	d.type_object.tp_name = 24;
-	d.type_object.tp_flags = 168;
-	d.tuple_object.ob_item = 24;
-	d.tuple_object.ob_size = 16;
-	d.list_object.ob_item = 24;
-	d.list_object.ob_size = 16;
-	d.dict_object.ma_keys = 32;
-	d.dict_object.ma_values = 40;
-	d.long_object.lv_tag = 16;
-	d.long_object.ob_digit = 24;
-	d.bytes_object.ob_size = 16;
-	d.bytes_object.ob_sval = 32;
-	d.unicode_object.state = 32;
-	d.unicode_object.length = 16;
-	d.unicode_object.asciiobject_size = 40;
-	return d;
+	assert_true(n && n <= size);
+	memset(blob, 0, size);
+	memcpy(blob, "xdebugpy", 8);
+	memcpy(blob + 8, &version, 8);
+	for (i = 0; !cpython_debug_field(minor, i, &name, &at, &size_at); i++) {
+		assert_true(at + 8 <= n && size_at + 8 <= n && at != size_at);
+		memcpy(blob + size_at, &section, 8);
+	}
+	for (i = 0; !cpython_debug_field(minor, i, &name, &at, &size_at); i++) {
+		value = fill(i);
+		memcpy(blob + at, &value, 8);
+	}
+	return n;
 }
 
-static int build_313(const struct debug_offsets_313 *d, struct cpython_layout *l, char *why,
-		     size_t size)
+static uint64_t distinct(size_t i)
 {
-	return cpython_layout_build(13, (const uint8_t *)d, sizeof(*d), l, why, size);
+	return 900000 + 8 * i;	/* no table has such offsets */
 }
 
-static void test_313_agrees_with_what_it_publishes(void **state)
+/* How many values inflight reads from position at of 3.<minor>'s _Py_DebugOffsets */
+static unsigned int fields_at(unsigned int minor, unsigned int at)
 {
-	struct debug_offsets_313 d = published_313();
+	unsigned int other, size_at, n = 0;
+	const char *name;
+	size_t i;
+
+	for (i = 0; !cpython_debug_field(minor, i, &name, &other, &size_at); i++)
+		n += other == at;
+	return n;
+}
+
+/* Each published value lands in as many fields of struct cpython_layout as read it */
+static void test_every_published_offset_is_taken(void **state)
+{
+	uint8_t blob[CPYTHON_DEBUG_OFFSETS_READ];
 	struct cpython_layout l;
+	const uint32_t *words;
+	unsigned int minor, at, size_at, found;
+	const char *name;
+	char why[256] = "";
+	uint64_t value;
+	size_t i, n, k;
+
+	(void)state;
+	for (minor = 13; minor <= CPYTHON_NEWEST_MINOR; minor++) {
+		n = published(minor, blob, sizeof(blob), distinct);
+		assert_int_equal(cpython_layout_build(minor, blob, n, &l, why, sizeof(why)), 0);
+		words = (const uint32_t *)&l;
+		for (i = 0; !cpython_debug_field(minor, i, &name, &at, &size_at); i++) {
+			memcpy(&value, blob + at, 8);
+			found = 0;
+			for (k = 0; k < sizeof(l) / 4; k++)
+				found += words[k] == value;
+			assert_int_equal(found, fields_at(minor, at));
+		}
+	}
+}
+
+static void test_a_build_that_publishes_other_offsets_is_read_by_them(void **state)
+{
+	uint8_t blob[CPYTHON_DEBUG_OFFSETS_READ];
+	const struct cpython_layout *table = cpython_layout_table(14);
+	struct cpython_layout l;
+	unsigned int at, size_at;
+	const char *name;
+	uint64_t moved = 160;
+	char why[256] = "";
+	size_t i, n;
+
+	(void)state;
+	n = published(14, blob, sizeof(blob), distinct);
+	for (i = 0; !cpython_debug_field(14, i, &name, &at, &size_at); i++)
+		if (!strcmp(name, "thread_state.thread_id"))
+			memcpy(blob + at, &moved, 8);
+	assert_int_equal(cpython_layout_build(14, blob, n, &l, why, sizeof(why)), 0);
+	assert_int_equal(l.tstate_thread_id, 160);
+	/* what _Py_DebugOffsets does not say comes from the table */
+	assert_int_equal(l.task_state, table->task_state);
+	assert_int_equal(l.frame_awaiting, table->frame_awaiting);
+}
+
+static uint64_t past_the_struct(size_t i)
+{
+	return i == 3 ? 1 << 20 : 8;
+}
+
+static void test_an_offset_past_its_struct_is_refused(void **state)
+{
+	uint8_t blob[CPYTHON_DEBUG_OFFSETS_READ];
+	struct cpython_layout l;
+	char why[256];
+	size_t n;
+
+	(void)state;
+	n = published(15, blob, sizeof(blob), past_the_struct);
+	assert_int_equal(cpython_layout_build(15, blob, n, &l, why, sizeof(why)), -ENOTSUP);
+	assert_non_null(strstr(why, "in a struct of 1048576 bytes"));
+}
+
+static void test_refuses_free_threaded_another_version_or_no_cookie(void **state)
+{
+	uint8_t blob[CPYTHON_DEBUG_OFFSETS_READ];
+	struct cpython_layout l;
+	uint64_t one = 1, other = 0x030d00f0;
+	char why[256];
+	size_t n;
+
+	(void)state;
+	n = published(14, blob, sizeof(blob), distinct);
+	memcpy(blob + 16, &one, 8);
+	assert_int_equal(cpython_layout_build(14, blob, n, &l, why, sizeof(why)), -ENOTSUP);
+	assert_non_null(strstr(why, "free-threaded build (CPython 3.14t)"));
+	assert_non_null(strstr(why, "connections are traced"));
+	n = published(14, blob, sizeof(blob), distinct);
+	memcpy(blob + 8, &other, 8);
+	assert_int_equal(cpython_layout_build(14, blob, n, &l, why, sizeof(why)), -ENOTSUP);
+	assert_non_null(strstr(why, "version 0x30d00f0"));
+	n = published(13, blob, sizeof(blob), distinct);
+	blob[0] = 'y';
+	assert_int_equal(cpython_layout_build(13, blob, n, &l, why, sizeof(why)), -ENOTSUP);
+	assert_non_null(strstr(why, "no _Py_DebugOffsets"));
+	assert_int_equal(cpython_layout_build(13, NULL, 0, &l, why, sizeof(why)), -ENOTSUP);
+	assert_int_equal(cpython_layout_build(15, blob, 584, &l, why, sizeof(why)), -ENOTSUP);
+}
+
+/* .AsyncioDebug of Debian's 3.14.10 (shared/research/cpython-314-315.md), moved a little */
+static void test_asyncio_debug_gives_the_task_and_list_offsets(void **state)
+{
+	uint64_t sec[13] = { 176, 136, 96, 108, 109, 128, 160, 225864, 10880, 936, 864, 872, 888 };
+	struct cpython_layout l = *cpython_layout_table(14);
 	char why[256] = "";
 
 	(void)state;
-	assert_int_equal(build_313(&d, &l, why, sizeof(why)), 0);
-	assert_string_equal(l.version, "3.13");
-	assert_true(l.has_debug_offsets);
+	assert_int_equal(cpython_layout_apply_asyncio(&l, (const uint8_t *)sec, sizeof(sec), why,
+						      sizeof(why)), 0);
+	assert_int_equal(l.task_basicsize, 176);
+	assert_int_equal(l.task_node, 160);
+	assert_int_equal(l.interp_tasks_head, 10880);
+	assert_int_equal(l.tstate_running_task, 872);
+	assert_int_equal(l.tstate_tasks_head, 888);
+	sec[6] = 170;	/* a list node past the end of the Task */
+	assert_int_equal(cpython_layout_apply_asyncio(&l, (const uint8_t *)sec, sizeof(sec), why,
+						      sizeof(why)), -ENOTSUP);
+	assert_non_null(strstr(why, ".AsyncioDebug"));
+	sec[6] = 160;
+	assert_int_equal(cpython_layout_apply_asyncio(&l, (const uint8_t *)sec, 96, why,
+						      sizeof(why)), -ENOTSUP);
+	l = *cpython_layout_table(13);
+	assert_int_equal(cpython_layout_apply_asyncio(&l, (const uint8_t *)sec, sizeof(sec), why,
+						      sizeof(why)), -ENOTSUP);
 }
 
-static void test_313_refuses_an_offset_it_does_not_know(void **state)
-{
-	struct debug_offsets_313 d = published_313();
-	struct cpython_layout l;
-	char why[256];
-
-	(void)state;
-	d.interpreter_frame.owner = 71;
-	assert_int_equal(build_313(&d, &l, why, sizeof(why)), -ENOTSUP);
-	assert_non_null(strstr(why, "interpreter_frame.owner is at 71"));
-}
-
-static void test_313_refuses_another_version_or_no_cookie(void **state)
-{
-	struct debug_offsets_313 d = published_313();
-	struct cpython_layout l;
-	char why[256];
-
-	(void)state;
-	d.free_threaded = 1;
-	assert_int_equal(build_313(&d, &l, why, sizeof(why)), -ENOTSUP);
-	assert_non_null(strstr(why, "free-threaded"));
-	d = published_313();
-	d.version = 0x030e00f0;
-	assert_int_equal(build_313(&d, &l, why, sizeof(why)), -ENOTSUP);
-	d = published_313();
-	d.cookie[0] = 'y';
-	assert_int_equal(build_313(&d, &l, why, sizeof(why)), -ENOTSUP);
-	assert_non_null(strstr(why, "no _Py_DebugOffsets"));
-	assert_int_equal(cpython_layout_build(13, NULL, 0, &l, why, sizeof(why)), -ENOTSUP);
-}
 
 static void test_versions_without_debug_offsets_take_the_table(void **state)
 {
@@ -135,21 +207,30 @@ static void test_bpf_layout_from_the_table(void **state)
 	assert_int_equal(b.frame_read_size, 100);	/* f_lasti at 96, an int */
 	cpython_bpf_layout(cpython_layout_table(11), 0, &b);
 	assert_int_equal(b.frame_kind, PY_FRAMES_CFRAME);
-	assert_int_equal(b.owned_by_cstack, CPY_NO_OWNER);
+	assert_int_equal(b.first_shim_owner, CPY_NO_OWNER);
+	assert_int_equal(b.tuple_items, 24);
 	cpython_bpf_layout(cpython_layout_table(13), 0, &b);
 	assert_int_equal(b.frame_kind, PY_FRAMES_DIRECT);
 	assert_int_equal(b.frame_read_size, 71);	/* owner at 70 */
 	assert_int_equal(b.owned_by_generator, 1);
-	assert_int_equal(b.owned_by_cstack, 3);
+	assert_int_equal(b.first_shim_owner, 3);
 	assert_int_equal(b.task_coro, 120);
+	assert_int_equal(b.code_tag_bits, 0);
+	cpython_bpf_layout(cpython_layout_table(14), 0, &b);
+	assert_int_equal(b.frame_read_size, 75);	/* owner at 74 */
+	assert_int_equal(b.code_tag_bits, 3);
+	assert_int_equal(b.tuple_items, 32);
+	assert_int_equal(b.task_coro, 128);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_313_agrees_with_what_it_publishes),
-		cmocka_unit_test(test_313_refuses_an_offset_it_does_not_know),
-		cmocka_unit_test(test_313_refuses_another_version_or_no_cookie),
+		cmocka_unit_test(test_every_published_offset_is_taken),
+		cmocka_unit_test(test_a_build_that_publishes_other_offsets_is_read_by_them),
+		cmocka_unit_test(test_an_offset_past_its_struct_is_refused),
+		cmocka_unit_test(test_refuses_free_threaded_another_version_or_no_cookie),
+		cmocka_unit_test(test_asyncio_debug_gives_the_task_and_list_offsets),
 		cmocka_unit_test(test_versions_without_debug_offsets_take_the_table),
 		cmocka_unit_test(test_bpf_layout_from_the_table),
 	};

@@ -53,5 +53,7 @@ void cpython_bpf_layout(const struct cpython_layout *l, uint64_t runtime_addr,
 	out->task_state = l->task_state;
 	out->frame_read_size = frame_read_size(l);
 	out->owned_by_generator = l->owned_by_generator;
-	out->owned_by_cstack = l->owned_by_cstack;
+	out->first_shim_owner = l->first_shim_owner;
+	out->code_tag_bits = (uint8_t)l->stackref_tag_bits;
+	out->tuple_items = (uint8_t)l->tuple_items;
 }

@@ -17,7 +17,7 @@
 
 /* The versions there is a table for: 3.<OLDEST> to 3.<NEWEST>. */
 #define CPYTHON_OLDEST_MINOR 9
-#define CPYTHON_NEWEST_MINOR 13
+#define CPYTHON_NEWEST_MINOR 15
 #define CPYTHON_STR_(x) #x
 #define CPYTHON_STR(x) CPYTHON_STR_(x)
 #define CPYTHON_VERSIONS \
@@ -34,6 +34,13 @@ enum cpy_frames {
 enum cpy_frame_stack {
 	CPY_STACK_TOP_POINTER,	/* f_stacktop, NULL while the frame runs; no f_state */
 	CPY_STACK_DEPTH,	/* a base and a depth (and a frame state elsewhere) */
+	CPY_STACK_POINTER,	/* a base and stackpointer, just past the top (3.14+) */
+};
+
+/* Where the pending tasks of a process are listed. */
+enum task_registry {
+	TASKS_IN_WEAKSET,	/* _asyncio's module dict: a WeakSet (and a set of eager ones) */
+	TASKS_IN_THREAD_LISTS,	/* a linked list per thread, and the interpreter's (3.14+) */
 };
 
 enum line_table_format {
@@ -64,8 +71,13 @@ struct cpython_layout {
 	uint32_t task_basicsize;	/* sizeof(TaskObj): the layout's fingerprint */
 	bool task_type_from_spec;	/* _asyncio.Task is made from a PyType_Spec, not static */
 	bool has_debug_offsets;		/* _PyRuntime starts with _Py_DebugOffsets */
-	/* _asyncio's registry: a WeakSet of tasks, and a set of eager ones (NULL if none) */
+	bool has_asyncio_debug;		/* _asyncio publishes its offsets in .AsyncioDebug */
+	enum task_registry registry;
+	/* TASKS_IN_WEAKSET: a WeakSet of tasks, and a set of eager ones (NULL if none) */
 	const char *registry_weakset, *registry_eager_set;
+	/* TASKS_IN_THREAD_LISTS: list heads, and the list node in a Task */
+	uint32_t tstate_tasks_head, interp_tasks_head, task_node;
+	uint32_t tstate_running_task;	/* the task running on a thread now */
 
 	/* threads and frames, as the BPF side walks them */
 	enum cpy_frames frames;
@@ -79,7 +91,9 @@ struct cpython_layout {
 	uint32_t frame_pos;		/* f_lasti (an int) / prev_instr / instr_ptr */
 	uint32_t frame_owner;		/* _PyInterpreterFrame.owner */
 	uint32_t frame_gen;		/* PyFrameObject.f_gen */
-	uint8_t owned_by_generator, owned_by_cstack;	/* enum _frameowner values */
+	uint8_t owned_by_generator;	/* enum _frameowner: a coroutine's frame */
+	uint8_t first_shim_owner;	/* owners from here up: entry shims with no code of their own */
+	uint64_t stackref_tag_bits;	/* low bits of a frame's _PyStackRef that are tags (3.14+) */
 	uint32_t coro_iframe;		/* cr_iframe: the frame inside the coroutine */
 	uint32_t coro_qualname;
 
@@ -111,11 +125,15 @@ struct cpython_layout {
 	uint32_t coro_frame;		/* cr_frame, a PyFrameObject * */
 	uint32_t coro_frame_state;	/* cr_frame_state, an int8 */
 	int8_t frame_created, frame_suspended_min, frame_suspended_max;	/* frame states */
+	int8_t frame_executing;
+	int8_t frame_awaiting;		/* suspended in a yield from / await: its target on the stack */
+	uint8_t await_slot;		/* that target's slot, counted down from the top (1 = top) */
 	enum cpy_frame_stack frame_stack_kind;
 	uint32_t frame_state;		/* PyFrameObject.f_state */
 	uint32_t frame_stack;		/* f_stacktop / f_valuestack / localsplus */
 	uint32_t frame_valuestack;	/* the bottom of the stack when frame_stack is its top */
 	uint32_t frame_stack_depth;	/* f_stackdepth / stacktop */
+	uint32_t frame_stack_pointer;	/* stackpointer (CPY_STACK_POINTER) */
 	uint32_t frame_localsplus;	/* the first local ("self" of a method) */
 
 	/* containers (py_containers.c) */
@@ -142,14 +160,34 @@ const struct cpython_layout *cpython_layout_table(unsigned int minor);
 const char *cpython_supported_versions(void);
 
 /* The bytes at the start of _PyRuntime cpython_layout_build wants to see. */
-#define CPYTHON_DEBUG_OFFSETS_READ 584
+#define CPYTHON_DEBUG_OFFSETS_READ 1024
 /*
- * A target's layout: the table for 3.<minor>, checked against the
- * _Py_DebugOffsets at the start of its _PyRuntime (debug, len bytes; NULL if
- * unreadable) where the version publishes them. 0, or -ENOTSUP with why
- * saying what does not match.
+ * A target's layout: the table for 3.<minor>, with every offset the target
+ * publishes in the _Py_DebugOffsets at the start of its _PyRuntime (debug,
+ * len bytes; NULL if unreadable) taken from there, once its cookie, version
+ * and sizes are sane. 0, or -ENOTSUP with why saying what is wrong
+ * (a free-threaded build among them).
  */
 int cpython_layout_build(unsigned int minor, const uint8_t *debug, size_t len,
 			 struct cpython_layout *out, char *why, size_t size);
+
+/*
+ * For tests/unit/layout_offsets.c: the i-th value inflight reads from
+ * 3.<minor>'s _Py_DebugOffsets (name as "section.member"), its position and
+ * its section's size's; -ENOENT past the last. And the struct's size.
+ */
+int cpython_debug_field(unsigned int minor, size_t i, const char **name, unsigned int *at,
+			unsigned int *size_at);
+size_t cpython_debug_offsets_size(unsigned int minor);
+
+/* The size of _asyncio's .AsyncioDebug section (3.14+): 13 uint64_t. */
+#define CPYTHON_ASYNCIO_DEBUG_SIZE 104
+/*
+ * The Task, thread and interpreter offsets _asyncio publishes in its
+ * .AsyncioDebug section (sec, len bytes), into l after checking them:
+ * 0, or -ENOTSUP with why.
+ */
+int cpython_layout_apply_asyncio(struct cpython_layout *l, const uint8_t *sec, size_t len,
+				 char *why, size_t size);
 
 #endif

@@ -28,6 +28,21 @@ static int minor_from_name(const char *path, unsigned int *minor)
 	return 0;
 }
 
+/*
+ * A symbol's address in the file; _PyRuntime also by its section, which a
+ * stripped 3.13+ keeps (the interpreter puts it in .PyRuntime).
+ */
+static int find_symbol(struct elf_image *e, const char *symbol, uint64_t *vaddr)
+{
+	uint64_t size;
+
+	if (!elf_image_symbol(e, symbol, vaddr))
+		return 0;
+	if (!strcmp(symbol, "_PyRuntime"))
+		return elf_image_section(e, ".PyRuntime", vaddr, &size);
+	return -ENOENT;
+}
+
 /* The address of symbol in the process, through the file's first mapping. */
 static int symbol_address(const struct proc_maps *maps, const struct python_target *t,
 			  const char *symbol, uint64_t *addr)
@@ -42,7 +57,7 @@ static int symbol_address(const struct proc_maps *maps, const struct python_targ
 	err = elf_image_open(t->runtime_open, &e);
 	if (err)
 		return err;
-	err = elf_image_symbol(e, symbol, &vaddr);
+	err = find_symbol(e, symbol, &vaddr);
 	if (!err)
 		err = elf_image_load_bias(e, m->start, m->offset, &bias);
 	if (!err)
@@ -52,8 +67,8 @@ static int symbol_address(const struct proc_maps *maps, const struct python_targ
 }
 
 /*
- * The layout of the interpreter in file: its version's table, checked against
- * the _Py_DebugOffsets at the start of its _PyRuntime where it has them.
+ * The layout of the interpreter in file: its version's table, with the
+ * offsets of the _Py_DebugOffsets at the start of its _PyRuntime where it has them.
  */
 static int build_layout(const char *file, const char *open_path, unsigned int minor,
 			struct python_target *t)
@@ -66,7 +81,7 @@ static int build_layout(const char *file, const char *open_path, unsigned int mi
 
 	err = elf_image_open(open_path, &e);
 	if (!err)
-		err = elf_image_symbol(e, "_PyRuntime", &vaddr);
+		err = find_symbol(e, "_PyRuntime", &vaddr);
 	if (!err)
 		err = elf_image_read(e, vaddr, debug, sizeof(debug));
 	elf_image_close(e);
@@ -75,6 +90,39 @@ static int build_layout(const char *file, const char *open_path, unsigned int mi
 	if (err)
 		snprintf(t->problem, sizeof(t->problem), "%s: %s", file, why);
 	return err;
+}
+
+/*
+ * The Task, thread and interpreter offsets _asyncio publishes (3.14+), from
+ * the file that holds it: its own module, or the interpreter it is built into.
+ * A file without the section leaves the table's values.
+ */
+static int read_asyncio_debug(const char *file, const char *open_path, struct python_target *t)
+{
+	uint8_t sec[CPYTHON_ASYNCIO_DEBUG_SIZE];
+	struct elf_image *e;
+	uint64_t vaddr, size;
+	char why[256];
+	int err;
+
+	if (elf_image_open(open_path, &e))
+		return 0;
+	err = elf_image_section(e, ".AsyncioDebug", &vaddr, &size);
+	if (!err && (size < sizeof(sec) || elf_image_read(e, vaddr, sec, sizeof(sec))))
+		err = -EIO;
+	elf_image_close(e);
+	if (err == -ENOENT)
+		return 0;
+	if (!err)
+		err = cpython_layout_apply_asyncio(&t->layout, sec, sizeof(sec), why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "its .AsyncioDebug section cannot be read");
+	if (err) {
+		snprintf(t->problem, sizeof(t->problem), "%s: %s", file, why);
+		return -ENOTSUP;
+	}
+	t->asyncio_debug = true;
+	return 0;
 }
 
 /* The file that holds _PyRuntime: libpython when shared, else the executable. */
@@ -225,9 +273,22 @@ static int resolve_functions(struct python_target *t)
 	}
 	if (!err)
 		snprintf(t->method + strlen(t->method), sizeof(t->method) - strlen(t->method),
-			 ", layout checked by Task basicsize%s",
-			 t->layout.has_debug_offsets ? " and _Py_DebugOffsets" : "");
+			 ", layout checked by Task basicsize%s%s",
+			 t->layout.has_debug_offsets ? ", offsets from _Py_DebugOffsets" : "",
+			 t->asyncio_debug ? " and .AsyncioDebug" : "");
 	return 0;
+}
+
+/* _asyncio's own offsets, from its module when loaded, else from the interpreter. */
+static int asyncio_debug_of(pid_t pid, const struct proc_maps *maps, struct python_target *t)
+{
+	const struct file_mapping *m = proc_maps_find(maps, "_asyncio.");
+	char open_path[PATH_MAX + 32];
+
+	if (!m)
+		return read_asyncio_debug(t->runtime_file, t->runtime_open, t);
+	proc_maps_open_path(pid, m, open_path, sizeof(open_path));
+	return read_asyncio_debug(m->path, open_path, t);
 }
 
 int python_runtime_discover(pid_t pid, struct python_target *t)
@@ -253,10 +314,12 @@ int python_runtime_discover(pid_t pid, struct python_target *t)
 			 t->runtime_file);
 		err = -ENOTSUP;
 	}
+	if (!err)
+		err = build_layout(t->runtime_file, t->runtime_open, minor, t);
+	if (!err && t->layout.has_asyncio_debug)
+		err = asyncio_debug_of(pid, &maps, t);
 	proc_maps_free(&maps);
-	if (err)
-		return err;
-	return build_layout(t->runtime_file, t->runtime_open, minor, t);
+	return err;
 }
 
 int python_target_discover(pid_t pid, struct python_target *t)

@@ -26,7 +26,8 @@ struct python_target {
 	uint64_t task_pending_offset;		/* the finalizer's pending path, 0 if not found */
 	/* the instruction at each offset, which decides what a hit costs ("" if undecoded) */
 	char task_init_insn[48], task_dealloc_insn[48], task_pending_insn[48];
-	char method[128];			/* how the functions were found */
+	bool asyncio_debug;			/* offsets from _asyncio's .AsyncioDebug */
+	char method[160];			/* how the functions were found */
 	char problem[PATH_MAX + 256];			/* why tracking cannot start, when it cannot */
 };
 

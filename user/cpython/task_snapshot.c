@@ -152,14 +152,85 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The tasks of _asyncio's WeakSet of scheduled tasks, and of its set of eager ones. */
+static int weakset_registry(struct reader *rd, const struct python_target *py,
+			    struct task_snapshot *s, uint64_t md, uint64_t **all, size_t *n)
+{
+	const struct cpython_layout *l = &py->layout;
+	uint64_t set, *found;
+	size_t nfound = 0;
+	int err;
+
+	err = py_dict_get(&rd->py, md, l->registry_weakset, &set);
+	if (!err)
+		err = weakset_members(rd, set, py->none_addr, all, n);
+	if (!err && l->registry_eager_set && !py_dict_get(&rd->py, md, l->registry_eager_set, &set)) {
+		found = py_set_items(&rd->py, set, &nfound);
+		err = found ? append(all, n, found, nfound) : -EIO;
+		free(found);
+	}
+	snprintf(s->method, sizeof(s->method), "registry: _asyncio.%s%s%s", l->registry_weakset,
+		 l->registry_eager_set ? " + " : "", l->registry_eager_set ? l->registry_eager_set : "");
+	return err;
+}
+
+#define MAX_LISTED_TASKS (1u << 21)
+#define MAX_THREADS 4096
+
+/* The tasks on one circular list whose head node is at head (Include/internal/pycore_llist.h). */
+static int list_tasks(struct reader *rd, uint64_t head, uint64_t **all, size_t *n, size_t *cap)
+{
+	uint64_t node, *grown;
+
+	if (read_u64(rd, head, &node))
+		return -EIO;
+	while (node && node != head) {
+		if (*n == MAX_LISTED_TASKS)
+			return -E2BIG;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			grown = realloc(*all, *cap * sizeof(**all));
+			if (!grown)
+				return -ENOMEM;
+			*all = grown;
+		}
+		(*all)[(*n)++] = node - rd->py.layout.task_node;
+		if (read_u64(rd, node, &node))
+			return -EIO;
+	}
+	return 0;
+}
+
+/* 3.14+: each thread's list of its pending tasks, and the interpreter's (tasks of threads gone). */
+static int thread_list_registry(struct reader *rd, const struct python_target *py,
+				struct task_snapshot *s, uint64_t interp, uint64_t **all, size_t *n)
+{
+	const struct cpython_layout *l = &py->layout;
+	uint64_t tstate;
+	size_t cap = 0, threads = 0;
+	int err;
+
+	err = list_tasks(rd, interp + l->interp_tasks_head, all, n, &cap);
+	if (!err)
+		err = read_u64(rd, interp + l->interp_threads_head, &tstate);
+	while (!err && tstate && threads++ < MAX_THREADS) {
+		err = list_tasks(rd, tstate + l->tstate_tasks_head, all, n, &cap);
+		if (!err)
+			err = read_u64(rd, tstate + l->tstate_next, &tstate);
+	}
+	snprintf(s->method, sizeof(s->method), "registry: the task lists of %zu thread%s and "
+		 "the interpreter", threads, threads == 1 ? "" : "s");
+	return err;
+}
+
 /* The addresses of every task the registry holds, sorted and unique. */
 static int registry_tasks(struct reader *rd, const struct python_target *py,
 			  struct task_snapshot *s, uint64_t **out, size_t *n, char *problem,
 			  size_t size)
 {
 	const struct cpython_layout *l = &py->layout;
-	uint64_t interp, modules, module, md, set, *found = NULL, *all = NULL;
-	size_t nfound = 0, i, k;
+	uint64_t interp, modules, module, md, *all = NULL;
+	size_t i, k;
 	int err;
 
 	*n = 0;
@@ -181,14 +252,8 @@ static int registry_tasks(struct reader *rd, const struct python_target *py,
 		return -EIO;
 	}
 	s->asyncio_loaded = true;
-	err = py_dict_get(&rd->py, md, l->registry_weakset, &set);
-	if (!err)
-		err = weakset_members(rd, set, py->none_addr, &all, n);
-	if (!err && l->registry_eager_set && !py_dict_get(&rd->py, md, l->registry_eager_set, &set)) {
-		found = py_set_items(&rd->py, set, &nfound);
-		err = found ? append(&all, n, found, nfound) : -EIO;
-		free(found);
-	}
+	err = l->registry == TASKS_IN_THREAD_LISTS ? thread_list_registry(rd, py, s, interp, &all, n) :
+						      weakset_registry(rd, py, s, md, &all, n);
 	if (err) {
 		free(all);
 		snprintf(problem, size, "cannot read asyncio's task registry in process %d "
@@ -196,8 +261,6 @@ static int registry_tasks(struct reader *rd, const struct python_target *py,
 			 l->version);
 		return -EIO;
 	}
-	snprintf(s->method, sizeof(s->method), "registry: _asyncio.%s%s%s", l->registry_weakset,
-		 l->registry_eager_set ? " + " : "", l->registry_eager_set ? l->registry_eager_set : "");
 	qsort(all, *n, sizeof(*all), cmp_u64);
 	for (i = k = 0; i < *n; i++)
 		if (!k || all[k - 1] != all[i])
@@ -251,24 +314,46 @@ static enum frame_status status_of(const struct cpython_layout *l, int8_t state)
 		return FRAME_CREATED;
 	if (state >= l->frame_suspended_min && state <= l->frame_suspended_max)
 		return FRAME_SUSPENDED;
-	return state == 0 ? FRAME_RUNNING : FRAME_DONE;
+	return state == l->frame_executing ? FRAME_RUNNING : FRAME_DONE;
 }
 
-/* A _PyInterpreterFrame inside the coroutine; stacktop indexes localsplus. */
+/*
+ * The slot of a _PyInterpreterFrame inside the coroutine that holds what it
+ * awaits, 0 if none: stacktop indexes localsplus; stackpointer (3.14+) points
+ * just past the top.
+ */
+static uint64_t awaited_slot(const struct cpython_layout *l, uint64_t coro, const uint8_t *bytes)
+{
+	uint32_t f = l->coro_iframe;
+	uint64_t base = coro + f + l->frame_stack, top_addr;
+	int32_t top;
+
+	if (l->frame_stack_kind == CPY_STACK_POINTER) {
+		top_addr = u64_at(bytes, f + l->frame_stack_pointer);
+		if (top_addr < base + 8 * (uint64_t)l->await_slot ||
+		    top_addr > base + 8 * (uint64_t)MAX_STACK_DEPTH)
+			return 0;
+		return top_addr - 8 * (uint64_t)l->await_slot;
+	}
+	memcpy(&top, bytes + f + l->frame_stack_depth, sizeof(top));
+	if (top < (int32_t)l->await_slot || top > MAX_STACK_DEPTH)
+		return 0;
+	return base + 8 * (uint64_t)(top - l->await_slot);
+}
+
+/* A _PyInterpreterFrame inside the coroutine */
 static void parse_embedded_frame(const struct cpython_layout *l, uint64_t coro,
 				 const uint8_t *bytes, struct frame_view *v)
 {
 	uint32_t f = l->coro_iframe;
 	int8_t state = (int8_t)bytes[l->coro_frame_state];
-	int32_t top;
 
 	v->status = status_of(l, state);
-	v->code = u64_at(bytes, f + l->frame_code);
+	v->code = u64_at(bytes, f + l->frame_code) & ~l->stackref_tag_bits;
 	v->pos = u64_at(bytes, f + l->frame_pos);
-	memcpy(&top, bytes + f + l->frame_stack_depth, sizeof(top));
-	/* only a yield-from suspension (state -1 in every version) has its awaitable on top */
-	if (state == l->frame_suspended_max && top >= 1 && top <= MAX_STACK_DEPTH)
-		v->top_slot = coro + f + l->frame_stack + 8 * (uint64_t)(top - 1);
+	/* only a yield-from suspension has its awaitable on the stack */
+	if (state == l->frame_awaiting)
+		v->top_slot = awaited_slot(l, coro, bytes);
 }
 
 /* The coroutine points at a PyFrameObject, read into f. */
@@ -456,6 +541,8 @@ static size_t walk_level(struct reader *rd, struct snapshot_task *tasks, struct 
 	for (i = 0; i < w->n; i++)
 		if (!w->addrs[i] || !w->ok[i])
 			w->awaiting[i] = 0;
+		else
+			w->awaiting[i] &= ~rd->py.layout.stackref_tag_bits;
 	py_read_many(rd->py.pid, w->awaiting, w->n, OBJECT_HEAD, w->heads, w->ok);
 	for (i = 0; i < w->n; i++) {
 		if (!w->awaiting[i] || !w->ok[i])
@@ -784,6 +871,15 @@ static void read_names(struct reader *rd, struct snapshot_task *tasks, struct ta
 		decode_name(rd, b->ptrs[i], b->names + i * NAME_READ, b->cok[i], &tasks[i]);
 }
 
+/* The object a frame's local or stack slot refers to (3.14+: a tagged _PyStackRef). */
+static int read_slot(struct reader *rd, uint64_t slot, uint64_t *object)
+{
+	if (read_u64(rd, slot, object))
+		return -EIO;
+	*object &= ~rd->py.layout.stackref_tag_bits;
+	return 0;
+}
+
 /* The fd of the socket a StreamReader reads: self._transport._sock_fd. */
 static int32_t stream_socket_fd(struct reader *rd, uint64_t self_slot)
 {
@@ -791,7 +887,7 @@ static int32_t stream_socket_fd(struct reader *rd, uint64_t self_slot)
 	uint8_t head[32];
 	int64_t value;
 
-	if (read_u64(rd, self_slot, &self) || py_attr_get(&rd->py, self, "_transport", &transport) ||
+	if (read_slot(rd, self_slot, &self) || py_attr_get(&rd->py, self, "_transport", &transport) ||
 	    py_attr_get(&rd->py, transport, "_sock_fd", &fd) ||
 	    py_read_memory(rd->py.pid, fd, head, sizeof(head)) ||
 	    !py_type_is(&rd->py, u64_at(head, PY_OB_TYPE), "int") ||
@@ -808,7 +904,7 @@ static int32_t socket_object_fd(struct reader *rd, uint64_t sock_slot)
 	uint8_t head[64];
 	int32_t fd;
 
-	if (fd_at + sizeof(fd) > sizeof(head) || read_u64(rd, sock_slot, &sock) ||
+	if (fd_at + sizeof(fd) > sizeof(head) || read_slot(rd, sock_slot, &sock) ||
 	    py_read_memory(rd->py.pid, sock, head, fd_at + sizeof(fd)) ||
 	    !py_type_is(&rd->py, u64_at(head, PY_OB_TYPE), "_socket.socket"))
 		return -1;

@@ -110,6 +110,28 @@ int elf_image_symbol(struct elf_image *e, const char *name, uint64_t *vaddr)
 	return -ENOENT;
 }
 
+int elf_image_section(struct elf_image *e, const char *name, uint64_t *vaddr, uint64_t *size)
+{
+	Elf_Scn *scn = NULL;
+	const char *scn_name;
+	GElf_Shdr sh;
+	size_t strndx;
+
+	if (elf_getshdrstrndx(e->elf, &strndx))
+		return -ENOENT;
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		scn_name = elf_strptr(e->elf, strndx, sh.sh_name);
+		if (scn_name && !strcmp(scn_name, name)) {
+			*vaddr = sh.sh_addr;
+			*size = sh.sh_size;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int elf_image_file_offset(struct elf_image *e, uint64_t vaddr, uint64_t *offset)
 {
 	GElf_Phdr ph;

@@ -14,6 +14,8 @@ int elf_image_open(const char *path, struct elf_image **out);
 void elf_image_close(struct elf_image *e);
 /* The value (virtual address) of a symbol from .symtab or .dynsym: 0 or -ENOENT. */
 int elf_image_symbol(struct elf_image *e, const char *name, uint64_t *vaddr);
+/* The address and size of the section called name (headers survive strip): 0 or -ENOENT. */
+int elf_image_section(struct elf_image *e, const char *name, uint64_t *vaddr, uint64_t *size);
 /* The file offset of a virtual address in a loadable segment: 0 or -ENOENT. */
 int elf_image_file_offset(struct elf_image *e, uint64_t vaddr, uint64_t *offset);
 /* Copies len bytes stored in the file at vaddr: 0 or -ENOENT (not in the file, e.g. .bss). */

@@ -40,7 +40,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test-root check unit integration demo bench install clean
+.PHONY: all deps test-root symbol-builds check unit integration demo bench install clean
 
 all: inflight
 
@@ -101,6 +101,10 @@ integration: inflight $(OUTPUT)/san/inflight
 # Debian unstable's CPython 3.13-3.15, which the tests also trace (outside the repository)
 test-root: deps
 	$(Q)bash tools/unstable-root.sh
+
+# CPython 3.14 and 3.15 with symbols, from Debian's source packages; the tests use them when built
+symbol-builds: test-root
+	$(Q)bash tools/cpython-symbol-builds.sh
 
 check: deps test-root
 	$(Q)$(MAKE) --no-print-directory unit

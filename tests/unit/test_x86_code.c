@@ -224,6 +224,19 @@ static void test_instruction_text_names_what_a_probe_traps_on(void **state)
 	assert_string_equal(text, "cmp dword ptr [rdi + 0xa4], 0");
 }
 
+/* Debian's 3.14 Task init: endbr64, then push r15 */
+static void test_a_probe_goes_past_an_entry_endbr64(void **state)
+{
+	static const uint8_t cet_entry[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x41, 0x57 };
+	static const uint8_t endbr32[] = { 0xf3, 0x0f, 0x1e, 0xfb, 0x41, 0x57 };
+	static const uint8_t push_r15[] = { 0x41, 0x57, 0x41, 0x56 };
+
+	assert_int_equal(x86_entry_marker_length(cet_entry, sizeof(cet_entry)), 4);
+	assert_int_equal(x86_entry_marker_length(cet_entry, 3), 0);
+	assert_int_equal(x86_entry_marker_length(endbr32, sizeof(endbr32)), 0);
+	assert_int_equal(x86_entry_marker_length(push_r15, sizeof(push_r15)), 0);
+}
+
 static void test_instruction_text_of_bad_or_short_code(void **state)
 {
 	static const uint8_t push_es[] = { 0x06 };	/* not an instruction in 64-bit mode */
@@ -274,6 +287,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_instruction_text_names_what_a_probe_traps_on),
 		cmocka_unit_test(test_instruction_text_of_bad_or_short_code),
+		cmocka_unit_test(test_a_probe_goes_past_an_entry_endbr64),
 		cmocka_unit_test(test_inline_pending_path_is_the_fall_through),
 		cmocka_unit_test(test_pending_path_in_a_cold_section_is_the_jump_target),
 		cmocka_unit_test(test_masked_state_word_compared_to_pending),

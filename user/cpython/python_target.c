@@ -224,12 +224,23 @@ static void describe_instruction(struct elf_image *e, uint64_t vaddr, char *buf,
 		buf[0] = '\0';
 }
 
+/* A function's entry for a probe: past an endbr64, which would be single-stepped. */
+static uint64_t probe_entry(struct elf_image *e, uint64_t vaddr)
+{
+	uint8_t code[4];
+	ssize_t n = elf_image_read_upto(e, vaddr, code, sizeof(code));
+
+	return n > 0 ? vaddr + x86_entry_marker_length(code, (size_t)n) : vaddr;
+}
+
 /* Where each probe goes: file offsets, and the instruction each sits on. */
 static int place_probes(struct elf_image *e, struct python_target *t, uint64_t init,
 			uint64_t dealloc, uint64_t finalize)
 {
 	uint64_t pending = pending_path_site(e, t, finalize);
 
+	init = probe_entry(e, init);
+	dealloc = probe_entry(e, dealloc);
 	if (elf_image_file_offset(e, init, &t->task_init_offset) ||
 	    elf_image_file_offset(e, dealloc, &t->task_dealloc_offset))
 		return -ENOENT;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <capstone/capstone.h>
 #include "x86_code.h"
 
@@ -199,6 +200,14 @@ static int step(csh h, const cs_insn *insn, uint32_t state_offset, struct scan *
 	forget_written(h, insn, s);
 	note_immediate(insn, s);
 	return 1;
+}
+
+size_t x86_entry_marker_length(const uint8_t *code, size_t len)
+{
+	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+	return len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)) ?
+		       sizeof(endbr64) : 0;
 }
 
 int x86_instruction_text(const uint8_t *code, size_t len, uint64_t addr, char *buf, size_t size)

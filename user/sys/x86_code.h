@@ -17,6 +17,16 @@
 int x86_instruction_text(const uint8_t *code, size_t len, uint64_t addr, char *buf, size_t size);
 
 /*
+ * The length of the endbr64 that opens a function built with CET
+ * (-fcf-protection, as Debian's CPython 3.14 and 3.15 are), 0 if code does
+ * not start with one. A uprobe on it is single-stepped, at tens of
+ * microseconds a hit here, where the instruction after it (a push, say) is
+ * emulated at about one: entry probes go past it. It changes no register,
+ * so the function's arguments are where they were.
+ */
+size_t x86_entry_marker_length(const uint8_t *code, size_t len);
+
+/*
  * Where, in _asyncio's Task finalizer (TaskObj_finalize), the path of a task
  * destroyed while still pending begins: a probe there fires only for those
  * ("Task was destroyed but it is pending!"), where a probe on the finalizer or

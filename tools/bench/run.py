@@ -62,15 +62,18 @@ def loaded_programs(pid, name_prefix=None):
     """Per BPF program of process pid: runs, nanoseconds inside it (bpf_stats_enabled),
     and whether each run is a trap (a uprobe's program is of kprobe type). Its programs
     are those bpftool says it holds, else those it attached to perf events (uprobes and
-    tracepoints) and, if given, those named name_prefix... (inflight's tp_btf ones)."""
+    tracepoints) and, if given, those named name_prefix... (inflight's tp_btf ones) that no
+    other process attached: a second inflight, as when the tests run beside the bench, has
+    programs of the same names."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
     perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
-    attached = {p["prog_id"] for p in json.loads(perf.stdout or "[]") if p.get("pid") == pid}
+    attacher = {p["prog_id"]: p.get("pid") for p in json.loads(perf.stdout or "[]")}
     stats = {}
     for p in json.loads(out.stdout or "[]"):
         owners = [o["pid"] for o in p.get("pids") or []]
-        if pid in owners or (not owners and (p["id"] in attached or (
-                name_prefix and p.get("name", "").startswith(name_prefix)))):
+        if pid in owners or (not owners and (attacher.get(p["id"]) == pid or (
+                name_prefix and p["id"] not in attacher
+                and p.get("name", "").startswith(name_prefix)))):
             name = p.get("name", "")
             # bpftrace's names are cut short, so two can be the same
             stats[name if name not in stats else "%s#%d" % (name, p["id"])] = {

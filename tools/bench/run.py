@@ -226,9 +226,10 @@ def program_costs(tracer_runs):
     return costs
 
 
+# %(init)s and %(dealloc)s: the file and offset of inflight's own probes (task_probe_sites)
 BPFTRACE_COUNT = """
-uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ { @created = count(); }
-uprobe:%(so)s:TaskObj_dealloc /pid == %(pid)d/ { @destroyed = count(); }
+uprobe:%(init)s /pid == %(pid)d/ { @created = count(); }
+uprobe:%(dealloc)s /pid == %(pid)d/ { @destroyed = count(); }
 """
 
 # For the loopback service, every hook inflight has there, counted: the floor of tracing
@@ -274,14 +275,14 @@ WALK_311 = """
   }
 """
 BPFTRACE_EQUIVALENT = {11: """
-uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ {
+uprobe:%(init)s /pid == %(pid)d/ {
   $coro = *(uint64 *)(arg1 + 16) >= 1 ? *(uint64 *)(arg1 + 24) : 0;
   $name = $coro ? *(uint64 *)($coro + 40) : 0;
 """ + WALK_311 + """
   @created[$name, $code, $pos] = count();
   @parents[$outer] = count();
 }
-uprobe:%(so)s:TaskObj_dealloc /pid == %(pid)d/ { @destroyed[*(int32 *)(arg0 + 88)] = count(); }
+uprobe:%(dealloc)s /pid == %(pid)d/ { @destroyed[*(int32 *)(arg0 + 88)] = count(); }
 """}
 
 # The loopback service's connections, as inflight follows them (bpf/conn_tracker.bpf.c),
@@ -345,10 +346,33 @@ BPFTRACE_SERVICE_EQUIVALENT = {minor: script + CONNECTIONS_EQUIVALENT
 NO_EQUIVALENT = "the equivalent script knows CPython 3.11's layout only"
 
 
-def asyncio_module(python):
-    out = subprocess.run([python, "-c", "import _asyncio; print(_asyncio.__file__)"],
-                         capture_output=True, text=True, check=True)
-    return out.stdout.strip()
+def task_probe_sites(python, inflight):
+    """Where inflight puts its two task probes in this python's processes, for bpftrace to
+    probe the same instructions, with symbols or without (Debian's builds are stripped, and
+    3.15's _asyncio is inside the executable): each probe's offset, from inflight's report,
+    and its file, from the kernel's list of inflight's uprobes (bpftool perf show names a
+    /proc/PID/map_files link, read back while the workload lives: for a python run in
+    another root, the host's path of the file inside it). Returns "init" and "dealloc",
+    each as bpftrace's PATH:0xOFFSET, and "offsets"; or a string saying why not."""
+    w = start_workload(python, "churn.py", [1, 1])
+    try:
+        tracer = Traced(inflight, [w.pid])
+        perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
+        files = {p["offset"]: os.readlink(p["filename"]) for p in json.loads(perf.stdout or "[]")
+                 if p.get("pid") == tracer.proc.pid and p.get("fd_type") == "uprobe"}
+    finally:
+        w.stdin.close()
+        w.wait()
+    hook = [h for h in tracer.stop()["report"]["targets"][0]["hooks"]
+            if h["name"] == "asyncio_tasks"][0]
+    offsets = {p["what"]: p["file_offset"] for p in hook["probes"]}
+    if not hook["attached"] or set(offsets) != {"Task init", "Task dealloc"}:
+        return "inflight's task probes are not in place: " + hook["detail"]
+    if not set(offsets.values()) <= set(files):
+        return "bpftool does not list inflight's task probes"
+    sites = {key: "%s:0x%x" % (files[offsets[what]], offsets[what])
+             for key, what in (("init", "Task init"), ("dealloc", "Task dealloc"))}
+    return dict(sites, offsets=sorted(offsets.values()))
 
 
 def python_minor(python):
@@ -358,27 +382,39 @@ def python_minor(python):
 
 
 def runtime_address(pid):
-    """&_PyRuntime in pid: its library's load address plus the symbol's value."""
+    """&_PyRuntime in pid: the symbol's value in libpython, else in the executable (a
+    dynamic symbol, which stripped builds keep), plus the file's load address unless it
+    is an executable linked at a fixed address. The maps name files by their path here,
+    the host's path for a process in another root."""
     with open("/proc/%d/maps" % pid) as f:
         maps = [line.split() for line in f]
-    for m in maps:
-        if len(m) == 6 and m[2] == "00000000" and "libpython" in m[5]:
+    exe = os.readlink("/proc/%d/exe" % pid)
+    for m in sorted(maps, key=lambda m: "libpython" not in m[-1]):
+        if len(m) == 6 and m[2] == "00000000" and ("libpython" in m[5] or m[5] == exe):
             syms = subprocess.run(["nm", "-D", "--defined-only", m[5]], capture_output=True,
                                   text=True).stdout
             for line in syms.splitlines():
                 parts = line.split()
-                if parts[-1] == "_PyRuntime":
-                    return int(m[0].split("-")[0], 16) + int(parts[0], 16)
+                if parts and parts[-1] == "_PyRuntime":
+                    with open(m[5], "rb") as elf:
+                        fixed = int.from_bytes(elf.read(18)[16:], "little") == 2   # ET_EXEC
+                    return int(parts[0], 16) + (0 if fixed else int(m[0].split("-")[0], 16))
     return None
 
 
-def run_bpftrace_once(python, workload, args, script):
-    """A workload traced by bpftrace running script, in a mount namespace with tracefs
-    (bpftrace 0.17 needs it for uprobes); None if it could not attach."""
+def run_bpftrace_once(python, workload, args, script, sites):
+    """A workload traced by bpftrace running script, its task probes at sites (see
+    task_probe_sites), in a mount namespace with tracefs (bpftrace 0.17 needs it for
+    uprobes); None if it could not attach. --unsafe: bpftrace 0.17 probes an address in a
+    file without symbols only with it, since it cannot check that the address starts an
+    instruction (inflight decoded these)."""
     w = start_workload(python, workload, args)
-    fields = {"so": asyncio_module(python), "pid": w.pid, "runtime": runtime_address(w.pid) or 0}
+    fields = dict(sites, pid=w.pid)
+    if "%(runtime)" in script:
+        fields["runtime"] = runtime_address(w.pid) or 0
     bt = subprocess.Popen(["unshare", "-m", "sh", "-c",
-                           "mount -t tracefs tracefs /sys/kernel/tracing && exec bpftrace -e \"$0\"",
+                           "mount -t tracefs tracefs /sys/kernel/tracing && "
+                           "exec bpftrace --unsafe -e \"$0\"",
                            script % fields], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           text=True)
     attached = False
@@ -386,13 +422,19 @@ def run_bpftrace_once(python, workload, args, script):
         if line.startswith("Attaching"):
             attached = True
             break
-    if not attached:   # e.g. a stripped _asyncio: bpftrace needs the symbols
+    if not attached:
         bt.wait()
         w.kill()
         w.wait()
         return None
     # "Attaching" comes before the probes are in place: wait until the kernel lists them all
-    wait_for_probes(bt.pid, len(re.findall(r"^(?:uprobe|tracepoint):", script, re.M)))
+    probes = wait_for_probes(bt.pid, len(re.findall(r"^(?:uprobe|tracepoint):", script, re.M)))
+    offsets = sorted(p["offset"] for p in probes if p.get("fd_type") == "uprobe")
+    if offsets != sites["offsets"]:
+        stop_bpftrace(bt)
+        w.kill()
+        w.wait()
+        raise RuntimeError("bpftrace probes offsets %s, inflight %s" % (offsets, sites["offsets"]))
     w.stdin.write("\n")
     w.stdin.flush()
     result = json.loads(w.stdout.readline())
@@ -404,12 +446,14 @@ def run_bpftrace_once(python, workload, args, script):
 
 
 def wait_for_probes(pid, n, timeout=30):
-    """Until process pid has n BPF programs attached to perf events (uprobes, tracepoints)."""
+    """Until process pid has n BPF programs attached to perf events (uprobes, tracepoints):
+    bpftool's list of them."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         out = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
-        if sum(1 for p in json.loads(out.stdout or "[]") if p.get("pid") == pid) >= n:
-            return
+        probes = [p for p in json.loads(out.stdout or "[]") if p.get("pid") == pid]
+        if len(probes) >= n:
+            return probes
         time.sleep(0.05)
     raise RuntimeError("bpftrace did not attach its %d probes in %d s" % (n, timeout))
 
@@ -436,30 +480,33 @@ def cost_against(runs, base, units):
             "cpu_ratio": cpu_ratio, "extra_cpu_us_per_task": extra_sys_s / units * 1e6}
 
 
-def bpftrace_runs(python, workload, args, scripts, reps):
+def bpftrace_runs(python, workload, args, scripts, reps, sites):
     """Untraced runs of a workload interleaved with runs under each bpftrace script:
     (untraced, [runs per script], a run None where that script could not attach), or a
-    string saying why not, when bpftrace is missing or its first script does not attach."""
+    string saying why not, when bpftrace is missing, inflight's probe sites are not known,
+    or the first script does not attach."""
     if not shutil.which("bpftrace"):
         return "bpftrace is not installed (apt-get install bpftrace)"
+    if isinstance(sites, str):
+        return sites
     base, traced = [], [[] for _ in scripts]
     for _ in range(reps):
         base.append(run_once(python, workload, args)[0])
         for k, script in enumerate(scripts):
-            result = run_bpftrace_once(python, workload, args, script)
+            result = run_bpftrace_once(python, workload, args, script, sites)
             if result is None and k == 0:
-                return "bpftrace could not attach its uprobes (a stripped _asyncio?)"
+                return "bpftrace could not attach its probes"
             traced[k].append(result)
     return base, traced
 
 
-def bench_bpftrace(python, quick):
+def bench_bpftrace(python, quick, sites):
     """Task churn under bpftrace: counting inflight's two probes (what the hits alone
     cost: the floor), and reading what inflight reads (the equivalent script)."""
     equivalent = BPFTRACE_EQUIVALENT.get(python_minor(python))
     n, reps = (20000, 3) if quick else (200000, 5)
     runs = bpftrace_runs(python, "churn.py", [n, 1000],
-                         [BPFTRACE_COUNT] + ([equivalent] if equivalent else []), reps)
+                         [BPFTRACE_COUNT] + ([equivalent] if equivalent else []), reps, sites)
     if isinstance(runs, str):
         return {"skipped": runs}
     base, (counted, *read) = runs
@@ -472,11 +519,11 @@ def bench_bpftrace(python, quick):
     return result
 
 
-def bench_service(python, inflight, quick, per_conn):
+def bench_service(python, inflight, quick, per_conn, sites):
     clients, requests, reps = (50, 4000, 3) if quick else (200, 40000, 5)
     r = interleaved(python, "service.py", [clients, requests, per_conn], inflight, reps,
                     {"PYTHONASYNCIODEBUG": "1"}, lean=True)
-    bpftrace = bench_bpftrace_service(python, [clients, requests, per_conn], reps)
+    bpftrace = bench_bpftrace_service(python, [clients, requests, per_conn], reps, sites)
     report = r["tracer"][-1]["report"]
     conns = report["targets"][0]["connections"]
     return {
@@ -492,12 +539,13 @@ def bench_service(python, inflight, quick, per_conn):
     }
 
 
-def bench_bpftrace_service(python, args, reps):
+def bench_bpftrace_service(python, args, reps, sites):
     """The loopback service under bpftrace, beside its own untraced runs: counting the
     same events (bpftrace_count), and reading what inflight reads (bpftrace_equivalent)."""
     equivalent = BPFTRACE_SERVICE_EQUIVALENT.get(python_minor(python))
     runs = bpftrace_runs(python, "service.py", args,
-                         [BPFTRACE_SERVICE_COUNT] + ([equivalent] if equivalent else []), reps)
+                         [BPFTRACE_SERVICE_COUNT] + ([equivalent] if equivalent else []), reps,
+                         sites)
     if isinstance(runs, str):
         return {"bpftrace_count": {"skipped": runs}, "bpftrace_equivalent": {"skipped": runs}}
     base, (counted, *read) = runs
@@ -826,10 +874,11 @@ def run_all(args, inflight):
                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     results["task_churn"] = bench_churn(args.python, inflight, args.quick)
     results["task_churn_threads"] = bench_churn_threads(args.python, inflight, args.quick)
-    results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick)
+    sites = task_probe_sites(args.python, inflight)
+    results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick, sites)
     measure_floor(results["task_churn"], results["bpftrace_task_churn"])
-    results["loopback_service"] = [bench_service(args.python, inflight, args.quick, per_conn)
-                                   for per_conn in (1000, 10)]
+    results["loopback_service"] = [bench_service(args.python, inflight, args.quick, per_conn,
+                                                 sites) for per_conn in (1000, 10)]
     cost_from_parts(results, results["bpftrace_task_churn"])
     results["in_flight_scale"] = bench_in_flight(
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000])

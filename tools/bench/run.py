@@ -63,22 +63,26 @@ def loaded_programs(pid, name_prefix=None):
     and whether each run is a trap (a uprobe's program is of kprobe type). Its programs
     are those bpftool says it holds, else those it attached to perf events (uprobes and
     tracepoints) and, if given, those named name_prefix... (inflight's tp_btf ones) that no
-    other process attached: a second inflight, as when the tests run beside the bench, has
-    programs of the same names."""
+    other process attached and whose name none of the others has: a second inflight, as
+    when the tests run beside the bench, has programs of the same names, and those of a
+    tracer that has just exited linger a moment, detached."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
     perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
     attacher = {p["prog_id"]: p.get("pid") for p in json.loads(perf.stdout or "[]")}
+    progs = [dict(p, owners=[o["pid"] for o in p.get("pids") or []])
+             for p in json.loads(out.stdout or "[]")]
+    mine = [p for p in progs if pid in p["owners"] or (
+        not p["owners"] and attacher.get(p["id"]) == pid)]
+    names = {p.get("name", "") for p in mine}
+    mine += [p for p in progs if name_prefix and not p["owners"] and p["id"] not in attacher
+             and p.get("name", "").startswith(name_prefix) and p.get("name", "") not in names]
     stats = {}
-    for p in json.loads(out.stdout or "[]"):
-        owners = [o["pid"] for o in p.get("pids") or []]
-        if pid in owners or (not owners and (attacher.get(p["id"]) == pid or (
-                name_prefix and p["id"] not in attacher
-                and p.get("name", "").startswith(name_prefix)))):
-            name = p.get("name", "")
-            # bpftrace's names are cut short, so two can be the same
-            stats[name if name not in stats else "%s#%d" % (name, p["id"])] = {
-                "runs": p.get("run_cnt", 0), "ns": p.get("run_time_ns", 0),
-                "trap": p.get("type") == "kprobe"}
+    for p in mine:
+        name = p.get("name", "")
+        # bpftrace's names are cut short, so two can be the same
+        stats[name if name not in stats else "%s#%d" % (name, p["id"])] = {
+            "runs": p.get("run_cnt", 0), "ns": p.get("run_time_ns", 0),
+            "trap": p.get("type") == "kprobe"}
     return stats
 
 

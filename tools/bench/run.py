@@ -130,16 +130,23 @@ def cpu_cost(traced, base):
     return (1 + share) / (1 + base_share), (share - base_share) * user
 
 
-def interleaved(python, script, args, inflight, reps, env_variant=None, lean=False):
-    """Medians of untraced, traced (and optionally traced --lean, and untraced with
-    env_variant) runs, interleaved so that drift in the machine hits each alike."""
-    runs = {"base": [], "traced": [], "lean": [], "variant": []}
+def interleaved(python, script, args, inflight, reps, env_variant=None, lean=False,
+                bpftrace=None):
+    """Medians of untraced, traced (and optionally traced --lean, untraced with
+    env_variant, and under bpftrace, a (script, probe sites) pair) runs, interleaved so
+    that drift in the machine hits each alike; "runs" has every run, in order."""
+    runs = {"base": [], "traced": [], "lean": [], "variant": [], "bpftrace": []}
     tracers = {"traced": [], "lean": []}
-    kinds = ["base", "traced"] + (["lean"] if lean else []) + (["variant"] if env_variant else [])
+    kinds = ["base", "traced"] + (["lean"] if lean else []) + (
+        ["variant"] if env_variant else []) + (["bpftrace"] if bpftrace else [])
     for i in range(reps):
         for kind in kinds if i % 2 == 0 else kinds[::-1]:
             if kind == "variant":
                 result, _ = run_once(python, script, args, env=dict(os.environ, **env_variant))
+            elif kind == "bpftrace":
+                result = run_bpftrace_once(python, script, args, *bpftrace)
+                if result is None:
+                    raise RuntimeError("bpftrace could not attach its probes")
             else:
                 result, figures = run_once(python, script, args,
                                            inflight if kind != "base" else None,
@@ -152,13 +159,15 @@ def interleaved(python, script, args, inflight, reps, env_variant=None, lean=Fal
     untraced = seconds["base"]
     out = {"untraced_s": untraced, "tracer": tracers["traced"], "lean_tracer": tracers["lean"],
            "untraced_cpu_s": statistics.median(r["user_s"] + r["sys_s"] for r in runs["base"]),
-           "variant_ratio": seconds["variant"] / untraced if runs["variant"] else None}
-    for kind, prefix in (("traced", ""), ("lean", "lean_")):
+           "variant_ratio": seconds["variant"] / untraced if runs["variant"] else None,
+           "runs": runs}
+    for kind, prefix in (("traced", ""), ("lean", "lean_"), ("bpftrace", "bpftrace_")):
         if runs[kind]:
             out[prefix + "ratio"] = seconds[kind] / untraced
             out[prefix + "cpu_ratio"], out[prefix + "extra_sys_s"] = cpu_cost(runs[kind],
                                                                                runs["base"])
-    out["traced_s"], out["lean_s"] = seconds["traced"], seconds["lean"]
+    out["traced_s"], out["lean_s"], out["bpftrace_s"] = (seconds["traced"], seconds["lean"],
+                                                         seconds["bpftrace"])
     return out
 
 

@@ -4,6 +4,7 @@ itself costs, on this machine. Traced and untraced runs are interleaved and
 medians compared; nothing here is a pass/fail test.
 
 Usage: run.py --inflight PATH [--quick] [--json FILE] [--python PATH]
+              [--versions 3.11,3.14,3.15] [--versions-only]
 """
 import argparse
 import json
@@ -576,6 +577,102 @@ def bench_bpftrace_service(python, args, reps, sites):
     return out
 
 
+# The per-version rows. Debian unstable's 3.13 to 3.15 run only in the root that
+# tools/unstable-root.sh builds, through tests/sid_python.sh.
+VERSIONS = "3.11,3.14,3.15"
+SID_VERSIONS = ("3.13", "3.14", "3.15")
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def version_pythons(versions, default, tmp):
+    """(version, python, why there is none) for each version: the default python when it is
+    that version; else Debian unstable's, through a symlink in tmp to tests/sid_python.sh
+    named python3.X (the name picks the version), as the tests do; else Debian's
+    /usr/bin/python3.X."""
+    default_version = "3.%d" % python_minor(default)
+    root = subprocess.run(["bash", os.path.join(REPO, "tools", "unstable-root.sh"), "--print"],
+                          capture_output=True).returncode == 0
+    out = []
+    for v in versions:
+        if v == default_version:
+            out.append((v, default, None))
+        elif v in SID_VERSIONS and root:
+            link = os.path.join(tmp, "python" + v)
+            os.symlink(os.path.join(REPO, "tests", "sid_python.sh"), link)
+            out.append((v, link, None))
+        elif v in SID_VERSIONS:
+            out.append((v, None, "the Debian unstable root is not built ('make test-root' "
+                                 "builds it: tools/unstable-root.sh)"))
+        elif os.access("/usr/bin/python" + v, os.X_OK):
+            out.append((v, "/usr/bin/python" + v, None))
+        else:
+            out.append((v, None, "no CPython %s on this machine" % v))
+    return out
+
+
+def per_task_cost(runs, base, n):
+    """cost_against, per task, with the range of each figure over the rounds of the
+    interleaving (each run against the untraced run of its round): the spread."""
+    c = cost_against(runs, base, n)
+    rounds = list(zip(runs, base))
+    ratio = [r["seconds"] / b["seconds"] for r, b in rounds]
+    wall = [(r["seconds"] - b["seconds"]) / n * 1e6 for r, b in rounds]
+    cpu = [(sys_share(r) - sys_share(b)) * r["user_s"] / n * 1e6 for r, b in rounds]
+    return dict(c, ratio_range=[min(ratio), max(ratio)],
+                extra_us_per_task_range=[min(wall), max(wall)],
+                extra_cpu_us_per_task_range=[min(cpu), max(cpu)])
+
+
+def bench_version(python, inflight, quick):
+    """One interpreter's row: the task churn and the loopback service (a new connection
+    every 10 requests), each run untraced, under inflight, under inflight --lean and under
+    bpftrace counting the same probes (in the service, every hook inflight has there), in
+    interleaved rounds. What a task costs, from the churn; the service's ratios beside."""
+    sites = task_probe_sites(python, inflight)
+    if isinstance(sites, str):
+        return {"skipped": sites}
+    n, reps = (20000, 1) if quick else (200000, 5)
+    service_args = [50, 4000, 10] if quick else [200, 40000, 10]
+    bpftrace = shutil.which("bpftrace")
+    churn = interleaved(python, "churn.py", [n, 1000], inflight, reps, lean=True,
+                        bpftrace=(BPFTRACE_COUNT, sites) if bpftrace else None)
+    service = interleaved(python, "service.py", service_args, inflight, reps, lean=True,
+                          bpftrace=(BPFTRACE_SERVICE_COUNT, sites) if bpftrace else None)
+    row = {"python": python, "tasks": n, "rounds": reps,
+           "untraced_us_per_task": churn["untraced_s"] / n * 1e6,
+           "service": dict(zip(("clients", "requests", "requests_per_connection"), service_args),
+                           untraced_s=service["untraced_s"])}
+    for kind, key in (("traced", "inflight"), ("lean", "lean"), ("bpftrace", "bpftrace_count")):
+        if not churn["runs"][kind]:
+            row[key] = {"skipped": "bpftrace is not installed (apt-get install bpftrace)"}
+            continue
+        c = row[key] = per_task_cost(churn["runs"][kind], churn["runs"]["base"], n)
+        s = cost_against(service["runs"][kind], service["runs"]["base"], service_args[1])
+        c["service_ratio"], c["service_cpu_ratio"] = s["ratio"], s["cpu_ratio"]
+        c["service_ratio_range"] = [f(r["seconds"] / b["seconds"] for r, b in zip(
+            service["runs"][kind], service["runs"]["base"])) for f in (min, max)]
+        if kind == "bpftrace":
+            programs = program_costs(churn["runs"][kind])
+            c["hits_per_task"] = trap_hits(programs) / n
+        else:
+            tracers = churn["tracer" if kind == "traced" else "lean_tracer"]
+            report = tracers[-1]["report"]
+            programs = program_costs(tracers)
+            c["hits_per_task"] = report["tracer"]["task_events"] / max(
+                report["targets"][0]["tasks"]["created"], 1)
+            c["probes"] = probes_of(report)
+            c["ringbuf_drops"] = report["tracer"]["task_ringbuf_drops"]
+        c["ns_per_run"] = {name: p["ns_per_run"] for name, p in programs.items()
+                           if p["trap"] and p["runs"]}
+    return row
+
+
+def bench_versions(versions, default, inflight, quick):
+    with tempfile.TemporaryDirectory(prefix="inflight-bench-pythons-") as tmp:
+        return [dict(bench_version(python, inflight, quick) if python else {"skipped": why},
+                     version=v) for v, python, why in version_pythons(versions, default, tmp)]
+
+
 def bench_in_flight(python, inflight, sizes):
     rows = []
     for n in sizes:
@@ -860,12 +957,75 @@ def print_table(results):
           "ratio %.3f" % (c["tasks"], c["snapshots_per_run"], c["ratio"]))
 
 
+def spread(c, key, form="%.2f"):
+    """A figure, with its range over the rounds when there was more than one."""
+    low, high = c[key + "_range"]
+    return (form % c[key]) + (" [%s, %s]" % (form % low, form % high) if low != high else "")
+
+
+def print_versions(rows):
+    done = [r for r in rows if "skipped" not in r]
+    if done:
+        r, s = done[0], done[0]["service"]
+        print("\nper CPython version, what a task costs: a churn of %d tasks, and the loopback "
+              "service (%d clients, %d requests, a new connection every %d); untraced, inflight, "
+              "--lean and bpftrace counting the same probes, interleaved; %s" % (
+                  r["tasks"], s["clients"], s["requests"], s["requests_per_connection"],
+                  "medians of %d rounds [lowest, highest round]" % r["rounds"]
+                  if r["rounds"] > 1 else "1 round"))
+        print("%-8s %9s %-24s %6s %5s %8s %10s  %-24s %6s" % (
+            "CPYTHON", "UNTRACED", "INFLIGHT +us/TASK", "RATIO", "HITS", "INIT ns", "DEALLOC ns",
+            "BPFTRACE COUNT +us/TASK", "RATIO"))
+    for r in rows:
+        if "skipped" in r:
+            print("%-8s skipped: %s" % (r["version"], r["skipped"]))
+            continue
+        c, b = r["inflight"], r["bpftrace_count"]
+        ns = c["ns_per_run"]
+        print("%-8s %6.2f us %-24s %6.2f %5.2f %8s %10s  %-24s %6s" % (
+            r["version"], r["untraced_us_per_task"], spread(c, "extra_us_per_task"), c["ratio"],
+            c["hits_per_task"], *("%.0f" % ns[p] if ns.get(p) else "-"
+                                  for p in ("on_task_init", "on_task_dealloc")),
+            spread(b, "extra_us_per_task") if "skipped" not in b else "skipped",
+            "%.2f" % b["ratio"] if "skipped" not in b else ""))
+    for r in done:
+        c, lean, b = r["inflight"], r["lean"], r["bpftrace_count"]
+        print("  %s, %s: %s" % (r["version"], r["python"], probes_text(c["probes"])))
+        if "skipped" in b:
+            print("    bpftrace counting the same probes: skipped: %s" % b["skipped"])
+        print("    from CPU time: +%s us/task, ratio %.2f; --lean +%s, ratio %.2f%s" % (
+            spread(c, "extra_cpu_us_per_task"), c["cpu_ratio"],
+            spread(lean, "extra_cpu_us_per_task"), lean["cpu_ratio"],
+            "; bpftrace counting +%s, ratio %.2f" % (spread(b, "extra_cpu_us_per_task"),
+                                                     b["cpu_ratio"]) if "skipped" not in b else ""))
+        print("    --lean: +%s us/task, ratio %.2f, %.2f hits per task, %s; %s" % (
+            spread(lean, "extra_us_per_task"), lean["ratio"], lean["hits_per_task"],
+            ", ".join("%.0f ns in %s" % (ns, name) for name, ns in lean["ns_per_run"].items()),
+            probes_text(lean["probes"])))
+        print("    loopback service: %.2f s untraced, ratio %s (--lean %.3f%s); from CPU time "
+              "%.3f (--lean %.3f%s)" % (
+                  r["service"]["untraced_s"], spread(c, "service_ratio", "%.3f"),
+                  lean["service_ratio"],
+                  ", bpftrace counting %.3f" % b["service_ratio"] if "skipped" not in b else "",
+                  c["service_cpu_ratio"], lean["service_cpu_ratio"],
+                  ", bpftrace counting %.3f" % b["service_cpu_ratio"]
+                  if "skipped" not in b else ""))
+    if done:
+        print("  bpftrace reading what inflight reads: only in the sections above, on 3.11 "
+              "(%s)" % NO_EQUIVALENT)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inflight", required=True)
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--quick", action="store_true", help="CI-sized: checks the bench runs")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--versions", default=VERSIONS,
+                    help="CPython versions of the per-version rows, comma-separated (default "
+                    "%(default)s; '' for none)")
+    ap.add_argument("--versions-only", action="store_true",
+                    help="only the per-version rows")
     args = ap.parse_args()
     inflight = os.path.abspath(args.inflight)
     if os.geteuid() != 0:
@@ -885,6 +1045,24 @@ def main():
 def run_all(args, inflight):
     results = {"mode": "quick" if args.quick else "full", "python": args.python,
                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if not args.versions_only:
+        run_main(args, inflight, results)
+    versions = [v for v in args.versions.split(",") if v]
+    results["versions"] = bench_versions(versions, args.python, inflight, args.quick)
+    if args.json:   # before the tables: what took minutes to measure outlives a bug in them
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=2)
+        os.replace(tmp, args.json)
+    if not args.versions_only:
+        print_table(results)
+    print_versions(results["versions"])
+    if args.json:
+        print("\nwritten to %s" % args.json)
+
+
+def run_main(args, inflight, results):
+    """Everything but the per-version rows, on the default python."""
     results["task_churn"] = bench_churn(args.python, inflight, args.quick)
     results["task_churn_threads"] = bench_churn_threads(args.python, inflight, args.quick)
     sites = task_probe_sites(args.python, inflight)
@@ -901,13 +1079,6 @@ def run_all(args, inflight):
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000],
         3 if args.quick else 5)
     results["snapshot_cost"] = bench_snapshot_cost(args.python, inflight, args.quick)
-    print_table(results)
-    if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=2)
-        os.replace(tmp, args.json)
-        print("\nwritten to %s" % args.json)
 
 
 if __name__ == "__main__":

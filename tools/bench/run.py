@@ -585,26 +585,27 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 
 
 def version_pythons(versions, default, tmp):
-    """(version, python, why there is none) for each version: the default python when it is
-    that version; else Debian unstable's, through a symlink in tmp to tests/sid_python.sh
-    named python3.X (the name picks the version), as the tests do; else Debian's
-    /usr/bin/python3.X."""
+    """(version, python, what it is or why there is none) for each version: the default
+    python when it is that version; else Debian unstable's, through a symlink in tmp to
+    tests/sid_python.sh named python3.X (the name picks the version), as the tests do;
+    else Debian's /usr/bin/python3.X."""
     default_version = "3.%d" % python_minor(default)
     root = subprocess.run(["bash", os.path.join(REPO, "tools", "unstable-root.sh"), "--print"],
-                          capture_output=True).returncode == 0
+                          capture_output=True, text=True)
     out = []
     for v in versions:
         if v == default_version:
-            out.append((v, default, None))
-        elif v in SID_VERSIONS and root:
+            out.append((v, default, default))
+        elif v in SID_VERSIONS and root.returncode == 0:
             link = os.path.join(tmp, "python" + v)
             os.symlink(os.path.join(REPO, "tests", "sid_python.sh"), link)
-            out.append((v, link, None))
+            out.append((v, link, "Debian unstable's /usr/bin/python%s in %s" % (
+                v, root.stdout.strip())))
         elif v in SID_VERSIONS:
             out.append((v, None, "the Debian unstable root is not built ('make test-root' "
                                  "builds it: tools/unstable-root.sh)"))
         elif os.access("/usr/bin/python" + v, os.X_OK):
-            out.append((v, "/usr/bin/python" + v, None))
+            out.append((v, "/usr/bin/python" + v, "/usr/bin/python" + v))
         else:
             out.append((v, None, "no CPython %s on this machine" % v))
     return out
@@ -638,7 +639,7 @@ def bench_version(python, inflight, quick):
                         bpftrace=(BPFTRACE_COUNT, sites) if bpftrace else None)
     service = interleaved(python, "service.py", service_args, inflight, reps, lean=True,
                           bpftrace=(BPFTRACE_SERVICE_COUNT, sites) if bpftrace else None)
-    row = {"python": python, "tasks": n, "rounds": reps,
+    row = {"tasks": n, "rounds": reps,
            "untraced_us_per_task": churn["untraced_s"] / n * 1e6,
            "service": dict(zip(("clients", "requests", "requests_per_connection"), service_args),
                            untraced_s=service["untraced_s"])}
@@ -669,8 +670,9 @@ def bench_version(python, inflight, quick):
 
 def bench_versions(versions, default, inflight, quick):
     with tempfile.TemporaryDirectory(prefix="inflight-bench-pythons-") as tmp:
-        return [dict(bench_version(python, inflight, quick) if python else {"skipped": why},
-                     version=v) for v, python, why in version_pythons(versions, default, tmp)]
+        return [dict(bench_version(python, inflight, quick), version=v, python=what)
+                if python else {"version": v, "skipped": what}
+                for v, python, what in version_pythons(versions, default, tmp)]
 
 
 def bench_in_flight(python, inflight, sizes):

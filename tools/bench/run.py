@@ -64,9 +64,10 @@ def loaded_programs(pid, name_prefix=None):
     and whether each run is a trap (a uprobe's program is of kprobe type). Its programs
     are those bpftool says it holds, else those it attached to perf events (uprobes and
     tracepoints) and, if given, those named name_prefix... (inflight's tp_btf ones) that no
-    other process attached and whose name none of the others has: a second inflight, as
-    when the tests run beside the bench, has programs of the same names, and those of a
-    tracer that has just exited linger a moment, detached."""
+    other process attached, whose name none of the others has, and that are no uprobe's
+    (those are always attached to perf events): a second inflight, as when the tests run
+    beside the bench, has programs of the same names, and those of a tracer that has just
+    exited linger a moment, detached."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
     perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
     attacher = {p["prog_id"]: p.get("pid") for p in json.loads(perf.stdout or "[]")}
@@ -76,7 +77,8 @@ def loaded_programs(pid, name_prefix=None):
         not p["owners"] and attacher.get(p["id"]) == pid)]
     names = {p.get("name", "") for p in mine}
     mine += [p for p in progs if name_prefix and not p["owners"] and p["id"] not in attacher
-             and p.get("name", "").startswith(name_prefix) and p.get("name", "") not in names]
+             and p.get("type") != "kprobe" and p.get("name", "").startswith(name_prefix)
+             and p.get("name", "") not in names]
     stats = {}
     for p in mine:
         name = p.get("name", "")

@@ -997,13 +997,14 @@ def print_versions(rows):
         print("  %s, %s: %s" % (r["version"], r["python"], probes_text(c["probes"])))
         if "skipped" in b:
             print("    bpftrace counting the same probes: skipped: %s" % b["skipped"])
-        print("    from CPU time: +%s us/task, ratio %.2f; --lean +%s, ratio %.2f%s" % (
-            spread(c, "extra_cpu_us_per_task"), c["cpu_ratio"],
-            spread(lean, "extra_cpu_us_per_task"), lean["cpu_ratio"],
-            "; bpftrace counting +%s, ratio %.2f" % (spread(b, "extra_cpu_us_per_task"),
-                                                     b["cpu_ratio"]) if "skipped" not in b else ""))
-        print("    --lean: +%s us/task, ratio %.2f, %.2f hits per task, %s; %s" % (
-            spread(lean, "extra_us_per_task"), lean["ratio"], lean["hits_per_task"],
+        print("    from CPU time: %s us/task, ratio %.2f; --lean %s, ratio %.2f%s" % (
+            spread(c, "extra_cpu_us_per_task", "%+.2f"), c["cpu_ratio"],
+            spread(lean, "extra_cpu_us_per_task", "%+.2f"), lean["cpu_ratio"],
+            "; bpftrace counting %s, ratio %.2f" % (
+                spread(b, "extra_cpu_us_per_task", "%+.2f"), b["cpu_ratio"])
+            if "skipped" not in b else ""))
+        print("    --lean: %s us/task, ratio %.2f, %.2f hits per task, %s; %s" % (
+            spread(lean, "extra_us_per_task", "%+.2f"), lean["ratio"], lean["hits_per_task"],
             ", ".join("%.0f ns in %s" % (ns, name) for name, ns in lean["ns_per_run"].items()),
             probes_text(lean["probes"])))
         print("    loopback service: %.2f s untraced, ratio %s (--lean %.3f%s); from CPU time "

@@ -4,6 +4,7 @@ itself costs, on this machine. Traced and untraced runs are interleaved and
 medians compared; nothing here is a pass/fail test.
 
 Usage: run.py --inflight PATH [--quick] [--json FILE] [--python PATH]
+              [--versions 3.11,3.14,3.15] [--versions-only]
 """
 import argparse
 import json
@@ -62,20 +63,29 @@ def loaded_programs(pid, name_prefix=None):
     """Per BPF program of process pid: runs, nanoseconds inside it (bpf_stats_enabled),
     and whether each run is a trap (a uprobe's program is of kprobe type). Its programs
     are those bpftool says it holds, else those it attached to perf events (uprobes and
-    tracepoints) and, if given, those named name_prefix... (inflight's tp_btf ones)."""
+    tracepoints) and, if given, those named name_prefix... (inflight's tp_btf ones) that no
+    other process attached, whose name none of the others has, and that are no uprobe's
+    (those are always attached to perf events): a second inflight, as when the tests run
+    beside the bench, has programs of the same names, and those of a tracer that has just
+    exited linger a moment, detached."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
     perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
-    attached = {p["prog_id"] for p in json.loads(perf.stdout or "[]") if p.get("pid") == pid}
+    attacher = {p["prog_id"]: p.get("pid") for p in json.loads(perf.stdout or "[]")}
+    progs = [dict(p, owners=[o["pid"] for o in p.get("pids") or []])
+             for p in json.loads(out.stdout or "[]")]
+    mine = [p for p in progs if pid in p["owners"] or (
+        not p["owners"] and attacher.get(p["id"]) == pid)]
+    names = {p.get("name", "") for p in mine}
+    mine += [p for p in progs if name_prefix and not p["owners"] and p["id"] not in attacher
+             and p.get("type") != "kprobe" and p.get("name", "").startswith(name_prefix)
+             and p.get("name", "") not in names]
     stats = {}
-    for p in json.loads(out.stdout or "[]"):
-        owners = [o["pid"] for o in p.get("pids") or []]
-        if pid in owners or (not owners and (p["id"] in attached or (
-                name_prefix and p.get("name", "").startswith(name_prefix)))):
-            name = p.get("name", "")
-            # bpftrace's names are cut short, so two can be the same
-            stats[name if name not in stats else "%s#%d" % (name, p["id"])] = {
-                "runs": p.get("run_cnt", 0), "ns": p.get("run_time_ns", 0),
-                "trap": p.get("type") == "kprobe"}
+    for p in mine:
+        name = p.get("name", "")
+        # bpftrace's names are cut short, so two can be the same
+        stats[name if name not in stats else "%s#%d" % (name, p["id"])] = {
+            "runs": p.get("run_cnt", 0), "ns": p.get("run_time_ns", 0),
+            "trap": p.get("type") == "kprobe"}
     return stats
 
 
@@ -123,16 +133,23 @@ def cpu_cost(traced, base):
     return (1 + share) / (1 + base_share), (share - base_share) * user
 
 
-def interleaved(python, script, args, inflight, reps, env_variant=None, lean=False):
-    """Medians of untraced, traced (and optionally traced --lean, and untraced with
-    env_variant) runs, interleaved so that drift in the machine hits each alike."""
-    runs = {"base": [], "traced": [], "lean": [], "variant": []}
+def interleaved(python, script, args, inflight, reps, env_variant=None, lean=False,
+                bpftrace=None):
+    """Medians of untraced, traced (and optionally traced --lean, untraced with
+    env_variant, and under bpftrace, a (script, probe sites) pair) runs, interleaved so
+    that drift in the machine hits each alike; "runs" has every run, in order."""
+    runs = {"base": [], "traced": [], "lean": [], "variant": [], "bpftrace": []}
     tracers = {"traced": [], "lean": []}
-    kinds = ["base", "traced"] + (["lean"] if lean else []) + (["variant"] if env_variant else [])
+    kinds = ["base", "traced"] + (["lean"] if lean else []) + (
+        ["variant"] if env_variant else []) + (["bpftrace"] if bpftrace else [])
     for i in range(reps):
         for kind in kinds if i % 2 == 0 else kinds[::-1]:
             if kind == "variant":
                 result, _ = run_once(python, script, args, env=dict(os.environ, **env_variant))
+            elif kind == "bpftrace":
+                result = run_bpftrace_once(python, script, args, *bpftrace)
+                if result is None:
+                    raise RuntimeError("bpftrace could not attach its probes")
             else:
                 result, figures = run_once(python, script, args,
                                            inflight if kind != "base" else None,
@@ -145,13 +162,15 @@ def interleaved(python, script, args, inflight, reps, env_variant=None, lean=Fal
     untraced = seconds["base"]
     out = {"untraced_s": untraced, "tracer": tracers["traced"], "lean_tracer": tracers["lean"],
            "untraced_cpu_s": statistics.median(r["user_s"] + r["sys_s"] for r in runs["base"]),
-           "variant_ratio": seconds["variant"] / untraced if runs["variant"] else None}
-    for kind, prefix in (("traced", ""), ("lean", "lean_")):
+           "variant_ratio": seconds["variant"] / untraced if runs["variant"] else None,
+           "runs": runs}
+    for kind, prefix in (("traced", ""), ("lean", "lean_"), ("bpftrace", "bpftrace_")):
         if runs[kind]:
             out[prefix + "ratio"] = seconds[kind] / untraced
             out[prefix + "cpu_ratio"], out[prefix + "extra_sys_s"] = cpu_cost(runs[kind],
                                                                                runs["base"])
-    out["traced_s"], out["lean_s"] = seconds["traced"], seconds["lean"]
+    out["traced_s"], out["lean_s"], out["bpftrace_s"] = (seconds["traced"], seconds["lean"],
+                                                         seconds["bpftrace"])
     return out
 
 
@@ -223,9 +242,10 @@ def program_costs(tracer_runs):
     return costs
 
 
+# %(init)s and %(dealloc)s: the file and offset of inflight's own probes (task_probe_sites)
 BPFTRACE_COUNT = """
-uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ { @created = count(); }
-uprobe:%(so)s:TaskObj_dealloc /pid == %(pid)d/ { @destroyed = count(); }
+uprobe:%(init)s /pid == %(pid)d/ { @created = count(); }
+uprobe:%(dealloc)s /pid == %(pid)d/ { @destroyed = count(); }
 """
 
 # For the loopback service, every hook inflight has there, counted: the floor of tracing
@@ -271,14 +291,14 @@ WALK_311 = """
   }
 """
 BPFTRACE_EQUIVALENT = {11: """
-uprobe:%(so)s:_asyncio_Task___init__ /pid == %(pid)d/ {
+uprobe:%(init)s /pid == %(pid)d/ {
   $coro = *(uint64 *)(arg1 + 16) >= 1 ? *(uint64 *)(arg1 + 24) : 0;
   $name = $coro ? *(uint64 *)($coro + 40) : 0;
 """ + WALK_311 + """
   @created[$name, $code, $pos] = count();
   @parents[$outer] = count();
 }
-uprobe:%(so)s:TaskObj_dealloc /pid == %(pid)d/ { @destroyed[*(int32 *)(arg0 + 88)] = count(); }
+uprobe:%(dealloc)s /pid == %(pid)d/ { @destroyed[*(int32 *)(arg0 + 88)] = count(); }
 """}
 
 # The loopback service's connections, as inflight follows them (bpf/conn_tracker.bpf.c),
@@ -342,10 +362,33 @@ BPFTRACE_SERVICE_EQUIVALENT = {minor: script + CONNECTIONS_EQUIVALENT
 NO_EQUIVALENT = "the equivalent script knows CPython 3.11's layout only"
 
 
-def asyncio_module(python):
-    out = subprocess.run([python, "-c", "import _asyncio; print(_asyncio.__file__)"],
-                         capture_output=True, text=True, check=True)
-    return out.stdout.strip()
+def task_probe_sites(python, inflight):
+    """Where inflight puts its two task probes in this python's processes, for bpftrace to
+    probe the same instructions, with symbols or without (Debian's builds are stripped, and
+    3.15's _asyncio is inside the executable): each probe's offset, from inflight's report,
+    and its file, from the kernel's list of inflight's uprobes (bpftool perf show names a
+    /proc/PID/map_files link, read back while the workload lives: for a python run in
+    another root, the host's path of the file inside it). Returns "init" and "dealloc",
+    each as bpftrace's PATH:0xOFFSET, and "offsets"; or a string saying why not."""
+    w = start_workload(python, "churn.py", [1, 1])
+    try:
+        tracer = Traced(inflight, [w.pid])
+        perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
+        files = {p["offset"]: os.readlink(p["filename"]) for p in json.loads(perf.stdout or "[]")
+                 if p.get("pid") == tracer.proc.pid and p.get("fd_type") == "uprobe"}
+    finally:
+        w.stdin.close()
+        w.wait()
+    hook = [h for h in tracer.stop()["report"]["targets"][0]["hooks"]
+            if h["name"] == "asyncio_tasks"][0]
+    offsets = {p["what"]: p["file_offset"] for p in hook["probes"]}
+    if not hook["attached"] or set(offsets) != {"Task init", "Task dealloc"}:
+        return "inflight's task probes are not in place: " + hook["detail"]
+    if not set(offsets.values()) <= set(files):
+        return "bpftool does not list inflight's task probes"
+    sites = {key: "%s:0x%x" % (files[offsets[what]], offsets[what])
+             for key, what in (("init", "Task init"), ("dealloc", "Task dealloc"))}
+    return dict(sites, offsets=sorted(offsets.values()))
 
 
 def python_minor(python):
@@ -355,27 +398,39 @@ def python_minor(python):
 
 
 def runtime_address(pid):
-    """&_PyRuntime in pid: its library's load address plus the symbol's value."""
+    """&_PyRuntime in pid: the symbol's value in libpython, else in the executable (a
+    dynamic symbol, which stripped builds keep), plus the file's load address unless it
+    is an executable linked at a fixed address. The maps name files by their path here,
+    the host's path for a process in another root."""
     with open("/proc/%d/maps" % pid) as f:
         maps = [line.split() for line in f]
-    for m in maps:
-        if len(m) == 6 and m[2] == "00000000" and "libpython" in m[5]:
+    exe = os.readlink("/proc/%d/exe" % pid)
+    for m in sorted(maps, key=lambda m: "libpython" not in m[-1]):
+        if len(m) == 6 and m[2] == "00000000" and ("libpython" in m[5] or m[5] == exe):
             syms = subprocess.run(["nm", "-D", "--defined-only", m[5]], capture_output=True,
                                   text=True).stdout
             for line in syms.splitlines():
                 parts = line.split()
-                if parts[-1] == "_PyRuntime":
-                    return int(m[0].split("-")[0], 16) + int(parts[0], 16)
+                if parts and parts[-1] == "_PyRuntime":
+                    with open(m[5], "rb") as elf:
+                        fixed = int.from_bytes(elf.read(18)[16:], "little") == 2   # ET_EXEC
+                    return int(parts[0], 16) + (0 if fixed else int(m[0].split("-")[0], 16))
     return None
 
 
-def run_bpftrace_once(python, workload, args, script):
-    """A workload traced by bpftrace running script, in a mount namespace with tracefs
-    (bpftrace 0.17 needs it for uprobes); None if it could not attach."""
+def run_bpftrace_once(python, workload, args, script, sites):
+    """A workload traced by bpftrace running script, its task probes at sites (see
+    task_probe_sites), in a mount namespace with tracefs (bpftrace 0.17 needs it for
+    uprobes); None if it could not attach. --unsafe: bpftrace 0.17 probes an address in a
+    file without symbols only with it, since it cannot check that the address starts an
+    instruction (inflight decoded these)."""
     w = start_workload(python, workload, args)
-    fields = {"so": asyncio_module(python), "pid": w.pid, "runtime": runtime_address(w.pid) or 0}
+    fields = dict(sites, pid=w.pid)
+    if "%(runtime)" in script:
+        fields["runtime"] = runtime_address(w.pid) or 0
     bt = subprocess.Popen(["unshare", "-m", "sh", "-c",
-                           "mount -t tracefs tracefs /sys/kernel/tracing && exec bpftrace -e \"$0\"",
+                           "mount -t tracefs tracefs /sys/kernel/tracing && "
+                           "exec bpftrace --unsafe -e \"$0\"",
                            script % fields], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           text=True)
     attached = False
@@ -383,13 +438,19 @@ def run_bpftrace_once(python, workload, args, script):
         if line.startswith("Attaching"):
             attached = True
             break
-    if not attached:   # e.g. a stripped _asyncio: bpftrace needs the symbols
+    if not attached:
         bt.wait()
         w.kill()
         w.wait()
         return None
     # "Attaching" comes before the probes are in place: wait until the kernel lists them all
-    wait_for_probes(bt.pid, len(re.findall(r"^(?:uprobe|tracepoint):", script, re.M)))
+    probes = wait_for_probes(bt.pid, len(re.findall(r"^(?:uprobe|tracepoint):", script, re.M)))
+    offsets = sorted(p["offset"] for p in probes if p.get("fd_type") == "uprobe")
+    if offsets != sites["offsets"]:
+        stop_bpftrace(bt)
+        w.kill()
+        w.wait()
+        raise RuntimeError("bpftrace probes offsets %s, inflight %s" % (offsets, sites["offsets"]))
     w.stdin.write("\n")
     w.stdin.flush()
     result = json.loads(w.stdout.readline())
@@ -401,12 +462,14 @@ def run_bpftrace_once(python, workload, args, script):
 
 
 def wait_for_probes(pid, n, timeout=30):
-    """Until process pid has n BPF programs attached to perf events (uprobes, tracepoints)."""
+    """Until process pid has n BPF programs attached to perf events (uprobes, tracepoints):
+    bpftool's list of them."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         out = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
-        if sum(1 for p in json.loads(out.stdout or "[]") if p.get("pid") == pid) >= n:
-            return
+        probes = [p for p in json.loads(out.stdout or "[]") if p.get("pid") == pid]
+        if len(probes) >= n:
+            return probes
         time.sleep(0.05)
     raise RuntimeError("bpftrace did not attach its %d probes in %d s" % (n, timeout))
 
@@ -433,30 +496,33 @@ def cost_against(runs, base, units):
             "cpu_ratio": cpu_ratio, "extra_cpu_us_per_task": extra_sys_s / units * 1e6}
 
 
-def bpftrace_runs(python, workload, args, scripts, reps):
+def bpftrace_runs(python, workload, args, scripts, reps, sites):
     """Untraced runs of a workload interleaved with runs under each bpftrace script:
     (untraced, [runs per script], a run None where that script could not attach), or a
-    string saying why not, when bpftrace is missing or its first script does not attach."""
+    string saying why not, when bpftrace is missing, inflight's probe sites are not known,
+    or the first script does not attach."""
     if not shutil.which("bpftrace"):
         return "bpftrace is not installed (apt-get install bpftrace)"
+    if isinstance(sites, str):
+        return sites
     base, traced = [], [[] for _ in scripts]
     for _ in range(reps):
         base.append(run_once(python, workload, args)[0])
         for k, script in enumerate(scripts):
-            result = run_bpftrace_once(python, workload, args, script)
+            result = run_bpftrace_once(python, workload, args, script, sites)
             if result is None and k == 0:
-                return "bpftrace could not attach its uprobes (a stripped _asyncio?)"
+                return "bpftrace could not attach its probes"
             traced[k].append(result)
     return base, traced
 
 
-def bench_bpftrace(python, quick):
+def bench_bpftrace(python, quick, sites):
     """Task churn under bpftrace: counting inflight's two probes (what the hits alone
     cost: the floor), and reading what inflight reads (the equivalent script)."""
     equivalent = BPFTRACE_EQUIVALENT.get(python_minor(python))
     n, reps = (20000, 3) if quick else (200000, 5)
     runs = bpftrace_runs(python, "churn.py", [n, 1000],
-                         [BPFTRACE_COUNT] + ([equivalent] if equivalent else []), reps)
+                         [BPFTRACE_COUNT] + ([equivalent] if equivalent else []), reps, sites)
     if isinstance(runs, str):
         return {"skipped": runs}
     base, (counted, *read) = runs
@@ -469,11 +535,11 @@ def bench_bpftrace(python, quick):
     return result
 
 
-def bench_service(python, inflight, quick, per_conn):
+def bench_service(python, inflight, quick, per_conn, sites):
     clients, requests, reps = (50, 4000, 3) if quick else (200, 40000, 5)
     r = interleaved(python, "service.py", [clients, requests, per_conn], inflight, reps,
                     {"PYTHONASYNCIODEBUG": "1"}, lean=True)
-    bpftrace = bench_bpftrace_service(python, [clients, requests, per_conn], reps)
+    bpftrace = bench_bpftrace_service(python, [clients, requests, per_conn], reps, sites)
     report = r["tracer"][-1]["report"]
     conns = report["targets"][0]["connections"]
     return {
@@ -489,12 +555,13 @@ def bench_service(python, inflight, quick, per_conn):
     }
 
 
-def bench_bpftrace_service(python, args, reps):
+def bench_bpftrace_service(python, args, reps, sites):
     """The loopback service under bpftrace, beside its own untraced runs: counting the
     same events (bpftrace_count), and reading what inflight reads (bpftrace_equivalent)."""
     equivalent = BPFTRACE_SERVICE_EQUIVALENT.get(python_minor(python))
     runs = bpftrace_runs(python, "service.py", args,
-                         [BPFTRACE_SERVICE_COUNT] + ([equivalent] if equivalent else []), reps)
+                         [BPFTRACE_SERVICE_COUNT] + ([equivalent] if equivalent else []), reps,
+                         sites)
     if isinstance(runs, str):
         return {"bpftrace_count": {"skipped": runs}, "bpftrace_equivalent": {"skipped": runs}}
     base, (counted, *read) = runs
@@ -510,6 +577,104 @@ def bench_bpftrace_service(python, args, reps):
     else:
         out["bpftrace_equivalent"] = {"skipped": NO_EQUIVALENT}
     return out
+
+
+# The per-version rows. Debian unstable's 3.13 to 3.15 run only in the root that
+# tools/unstable-root.sh builds, through tests/sid_python.sh.
+VERSIONS = "3.11,3.14,3.15"
+SID_VERSIONS = ("3.13", "3.14", "3.15")
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def version_pythons(versions, default, tmp):
+    """(version, python, what it is or why there is none) for each version: the default
+    python when it is that version; else Debian unstable's, through a symlink in tmp to
+    tests/sid_python.sh named python3.X (the name picks the version), as the tests do;
+    else Debian's /usr/bin/python3.X."""
+    default_version = "3.%d" % python_minor(default)
+    root = subprocess.run(["bash", os.path.join(REPO, "tools", "unstable-root.sh"), "--print"],
+                          capture_output=True, text=True)
+    out = []
+    for v in versions:
+        if v == default_version:
+            out.append((v, default, default))
+        elif v in SID_VERSIONS and root.returncode == 0:
+            link = os.path.join(tmp, "python" + v)
+            os.symlink(os.path.join(REPO, "tests", "sid_python.sh"), link)
+            out.append((v, link, "Debian unstable's /usr/bin/python%s in %s" % (
+                v, root.stdout.strip())))
+        elif v in SID_VERSIONS:
+            out.append((v, None, "the Debian unstable root is not built ('make test-root' "
+                                 "builds it: tools/unstable-root.sh)"))
+        elif os.access("/usr/bin/python" + v, os.X_OK):
+            out.append((v, "/usr/bin/python" + v, "/usr/bin/python" + v))
+        else:
+            out.append((v, None, "no CPython %s on this machine" % v))
+    return out
+
+
+def per_task_cost(runs, base, n):
+    """cost_against, per task, with the range of each figure over the rounds of the
+    interleaving (each run against the untraced run of its round): the spread."""
+    c = cost_against(runs, base, n)
+    rounds = list(zip(runs, base))
+    ratio = [r["seconds"] / b["seconds"] for r, b in rounds]
+    wall = [(r["seconds"] - b["seconds"]) / n * 1e6 for r, b in rounds]
+    cpu = [(sys_share(r) - sys_share(b)) * r["user_s"] / n * 1e6 for r, b in rounds]
+    return dict(c, ratio_range=[min(ratio), max(ratio)],
+                extra_us_per_task_range=[min(wall), max(wall)],
+                extra_cpu_us_per_task_range=[min(cpu), max(cpu)])
+
+
+def bench_version(python, inflight, quick):
+    """One interpreter's row: the task churn and the loopback service (a new connection
+    every 10 requests), each run untraced, under inflight, under inflight --lean and under
+    bpftrace counting the same probes (in the service, every hook inflight has there), in
+    interleaved rounds. What a task costs, from the churn; the service's ratios beside."""
+    sites = task_probe_sites(python, inflight)
+    if isinstance(sites, str):
+        return {"skipped": sites}
+    n, reps = (20000, 1) if quick else (200000, 5)
+    service_args = [50, 4000, 10] if quick else [200, 40000, 10]
+    bpftrace = shutil.which("bpftrace")
+    churn = interleaved(python, "churn.py", [n, 1000], inflight, reps, lean=True,
+                        bpftrace=(BPFTRACE_COUNT, sites) if bpftrace else None)
+    service = interleaved(python, "service.py", service_args, inflight, reps, lean=True,
+                          bpftrace=(BPFTRACE_SERVICE_COUNT, sites) if bpftrace else None)
+    row = {"tasks": n, "rounds": reps,
+           "untraced_us_per_task": churn["untraced_s"] / n * 1e6,
+           "service": dict(zip(("clients", "requests", "requests_per_connection"), service_args),
+                           untraced_s=service["untraced_s"])}
+    for kind, key in (("traced", "inflight"), ("lean", "lean"), ("bpftrace", "bpftrace_count")):
+        if not churn["runs"][kind]:
+            row[key] = {"skipped": "bpftrace is not installed (apt-get install bpftrace)"}
+            continue
+        c = row[key] = per_task_cost(churn["runs"][kind], churn["runs"]["base"], n)
+        s = cost_against(service["runs"][kind], service["runs"]["base"], service_args[1])
+        c["service_ratio"], c["service_cpu_ratio"] = s["ratio"], s["cpu_ratio"]
+        c["service_ratio_range"] = [f(r["seconds"] / b["seconds"] for r, b in zip(
+            service["runs"][kind], service["runs"]["base"])) for f in (min, max)]
+        if kind == "bpftrace":
+            programs = program_costs(churn["runs"][kind])
+            c["hits_per_task"] = trap_hits(programs) / n
+        else:
+            tracers = churn["tracer" if kind == "traced" else "lean_tracer"]
+            report = tracers[-1]["report"]
+            programs = program_costs(tracers)
+            c["hits_per_task"] = report["tracer"]["task_events"] / max(
+                report["targets"][0]["tasks"]["created"], 1)
+            c["probes"] = probes_of(report)
+            c["ringbuf_drops"] = report["tracer"]["task_ringbuf_drops"]
+        c["ns_per_run"] = {name: p["ns_per_run"] for name, p in programs.items()
+                           if p["trap"] and p["runs"]}
+    return row
+
+
+def bench_versions(versions, default, inflight, quick):
+    with tempfile.TemporaryDirectory(prefix="inflight-bench-pythons-") as tmp:
+        return [dict(bench_version(python, inflight, quick), version=v, python=what)
+                if python else {"version": v, "skipped": what}
+                for v, python, what in version_pythons(versions, default, tmp)]
 
 
 def bench_in_flight(python, inflight, sizes):
@@ -796,12 +961,76 @@ def print_table(results):
           "ratio %.3f" % (c["tasks"], c["snapshots_per_run"], c["ratio"]))
 
 
+def spread(c, key, form="%.2f"):
+    """A figure, with its range over the rounds when there was more than one."""
+    low, high = c[key + "_range"]
+    return (form % c[key]) + (" [%s, %s]" % (form % low, form % high) if low != high else "")
+
+
+def print_versions(rows):
+    done = [r for r in rows if "skipped" not in r]
+    if done:
+        r, s = done[0], done[0]["service"]
+        print("\nper CPython version, what a task costs: a churn of %d tasks, and the loopback "
+              "service (%d clients, %d requests, a new connection every %d); untraced, inflight, "
+              "--lean and bpftrace counting the same probes, interleaved; %s" % (
+                  r["tasks"], s["clients"], s["requests"], s["requests_per_connection"],
+                  "medians of %d rounds [lowest, highest round]" % r["rounds"]
+                  if r["rounds"] > 1 else "1 round"))
+        print("%-8s %9s %-24s %6s %5s %8s %10s  %-24s %6s" % (
+            "CPYTHON", "UNTRACED", "INFLIGHT +us/TASK", "RATIO", "HITS", "INIT ns", "DEALLOC ns",
+            "BPFTRACE COUNT +us/TASK", "RATIO"))
+    for r in rows:
+        if "skipped" in r:
+            print("%-8s skipped: %s" % (r["version"], r["skipped"]))
+            continue
+        c, b = r["inflight"], r["bpftrace_count"]
+        ns = c["ns_per_run"]
+        print("%-8s %6.2f us %-24s %6.2f %5.2f %8s %10s  %-24s %6s" % (
+            r["version"], r["untraced_us_per_task"], spread(c, "extra_us_per_task"), c["ratio"],
+            c["hits_per_task"], *("%.0f" % ns[p] if ns.get(p) else "-"
+                                  for p in ("on_task_init", "on_task_dealloc")),
+            spread(b, "extra_us_per_task") if "skipped" not in b else "skipped",
+            "%.2f" % b["ratio"] if "skipped" not in b else ""))
+    for r in done:
+        c, lean, b = r["inflight"], r["lean"], r["bpftrace_count"]
+        print("  %s, %s: %s" % (r["version"], r["python"], probes_text(c["probes"])))
+        if "skipped" in b:
+            print("    bpftrace counting the same probes: skipped: %s" % b["skipped"])
+        print("    from CPU time: %s us/task, ratio %.2f; --lean %s, ratio %.2f%s" % (
+            spread(c, "extra_cpu_us_per_task", "%+.2f"), c["cpu_ratio"],
+            spread(lean, "extra_cpu_us_per_task", "%+.2f"), lean["cpu_ratio"],
+            "; bpftrace counting %s, ratio %.2f" % (
+                spread(b, "extra_cpu_us_per_task", "%+.2f"), b["cpu_ratio"])
+            if "skipped" not in b else ""))
+        print("    --lean: %s us/task, ratio %.2f, %.2f hits per task, %s; %s" % (
+            spread(lean, "extra_us_per_task", "%+.2f"), lean["ratio"], lean["hits_per_task"],
+            ", ".join("%.0f ns in %s" % (ns, name) for name, ns in lean["ns_per_run"].items()),
+            probes_text(lean["probes"])))
+        print("    loopback service: %.2f s untraced, ratio %s (--lean %.3f%s); from CPU time "
+              "%.3f (--lean %.3f%s)" % (
+                  r["service"]["untraced_s"], spread(c, "service_ratio", "%.3f"),
+                  lean["service_ratio"],
+                  ", bpftrace counting %.3f" % b["service_ratio"] if "skipped" not in b else "",
+                  c["service_cpu_ratio"], lean["service_cpu_ratio"],
+                  ", bpftrace counting %.3f" % b["service_cpu_ratio"]
+                  if "skipped" not in b else ""))
+    if done:
+        print("  bpftrace reading what inflight reads: only in the sections above, on 3.11 "
+              "(%s)" % NO_EQUIVALENT)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inflight", required=True)
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--quick", action="store_true", help="CI-sized: checks the bench runs")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--versions", default=VERSIONS,
+                    help="CPython versions of the per-version rows, comma-separated (default "
+                    "%(default)s; '' for none)")
+    ap.add_argument("--versions-only", action="store_true",
+                    help="only the per-version rows")
     args = ap.parse_args()
     inflight = os.path.abspath(args.inflight)
     if os.geteuid() != 0:
@@ -821,12 +1050,31 @@ def main():
 def run_all(args, inflight):
     results = {"mode": "quick" if args.quick else "full", "python": args.python,
                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if not args.versions_only:
+        run_main(args, inflight, results)
+    versions = [v for v in args.versions.split(",") if v]
+    results["versions"] = bench_versions(versions, args.python, inflight, args.quick)
+    if args.json:   # before the tables: what took minutes to measure outlives a bug in them
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=2)
+        os.replace(tmp, args.json)
+    if not args.versions_only:
+        print_table(results)
+    print_versions(results["versions"])
+    if args.json:
+        print("\nwritten to %s" % args.json)
+
+
+def run_main(args, inflight, results):
+    """Everything but the per-version rows, on the default python."""
     results["task_churn"] = bench_churn(args.python, inflight, args.quick)
     results["task_churn_threads"] = bench_churn_threads(args.python, inflight, args.quick)
-    results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick)
+    sites = task_probe_sites(args.python, inflight)
+    results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick, sites)
     measure_floor(results["task_churn"], results["bpftrace_task_churn"])
-    results["loopback_service"] = [bench_service(args.python, inflight, args.quick, per_conn)
-                                   for per_conn in (1000, 10)]
+    results["loopback_service"] = [bench_service(args.python, inflight, args.quick, per_conn,
+                                                 sites) for per_conn in (1000, 10)]
     cost_from_parts(results, results["bpftrace_task_churn"])
     results["in_flight_scale"] = bench_in_flight(
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000])
@@ -836,13 +1084,6 @@ def run_all(args, inflight):
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000],
         3 if args.quick else 5)
     results["snapshot_cost"] = bench_snapshot_cost(args.python, inflight, args.quick)
-    print_table(results)
-    if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=2)
-        os.replace(tmp, args.json)
-        print("\nwritten to %s" % args.json)
 
 
 if __name__ == "__main__":

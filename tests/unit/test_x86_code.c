@@ -224,17 +224,51 @@ static void test_instruction_text_names_what_a_probe_traps_on(void **state)
 	assert_string_equal(text, "cmp dword ptr [rdi + 0xa4], 0");
 }
 
-/* Debian's 3.14 Task init: endbr64, then push r15 */
-static void test_a_probe_goes_past_an_entry_endbr64(void **state)
+/* Debian's 3.14 Task init: endbr64; push r15 */
+static void test_an_entry_probe_goes_past_endbr64_to_a_push(void **state)
 {
-	static const uint8_t cet_entry[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x41, 0x57 };
-	static const uint8_t endbr32[] = { 0xf3, 0x0f, 0x1e, 0xfb, 0x41, 0x57 };
+	static const uint8_t cet_push[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x41, 0x57, 0x41, 0x56 };
 	static const uint8_t push_r15[] = { 0x41, 0x57, 0x41, 0x56 };
+	uint64_t site;
 
-	assert_int_equal(x86_entry_marker_length(cet_entry, sizeof(cet_entry)), 4);
-	assert_int_equal(x86_entry_marker_length(cet_entry, 3), 0);
-	assert_int_equal(x86_entry_marker_length(endbr32, sizeof(endbr32)), 0);
-	assert_int_equal(x86_entry_marker_length(push_r15, sizeof(push_r15)), 0);
+	assert_int_equal(x86_entry_probe_site(cet_push, sizeof(cet_push), BASE, &site), 0);
+	assert_int_equal(site, BASE + 4);
+	assert_int_equal(x86_entry_probe_site(push_r15, sizeof(push_r15), BASE, &site), 0);
+	assert_int_equal(site, BASE);
+}
+
+/* Debian's 3.14 TaskObj_dealloc: endbr64; sub rsp, 0x18; mov [rsp+8], rbx; mov rbx, rdi; call */
+static void test_an_entry_probe_goes_on_to_a_call_that_keeps_the_arguments(void **state)
+{
+	static const uint8_t dealloc[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x83, 0xec, 0x18,
+					   0x48, 0x89, 0x5c, 0x24, 0x08, 0x48, 0x89, 0xfb,
+					   0xe8, 0x00, 0x01, 0x00, 0x00 };
+	uint64_t site;
+
+	assert_int_equal(x86_entry_probe_site(dealloc, sizeof(dealloc), BASE, &site), 0);
+	assert_int_equal(site, BASE + 16);
+}
+
+/* Never past what changes rdi or rsi, nor past a branch: then the entry, past endbr64 */
+static void test_an_entry_probe_stops_where_the_arguments_change(void **state)
+{
+	static const uint8_t moves_rdi[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x89, 0xdf,	/* mov rdi, rbx */
+					     0x41, 0x57 };
+	static const uint8_t moves_esi[] = { 0x31, 0xf6, 0x41, 0x57 };	/* xor esi, esi */
+	static const uint8_t branches[] = { 0x48, 0x85, 0xff, 0x74, 0x02, 0x41, 0x57 };	/* test; je */
+	static const uint8_t no_push[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x83, 0xec, 0x18 };
+	static const uint8_t garbage[] = { 0x06 };
+	uint64_t site;
+
+	assert_int_equal(x86_entry_probe_site(moves_rdi, sizeof(moves_rdi), BASE, &site), 0);
+	assert_int_equal(site, BASE + 4);
+	assert_int_equal(x86_entry_probe_site(moves_esi, sizeof(moves_esi), BASE, &site), 0);
+	assert_int_equal(site, BASE);
+	assert_int_equal(x86_entry_probe_site(branches, sizeof(branches), BASE, &site), 0);
+	assert_int_equal(site, BASE);
+	assert_int_equal(x86_entry_probe_site(no_push, sizeof(no_push), BASE, &site), 0);
+	assert_int_equal(site, BASE + 4);
+	assert_int_equal(x86_entry_probe_site(garbage, sizeof(garbage), BASE, &site), -ENOENT);
 }
 
 static void test_instruction_text_of_bad_or_short_code(void **state)
@@ -287,7 +321,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_instruction_text_names_what_a_probe_traps_on),
 		cmocka_unit_test(test_instruction_text_of_bad_or_short_code),
-		cmocka_unit_test(test_a_probe_goes_past_an_entry_endbr64),
+		cmocka_unit_test(test_an_entry_probe_goes_past_endbr64_to_a_push),
+		cmocka_unit_test(test_an_entry_probe_goes_on_to_a_call_that_keeps_the_arguments),
+		cmocka_unit_test(test_an_entry_probe_stops_where_the_arguments_change),
 		cmocka_unit_test(test_inline_pending_path_is_the_fall_through),
 		cmocka_unit_test(test_pending_path_in_a_cold_section_is_the_jump_target),
 		cmocka_unit_test(test_masked_state_word_compared_to_pending),

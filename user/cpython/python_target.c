@@ -224,13 +224,16 @@ static void describe_instruction(struct elf_image *e, uint64_t vaddr, char *buf,
 		buf[0] = '\0';
 }
 
-/* A function's entry for a probe: past an endbr64, which would be single-stepped. */
+/* Where an entry probe costs least (see x86_entry_probe_site): vaddr if undecided. */
 static uint64_t probe_entry(struct elf_image *e, uint64_t vaddr)
 {
-	uint8_t code[4];
+	uint8_t code[64];	/* a prologue's first instructions */
 	ssize_t n = elf_image_read_upto(e, vaddr, code, sizeof(code));
+	uint64_t site;
 
-	return n > 0 ? vaddr + x86_entry_marker_length(code, (size_t)n) : vaddr;
+	if (n <= 0 || x86_entry_probe_site(code, (size_t)n, vaddr, &site))
+		return vaddr;
+	return site;
 }
 
 /* Where each probe goes: file offsets, and the instruction each sits on. */

@@ -202,12 +202,56 @@ static int step(csh h, const cs_insn *insn, uint32_t state_offset, struct scan *
 	return 1;
 }
 
-size_t x86_entry_marker_length(const uint8_t *code, size_t len)
-{
-	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+#define RSI_FAMILY 4
+#define PROLOGUE_INSNS 8
 
-	return len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)) ?
-		       sizeof(endbr64) : 0;
+/* Instructions arch/x86/kernel/uprobes.c emulates rather than single-steps. */
+static bool emulated_by_uprobes(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (insn->id == X86_INS_PUSH)
+		return x->op_count == 1 && x->operands[0].type == X86_OP_REG;
+	if (insn->id == X86_INS_CALL || insn->id == X86_INS_JMP)
+		return x->op_count == 1 && x->operands[0].type == X86_OP_IMM;
+	return false;
+}
+
+/* Whether control goes on to the next instruction with the arguments where they were. */
+static bool passes_arguments_on(csh h, const cs_insn *insn)
+{
+	return !cs_insn_group(h, insn, X86_GRP_JUMP) && !cs_insn_group(h, insn, X86_GRP_CALL) &&
+	       !cs_insn_group(h, insn, X86_GRP_RET) && !cs_insn_group(h, insn, X86_GRP_INT) &&
+	       !writes_family(h, insn, RDI_FAMILY) && !writes_family(h, insn, RSI_FAMILY);
+}
+
+int x86_entry_probe_site(const uint8_t *code, size_t len, uint64_t addr, uint64_t *site)
+{
+	uint64_t at = addr;
+	cs_insn *insn;
+	csh h;
+	int n, err = -ENOENT;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -ENOENT;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(h);
+	*site = addr;
+	for (n = 0; insn && n < PROLOGUE_INSNS && cs_disasm_iter(h, &code, &len, &at, insn); n++) {
+		err = 0;
+		if (emulated_by_uprobes(insn)) {
+			*site = insn->address;
+			break;
+		}
+		if (insn->id == X86_INS_ENDBR64 && n == 0)
+			*site = insn->address + insn->size;
+		if (!passes_arguments_on(h, insn))
+			break;
+	}
+	if (insn)
+		cs_free(insn, 1);
+	cs_close(&h);
+	return err;
 }
 
 int x86_instruction_text(const uint8_t *code, size_t len, uint64_t addr, char *buf, size_t size)

@@ -17,14 +17,18 @@
 int x86_instruction_text(const uint8_t *code, size_t len, uint64_t addr, char *buf, size_t size);
 
 /*
- * The length of the endbr64 that opens a function built with CET
- * (-fcf-protection, as Debian's CPython 3.14 and 3.15 are), 0 if code does
- * not start with one. A uprobe on it is single-stepped, at tens of
- * microseconds a hit here, where the instruction after it (a push, say) is
- * emulated at about one: entry probes go past it. It changes no register,
- * so the function's arguments are where they were.
+ * Where to put a probe that reads a function's first two arguments (rdi,
+ * rsi) as at its entry: the first instruction of its straight-line prologue
+ * that the kernel emulates (a push of a register, a direct call or jump), so
+ * a hit costs about a microsecond instead of the tens that single-stepping
+ * costs here (the endbr64 that opens functions built with CET, as Debian's
+ * CPython 3.14 and 3.15 are, is single-stepped). Only instructions that
+ * neither branch nor write rdi or rsi are passed; with none emulated within
+ * the first few, the site is the entry, past any endbr64. code: the
+ * function's first len bytes, at virtual address addr. 0 with *site, or
+ * -ENOENT if the code cannot be decoded.
  */
-size_t x86_entry_marker_length(const uint8_t *code, size_t len);
+int x86_entry_probe_site(const uint8_t *code, size_t len, uint64_t addr, uint64_t *site);
 
 /*
  * Where, in _asyncio's Task finalizer (TaskObj_finalize), the path of a task

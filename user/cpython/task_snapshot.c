@@ -261,7 +261,8 @@ static int registry_tasks(struct reader *rd, const struct python_target *py,
 			 l->version);
 		return -EIO;
 	}
-	qsort(all, *n, sizeof(*all), cmp_u64);
+	if (*n)
+		qsort(all, *n, sizeof(*all), cmp_u64);
 	for (i = k = 0; i < *n; i++)
 		if (!k || all[k - 1] != all[i])
 			all[k++] = all[i];
@@ -817,6 +818,7 @@ static const struct {
 	{ "/asyncio/streams.py", "_wait_for_data", "stream read" },
 	{ "/asyncio/streams.py", "_drain_helper", "stream write" },
 	{ "/asyncio/taskgroups.py", "__aexit__", "TaskGroup" },
+	{ "/asyncio/taskgroups.py", "_aexit", "TaskGroup" },	/* 3.13.1 and later */
 	{ "/asyncio/queues.py", "get", "Queue.get" },
 	{ "/asyncio/queues.py", "put", "Queue.put" },
 	{ "/asyncio/locks.py", "Semaphore.acquire", "Semaphore" },

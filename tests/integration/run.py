@@ -32,8 +32,11 @@ def main():
         print("integration: 0 passed, 1 failed")
         return 1
     print("integration: inflight %s, workloads on %s" % (harness.INFLIGHT, harness.PYTHON))
-    for minor in test_tasks.MISSING:
-        print("SKIP task tracking on CPython %s: no such interpreter on this machine" % minor)
+    for what, why in test_tasks.MISSING:
+        print("SKIP every per-interpreter test on %s: %s" % (what, why))
+    for name, why in harness.SKIPPED:
+        if args.k in name:
+            print("SKIP %s: %s" % (name, why))
     passed = failed = 0
     for fn in harness.TESTS:
         if args.k not in fn.__name__:

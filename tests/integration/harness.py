@@ -194,6 +194,13 @@ def target_of(report, pid):
     raise AssertionError("pid %d not in report targets" % pid)
 
 
+def tasks_tracked(report, pid):
+    """Fails, saying why, unless inflight tracked pid's asyncio tasks: without
+    them the findings a test expects cannot be told apart by line."""
+    hook = [h for h in target_of(report, pid)["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert hook["attached"], "pid %d: asyncio tasks not tracked: %s" % (pid, hook["detail"])
+
+
 def leak_findings(report, reason):
     return [f for f in report["findings"]
             if f["kind"] == "connection-leak" and f["evidence"]["reason"] == reason]

@@ -9,7 +9,8 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import Workload, expect_eq, interpreters, run_inflight, site_markers, test
+from harness import (Workload, expect_eq, interpreters, run_inflight, site_markers,
+                     tasks_tracked, test)
 
 FANOUT = 300
 
@@ -154,6 +155,7 @@ def trace_after_the_fact(python):
         report = json.loads(r.stdout)
     finally:
         w.stop()
+    tasks_tracked(report, w.pid)
     target = [t for t in report["targets"] if t["pid"] == w.pid][0]
     expect_eq("tasks pending at attach", target["tasks"]["at_attach"],
               sum(w.hello["loops"].values()))

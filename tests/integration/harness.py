@@ -1,11 +1,14 @@
 """What the integration tests share: the inflight under test, workloads driven
 over stdin/stdout, a tracer started the way a user would, and ss(8)."""
+import atexit
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,22 +34,69 @@ def site_markers(script):
     return lines
 
 
+SID_VERSIONS = ("3.13", "3.14", "3.15")
+SID_REASON = "the Debian unstable root is not built ('make test-root' builds it)"
+_sid_dir = []
+
+
+def sid_root():
+    """The Debian unstable root tools/unstable-root.sh built, or None if it is incomplete."""
+    script = os.path.join(HERE, "..", "..", "tools", "unstable-root.sh")
+    r = subprocess.run(["bash", script, "--print"], capture_output=True, text=True)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def sid_pythons():
+    """A directory of python3.13, python3.14 and python3.15: symlinks to
+    tests/sid_python.sh, which runs each in the Debian unstable root. Made once
+    per run, removed at exit."""
+    if not _sid_dir:
+        d = tempfile.mkdtemp(prefix="inflight-sid-python-")
+        wrapper = os.path.abspath(os.path.join(HERE, "..", "sid_python.sh"))
+        for v in SID_VERSIONS:
+            os.symlink(wrapper, os.path.join(d, "python" + v))
+        atexit.register(shutil.rmtree, d, True)
+        _sid_dir.append(d)
+    return _sid_dir[0]
+
+
+def is_sid(name):
+    """Whether an interpreter of interpreters() runs in the Debian unstable root."""
+    return name.startswith("debian-sid-")
+
+
 def interpreters():
-    """Every CPython 3.9-3.13 here, as (name, path, stripped): pyenv's builds and
-    Debian's python3.11; and the minor versions found nowhere."""
+    """Every CPython 3.9-3.15 here, as (name, path, stripped): pyenv's builds,
+    Debian's python3.11, and Debian unstable's 3.13-3.15 (run in its root by
+    tests/sid_python.sh); and what is missing, as (what, why)."""
     found = []
     root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
     versions = os.path.join(root, "versions")
     for v in sorted(os.listdir(versions)) if os.path.isdir(versions) else []:
-        m = re.fullmatch(r"3\.(9|1[0-3])\.\d+", v)
+        m = re.fullmatch(r"3\.(9|1[0-5])\.\d+", v)
         path = os.path.join(versions, v, "bin", "python3.%s" % m.group(1)) if m else None
         if path and os.access(path, os.X_OK):
             found.append(("pyenv-" + v, path, False))
     if os.access("/usr/bin/python3.11", os.X_OK):
         found.append(("debian-3.11", "/usr/bin/python3.11", True))
+    have_sid = sid_root() is not None
+    if have_sid:
+        found += [("debian-sid-" + v, os.path.join(sid_pythons(), "python" + v), True)
+                  for v in SID_VERSIONS]
     minors = {re.search(r"3\.(\d+)", f[0]).group(1) for f in found}
-    missing = ["3.%d" % m for m in range(9, 14) if str(m) not in minors]
+    missing = [] if have_sid else \
+        [("Debian unstable's CPython " + v, SID_REASON) for v in SID_VERSIONS]
+    for m in range(9, 16):
+        if str(m) not in minors and (have_sid or "3.%d" % m not in SID_VERSIONS):
+            missing.append(("CPython 3.%d" % m, "no such interpreter on this machine"))
     return found, missing
+
+
+SKIPPED = []    # (test, why): variants a test leaves out, printed by run.py
+
+
+def skip(name, why):
+    SKIPPED.append((name, why))
 
 
 class Workload:
@@ -142,6 +192,13 @@ def target_of(report, pid):
         if t["pid"] == pid:
             return t
     raise AssertionError("pid %d not in report targets" % pid)
+
+
+def tasks_tracked(report, pid):
+    """Fails, saying why, unless inflight tracked pid's asyncio tasks: without
+    them the findings a test expects cannot be told apart by line."""
+    hook = [h for h in target_of(report, pid)["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert hook["attached"], "pid %d: asyncio tasks not tracked: %s" % (pid, hook["detail"])
 
 
 def leak_findings(report, reason):

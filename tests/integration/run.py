@@ -19,6 +19,7 @@ import test_findings  # noqa: F401
 import test_snapshot  # noqa: F401
 import test_endings  # noqa: F401
 import test_late_fanout  # noqa: F401
+import test_asyncio_ps  # noqa: F401
 
 
 def main():
@@ -32,8 +33,11 @@ def main():
         print("integration: 0 passed, 1 failed")
         return 1
     print("integration: inflight %s, workloads on %s" % (harness.INFLIGHT, harness.PYTHON))
-    for minor in test_tasks.MISSING:
-        print("SKIP task tracking on CPython %s: no such interpreter on this machine" % minor)
+    for what, why in test_tasks.MISSING:
+        print("SKIP every per-interpreter test on %s: %s" % (what, why))
+    for name, why in harness.SKIPPED:
+        if args.k in name:
+            print("SKIP %s: %s" % (name, why))
     passed = failed = 0
     for fn in harness.TESTS:
         if args.k not in fn.__name__:

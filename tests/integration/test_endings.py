@@ -8,7 +8,7 @@ import os
 import signal
 import tempfile
 
-from harness import Tracer, Workload, site_markers, target_of, test
+from harness import Tracer, Workload, site_markers, target_of, tasks_tracked, test
 from test_findings import found
 from test_tasks import on_every_interpreter
 
@@ -95,6 +95,8 @@ def run_endings(python, env=None):
             w.stop()
         cgroup.remove()
     assert report["end_reason"] == "targets_exited", report["end_reason"]
+    for w in workloads.values():
+        tasks_tracked(report, w.pid)
     wrong = []
     for s, w in workloads.items():
         want = {(kind, reason, lines[marker]) for kind, reason, marker in truth[s]["expect"]}

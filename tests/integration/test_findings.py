@@ -7,7 +7,8 @@ import re
 import tempfile
 import time
 
-from harness import Tracer, Workload, interpreters, site_markers, target_of, test
+from harness import (Tracer, Workload, interpreters, site_markers, target_of, tasks_tracked,
+                     test)
 from test_tasks import on_every_interpreter
 
 SCENARIOS = ["unbounded", "bounded", "taskgroup", "nested", "fire_and_forget", "forever",
@@ -56,6 +57,8 @@ def run_suite(python, env=None):
         for w in workloads.values():
             w.stop()
         config.close()
+    for w in workloads.values():
+        tasks_tracked(report, w.pid)
     wrong = []
     for s, w in workloads.items():
         want = {(kind, reason, lines[marker]) for kind, reason, marker in expected[s]}

@@ -9,7 +9,8 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import Workload, expect_eq, interpreters, run_inflight, site_markers, test
+from harness import (Workload, expect_eq, interpreters, run_inflight, site_markers,
+                     tasks_tracked, test)
 
 FANOUT = 300
 
@@ -55,8 +56,14 @@ def check_ps(ps, truth, connect=True):
     for t in ps["tasks"]:
         if t["coroutine"] in waits and waits[t["coroutine"]]:
             expect_eq("what %s waits on" % t["coroutine"], t["waits_on"], waits[t["coroutine"]])
-    states = {by_id[i]["state"] for i in truth["done"]}
-    expect_eq("the finished and the cancelled task", states, {"finished", "cancelled"})
+    # 3.14+ drops a task from its thread's task list once it is done: no
+    # registry holds the two any more, and a snapshot need not list them
+    finished, cancelled = truth["done"]
+    want = {finished: "finished", cancelled: "cancelled"}
+    if int(ps["python"].split(".")[1]) >= 14:
+        want = {i: state for i, state in want.items() if i in by_id}
+    expect_eq("the finished and the cancelled task",
+              {i: by_id[i]["state"] for i in want if i in by_id}, want)
 
 
 def find_node(nodes, coroutine):
@@ -154,6 +161,7 @@ def trace_after_the_fact(python):
         report = json.loads(r.stdout)
     finally:
         w.stop()
+    tasks_tracked(report, w.pid)
     target = [t for t in report["targets"] if t["pid"] == w.pid][0]
     expect_eq("tasks pending at attach", target["tasks"]["at_attach"],
               sum(w.hello["loops"].values()))

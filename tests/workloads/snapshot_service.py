@@ -7,8 +7,8 @@ connection to it; a nested gather; an 'await task' chain; a TaskGroup (3.11+);
 a finished and a cancelled task still referenced. Loop 2 (a second thread):
 --sleepers sleeping tasks. Once everything is parked it prints one JSON line:
 ready, pid, and per loop len(asyncio.all_tasks(loop)); then each task's id,
-coroutine, suspension line (cr_frame.f_lineno) and the task that awaits it,
-as the workload itself set them up. Then it waits to be killed.
+loop, coroutine, suspension line (cr_frame.f_lineno) and the task that awaits
+it, as the workload itself set them up. Then it waits to be killed.
 
 Usage: snapshot_service.py [--fanout N] [--sleepers N] [--no-connections]
 """
@@ -91,7 +91,7 @@ def ground_truth(loop):
     for t in asyncio.all_tasks(loop):
         coro = t.get_coro()
         frame = getattr(coro, "cr_frame", None)
-        tasks.append({"id": hex(id(t)), "coroutine": coro.__qualname__,
+        tasks.append({"id": hex(id(t)), "loop": hex(id(loop)), "coroutine": coro.__qualname__,
                       "line": frame.f_lineno if frame else None,
                       "file": frame.f_code.co_filename if frame else None,
                       "parent": hex(parents[id(t)]) if parents.get(id(t)) else None})

@@ -13,11 +13,17 @@
 # os.getpid() is the PID the host sees. stdin, stdout and stderr pass through.
 set -eu
 
+# python3.X: Debian's build; python3.X-symbols: the one tools/cpython-symbol-builds.sh made
 name=$(basename "$0")
 case $name in
-python3.1[345]) ;;
+python3.1[345]) python=/usr/bin/$name ;;
+python3.1[45]-symbols)
+	version=${name#python}
+	version=${version%-symbols}
+	python=/opt/cpython-$version/bin/python$version
+	;;
 *)
-	echo "sid_python.sh: run me through a symlink named python3.13, python3.14 or python3.15, not $name" >&2
+	echo "sid_python.sh: run me through a symlink named python3.13, python3.14 or python3.15 (or python3.14-symbols, python3.15-symbols), not $name" >&2
 	exit 2
 	;;
 esac
@@ -34,7 +40,7 @@ fi
 # the right one only from there: seen from another mount namespace, it is the
 # file's path on the host.
 if [ -n "${INFLIGHT_SID_BESIDE:-}" ]; then
-	exec nsenter --target "$INFLIGHT_SID_BESIDE" --mount --root --wd "/usr/bin/$name" "$@"
+	exec nsenter --target "$INFLIGHT_SID_BESIDE" --mount --root --wd "$python" "$@"
 fi
 
 # mount points for the repository (under /tmp it comes with /tmp)
@@ -57,4 +63,4 @@ wd=/
 exec unshare --root="$root" --wd="$wd" "$python" "$@"
 '
 exec unshare --mount --propagation private sh -c "$inside" sid-python \
-	"$root" "$repo" "/usr/bin/$name" "$@"
+	"$root" "$repo" "$python" "$@"

@@ -35,6 +35,10 @@ def site_markers(script):
 
 
 SID_VERSIONS = ("3.13", "3.14", "3.15")
+# built with symbols from Debian's source packages by tools/cpython-symbol-builds.sh
+SYMBOL_VERSIONS = ("3.14", "3.15")
+SYMBOLS_REASON = "not built here ('make symbol-builds' builds it where Debian's source " \
+    "packages can be fetched)"
 SID_REASON = "the Debian unstable root is not built ('make test-root' builds it)"
 _sid_dir = []
 
@@ -55,6 +59,8 @@ def sid_pythons():
         wrapper = os.path.abspath(os.path.join(HERE, "..", "sid_python.sh"))
         for v in SID_VERSIONS:
             os.symlink(wrapper, os.path.join(d, "python" + v))
+        for v in SYMBOL_VERSIONS:
+            os.symlink(wrapper, os.path.join(d, "python%s-symbols" % v))
         atexit.register(shutil.rmtree, d, True)
         _sid_dir.append(d)
     return _sid_dir[0]
@@ -83,9 +89,17 @@ def interpreters():
     if have_sid:
         found += [("debian-sid-" + v, os.path.join(sid_pythons(), "python" + v), True)
                   for v in SID_VERSIONS]
-    minors = {re.search(r"3\.(\d+)", f[0]).group(1) for f in found}
     missing = [] if have_sid else \
         [("Debian unstable's CPython " + v, SID_REASON) for v in SID_VERSIONS]
+    for v in SYMBOL_VERSIONS:
+        built = have_sid and os.access(os.path.join(sid_root(), "opt", "cpython-" + v, "bin",
+                                                    "python" + v), os.X_OK)
+        if built:
+            found.append(("debian-sid-%s-symbols" % v,
+                          os.path.join(sid_pythons(), "python%s-symbols" % v), False))
+        else:
+            missing.append(("CPython %s with symbols" % v, SYMBOLS_REASON))
+    minors = {re.search(r"3\.(\d+)", f[0]).group(1) for f in found}
     for m in range(9, 16):
         if str(m) not in minors and (have_sid or "3.%d" % m not in SID_VERSIONS):
             missing.append(("CPython 3.%d" % m, "no such interpreter on this machine"))

@@ -225,33 +225,62 @@ static bool passes_arguments_on(csh h, const cs_insn *insn)
 	       !writes_family(h, insn, RDI_FAMILY) && !writes_family(h, insn, RSI_FAMILY);
 }
 
-int x86_entry_probe_site(const uint8_t *code, size_t len, uint64_t addr, uint64_t *site)
+/*
+ * Decodes code (at addr) with details, handing each of the first max
+ * instructions to visit until it returns 0 (done) or less (give up): the
+ * last value visit returned, or -ENOENT if nothing was decoded.
+ */
+static int decode_each(const uint8_t *code, size_t len, uint64_t addr, int max,
+		       int (*visit)(csh h, const cs_insn *insn, void *ctx), void *ctx)
 {
-	uint64_t at = addr;
 	cs_insn *insn;
 	csh h;
-	int n, err = -ENOENT;
+	int n, last = -ENOENT;
 
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
 		return -ENOENT;
 	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
 	insn = cs_malloc(h);
-	*site = addr;
-	for (n = 0; insn && n < PROLOGUE_INSNS && cs_disasm_iter(h, &code, &len, &at, insn); n++) {
-		err = 0;
-		if (emulated_by_uprobes(insn)) {
-			*site = insn->address;
-			break;
-		}
-		if (insn->id == X86_INS_ENDBR64 && n == 0)
-			*site = insn->address + insn->size;
-		if (!passes_arguments_on(h, insn))
+	for (n = 0; insn && n < max && cs_disasm_iter(h, &code, &len, &addr, insn); n++) {
+		last = visit(h, insn, ctx);
+		if (last <= 0)
 			break;
 	}
 	if (insn)
 		cs_free(insn, 1);
 	cs_close(&h);
-	return err;
+	return last;
+}
+
+struct entry_walk {
+	uint64_t site;
+	bool first;
+};
+
+static int visit_prologue(csh h, const cs_insn *insn, void *ctx)
+{
+	struct entry_walk *w = ctx;
+	bool first = w->first;
+
+	w->first = false;
+	if (emulated_by_uprobes(insn)) {
+		w->site = insn->address;
+		return 0;
+	}
+	if (insn->id == X86_INS_ENDBR64 && first)
+		w->site = insn->address + insn->size;
+	return passes_arguments_on(h, insn) ? 1 : 0;
+}
+
+int x86_entry_probe_site(const uint8_t *code, size_t len, uint64_t addr, uint64_t *site)
+{
+	struct entry_walk w = { .site = addr, .first = true };
+	int err = decode_each(code, len, addr, PROLOGUE_INSNS, visit_prologue, &w);
+
+	if (err < 0)
+		return err;
+	*site = w.site;
+	return 0;
 }
 
 int x86_instruction_text(const uint8_t *code, size_t len, uint64_t addr, char *buf, size_t size)
@@ -272,26 +301,24 @@ int x86_instruction_text(const uint8_t *code, size_t len, uint64_t addr, char *b
 	return err;
 }
 
+struct pending_walk {
+	struct scan s;
+	uint32_t state_offset;
+	uint64_t *site;
+};
+
+static int visit_finalizer(csh h, const cs_insn *insn, void *ctx)
+{
+	struct pending_walk *w = ctx;
+
+	return step(h, insn, w->state_offset, &w->s, w->site);
+}
+
 int task_finalize_pending_site(const uint8_t *code, size_t len, uint64_t addr,
 			       uint32_t state_offset, uint64_t *site)
 {
-	struct scan s = { .loaded = -1 };
-	cs_insn *insn;
-	csh h;
-	int n, err = -ENOENT;
+	struct pending_walk w = { .s = { .loaded = -1 }, .state_offset = state_offset, .site = site };
 
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
-		return -ENOENT;
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	insn = cs_malloc(h);
-	for (n = 0; insn && n < MAX_INSNS && cs_disasm_iter(h, &code, &len, &addr, insn); n++) {
-		err = step(h, insn, state_offset, &s, site);
-		if (err <= 0)
-			break;
-		err = -ENOENT;
-	}
-	if (insn)
-		cs_free(insn, 1);
-	cs_close(&h);
-	return err;
+	/* running out of instructions before the site is found is giving up too */
+	return decode_each(code, len, addr, MAX_INSNS, visit_finalizer, &w) == 0 ? 0 : -ENOENT;
 }

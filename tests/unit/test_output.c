@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "output.h"
@@ -290,12 +292,113 @@ static void test_stdout_for_dash_and_null(void **state)
 	assert_int_not_equal(fcntl(STDOUT_FILENO, F_GETFD), -1);
 }
 
+/* A character device is written through, never replaced (as root, -o /dev/null) */
+static void test_a_character_device_is_written_through(void **state)
+{
+	struct output o;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(output_open(&o, "/dev/null"), 0);
+	assert_null(o.tmp_path);
+	assert_int_not_equal(fputs("{}\n", o.f), EOF);
+	assert_int_equal(output_commit(&o), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+}
+
+/* A FIFO with a reader gets the report; one without fails at once, left as it was */
+static void test_a_fifo_is_written_through_or_refused_without_a_reader(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+	struct stat st;
+	char got[8] = "";
+	int reader;
+
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	assert_int_equal(output_open(&o, fx->path), -ENXIO);
+	assert_non_null(strstr(output_strerror(-ENXIO), "FIFO no process is reading"));
+	reader = open(fx->path, O_RDONLY | O_NONBLOCK);
+	assert_true(reader >= 0);
+	assert_int_equal(output_open(&o, fx->path), 0);
+	assert_int_not_equal(fputs("{}\n", o.f), EOF);
+	assert_int_equal(output_commit(&o), 0);
+	assert_int_equal(read(reader, got, sizeof(got) - 1), 3);
+	assert_string_equal(got, "{}\n");
+	close(reader);
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 1);
+}
+
+static void test_a_socket_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct output o;
+	int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(sock >= 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", fx->path);
+	assert_int_equal(bind(sock, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(output_open(&o, fx->path), -EINVAL);
+	assert_non_null(strstr(output_strerror(-EINVAL), "neither a regular file"));
+	close(sock);
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 1);
+}
+
+/* The report's mode is what open(2) would give under the umask, not a fixed 0644 */
+static void test_the_umask_is_honoured(void **state)
+{
+	struct fixture *fx = *state;
+	struct output o;
+	struct stat st;
+	mode_t was = umask(077);
+
+	assert_int_equal(output_open(&o, fx->path), 0);
+	assert_int_equal(output_commit(&o), 0);
+	umask(was);
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* In a directory others can write, another user's symbolic link is not followed */
+static void test_a_link_planted_by_another_user_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+	char victim[PATH_MAX];
+	struct output o;
+	struct stat st;
+
+	if (geteuid() != 0)
+		skip();	/* a link owned by someone else needs root to make */
+	snprintf(victim, sizeof(victim), "%s/victim", fx->dir);
+	assert_int_equal(close(open(victim, O_CREAT | O_WRONLY, 0600)), 0);
+	assert_int_equal(symlink("/dev/null", fx->path), 0);
+	assert_int_equal(lchown(fx->path, 65534, 65534), 0);
+	assert_int_equal(chmod(fx->dir, 01777), 0);
+	assert_int_equal(output_open(&o, fx->path), -EPERM);
+	assert_non_null(strstr(output_strerror(-EPERM), "not followed"));
+	/* one of our own there is followed as the user asked */
+	assert_int_equal(lchown(fx->path, 0, 0), 0);
+	assert_int_equal(output_open(&o, fx->path), 0);
+	output_abort(&o);
+	assert_int_equal(lstat(fx->path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_open_creates_only_temp_file),
+		T(test_a_character_device_is_written_through),
+		T(test_a_fifo_is_written_through_or_refused_without_a_reader),
+		T(test_a_socket_is_refused),
+		T(test_the_umask_is_honoured),
+		T(test_a_link_planted_by_another_user_is_refused),
 		T(test_nothing_at_final_path_while_writing),
 		T(test_commit_renames_into_place),
 		T(test_commit_replaces_existing_file),

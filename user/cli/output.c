@@ -1,28 +1,89 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "output.h"
 
-int output_open(struct output *o, const char *path)
+/*
+ * A symbolic link someone else made in a directory others can write (/tmp,
+ * say): following it would let them aim a root-owned write anywhere.
+ */
+static bool planted_link(const char *path, const struct stat *link)
+{
+	char *copy = strdup(path);
+	struct stat dir;
+	bool others_write;
+
+	if (!copy)
+		return true;
+	others_write = !stat(dirname(copy), &dir) && (dir.st_mode & (S_IWGRP | S_IWOTH));
+	free(copy);
+	return others_write && link->st_uid != geteuid();
+}
+
+/*
+ * What is at path decides how the report gets there: nothing or a regular
+ * file, a temporary file renamed into place; a FIFO or a character device (a
+ * terminal, /dev/null), written through as it is. Anything else is refused.
+ */
+static int check_destination(const char *path, bool *stream)
 {
 	struct stat st;
-	int fd, err;
 
-	memset(o, 0, sizeof(*o));
-	if (!path || strcmp(path, "-") == 0) {
-		o->f = stdout;
+	*stream = false;
+	if (path[strlen(path) - 1] == '/')
+		return -EISDIR;
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISLNK(st.st_mode) && planted_link(path, &st))
+		return -EPERM;
+	if (stat(path, &st))
+		return errno == ENOENT ? 0 : -errno;	/* a dangling link: renamed over */
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		*stream = true;
 		return 0;
 	}
-	/* a directory would only fail at the rename, after the whole trace */
-	if (path[strlen(path) - 1] == '/' || (!stat(path, &st) && S_ISDIR(st.st_mode)))
-		return -EISDIR;
+	return S_ISREG(st.st_mode) ? 0 : -EINVAL;
+}
+
+/* A FIFO nobody reads fails at once (ENXIO) rather than blocking the trace's start. */
+static int open_stream(struct output *o, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC), flags;
+
+	if (fd < 0)
+		return -errno;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) || !(o->f = fdopen(fd, "w"))) {
+		close(fd);
+		return -errno;
+	}
+	o->stream = true;
+	return 0;
+}
+
+/* The file's mode as open(2) would make it: 0666 less the umask. */
+static int honour_umask(int fd)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	return fchmod(fd, 0666 & ~mask) ? -errno : 0;
+}
+
+static int open_temporary(struct output *o, const char *path)
+{
+	int fd, err;
+
 	o->path = strdup(path);
 	if (!o->path || asprintf(&o->tmp_path, "%s.inflight-XXXXXX", path) < 0) {
 		o->tmp_path = NULL;
-		output_abort(o);
 		return -ENOMEM;
 	}
 	fd = mkstemp(o->tmp_path);
@@ -30,32 +91,61 @@ int output_open(struct output *o, const char *path)
 		err = -errno;
 		free(o->tmp_path);
 		o->tmp_path = NULL;
-		output_abort(o);
 		return err;
 	}
-	fchmod(fd, 0644);
-	o->f = fdopen(fd, "w");
-	if (!o->f) {
+	err = honour_umask(fd);
+	if (!err && !(o->f = fdopen(fd, "w")))
 		err = -errno;
+	if (err)
 		close(fd);
-		output_abort(o);
-		return err;
+	return err;
+}
+
+int output_open(struct output *o, const char *path)
+{
+	bool stream;
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	if (!path || strcmp(path, "-") == 0) {
+		o->f = stdout;
+		return 0;
 	}
-	return 0;
+	err = check_destination(path, &stream);
+	if (!err)
+		err = stream ? open_stream(o, path) : open_temporary(o, path);
+	if (err)
+		output_abort(o);
+	return err;
+}
+
+const char *output_strerror(int err)
+{
+	switch (err) {
+	case -EPERM:
+		return "it is a symbolic link another user made in a directory others can write: "
+		       "not followed";
+	case -EINVAL:
+		return "it is neither a regular file nor a FIFO or a terminal";
+	case -ENXIO:
+		return "it is a FIFO no process is reading";
+	default:
+		return strerror(-err);
+	}
 }
 
 int output_commit(struct output *o)
 {
 	int err = 0;
 
-	if (!o->path)
+	if (!o->path && !o->stream)
 		return fflush(o->f) ? -errno : 0;
-	if (fflush(o->f) || fsync(fileno(o->f)))
+	if (fflush(o->f) || (!o->stream && fsync(fileno(o->f))))
 		err = -errno;
 	if (fclose(o->f) && !err)
 		err = -errno;
 	o->f = NULL;
-	if (!err && rename(o->tmp_path, o->path))
+	if (!err && !o->stream && rename(o->tmp_path, o->path))
 		err = -errno;
 	if (!err) {
 		free(o->tmp_path);
@@ -67,9 +157,10 @@ int output_commit(struct output *o)
 
 void output_abort(struct output *o)
 {
-	if (o->f && o->path)
+	if (o->f && (o->path || o->stream))
 		fclose(o->f);
 	o->f = NULL;
+	o->stream = false;
 	if (o->tmp_path)
 		unlink(o->tmp_path);
 	free(o->tmp_path);

@@ -1,20 +1,28 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
 /*
- * The report's destination: stdout, or a file written atomically (a temporary
- * file beside it, renamed into place only when the report is complete).
+ * The report's destination: stdout; a file written atomically (a temporary
+ * file beside it, renamed into place only when the report is complete); or a
+ * FIFO or character device, written through as it is.
  */
 #ifndef INFLIGHT_OUTPUT_H
 #define INFLIGHT_OUTPUT_H
+#include <stdbool.h>
 #include <stdio.h>
 
 struct output {
 	FILE *f;
-	char *path;	/* NULL for stdout */
+	char *path;	/* NULL for stdout and streams */
 	char *tmp_path;
+	bool stream;	/* a FIFO or character device, written through */
 };
 
-/* Creates the temporary file now, so an unwritable path fails before tracing. */
+/*
+ * Creates the temporary file (or opens the stream) now, so an unwritable
+ * path fails before tracing: 0 or -errno, output_strerror says why.
+ */
 int output_open(struct output *o, const char *path);
+/* Why output_open failed, for people. */
+const char *output_strerror(int err);
 /* Flushes, syncs and renames into place: 0 or -errno. */
 int output_commit(struct output *o);
 /* Removes the temporary file; safe after commit and on a zeroed struct. */

@@ -73,7 +73,7 @@ int ps_session_run(const struct ps_opts *o)
 	err = output_open(&out, o->output);
 	if (err) {
 		log_error("cannot write to '%s': %s; choose a writable path with -o", o->output,
-			  strerror(-err));
+			  output_strerror(err));
 		return EXIT_BAD_INPUT;
 	}
 	err = take_snapshot(o, &s, problem, sizeof(problem));

@@ -303,7 +303,7 @@ int trace_session_run(const struct trace_opts *opts)
 	err = output_open(&s.out, opts->output);
 	if (err) {
 		log_error("cannot write the report to '%s': %s; choose a writable path with -o",
-			  opts->output, strerror(-err));
+			  opts->output, output_strerror(err));
 		goto bad_input;
 	}
 	install_signal_handlers();

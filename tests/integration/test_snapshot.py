@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import (Workload, expect_eq, interpreters, run_inflight, site_markers,
+from harness import (PYTHON, Workload, expect_eq, interpreters, run_inflight, site_markers,
                      tasks_tracked, test)
 
 FANOUT = 300
@@ -232,3 +232,28 @@ def ps_pause_gives_an_exact_snapshot_and_lets_the_process_go():
         assert after["tasks_total"] > 0
     finally:
         w.stop()
+
+
+HOSTILE_NAME = """
+import asyncio, json, os, sys
+async def main():
+    asyncio.current_task().set_name("\\x1b[2J\\nPROCESS 1 fake")
+    print(json.dumps({"ready": True, "pid": os.getpid()}), flush=True)
+    await asyncio.sleep(60)
+asyncio.run(main())
+"""
+
+
+@test
+def ps_text_shows_a_hostile_task_name_escaped():
+    """A task named with a terminal escape and a line break reaches the SRE's
+    terminal as text, not as control codes."""
+    w = Workload(command=[PYTHON, "-c", HOSTILE_NAME])
+    try:
+        out = {cmd: run_inflight(cmd, "-p", str(w.pid)) for cmd in ("ps", "pstree")}
+    finally:
+        w.stop()
+    for cmd, r in out.items():
+        expect_eq("%s exit status" % cmd, r.returncode, 0)
+        assert "\x1b" not in r.stdout and "\nPROCESS 1 fake" not in r.stdout, (cmd, r.stdout)
+    assert "\\x1b[2J\\x0aPROCESS 1 fake" in out["pstree"].stdout, out["pstree"].stdout

@@ -140,9 +140,42 @@ static void test_result_is_a_copy(void **state)
 	free(out);
 }
 
+/* Text output: what would move a terminal's cursor or colour it is shown escaped */
+static void test_text_shows_controls_escaped(void **state)
+{
+	(void)state;
+	assert_string_equal(text_shown("\x1b[31mred\nline\r\x7f"),
+			    "\\x1b[31mred\\x0aline\\x0d\\x7f");
+	/* U+009B, a C1 CSI, escaped byte by byte; U+00E9 and U+2713 kept */
+	assert_string_equal(text_shown("a\xc2\x9b" "2J \xc3\xa9 \xe2\x9c\x93"),
+			    "a\\xc2\\x9b2J \xc3\xa9 \xe2\x9c\x93");
+	assert_string_equal(text_shown("bad \xff\xc3"), "bad \\xff\\xc3");
+	assert_string_equal(text_shown(NULL), "");
+}
+
+static void test_text_cuts_what_is_too_long_and_keeps_eight_at_once(void **state)
+{
+	char longer[3000];
+	const char *shown[8];
+	int i;
+
+	(void)state;
+	memset(longer, '\x01', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	shown[0] = text_shown(longer);
+	assert_true(strlen(shown[0]) < 1024);
+	assert_string_equal(shown[0] + strlen(shown[0]) - 3, "...");
+	for (i = 0; i < 8; i++)
+		shown[i] = text_shown(i % 2 ? "odd" : "even");
+	for (i = 0; i < 8; i++)
+		assert_string_equal(shown[i], i % 2 ? "odd" : "even");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_shows_controls_escaped),
+		cmocka_unit_test(test_text_cuts_what_is_too_long_and_keeps_eight_at_once),
 		cmocka_unit_test(test_ascii_kept),
 		cmocka_unit_test(test_empty_kept),
 		cmocka_unit_test(test_control_bytes_kept),

@@ -29,5 +29,11 @@ struct json_object *json_fixed(double v, int decimals);
 
 /* Copies s into a valid UTF-8 string, invalid bytes replaced by U+FFFD; free() it. */
 char *utf8_sanitize(const char *s);
+/*
+ * s as a text report shows it: control characters and invalid UTF-8 as \xNN,
+ * cut with "..." past about 1000 bytes. One of 8 buffers used in turn: good
+ * until the 8th call after (enough for the arguments of one printf).
+ */
+const char *text_shown(const char *s);
 
 #endif

@@ -11,9 +11,10 @@
 
 #define MAX_TEXT_DEPTH 64
 
+/* A target's string as text shows it, "-" if there is none */
 static const char *or_dash(const char *s)
 {
-	return s && *s ? s : "-";
+	return s && *s ? text_shown(s) : "-";
 }
 
 /* --- text ---------------------------------------------------------------- */
@@ -21,7 +22,7 @@ static const char *or_dash(const char *s)
 static void frame_text(FILE *f, const struct snapshot_frame *fr)
 {
 	if (fr)
-		fprintf(f, "%s:%d", fr->file, fr->line);
+		fprintf(f, "%s:%d", text_shown(fr->file), fr->line);
 	else
 		fputs("-", f);
 }
@@ -83,7 +84,7 @@ static void tasks_text(FILE *f, const struct task_snapshot *s)
 	fputc('\n', f);
 	for (i = 0; i < s->n_tasks; i++) {
 		t = &s->tasks[i];
-		fprintf(f, "task 0x%llx %s: %s %s", (unsigned long long)t->addr, t->name,
+		fprintf(f, "task 0x%llx %s: %s %s", (unsigned long long)t->addr, text_shown(t->name),
 			snapshot_state_name(t->state), or_dash(t->coroutine));
 		if (t->parent)
 			fprintf(f, ", awaited by task 0x%llx (%s)", (unsigned long long)t->parent,
@@ -91,12 +92,13 @@ static void tasks_text(FILE *f, const struct task_snapshot *s)
 		fprintf(f, "%s%s\n", t->flags & SNAP_RUNNING ? ", running" : "",
 			t->flags & SNAP_CHANGED ? ", changed while read" : "");
 		for (k = 0; k < t->n_frames; k++)
-			fprintf(f, "    %s:%d in %s\n", t->frames[k].file, t->frames[k].line,
-				t->frames[k].function);
+			fprintf(f, "    %s:%d in %s\n", text_shown(t->frames[k].file),
+				t->frames[k].line, text_shown(t->frames[k].function));
 		if (t->flags & SNAP_CHAIN_CUT)
 			fputs("    ...\n", f);
 		if (t->waits_on)
-			fprintf(f, "    waits on %s%s", t->waits_on, t->socket_fd >= 0 ? "" : "\n");
+			fprintf(f, "    waits on %s%s", text_shown(t->waits_on),
+				t->socket_fd >= 0 ? "" : "\n");
 		if (t->socket_fd >= 0)
 			fprintf(f, "%s%s socket fd %d\n", t->waits_on ? ", " : "    ",
 				t->flags & SNAP_CONNECTING ? "connecting" : "reading", t->socket_fd);
@@ -138,7 +140,7 @@ static void node_text(FILE *f, const struct tree_node *n, char *prefix, size_t l
 	fprintf(f, "%s ", or_dash(n->task->coroutine));
 	frame_text(f, at);
 	if (n->count == 1)
-		fprintf(f, " (%s)", n->task->name);
+		fprintf(f, " (%s)", text_shown(n->task->name));
 	if (n->task->state != SNAP_PENDING)
 		fprintf(f, " [%s]", snapshot_state_name(n->task->state));
 	if (n->task->awaited_by == AWAITED_BY_GATHER || n->task->awaited_by == AWAITED_BY_TASKGROUP)

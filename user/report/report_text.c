@@ -69,7 +69,8 @@ static void print_fanout_evidence(FILE *f, const struct model *m, const struct f
 	}
 	if (ev->parent_site >= 0 && (size_t)ev->parent_site < m->n_sites) {
 		up = &m->sites[ev->parent_site];
-		fprintf(f, "      inside %s tasks created at %s:%d\n", up->coroutine, up->file, up->line);
+		fprintf(f, "      inside %s tasks created at %s:%d\n", text_shown(up->coroutine),
+			text_shown(up->file), up->line);
 	}
 }
 
@@ -113,20 +114,22 @@ static void print_site_line(FILE *f, const struct model *m, const struct finding
 	s = &m->sites[fd->site];
 	if (s->suspended_site && s->task_name[0])
 		fprintf(f, "      by the task %s running %s, suspended at %s:%d (pending at attach, "
-			"nothing awaits it)\n", s->task_name, s->coroutine, s->file, s->line);
+			"nothing awaits it)\n", text_shown(s->task_name), text_shown(s->coroutine),
+			text_shown(s->file), s->line);
 	else if (s->suspended_site)
 		fprintf(f, "      by %llu %s tasks suspended at %s:%d (pending at attach, nothing "
-			"awaits them)\n", (unsigned long long)s->at_attach, s->coroutine, s->file,
-			s->line);
+			"awaits them)\n", (unsigned long long)s->at_attach, text_shown(s->coroutine),
+			text_shown(s->file), s->line);
 	else if (fd->kind == FINDING_CONNECTION_LEAK && fd->conn_leak.reason == CONN_LEAK_NEVER_CLOSED)
-		fprintf(f, "      by %s tasks created at %s:%d (%s)\n", s->coroutine, s->file, s->line,
-			s->function);
+		fprintf(f, "      by %s tasks created at %s:%d (%s)\n", text_shown(s->coroutine),
+			text_shown(s->file), s->line, text_shown(s->function));
 	else if (fd->kind == FINDING_CONNECTION_LEAK)
 		fprintf(f, "      %u opened by %s tasks created at %s:%d (%s)\n",
-			fd->conn_leak.site_count, s->coroutine, s->file, s->line, s->function);
+			fd->conn_leak.site_count, text_shown(s->coroutine), text_shown(s->file), s->line,
+			text_shown(s->function));
 	else
-		fprintf(f, "      at %s:%d in %s, running %s\n", s->file, s->line, s->function,
-			s->coroutine);
+		fprintf(f, "      at %s:%d in %s, running %s\n", text_shown(s->file), s->line,
+			text_shown(s->function), text_shown(s->coroutine));
 }
 
 /* A finding in a process that died: how, and what that may mean. */
@@ -154,8 +157,9 @@ static void print_findings(FILE *f, const struct model *m, const struct findings
 		fd = &fs->items[i];
 		p = model_process(m, fd->pid);
 		fprintf(f, "  [%s] %s  pid %d (%s)\n", severity_name(fd->severity),
-			finding_kind_name(fd->kind), fd->pid, p ? p->comm : "?");
-		fprintf(f, "      %s\n", fd->summary);
+			finding_kind_name(fd->kind), fd->pid, p ? text_shown(p->comm) : "?");
+		/* ours, with the target's names in it */
+		fprintf(f, "      %s\n", text_shown(fd->summary));
 		print_site_line(f, m, fd);
 		if (fd->kind == FINDING_CONNECTION_LEAK)
 			print_conn_leak_evidence(f, &fd->conn_leak);
@@ -181,7 +185,7 @@ static void print_hooks(FILE *f, const struct proc_model *p)
 
 	for (i = 0; i < p->n_hooks; i++)
 		fprintf(f, "  %-14s %s %s: %s\n", i ? "" : "hooks", p->hooks[i].name,
-			p->hooks[i].attached ? "attached" : "not attached", p->hooks[i].detail);
+			p->hooks[i].attached ? "attached" : "not attached", text_shown(p->hooks[i].detail));
 }
 
 static void print_endpoint_table(FILE *f, const struct model *m, const struct proc_model *p,
@@ -238,9 +242,10 @@ static void print_sites(FILE *f, const struct model *m, const struct proc_model 
 		fprintf(f, "  %-28s %8s %8s %8s %6s %6s %7s %6s  %s\n", "COROUTINE", "CREATED", "AT_ATTACH",
 			"INFLIGHT", "PEAK", "LOST", "CONNS", "PEAK_C", "CREATED AT");
 	for (i = 0; i < n && i < TEXT_MAX_SITES; i++) {
-		snprintf(where, sizeof(where), "%s:%d%s", sites[i]->file, sites[i]->line,
+		snprintf(where, sizeof(where), "%s:%d%s", text_shown(sites[i]->file), sites[i]->line,
 			 sites[i]->suspended_site ? " (suspended there at attach)" : "");
-		fprintf(f, "  %-28.28s %8llu %9llu %8u %6u %6llu %7llu %6u  %s\n", sites[i]->coroutine,
+		fprintf(f, "  %-28.28s %8llu %9llu %8u %6u %6llu %7llu %6u  %s\n",
+			text_shown(sites[i]->coroutine),
 			(unsigned long long)sites[i]->created, (unsigned long long)sites[i]->at_attach,
 			sites[i]->in_flight,
 			sites[i]->peak_in_flight, (unsigned long long)sites[i]->destroyed_pending,
@@ -277,7 +282,7 @@ static void print_process(FILE *f, const struct model *m, const struct proc_mode
 	char a[32], b[32], c[32], how[PROC_END_STRLEN];
 	const struct duration_stats *lt = &p->lifetimes;
 
-	fprintf(f, "PROCESS %d %s (%s)\n", p->pid, p->comm, p->exe);
+	fprintf(f, "PROCESS %d %s (%s)\n", p->pid, text_shown(p->comm), text_shown(p->exe));
 	if (p->exited) {
 		proc_end_describe(&p->end, how, sizeof(how));
 		fprintf(f, "  ended          %s, at %s\n", how,

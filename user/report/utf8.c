@@ -3,8 +3,13 @@
  * Strings from a target (process names, paths, Python names) are hostile:
  * JSON must be valid UTF-8, so every byte that does not start a well-formed
  * sequence (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF)
- * becomes U+FFFD. json-c escapes control bytes itself.
+ * becomes U+FFFD. json-c escapes control bytes itself. Text reports go to a
+ * terminal: there every control character (C0, DEL, C1) and every byte that
+ * is not well-formed UTF-8 is shown escaped, so no escape sequence or line
+ * break of the target's reaches the SRE's screen as one.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
@@ -58,5 +63,43 @@ char *utf8_sanitize(const char *s)
 		}
 	}
 	out[o] = '\0';
+	return out;
+}
+
+/* C1 controls, U+0080 to U+009F: a terminal acts on them as on C0's */
+static bool is_c1_control(const unsigned char *s, size_t len)
+{
+	return len == 2 && s[0] == 0xc2 && s[1] <= 0x9f;
+}
+
+#define SHOWN_BUFFERS 8
+#define SHOWN_SIZE 1024
+
+const char *text_shown(const char *s)
+{
+	static __thread char buffers[SHOWN_BUFFERS][SHOWN_SIZE];
+	static __thread unsigned int next;
+	const unsigned char *in = (const unsigned char *)(s ? s : "");
+	char *out = buffers[next++ % SHOWN_BUFFERS];
+	size_t o = 0, len, i;
+
+	while (*in && o + 8 < SHOWN_SIZE) {
+		len = utf8_sequence_len(in);
+		if (len == 1 && *in >= 0x20 && *in != 0x7f) {
+			out[o++] = (char)*in;
+		} else if (len > 1 && !is_c1_control(in, len)) {
+			memcpy(out + o, in, len);
+			o += len;
+		} else {
+			/* one escape per byte of a bad or control sequence */
+			for (i = 0; i < (len ? len : 1); i++)
+				o += (size_t)snprintf(out + o, SHOWN_SIZE - o, "\\x%02x", in[i]);
+		}
+		in += len ? len : 1;
+	}
+	if (*in)
+		memcpy(out + o, "...", 4);
+	else
+		out[o] = '\0';
 	return out;
 }

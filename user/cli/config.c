@@ -77,6 +77,7 @@ static json_object *read_json_file(const char *path, char *why, size_t why_size)
 		snprintf(why, why_size, "larger than %d bytes", MAX_CONFIG_BYTES);
 		return NULL;
 	}
+	buf[n] = '\0';	/* what follows the object is checked as a string */
 	tok = json_tokener_new();
 	if (!tok) {
 		snprintf(why, why_size, "out of memory");

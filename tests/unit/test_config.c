@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/* Unit tests for user/cli/config.c: the thresholds file is read as strict JSON, whole. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "config.h"
+
+static char path[64];
+
+static void write_file(const char *text, size_t pad)
+{
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	assert_non_null(f);
+	fputs(text, f);
+	for (i = 0; i < pad; i++)
+		fputc(' ', f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int load(const char *text, size_t pad, char *why, size_t size)
+{
+	struct finding_thresholds t = default_thresholds;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/inflight-test-config-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(text, pad);
+	fd = config_load_thresholds(path, &t, why, size);
+	unlink(path);
+	return fd;
+}
+
+/*
+ * What follows the object is read as a string: a short file after a long one
+ * (whose spaces the reader's buffer still holds) is read by its own bytes.
+ */
+static void test_a_short_file_after_a_long_one(void **state)
+{
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(load("{}", 60000, why, sizeof(why)), 0);
+	assert_int_equal(load("{}", 0, why, sizeof(why)), 0);
+	assert_int_equal(load("{\"stuck_age_s\": 5}\n", 0, why, sizeof(why)), 0);
+}
+
+static void test_text_after_the_object_is_refused(void **state)
+{
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(load("{} x", 0, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "not valid JSON"));
+	assert_int_equal(load("", 0, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "empty"));
+	assert_int_equal(load("{}", 70000, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "larger than"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_short_file_after_a_long_one),
+		cmocka_unit_test(test_text_after_the_object_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

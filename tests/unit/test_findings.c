@@ -1248,6 +1248,22 @@ static void test_stuck_at_least_min_age(void **state)
 }
 
 /* tasks living 5s: a stuck one is 10 x 5s = 50s old, more than the least age */
+/* a factor so large its product passes 2^64 ns: nothing is ever old enough (not: everything is) */
+static void test_stuck_with_a_huge_factor_is_never(void **state)
+{
+	struct model *m = *state;
+	struct crowd quick = CROWD(&FETCH, 1);
+	struct finding_thresholds huge = thr;
+	struct findings fs;
+
+	huge.stuck_lifetime_factor = 1e9;
+	finished(m, &quick, 10, 100);
+	model_task_created(m, PID, 0x1000, &FETCH, 0, AT(10));
+	compute(m, &huge, AT(4000), &fs);
+	assert_null(stuck_at(&fs, m, &FETCH));
+	findings_free(&fs);
+}
+
 static void test_stuck_scales_with_usual_lifetime(void **state)
 {
 	struct model *m = *state;
@@ -1664,6 +1680,7 @@ int main(void)
 		T(test_stuck_needs_ten_finished),
 		T(test_stuck_at_least_min_age),
 		T(test_stuck_scales_with_usual_lifetime),
+		T(test_stuck_with_a_huge_factor_is_never),
 		T(test_stuck_site_without_finished_tasks_never_stuck),
 		T(test_task_growth_climbs),
 		T(test_task_growth_plateau_no_finding),

@@ -129,6 +129,26 @@ static void test_tuple_and_list_items(void **state)
 	assert_memory_equal(got, items, sizeof(items));
 }
 
+/* An int's size taken from the target: INT64_MIN digits is refused, not negated */
+static void test_int_with_absurd_digit_counts_refused(void **state)
+{
+	const struct cpython_layout *l = cpython_layout_table(11);
+	uint8_t obj[32] = { 0 };
+	int64_t size = INT64_MIN, value;
+
+	(void)state;
+	memcpy(obj + l->long_size, &size, sizeof(size));
+	assert_int_equal(py_long_decode(l, obj, &value), -ERANGE);
+	size = -3;
+	memcpy(obj + l->long_size, &size, sizeof(size));
+	assert_int_equal(py_long_decode(l, obj, &value), -ERANGE);
+	size = -1;
+	memcpy(obj + l->long_size, &size, sizeof(size));
+	obj[l->long_digits] = 7;
+	assert_int_equal(py_long_decode(l, obj, &value), 0);
+	assert_int_equal(value, -7);
+}
+
 static void test_absurd_sizes_refused(void **state)
 {
 	struct py_reader *r = *state;
@@ -233,6 +253,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_type_names_and_bases),
+		cmocka_unit_test(test_int_with_absurd_digit_counts_refused),
 		cmocka_unit_test(test_type_base_cycle_ends),
 		cmocka_unit_test(test_type_name_nowhere),
 		cmocka_unit_test(test_tuple_and_list_items),

@@ -130,11 +130,28 @@ static void test_large_reads_are_not_merged_past_the_span(void **state)
 	free(got);
 }
 
+/* An instruction position from a frame (an int before 3.11) that no code has: no line, no overflow */
+static void test_absurd_positions_have_no_line(void **state)
+{
+	static uint8_t table[] = { 2, 1 };	/* 3.10: 2 bytes of code on line +1 */
+	struct py_code c = { .firstlineno = 10, .linetable = table, .linetable_len = 2 };
+	struct py_reader r;
+
+	(void)state;
+	py_reader_init(&r, getpid(), cpython_layout_table(10));
+	assert_int_equal(py_code_line(&r, &c, 0), 11);
+	assert_int_equal(py_code_line(&r, &c, 0x7fffffff), -1);
+	assert_int_equal(py_code_line(&r, &c, (uint64_t)INT64_MIN), -1);
+	py_reader_init(&r, getpid(), cpython_layout_table(9));
+	assert_int_equal(py_code_line(&r, &c, 0x7fffffffffffffffULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_reads_all_land_in_their_places),
 		cmocka_unit_test(test_reads_in_any_order),
+		cmocka_unit_test(test_absurd_positions_have_no_line),
 		cmocka_unit_test(test_unmapped_page_fails_only_its_reads),
 		cmocka_unit_test(test_hostile_addresses_fail_without_harm),
 		cmocka_unit_test(test_large_reads_are_not_merged_past_the_span),

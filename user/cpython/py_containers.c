@@ -319,6 +319,8 @@ int py_long_decode(const struct cpython_layout *l, const uint8_t *obj, int64_t *
 		sign = (size & 3) == 2 ? -1 : 1;
 	} else {
 		ndigits = (int64_t)size;
+		if (ndigits < -2 || ndigits > 2)
+			return -ERANGE;
 		if (ndigits < 0)
 			ndigits = -ndigits, sign = -1;
 	}

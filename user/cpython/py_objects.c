@@ -387,8 +387,11 @@ const struct py_code *py_code(struct py_reader *r, uint64_t addr)
 int py_code_line(const struct py_reader *r, const struct py_code *c, uint64_t pos)
 {
 	const struct cpython_layout *l = &r->layout;
+	int64_t lasti = (int64_t)pos;	/* f_lasti, an int, before 3.11 */
 	uint64_t first_instr;
 
+	if (l->lines != LINES_LOCATIONS_311 && (lasti < INT32_MIN / 2 || lasti > INT32_MAX / 2))
+		return -1;
 	switch (l->lines) {
 	case LINES_LNOTAB_39:
 		return lines_lnotab39(c->linetable, c->linetable_len, c->firstlineno, (int)pos);

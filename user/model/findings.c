@@ -521,9 +521,12 @@ static uint64_t stuck_age(const struct task_site *s, const struct finding_thresh
 {
 	uint64_t min_ns = (uint64_t)(t->stuck_min_age_s * NSEC_PER_SEC);
 	uint64_t usual = duration_quantile(&s->lifetimes, 0.95);
-	uint64_t scaled = (uint64_t)((double)usual * t->stuck_lifetime_factor);
+	double scaled = (double)usual * t->stuck_lifetime_factor;
 
-	return scaled > min_ns ? scaled : min_ns;
+	/* a factor so large no task is ever old enough: never stuck, not stuck at once */
+	if (scaled >= 0x1p63)
+		return UINT64_MAX;
+	return (uint64_t)scaled > min_ns ? (uint64_t)scaled : min_ns;
 }
 
 static void count_stuck(pid_t pid, int site, uint64_t created_ns, void *ctx)

@@ -177,7 +177,10 @@ static int read_task_basicsize(struct elf_image *e, const struct cpython_layout 
 	return 0;
 }
 
-/* With symbols when the file has them, else through the Task type object. */
+/*
+ * With symbols when the file has them, else through the Task type object;
+ * either way with the Task's size, which checks the layout: -ENOENT without it.
+ */
 static int locate_task_functions(struct elf_image *e, struct python_target *t, uint64_t *init,
 				 uint64_t *dealloc, uint64_t *finalize, uint32_t *basicsize)
 {
@@ -188,7 +191,12 @@ static int locate_task_functions(struct elf_image *e, struct python_target *t, u
 		if (elf_image_symbol(e, "TaskObj_finalize", finalize))
 			*finalize = 0;
 		snprintf(t->method, sizeof(t->method), "ELF symbols");
-		return read_task_basicsize(e, &t->layout, basicsize);
+		if (!read_task_basicsize(e, &t->layout, basicsize))
+			return 0;
+		if (find_task_type(e, &t->layout, &type))
+			return -ENOENT;
+		*basicsize = type.basicsize;
+		return 0;
 	}
 	if (find_task_type(e, &t->layout, &type))
 		return -ENOENT;
@@ -270,7 +278,14 @@ static int resolve_functions(struct python_target *t)
 		return -ENOTSUP;
 	}
 	err = locate_task_functions(e, t, &init, &dealloc, &finalize, &basicsize);
-	if ((err && (!init || !dealloc)) || place_probes(e, t, init, dealloc, finalize)) {
+	if (err && init && dealloc) {
+		snprintf(t->problem, sizeof(t->problem),
+			 "found the Task functions in %s but not its type, whose size checks the "
+			 "layout: a patched or unknown build", t->asyncio_file);
+		elf_image_close(e);
+		return -ENOTSUP;
+	}
+	if (err || place_probes(e, t, init, dealloc, finalize)) {
 		snprintf(t->problem, sizeof(t->problem),
 			 "found neither symbols nor the Task type in %s: cannot probe asyncio's tasks",
 			 t->asyncio_file);
@@ -278,18 +293,17 @@ static int resolve_functions(struct python_target *t)
 		return -ENOTSUP;
 	}
 	elf_image_close(e);
-	if (!err && basicsize != t->layout.task_basicsize) {
+	if (basicsize != t->layout.task_basicsize) {
 		snprintf(t->problem, sizeof(t->problem),
 			 "the Task object in %s is %u bytes, not the %u of CPython %s's layout: "
 			 "a patched or unknown build", t->asyncio_file, basicsize,
 			 t->layout.task_basicsize, t->layout.version);
 		return -ENOTSUP;
 	}
-	if (!err)
-		snprintf(t->method + strlen(t->method), sizeof(t->method) - strlen(t->method),
-			 ", layout checked by Task basicsize%s%s",
-			 t->layout.has_debug_offsets ? ", offsets from _Py_DebugOffsets" : "",
-			 t->asyncio_debug ? " and .AsyncioDebug" : "");
+	snprintf(t->method + strlen(t->method), sizeof(t->method) - strlen(t->method),
+		 ", layout checked by Task basicsize%s%s",
+		 t->layout.has_debug_offsets ? ", offsets from _Py_DebugOffsets" : "",
+		 t->asyncio_debug ? " and .AsyncioDebug" : "");
 	return 0;
 }
 

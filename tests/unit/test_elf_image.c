@@ -10,10 +10,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "elf_image.h"
@@ -98,11 +100,51 @@ static void test_read_upto_stops_where_the_file_ends(void **state)
 	unlink(path);
 }
 
+/* A FIFO planted where a target's file should be is refused at once, not waited on */
+static void test_a_fifo_is_refused_without_blocking(void **state)
+{
+	char dir[] = "/tmp/inflight-test-elf-XXXXXX", path[64];
+	struct elf_image *e = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(elf_image_open(path, &e), -EINVAL);
+	assert_null(e);
+	assert_int_equal(elf_image_open("/dev/null", &e), -EINVAL);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A file cut short while it is read (its owner can): errors, never SIGBUS */
+static void test_a_file_truncated_while_read_is_an_error(void **state)
+{
+	char path[] = "/tmp/inflight-test-elf-XXXXXX";
+	char cmd[PATH_MAX + 64];
+	struct elf_image *e;
+	uint64_t vaddr;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "cp /proc/%d/exe %s", getpid(), path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(elf_image_open(path, &e), 0);
+	assert_int_equal(truncate(path, 4096), 0);
+	assert_int_not_equal(elf_image_symbol(e, "elf_image_test_marker", &vaddr), 0);
+	elf_image_close(e);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_upto_reads_a_function_as_it_is_in_memory),
 		cmocka_unit_test(test_read_upto_stops_where_the_file_ends),
+		cmocka_unit_test(test_a_fifo_is_refused_without_blocking),
+		cmocka_unit_test(test_a_file_truncated_while_read_is_an_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

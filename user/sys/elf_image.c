@@ -5,6 +5,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "elf_image.h"
 
@@ -26,6 +27,7 @@ struct elf_image {
 int elf_image_open(const char *path, struct elf_image **out)
 {
 	struct elf_image *e;
+	struct stat st;
 	off_t size;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -33,14 +35,20 @@ int elf_image_open(const char *path, struct elf_image **out)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* the target's owner may have put a FIFO or a device there: never block on one */
+	e->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (e->fd < 0) {
 		free(e);
 		return -errno;
 	}
+	if (fstat(e->fd, &st) || !S_ISREG(st.st_mode)) {
+		elf_image_close(e);
+		return -EINVAL;
+	}
 	size = lseek(e->fd, 0, SEEK_END);
 	e->file_size = size > 0 ? (size_t)size : 0;
-	e->elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
+	/* read, not mapped: a file truncated under us is a read error, not SIGBUS */
+	e->elf = elf_begin(e->fd, ELF_C_READ, NULL);
 	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF || !gelf_getehdr(e->elf, &e->ehdr) ||
 	    e->ehdr.e_ident[EI_CLASS] != ELFCLASS64) {
 		elf_image_close(e);

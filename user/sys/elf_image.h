@@ -9,7 +9,10 @@
 
 struct elf_image;
 
-/* Opens path (a target's file: treated as hostile input): 0 or -errno. */
+/*
+ * Opens path (a target's file: treated as hostile input): 0, -EINVAL if it is
+ * not a regular file, or -errno. The file is read, never mapped.
+ */
 int elf_image_open(const char *path, struct elf_image **out);
 void elf_image_close(struct elf_image *e);
 /* The value (virtual address) of a symbol from .symtab or .dynsym: 0 or -ENOENT. */

@@ -316,3 +316,21 @@ def text_report_and_live_summary():
         w.stop()
 
 
+
+
+@test
+def a_closed_terminal_ends_the_trace_with_its_report():
+    """SIGHUP (the SSH session to the host dropped) detaches and writes the
+    report, as Ctrl-C does."""
+    w = Workload("conn_service.py")
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json")
+        w.do("mark")
+        w.do("hold 2")
+        truth = w.do("report")
+        rc, out, err = t.finish(sig=signal.SIGHUP)
+    finally:
+        w.stop()
+    expect_eq("exit status after SIGHUP", rc, 0)
+    expect_eq("connections opened", target_of(json.loads(out), w.pid)["connections"]["opened"],
+              truth["connected"] + truth["accepted"])

@@ -7,10 +7,12 @@ import json
 import os
 import shutil
 import subprocess
+import signal
 import tempfile
+import time
 
-from harness import (PYTHON, Workload, expect_eq, interpreters, run_inflight, site_markers,
-                     tasks_tracked, test)
+from harness import (PYTHON, Workload, expect_eq, inflight, interpreters, run_inflight,
+                     site_markers, tasks_tracked, test)
 
 FANOUT = 300
 
@@ -257,3 +259,29 @@ def ps_text_shows_a_hostile_task_name_escaped():
         expect_eq("%s exit status" % cmd, r.returncode, 0)
         assert "\x1b" not in r.stdout and "\nPROCESS 1 fake" not in r.stdout, (cmd, r.stdout)
     assert "\\x1b[2J\\x0aPROCESS 1 fake" in out["pstree"].stdout, out["pstree"].stdout
+
+
+@test
+def ps_ended_by_a_signal_leaves_no_temporary_file():
+    """SIGTERM while ps reads a big process: it ends as the signal says, and the
+    temporary file beside -o is gone with it."""
+    w = Workload("snapshot_service.py", args=("--fanout", "150000", "--sleepers", "0",
+                                               "--no-connections"))
+    out_dir = tempfile.mkdtemp(prefix="inflight-ps-signal-")
+    try:
+        ps = subprocess.Popen([inflight(), "ps", "-p", str(w.pid),
+                               "-o", os.path.join(out_dir, "ps.txt")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline and not os.listdir(out_dir):
+            time.sleep(0.002)
+        assert os.listdir(out_dir), "ps never created its temporary file"
+        ps.send_signal(signal.SIGTERM)
+        rc = ps.wait(timeout=30)
+        left = os.listdir(out_dir)
+    finally:
+        w.stop()
+        shutil.rmtree(out_dir)
+    assert rc != 0, "ps finished before the signal: the process must be slower to read"
+    expect_eq("how ps ended", rc, -signal.SIGTERM)
+    expect_eq("files left", left, [])

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -119,6 +120,31 @@ int output_open(struct output *o, const char *path)
 	return err;
 }
 
+/* The temporary file a fatal signal must not leave behind (one output at a time). */
+static char *volatile doomed_tmp;
+
+static void remove_and_die(int sig)
+{
+	char *tmp = doomed_tmp;
+
+	if (tmp)
+		unlink(tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void output_remove_on_signals(struct output *o)
+{
+	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = remove_and_die };
+	size_t i;
+
+	doomed_tmp = o->tmp_path;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &sa, NULL);
+}
+
 const char *output_strerror(int err)
 {
 	switch (err) {
@@ -161,6 +187,8 @@ void output_abort(struct output *o)
 		fclose(o->f);
 	o->f = NULL;
 	o->stream = false;
+	if (o->tmp_path == doomed_tmp)
+		doomed_tmp = NULL;
 	if (o->tmp_path)
 		unlink(o->tmp_path);
 	free(o->tmp_path);

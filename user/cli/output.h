@@ -21,6 +21,12 @@ struct output {
  * path fails before tracing: 0 or -errno, output_strerror says why.
  */
 int output_open(struct output *o, const char *path);
+/*
+ * For a command that ends on a signal rather than writing its report
+ * (inflight ps): SIGINT, SIGTERM and SIGHUP remove the temporary file, then
+ * end the process as they would have.
+ */
+void output_remove_on_signals(struct output *o);
 /* Why output_open failed, for people. */
 const char *output_strerror(int err);
 /* Flushes, syncs and renames into place: 0 or -errno. */

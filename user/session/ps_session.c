@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "clock.h"
@@ -76,6 +77,8 @@ int ps_session_run(const struct ps_opts *o)
 			  output_strerror(err));
 		return EXIT_BAD_INPUT;
 	}
+	output_remove_on_signals(&out);
+	signal(SIGPIPE, SIG_IGN);	/* a reader gone: EPIPE, said as a write error */
 	err = take_snapshot(o, &s, problem, sizeof(problem));
 	if (err) {
 		log_error("%s", problem);

@@ -38,6 +38,10 @@ static void install_signal_handlers(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed terminal ends the trace as Ctrl-C does: detached, the report written */
+	sigaction(SIGHUP, &sa, NULL);
+	/* a reader gone: the write fails with EPIPE and says so, rather than killing us mid-report */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 struct session {

@@ -119,6 +119,48 @@ static void test_parse_deleted_suffix_kept_in_path(void **state)
 		       "/tmp/libfoo.so (deleted)");
 }
 
+static void test_parse_device_and_inode(void **state)
+{
+	struct proc_maps *m = *state;
+
+	assert_int_equal(m->maps[0].dev_major, 8);
+	assert_int_equal(m->maps[0].dev_minor, 1);
+	assert_int_equal(m->maps[0].inode, 1234);
+	assert_int_equal(m->maps[5].inode, 91011);
+	assert_false(m->maps[0].deleted);
+	assert_false(m->maps[5].deleted);
+}
+
+static void test_parse_device_in_hex_and_large_inode(void **state)
+{
+	struct proc_maps m;
+
+	(void)state;
+	assert_int_equal(parse_text("7f00-7f01 r--p 00000000 fe:1a 18446744073709551615 /a\n"
+				    "7f02-7f03 r--p 00000000 103:02 7 /b\n", &m), 0);
+	assert_int_equal(m.len, 2);
+	assert_int_equal(m.maps[0].dev_major, 0xfe);
+	assert_int_equal(m.maps[0].dev_minor, 0x1a);
+	assert_true(m.maps[0].inode == UINT64_MAX);
+	assert_int_equal(m.maps[1].dev_major, 0x103);
+	assert_int_equal(m.maps[1].dev_minor, 2);
+	proc_maps_free(&m);
+}
+
+static void test_parse_deleted_marked(void **state)
+{
+	struct proc_maps *m = *state, d;
+
+	assert_true(m->maps[7].deleted);
+	/* only as a suffix: a name that holds the words elsewhere is a name */
+	assert_int_equal(parse_text("7f00-7f01 r--p 00000000 08:01 5 /x (deleted)/lib.so\n"
+				    "7f02-7f03 r--p 00000000 08:01 6 /y (deleted)x\n", &d), 0);
+	assert_int_equal(d.len, 2);
+	assert_false(d.maps[0].deleted);
+	assert_false(d.maps[1].deleted);
+	proc_maps_free(&d);
+}
+
 static void test_parse_shared_mapping(void **state)
 {
 	struct proc_maps *m = *state;
@@ -421,6 +463,9 @@ int main(void)
 		T(test_parse_fields),
 		T(test_parse_path_with_spaces),
 		T(test_parse_deleted_suffix_kept_in_path),
+		T(test_parse_device_and_inode),
+		cmocka_unit_test(test_parse_device_in_hex_and_large_inode),
+		T(test_parse_deleted_marked),
 		T(test_parse_shared_mapping),
 		cmocka_unit_test(test_parse_anonymous_and_special_skipped),
 		cmocka_unit_test(test_parse_last_line_without_newline),

@@ -26,21 +26,30 @@ struct elf_image {
 
 int elf_image_open(const char *path, struct elf_image **out)
 {
+	/* the target's owner may have put a FIFO or a device there: never block on one */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	return elf_image_open_fd(fd, out);
+}
+
+int elf_image_open_fd(int fd, struct elf_image **out)
+{
 	struct elf_image *e;
 	struct stat st;
 	off_t size;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		close(fd);
 		return -EINVAL;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	/* the target's owner may have put a FIFO or a device there: never block on one */
-	e->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (e->fd < 0) {
-		free(e);
-		return -errno;
 	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		close(fd);
+		return -ENOMEM;
+	}
+	e->fd = fd;
 	if (fstat(e->fd, &st) || !S_ISREG(st.st_mode)) {
 		elf_image_close(e);
 		return -EINVAL;

@@ -14,6 +14,8 @@ struct elf_image;
  * not a regular file, or -errno. The file is read, never mapped.
  */
 int elf_image_open(const char *path, struct elf_image **out);
+/* The same with a file already open for reading, which is the image's from then on (closed on failure too). */
+int elf_image_open_fd(int fd, struct elf_image **out);
 void elf_image_close(struct elf_image *e);
 /* The value (virtual address) of a symbol from .symtab or .dynsym: 0 or -ENOENT. */
 int elf_image_symbol(struct elf_image *e, const char *name, uint64_t *vaddr);

@@ -5,22 +5,36 @@
 #include <unistd.h>
 #include "proc_maps.h"
 
+#define DELETED_SUFFIX " (deleted)"
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
 /* "7f12a000-7f12b000 r-xp 00001000 08:01 1234   /usr/lib/libpython3.11.so.1.0" */
 static bool parse_line(const char *line, struct file_mapping *m)
 {
-	unsigned long long start, end, offset;
+	unsigned long long start, end, offset, inode;
+	unsigned int major, minor;
 	char perms[8];
 	int path_at = 0;
 
-	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset,
-		   &path_at) != 4 || !path_at || line[path_at] != '/')
+	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &offset,
+		   &major, &minor, &inode, &path_at) != 7 || !path_at || line[path_at] != '/')
 		return false;
 	m->start = start;
 	m->end = end;
 	m->offset = offset;
+	m->dev_major = major;
+	m->dev_minor = minor;
+	m->inode = inode;
 	m->exec = perms[2] == 'x';
 	snprintf(m->path, sizeof(m->path), "%s", line + path_at);
 	m->path[strcspn(m->path, "\n")] = '\0';
+	m->deleted = ends_with(m->path, DELETED_SUFFIX);
 	return true;
 }
 

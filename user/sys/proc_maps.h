@@ -11,8 +11,11 @@
 struct file_mapping {
 	uint64_t start, end;	/* addresses in the process */
 	uint64_t offset;	/* file offset of start */
+	uint64_t inode;		/* the file's inode number and device, as the kernel sees them */
+	unsigned int dev_major, dev_minor;
 	bool exec;
-	char path[PATH_MAX];
+	bool deleted;		/* the path ends in " (deleted)": the name no longer leads to it */
+	char path[PATH_MAX];	/* as the kernel names it, in the process's mount namespace */
 };
 
 struct proc_maps {

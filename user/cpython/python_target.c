@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "elf_image.h"
+#include "mapped_file.h"
 #include "proc_maps.h"
 #include "python_target.h"
 #include "x86_code.h"
@@ -43,18 +44,37 @@ static int find_symbol(struct elf_image *e, const char *symbol, uint64_t *vaddr)
 	return -ENOENT;
 }
 
-/* The address of symbol in the process, through the file's first mapping. */
-static int symbol_address(const struct proc_maps *maps, const struct python_target *t,
+/*
+ * The ELF file the process maps at m, opened as it maps it (mapped_file_open):
+ * opened_by gets the path that reached it; -ENOTSUP with problem saying why not.
+ */
+static int open_mapped(struct python_target *t, const struct file_mapping *m, char *opened_by,
+		       size_t size, struct elf_image **e)
+{
+	int fd, err;
+
+	fd = mapped_file_open(t->pid, m, opened_by, size, t->problem, sizeof(t->problem));
+	if (fd < 0)
+		return -ENOTSUP;
+	err = elf_image_open_fd(fd, e);
+	if (err) {
+		snprintf(t->problem, sizeof(t->problem), "cannot read %s as ELF: %s", m->path,
+			 strerror(-err));
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* The address of symbol in the process, through the file's first mapping m. */
+static int symbol_address(struct python_target *t, const struct file_mapping *m,
 			  const char *symbol, uint64_t *addr)
 {
-	const struct file_mapping *m = proc_maps_find_path(maps, t->runtime_file);
+	char opened_by[PATH_MAX + 32];
 	struct elf_image *e;
 	uint64_t vaddr, bias;
 	int err;
 
-	if (!m)
-		return -ENOENT;
-	err = elf_image_open(t->runtime_open, &e);
+	err = open_mapped(t, m, opened_by, sizeof(opened_by), &e);
 	if (err)
 		return err;
 	err = find_symbol(e, symbol, &vaddr);
@@ -70,25 +90,25 @@ static int symbol_address(const struct proc_maps *maps, const struct python_targ
  * The layout of the interpreter in file: its version's table, with the
  * offsets of the _Py_DebugOffsets at the start of its _PyRuntime where it has them.
  */
-static int build_layout(const char *file, const char *open_path, unsigned int minor,
-			struct python_target *t)
+static int build_layout(const struct file_mapping *m, unsigned int minor, struct python_target *t)
 {
 	uint8_t debug[CPYTHON_DEBUG_OFFSETS_READ];
-	char why[256];
+	char why[256], opened_by[PATH_MAX + 32];
 	struct elf_image *e = NULL;
 	uint64_t vaddr;
 	int err;
 
-	err = elf_image_open(open_path, &e);
-	if (!err)
-		err = find_symbol(e, "_PyRuntime", &vaddr);
+	err = open_mapped(t, m, opened_by, sizeof(opened_by), &e);
+	if (err)
+		return err;
+	err = find_symbol(e, "_PyRuntime", &vaddr);
 	if (!err)
 		err = elf_image_read(e, vaddr, debug, sizeof(debug));
 	elf_image_close(e);
 	err = cpython_layout_build(minor, err ? NULL : debug, sizeof(debug), &t->layout, why,
 				   sizeof(why));
 	if (err)
-		snprintf(t->problem, sizeof(t->problem), "%s: %s", file, why);
+		snprintf(t->problem, sizeof(t->problem), "%s: %s", t->runtime_file, why);
 	return err;
 }
 
@@ -97,16 +117,17 @@ static int build_layout(const char *file, const char *open_path, unsigned int mi
  * the file that holds it: its own module, or the interpreter it is built into.
  * A file without the section leaves the table's values.
  */
-static int read_asyncio_debug(const char *file, const char *open_path, struct python_target *t)
+static int read_asyncio_debug(const struct file_mapping *m, struct python_target *t)
 {
 	uint8_t sec[CPYTHON_ASYNCIO_DEBUG_SIZE];
+	char why[256], opened_by[PATH_MAX + 32];
 	struct elf_image *e;
 	uint64_t vaddr, size;
-	char why[256];
 	int err;
 
-	if (elf_image_open(open_path, &e))
-		return 0;
+	err = open_mapped(t, m, opened_by, sizeof(opened_by), &e);
+	if (err)
+		return err;
 	err = elf_image_section(e, ".AsyncioDebug", &vaddr, &size);
 	if (!err && (size < sizeof(sec) || elf_image_read(e, vaddr, sec, sizeof(sec))))
 		err = -EIO;
@@ -118,7 +139,7 @@ static int read_asyncio_debug(const char *file, const char *open_path, struct py
 	else
 		snprintf(why, sizeof(why), "its .AsyncioDebug section cannot be read");
 	if (err) {
-		snprintf(t->problem, sizeof(t->problem), "%s: %s", file, why);
+		snprintf(t->problem, sizeof(t->problem), "%s: %s", m->path, why);
 		return -ENOTSUP;
 	}
 	t->asyncio_debug = true;
@@ -132,6 +153,7 @@ static int find_runtime(pid_t pid, const struct proc_maps *maps, struct python_t
 	const struct file_mapping *lib = proc_maps_find(maps, "libpython3."), *m;
 	char exe[PATH_MAX];
 	ssize_t n;
+	int err;
 
 	if (lib) {
 		snprintf(file, size, "%s", lib->path);
@@ -145,9 +167,9 @@ static int find_runtime(pid_t pid, const struct proc_maps *maps, struct python_t
 	m = proc_maps_find_path(maps, file);
 	if (!m)
 		return -ENOENT;
-	proc_maps_open_path(pid, m, t->runtime_open, sizeof(t->runtime_open));
-	if (symbol_address(maps, t, "_PyRuntime", &t->runtime_addr))
-		return -ENOENT;
+	err = symbol_address(t, m, "_PyRuntime", &t->runtime_addr);
+	if (err)
+		return err;
 	if (minor_from_name(file, minor)) {
 		snprintf(t->problem, sizeof(t->problem),
 			 "found _PyRuntime in %s but could not tell its Python version from the name", file);
@@ -264,19 +286,18 @@ static int place_probes(struct elf_image *e, struct python_target *t, uint64_t i
 	return 0;
 }
 
-static int resolve_functions(struct python_target *t)
+/* The Task functions in the file the process maps at m, which holds _asyncio's code. */
+static int resolve_functions(struct python_target *t, const struct file_mapping *m)
 {
 	struct elf_image *e;
 	uint64_t init = 0, dealloc = 0, finalize = 0;
 	uint32_t basicsize = 0;
 	int err;
 
-	err = elf_image_open(t->asyncio_open, &e);
-	if (err) {
-		snprintf(t->problem, sizeof(t->problem), "cannot read %s: %s", t->asyncio_file,
-			 strerror(-err));
-		return -ENOTSUP;
-	}
+	snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", m->path);
+	err = open_mapped(t, m, t->asyncio_open, sizeof(t->asyncio_open), &e);
+	if (err)
+		return err;
 	err = locate_task_functions(e, t, &init, &dealloc, &finalize, &basicsize);
 	if (err && init && dealloc) {
 		snprintf(t->problem, sizeof(t->problem),
@@ -308,19 +329,16 @@ static int resolve_functions(struct python_target *t)
 }
 
 /* _asyncio's own offsets, from its module when loaded, else from the interpreter. */
-static int asyncio_debug_of(pid_t pid, const struct proc_maps *maps, struct python_target *t)
+static int asyncio_debug_of(const struct proc_maps *maps, struct python_target *t)
 {
 	const struct file_mapping *m = proc_maps_find(maps, "_asyncio.");
-	char open_path[PATH_MAX + 32];
 
-	if (!m)
-		return read_asyncio_debug(t->runtime_file, t->runtime_open, t);
-	proc_maps_open_path(pid, m, open_path, sizeof(open_path));
-	return read_asyncio_debug(m->path, open_path, t);
+	return read_asyncio_debug(m ? m : proc_maps_find_path(maps, t->runtime_file), t);
 }
 
 int python_runtime_discover(pid_t pid, struct python_target *t)
 {
+	const struct file_mapping *runtime;
 	struct proc_maps maps;
 	unsigned int minor = 0;
 	int err;
@@ -337,15 +355,20 @@ int python_runtime_discover(pid_t pid, struct python_target *t)
 	if (err == -ENOENT)
 		snprintf(t->problem, sizeof(t->problem),
 			 "not a CPython process (no _PyRuntime symbol in its executable or a libpython)");
-	if (!err && symbol_address(&maps, t, "_Py_NoneStruct", &t->none_addr)) {
+	if (err)
+		goto out;
+	runtime = proc_maps_find_path(&maps, t->runtime_file);
+	err = symbol_address(t, runtime, "_Py_NoneStruct", &t->none_addr);
+	if (err == -ENOENT) {
 		snprintf(t->problem, sizeof(t->problem), "no _Py_NoneStruct symbol in %s",
 			 t->runtime_file);
 		err = -ENOTSUP;
 	}
 	if (!err)
-		err = build_layout(t->runtime_file, t->runtime_open, minor, t);
+		err = build_layout(runtime, minor, t);
 	if (!err && t->layout.has_asyncio_debug)
-		err = asyncio_debug_of(pid, &maps, t);
+		err = asyncio_debug_of(&maps, t);
+out:
 	proc_maps_free(&maps);
 	return err;
 }
@@ -367,15 +390,11 @@ int python_target_discover(pid_t pid, struct python_target *t)
 	}
 	asyncio = proc_maps_find(&maps, "_asyncio.");
 	if (asyncio) {
-		snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", asyncio->path);
-		proc_maps_open_path(pid, asyncio, t->asyncio_open, sizeof(t->asyncio_open));
-		err = resolve_functions(t);
+		err = resolve_functions(t, asyncio);
 		goto out;
 	}
 	/* built into the interpreter (probed before it is even imported), or not loaded yet */
-	snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", t->runtime_file);
-	snprintf(t->asyncio_open, sizeof(t->asyncio_open), "%s", t->runtime_open);
-	err = resolve_functions(t);
+	err = resolve_functions(t, proc_maps_find_path(&maps, t->runtime_file));
 	if (err) {
 		t->asyncio_file[0] = '\0';
 		snprintf(t->problem, sizeof(t->problem), "asyncio is not imported yet");

@@ -19,8 +19,8 @@ struct python_target {
 	uint64_t none_addr;			/* &_Py_NoneStruct: what a dead weakref points to */
 	char runtime_file[PATH_MAX];		/* libpython, or the executable */
 	char asyncio_file[PATH_MAX];		/* the file holding _asyncio's code */
-	/* the same two files, by paths that open them from here (see proc_maps_open_path) */
-	char runtime_open[PATH_MAX + 32], asyncio_open[PATH_MAX + 32];
+	/* the path that reached asyncio_file from here, to attach uprobes by (see mapped_file_open) */
+	char asyncio_open[PATH_MAX + 32];
 	uint64_t task_init_offset;		/* file offsets, for uprobes */
 	uint64_t task_dealloc_offset;
 	uint64_t task_pending_offset;		/* the finalizer's pending path, 0 if not found */
@@ -28,7 +28,7 @@ struct python_target {
 	char task_init_insn[48], task_dealloc_insn[48], task_pending_insn[48];
 	bool asyncio_debug;			/* offsets from _asyncio's .AsyncioDebug */
 	char method[160];			/* how the functions were found */
-	char problem[PATH_MAX + 256];			/* why tracking cannot start, when it cannot */
+	char problem[PATH_MAX + 768];		/* why tracking cannot start, when it cannot */
 };
 
 /*

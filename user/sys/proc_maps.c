@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "proc_maps.h"
 
 #define DELETED_SUFFIX " (deleted)"
@@ -107,16 +106,4 @@ const struct file_mapping *proc_maps_find_path(const struct proc_maps *m, const 
 		if (!strcmp(m->maps[i].path, path))
 			return &m->maps[i];
 	return NULL;
-}
-
-void proc_maps_open_path(pid_t pid, const struct file_mapping *m, char *buf, size_t size)
-{
-	snprintf(buf, size, "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)m->start,
-		 (unsigned long long)m->end);
-	if (!access(buf, R_OK))
-		return;
-	snprintf(buf, size, "/proc/%d/root%s", pid, m->path);
-	if (!access(buf, R_OK))
-		return;
-	snprintf(buf, size, "%s", m->path);
 }

@@ -32,12 +32,5 @@ void proc_maps_free(struct proc_maps *m);
 const struct file_mapping *proc_maps_find(const struct proc_maps *m, const char *prefix);
 /* The lowest mapping of the file at path, or NULL. */
 const struct file_mapping *proc_maps_find_path(const struct proc_maps *m, const char *path);
-/*
- * A path that opens the file mapped at m from here, into buf: its paths are
- * the process's own, which in another mount namespace (a container) name
- * nothing here. /proc/PID/map_files/START-END, else /proc/PID/root/PATH,
- * else PATH itself.
- */
-void proc_maps_open_path(pid_t pid, const struct file_mapping *m, char *buf, size_t size);
 
 #endif

@@ -1,0 +1,90 @@
+"""inflight under a flood of tasks: a million created in one trace, a hundred
+thousand in flight at once. Its memory must follow what is in flight, not
+what has passed; whatever it drops must be counted; where it dropped
+nothing, its counts must be task_flood.py's own."""
+import json
+import os
+
+from harness import Tracer, Workload, expect_eq, site_markers, target_of, test, tasks_tracked
+
+HELD = 100000
+WARM = 100000           # churned before the first look at inflight's memory
+CHURNED = 900000        # in all: with HELD, a million tasks
+BATCH = 10000
+# What 800000 more tasks passing through may add to inflight's peak memory: far
+# less than they would cost if they stayed (a live task costs the model about
+# 150 bytes, 120 MB for them all), room enough for allocator slack.
+GROWTH_BOUND_KIB = 48 * 1024
+# inflight's peak with HELD tasks in flight (about 55 MiB, 75 MiB under ASan)
+HELD_BOUND_KIB = 256 * 1024
+# ASan's quarantine keeps freed memory back, up to 256 MiB, by design: under
+# it, memory would grow with the tasks that passed, as if they had stayed.
+NO_QUARANTINE = dict(os.environ, ASAN_OPTIONS=":".join(
+    filter(None, [os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=0"])))
+
+
+def peak_rss_kib(pid):
+    """VmHWM of pid: the most memory it has held at once, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM in /proc/%d/status" % pid)
+
+
+def site(tasks, line):
+    found = [s for s in tasks["sites"] if s["file"].endswith("task_flood.py") and
+             s["line"] == line]
+    assert len(found) == 1, (line, [(s["file"], s["line"]) for s in tasks["sites"]])
+    return found[0]
+
+
+def expect_counted(what, got, want, lost):
+    """got is want, or short of it by no more than what the tracer says it lost."""
+    if lost:
+        assert want - lost <= got <= want, "%s: inflight says %r, ground truth %r, %r lost" % (
+            what, got, want, lost)
+    else:
+        expect_eq(what, got, want)
+
+
+@test
+def a_million_tasks_100k_in_flight_in_bounded_memory():
+    lines = site_markers("task_flood.py")
+    w = Workload("task_flood.py")
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json", env=NO_QUARANTINE)
+        w.do("hold %d" % HELD)
+        w.do("churn %d %d" % (WARM, BATCH))
+        warm = peak_rss_kib(t.proc.pid)
+        w.do("churn %d %d" % (CHURNED - WARM, BATCH))
+        w.do("release")
+        end = peak_rss_kib(t.proc.pid)
+        truth = w.do("churn 0 1")["created"]
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+    finally:
+        w.stop()
+    report = json.loads(stdout)
+    tasks_tracked(report, w.pid)
+    tasks = target_of(report, w.pid)["tasks"]
+    tracer = report["tracer"]
+    for bound in ("site_table_full", "code_cache_full", "tasks_at_attach_left_out"):
+        expect_eq("tracer." + bound, tracer[bound], 0)
+    lost = tracer["task_ringbuf_drops"] + tracer["untracked_tasks"]
+    print("    inflight's peak RSS %d MiB with %d tasks in flight, %d MiB after %d more; "
+          "%d task records lost" % (warm // 1024, HELD, end // 1024, CHURNED - WARM, lost))
+    assert warm <= HELD_BOUND_KIB, "inflight held %d KiB with %d tasks in flight (bound %d)" % (
+        warm, HELD, HELD_BOUND_KIB)
+    assert end - warm <= GROWTH_BOUND_KIB, \
+        "inflight's peak memory grew by %d KiB while tasks passed through (bound %d KiB)" % (
+            end - warm, GROWTH_BOUND_KIB)
+    expect_eq("tasks the workload created", truth["hold"] + truth["churn"], HELD + CHURNED)
+    held, churned = site(tasks, lines["hold"]), site(tasks, lines["churn"])
+    expect_counted("held tasks created", held["created"], truth["hold"], lost)
+    expect_counted("churned tasks created", churned["created"], truth["churn"], lost)
+    expect_counted("held tasks at their peak", held["peak_in_flight"], HELD, lost)
+    if not lost:
+        expect_eq("held tasks left in flight", held["in_flight"], 0)
+        expect_eq("churned tasks left in flight", churned["in_flight"], 0)
+        expect_eq("held tasks finished", held["finished"], HELD)

@@ -88,3 +88,34 @@ def a_million_tasks_100k_in_flight_in_bounded_memory():
         expect_eq("held tasks left in flight", held["in_flight"], 0)
         expect_eq("churned tasks left in flight", churned["in_flight"], 0)
         expect_eq("held tasks finished", held["finished"], HELD)
+
+
+MAX_SITES = 4096        # MODEL_MAX_SITES
+THREADS = MAX_SITES + 104
+
+
+@test
+def a_loop_per_thread_fills_the_site_table_and_the_rest_is_counted():
+    line = site_markers("thread_loops.py")["request"]
+    w = Workload("thread_loops.py")
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json")
+        served = w.do("requests %d" % THREADS)["served"]
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+    finally:
+        w.stop()
+    expect_eq("requests the workload served, each on a thread of its own", served, THREADS)
+    report = json.loads(stdout)
+    tasks_tracked(report, w.pid)
+    tasks = target_of(report, w.pid)["tasks"]
+    tracer = report["tracer"]
+    sites = [s for s in tasks["sites"] if s["file"].endswith("thread_loops.py") and
+             s["line"] == line]
+    assert len(sites) <= MAX_SITES, "%d sites kept, past the table's %d" % (len(sites), MAX_SITES)
+    assert len({s["thread"] for s in sites}) == len(sites), "two sites on one thread"
+    lost = tracer["task_ringbuf_drops"] + tracer["untracked_tasks"] + tracer["stacks_not_read"]
+    expect_counted("tasks created", tasks["created"], THREADS, lost)
+    expect_counted("sites kept", len(sites), MAX_SITES, lost)
+    expect_counted("tasks past the site table", tracer["site_table_full"], THREADS - MAX_SITES,
+                   lost)

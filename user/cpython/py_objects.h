@@ -28,7 +28,7 @@ struct py_reader {
 	void *strings;		/* tsearch tree of cached strings, by address */
 	void *type_names;	/* tsearch tree of types' tp_name, by type address */
 	size_t n_cached, cached_bytes;
-	uint64_t cache_full;	/* objects not read: the caches held PY_CACHE_MAX_* already */
+	uint64_t cache_full;	/* reads refused: the caches held PY_CACHE_MAX_* already */
 };
 
 /* What the caches of one reader may hold: entries, and bytes (a line table is up to 64 KiB) */

@@ -74,7 +74,7 @@ struct task_snapshot {
 					   or finished while being read: left out */
 	size_t changed;			/* tasks that moved on while being read: kept, flagged */
 	size_t left_out;		/* registry entries past SNAPSHOT_MAX_TASKS: not read */
-	uint64_t cache_full;		/* code objects and names not read: the reader's caches
+	uint64_t cache_full;		/* reads of code objects and names refused: the reader's caches
 					   were full (py_objects.h) */
 	bool asyncio_loaded;		/* false: no _asyncio in sys.modules, so no tasks */
 	uint64_t read_ns;		/* how long the read took */

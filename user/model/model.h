@@ -284,8 +284,8 @@ struct model {
 	uint64_t closes_unseen;	/* connections found gone with no event saying so */
 	uint64_t task_events, untracked_tasks, no_thread_state, task_ringbuf_drops;
 	uint64_t site_table_full;	/* tasks whose new site was past MODEL_MAX_SITES */
-	uint64_t code_cache_full;	/* code objects and names of the targets not read: the
-					   readers' caches were full */
+	uint64_t code_cache_full;	/* reads of the targets' code objects and names refused:
+					   the readers' caches were full */
 	uint64_t tasks_at_attach_left_out;	/* pending tasks past what one read of memory takes */
 };
 

@@ -49,7 +49,7 @@ static void header_text(FILE *f, const struct task_snapshot *s, const struct loo
 			"a quieter moment)", s->unreadable, s->changed);
 	if (s->left_out || s->cache_full)
 		fprintf(f, "\nincomplete: %zu more tasks than inflight reads at once (%u) were left "
-			"out, %llu code objects and names not read (cache full)", s->left_out,
+			"out, %llu reads of code objects and names refused (cache full)", s->left_out,
 			SNAPSHOT_MAX_TASKS, (unsigned long long)s->cache_full);
 	fputc('\n', f);
 	for (i = 0; i < n_loops; i++)
@@ -181,8 +181,8 @@ int report_pstree_text(FILE *f, const struct task_snapshot *s)
 		fprintf(f, "(partial: the process ran on while being read: %zu tasks left out, %zu "
 			"moved on)\n", s->unreadable, s->changed);
 	if (s->left_out || s->cache_full)
-		fprintf(f, "(incomplete: %zu tasks past the %u read at once, %llu code objects and "
-			"names not read)\n", s->left_out, SNAPSHOT_MAX_TASKS,
+		fprintf(f, "(incomplete: %zu tasks past the %u read at once, %llu reads of code "
+			"objects and names refused)\n", s->left_out, SNAPSHOT_MAX_TASKS,
 			(unsigned long long)s->cache_full);
 	for (i = 0; i < n; i++)
 		node_text(f, &roots[i], prefix, 0, true, 0);

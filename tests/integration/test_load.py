@@ -4,8 +4,10 @@ what has passed; whatever it drops must be counted; where it dropped
 nothing, its counts must be task_flood.py's own."""
 import json
 import os
+import subprocess
 
-from harness import Tracer, Workload, expect_eq, site_markers, target_of, test, tasks_tracked
+from harness import (Tracer, Workload, expect_eq, inflight, site_markers, target_of, test,
+                     tasks_tracked)
 
 HELD = 100000
 WARM = 100000           # churned before the first look at inflight's memory
@@ -119,3 +121,40 @@ def a_loop_per_thread_fills_the_site_table_and_the_rest_is_counted():
     expect_counted("sites kept", len(sites), MAX_SITES, lost)
     expect_counted("tasks past the site table", tracer["site_table_full"], THREADS - MAX_SITES,
                    lost)
+
+
+SNAPSHOT_MAX_TASKS = 131072
+SNAPSHOT_BOUND_KIB = 384 * 1024     # about 135 MiB for 131072 tasks here
+
+
+def ps(pid, *args):
+    """inflight ps on pid: its output, and its peak RSS in KiB."""
+    p = subprocess.Popen([inflight(), "ps", "-p", str(pid), *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=NO_QUARANTINE)
+    out = p.stdout.read()       # its stderr is a line or two: no pipe fills meanwhile
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    assert p.returncode == 0, err
+    return out, usage.ru_maxrss
+
+
+@test
+def ps_on_more_tasks_than_a_snapshot_reads_counts_the_rest():
+    w = Workload("task_flood.py")
+    try:
+        pending = w.do("hold %d" % (SNAPSHOT_MAX_TASKS + 1000))["in_flight"] + 1   # and main()
+        out, peak = ps(w.pid, "-f", "json")
+        text, _ = ps(w.pid)
+    finally:
+        w.stop()
+    snap = json.loads(out)
+    print("    ps read %d tasks of %d, holding %d MiB at its peak" % (
+        snap["tasks_total"], pending, peak // 1024))
+    expect_eq("tasks read", snap["tasks_total"], SNAPSHOT_MAX_TASKS)
+    expect_eq("tasks left out", snap["left_out"], pending - SNAPSHOT_MAX_TASKS)
+    expect_eq("complete", snap["complete"], False)
+    assert peak <= SNAPSHOT_BOUND_KIB, \
+        "ps held %d KiB to read %d tasks (bound %d KiB)" % (peak, SNAPSHOT_MAX_TASKS,
+                                                            SNAPSHOT_BOUND_KIB)
+    assert "incomplete: %d more tasks" % (pending - SNAPSHOT_MAX_TASKS) in text, text[:600]

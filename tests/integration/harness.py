@@ -152,9 +152,9 @@ class Workload:
 class Tracer:
     """inflight trace, started and waited for like a user would."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, env=None):
         self.proc = subprocess.Popen([inflight(), "trace", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True, env=env)
         self.stderr_head = []
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -21,6 +21,7 @@ struct memory_image {
 		const void *bytes;
 	} regions[IMAGE_MAX_REGIONS];
 	size_t n;
+	size_t largest_read;	/* the longest single range a reader asked for */
 	struct memory_source src;
 };
 
@@ -45,7 +46,7 @@ static const struct image_region *image_region_of(const struct memory_image *im,
 static ssize_t image_readv(void *ctx, const struct iovec *local, unsigned long n_local,
 			   const struct iovec *remote, unsigned long n_remote)
 {
-	const struct memory_image *im = ctx;
+	struct memory_image *im = ctx;
 	const struct image_region *r;
 	ssize_t done = 0;
 	unsigned long i;
@@ -53,6 +54,8 @@ static ssize_t image_readv(void *ctx, const struct iovec *local, unsigned long n
 
 	for (i = 0; i < n_remote && i < n_local; i++) {
 		at = (uint64_t)(uintptr_t)remote[i].iov_base;
+		if (remote[i].iov_len > im->largest_read)
+			im->largest_read = remote[i].iov_len;
 		r = image_region_of(im, at, remote[i].iov_len);
 		if (!r || local[i].iov_len != remote[i].iov_len)
 			break;

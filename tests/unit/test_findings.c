@@ -995,6 +995,27 @@ static void test_fanout_needs_half_as_many_connections(void **state)
 	findings_free(&fs);
 }
 
+/* what the caps on sites, the code cache and a snapshot left out is said on task findings */
+static void test_capped_tables_are_a_caveat(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&FETCH, 1);
+	struct findings fs;
+
+	fan_out(m, &c, 100, 50, ep4("10.0.0.5", 5432), AT(1));
+	compute(m, &thr, AT(2), &fs);
+	assert_string_equal(fs.items[0].caveat, "");
+	findings_free(&fs);
+	m->site_table_full = 2;
+	m->code_cache_full = 3;
+	m->tasks_at_attach_left_out = 4;
+	compute(m, &thr, AT(2), &fs);
+	assert_int_equal(fs.items[0].kind, FINDING_UNBOUNDED_FANOUT);
+	assert_non_null(strstr(fs.items[0].caveat, "lost 9 events or records"));
+	assert_non_null(strstr(fs.items[0].caveat, "cache full"));
+	findings_free(&fs);
+}
+
 /* a Semaphore(16) in front of 300 tasks: many tasks, few connections at once */
 static void test_fanout_bounded_pattern_no_finding(void **state)
 {
@@ -1666,6 +1687,7 @@ int main(void)
 		T(test_never_closed_needs_none_closed),
 		cmocka_unit_test(test_default_task_thresholds),
 		T(test_fanout_at_thresholds),
+		T(test_capped_tables_are_a_caveat),
 		T(test_fanout_one_task_below_no_finding),
 		T(test_fanout_one_connection_below_no_finding),
 		T(test_fanout_peak_taken_at_poll),

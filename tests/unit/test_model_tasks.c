@@ -297,6 +297,29 @@ static void test_many_sites_keep_their_counts(void **state)
 	assert_int_equal(proc(m, PID)->tasks_in_flight, 66);
 }
 
+/* A service that runs a loop in a new thread per request: a site per thread, up to a cap. */
+static void test_sites_per_thread_capped_and_tasks_past_the_cap_counted(void **state)
+{
+	struct model *m = *state;
+	struct task_origin o = FETCH;
+	size_t i, past = 10;
+
+	for (i = 0; i < MODEL_MAX_SITES + past; i++) {
+		o.tid = (pid_t)(1000 + i);
+		model_task_created(m, PID, TASK_A + 16 * (uint64_t)i, &o, 0, AT(1));
+	}
+	assert_int_equal(m->n_sites, MODEL_MAX_SITES);
+	assert_int_equal(m->site_table_full, past);
+	/* the process still counts them: only their site is not kept */
+	assert_int_equal(proc(m, PID)->tasks_created, MODEL_MAX_SITES + past);
+	assert_int_equal(proc(m, PID)->tasks_in_flight, MODEL_MAX_SITES + past);
+	/* a thread whose site was kept still finds it */
+	o.tid = 1000 + MODEL_MAX_SITES - 1;
+	model_task_created(m, PID, TASK_A + 16 * (uint64_t)i, &o, 0, AT(2));
+	assert_int_equal(m->sites[MODEL_MAX_SITES - 1].created, 2);
+	assert_int_equal(m->site_table_full, past);
+}
+
 /* --- parents --- */
 
 static void test_parent_site_from_known_parent(void **state)
@@ -1196,6 +1219,7 @@ int main(void)
 		T(test_long_strings_truncated),
 		T(test_unknown_process_ignored),
 		T(test_many_sites_keep_their_counts),
+		T(test_sites_per_thread_capped_and_tasks_past_the_cap_counted),
 		T(test_parent_site_from_known_parent),
 		T(test_parent_site_unknown_parent),
 		T(test_parent_site_parent_without_site),

@@ -180,7 +180,7 @@ static void test_set_items(void **state)
 {
 	struct py_reader *r = *state;
 	uint64_t set[8] = {}, table[16] = {}, *items;
-	size_t n;
+	size_t n, left_out;
 
 	table[2 * 1] = 0x1000, table[2 * 1 + 1] = 7;
 	table[2 * 4] = 0x2000, table[2 * 4 + 1] = 9;
@@ -188,12 +188,13 @@ static void test_set_items(void **state)
 	table[2 * 7] = 0x4000, table[2 * 7 + 1] = 3;
 	set[SET_MASK / 8] = 7;
 	set[SET_TABLE / 8] = addr_of(table);
-	items = py_set_items(r, addr_of(set), &n);
+	items = py_set_items(r, addr_of(set), 16, &n, &left_out);
 	assert_non_null(items);
 	assert_int_equal(n, 3);
 	assert_int_equal(items[0], 0x1000);
 	assert_int_equal(items[1], 0x2000);
 	assert_int_equal(items[2], 0x4000);
+	assert_int_equal(left_out, 0);
 	free(items);
 }
 
@@ -201,16 +202,16 @@ static void test_set_absurd_or_nowhere(void **state)
 {
 	struct py_reader *r = *state;
 	uint64_t set[8] = {};
-	size_t n;
+	size_t n, left_out;
 
 	set[SET_MASK / 8] = 1ULL << 40;		/* a trillion slots: refused before any read */
 	set[SET_TABLE / 8] = nowhere;
 	errno = 0;
-	assert_null(py_set_items(r, addr_of(set), &n));
+	assert_null(py_set_items(r, addr_of(set), 16, &n, &left_out));
 	assert_int_equal(errno, EFAULT);
 	set[SET_MASK / 8] = 7;			/* a plausible head over a table that is not there */
-	assert_null(py_set_items(r, addr_of(set), &n));
-	assert_null(py_set_items(r, nowhere, &n));
+	assert_null(py_set_items(r, addr_of(set), 16, &n, &left_out));
+	assert_null(py_set_items(r, nowhere, 16, &n, &left_out));
 }
 
 #define IMAGE_PID 0x7ffffff0	/* no process: the image answers for it */
@@ -221,7 +222,7 @@ static void test_set_and_list_from_an_image(void **state)
 	struct memory_image im = {};
 	struct py_reader r;
 	uint64_t set[8] = {}, table[8] = {}, list[4] = {}, items[2] = { 0xa0, 0xb0 }, got[4], *keys;
-	size_t n;
+	size_t n, left_out;
 
 	(void)state;
 	table[2 * 2] = 0x5000, table[2 * 2 + 1] = 1;
@@ -235,7 +236,7 @@ static void test_set_and_list_from_an_image(void **state)
 	image_map(&im, 0x40000, list, sizeof(list));
 	assert_int_equal(image_attach(&im, IMAGE_PID), 0);
 	py_reader_init(&r, IMAGE_PID, cpython_layout_table(11));
-	keys = py_set_items(&r, 0x10000, &n);
+	keys = py_set_items(&r, 0x10000, 16, &n, &left_out);
 	assert_non_null(keys);
 	assert_int_equal(n, 1);
 	assert_int_equal(keys[0], 0x5000);
@@ -244,9 +245,45 @@ static void test_set_and_list_from_an_image(void **state)
 	assert_memory_equal(got, items, sizeof(items));
 	list[LIST_ITEMS / 8] = 0x30008;		/* its second item runs off the region's end */
 	assert_int_equal(py_list_items(&r, 0x40000, got, 4), -EFAULT);
-	assert_null(py_set_items(&r, 0x90000, &n));	/* nothing mapped there */
+	assert_null(py_set_items(&r, 0x90000, 16, &n, &left_out));	/* nothing mapped there */
 	py_reader_free(&r);
 	image_detach(IMAGE_PID);
+}
+
+/*
+ * A set of 65536 slots (a 1 MiB table): read in bounded pieces, never in
+ * one; the keys past the most asked for are counted, not kept.
+ */
+static void test_large_set_read_in_pieces_and_keys_past_max_counted(void **state)
+{
+	size_t slots = 1 << 16, n, left_out;
+	uint64_t set[8] = {}, *table = calloc(2 * slots, sizeof(uint64_t)), *keys;
+	struct memory_image im = {};
+	struct py_reader r;
+	size_t at[] = { 3, 4096, 40000, 65535 };
+	size_t i;
+
+	(void)state;
+	assert_non_null(table);
+	for (i = 0; i < 4; i++)
+		table[2 * at[i]] = 0x1000 * (i + 1), table[2 * at[i] + 1] = 5;
+	set[SET_MASK / 8] = slots - 1;
+	set[SET_TABLE / 8] = 0x1000000;
+	image_map(&im, 0x10000, set, sizeof(set));
+	image_map(&im, 0x1000000, table, 2 * slots * sizeof(uint64_t));
+	assert_int_equal(image_attach(&im, IMAGE_PID), 0);
+	py_reader_init(&r, IMAGE_PID, cpython_layout_table(11));
+	keys = py_set_items(&r, 0x10000, 3, &n, &left_out);
+	assert_non_null(keys);
+	assert_int_equal(n, 3);
+	assert_int_equal(left_out, 1);
+	assert_int_equal(keys[0], 0x1000);
+	assert_int_equal(keys[2], 0x3000);
+	assert_true(im.largest_read <= 64 * 1024);
+	free(keys);
+	py_reader_free(&r);
+	image_detach(IMAGE_PID);
+	free(table);
 }
 
 int main(void)
@@ -262,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_set_items),
 		cmocka_unit_test(test_set_absurd_or_nowhere),
 		cmocka_unit_test(test_set_and_list_from_an_image),
+		cmocka_unit_test(test_large_set_read_in_pieces_and_keys_past_max_counted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "cpython_layout.h"
+#include "memory_image.h"
 #include "py_objects.h"
 
 #define N 5000
@@ -146,6 +148,51 @@ static void test_absurd_positions_have_no_line(void **state)
 	assert_int_equal(py_code_line(&r, &c, 0x7fffffffffffffffULL), -1);
 }
 
+#define IMAGE_PID 0x7ffffff0	/* no process: the image answers for it */
+#define LINETABLE (64 * 1024)	/* the largest line table read */
+#define CODE_STRIDE 256
+
+/*
+ * Many code objects sharing one 64 KiB line table, as a hostile target can
+ * make them: the cache keeps no more than its bytes allow and counts the
+ * rest; what it kept is still found.
+ */
+static void test_code_cache_capped_by_bytes_and_refusals_counted(void **state)
+{
+	const struct cpython_layout *l = cpython_layout_table(11);
+	size_t n = PY_CACHE_MAX_BYTES / LINETABLE + 100, kept = 0, i;
+	uint8_t *codes = calloc(n, CODE_STRIDE), *bytes = calloc(1, l->bytes_data + LINETABLE);
+	const struct py_code *first;
+	struct memory_image im = {};
+	struct py_reader r;
+	int64_t size = LINETABLE;
+	uint64_t table = 0x100000;
+
+	(void)state;
+	assert_non_null(codes);
+	assert_non_null(bytes);
+	memcpy(bytes + l->bytes_size, &size, sizeof(size));
+	for (i = 0; i < n; i++)
+		memcpy(codes + i * CODE_STRIDE + l->code_linetable, &table, sizeof(table));
+	image_map(&im, table, bytes, l->bytes_data + LINETABLE);
+	image_map(&im, 0x10000000, codes, n * CODE_STRIDE);
+	assert_int_equal(image_attach(&im, IMAGE_PID), 0);
+	py_reader_init(&r, IMAGE_PID, l);
+	first = py_code(&r, 0x10000000);
+	assert_non_null(first);
+	for (i = 0; i < n; i++)
+		kept += py_code(&r, 0x10000000 + i * CODE_STRIDE) != NULL;
+	assert_true(kept < PY_CACHE_MAX_BYTES / LINETABLE);
+	assert_true(kept > PY_CACHE_MAX_BYTES / LINETABLE / 2);
+	assert_true(r.cached_bytes <= PY_CACHE_MAX_BYTES);
+	assert_int_equal(r.cache_full, n - kept);
+	assert_ptr_equal(py_code(&r, 0x10000000), first);
+	py_reader_free(&r);
+	image_detach(IMAGE_PID);
+	free(codes);
+	free(bytes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_unmapped_page_fails_only_its_reads),
 		cmocka_unit_test(test_hostile_addresses_fail_without_harm),
 		cmocka_unit_test(test_large_reads_are_not_merged_past_the_span),
+		cmocka_unit_test(test_code_cache_capped_by_bytes_and_refusals_counted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

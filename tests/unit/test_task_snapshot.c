@@ -278,6 +278,52 @@ static void test_absurd_dict_refused(void **state)
 	task_snapshot_free(&s);
 }
 
+/*
+ * A registry holding more tasks than a snapshot reads: it reads its cap and
+ * counts the rest, its memory bounded whatever size the target claims.
+ */
+static void test_registry_past_the_cap_read_up_to_it_and_counted(void **state)
+{
+	struct image *im = *state;
+	const struct cpython_layout *l = im->l;
+	size_t n = SNAPSHOT_MAX_TASKS + 5, slots = 2 * SNAPSHOT_MAX_TASKS, i;
+	uint64_t task_type = type(im, "_asyncio.Task", 0), data = set(im, NULL, 0), at;
+	uint8_t *tasks = calloc(n, l->task_basicsize), *refs = calloc(n, 64);
+	uint64_t *table = calloc(2 * slots, sizeof(uint64_t));
+	static const char *const md_keys[] = { "Task", "_all_tasks" };
+	static const char *const mod_keys[] = { "_asyncio" };
+	uint64_t md_values[2], module;
+	struct task_snapshot s;
+	char problem[256] = "";
+
+	assert_non_null(tasks);
+	assert_non_null(refs);
+	assert_non_null(table);
+	for (i = 0; i < n; i++) {
+		at = (uint64_t)(uintptr_t)(tasks + i * l->task_basicsize);
+		put(at, 8, task_type);
+		put((uint64_t)(uintptr_t)(refs + 64 * i), 8, im->weakref_type);
+		put((uint64_t)(uintptr_t)(refs + 64 * i), l->weakref_object, at);
+		table[2 * i] = (uint64_t)(uintptr_t)(refs + 64 * i);
+		table[2 * i + 1] = i + 1;
+	}
+	put(data, l->set_mask, slots - 1);
+	put(data, l->set_table, (uint64_t)(uintptr_t)table);
+	md_values[0] = task_type;
+	md_values[1] = weakset(im, data);
+	module = object(im, 64, im->module_type);
+	put(module, l->module_dict, dict(im, md_keys, md_values, 2));
+	runtime_with_modules(im, dict(im, mod_keys, &module, 1));
+	assert_int_equal(task_snapshot_read(&im->py, &s, problem, sizeof(problem)), 0);
+	assert_int_equal(s.n_tasks, SNAPSHOT_MAX_TASKS);
+	assert_int_equal(s.left_out, 5);
+	assert_int_equal(s.unreadable, 0);
+	task_snapshot_free(&s);
+	free(tasks);
+	free(refs);
+	free(table);
+}
+
 /* A task whose coroutine has not started: 3.9's frame object with f_lasti -1. */
 static uint64_t unstarted_task(struct image *im, uint64_t task_type, const char *coroutine,
 			       const char *file, int32_t firstlineno, const char *name)
@@ -385,6 +431,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sys_modules_not_a_dict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_nowhere_or_absurd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absurd_dict_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_past_the_cap_read_up_to_it_and_counted,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_unstarted_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_awaited_by_its_parent, setup, teardown),
 	};

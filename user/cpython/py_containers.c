@@ -8,6 +8,7 @@
 #define MAX_BASES 16
 #define MAX_DICT_ENTRIES (1 << 18)
 #define MAX_SET_SLOTS (1 << 24)
+#define SET_CHUNK_SLOTS 4096	/* a set's table is read this many slots at a time */
 #define SET_READ_TRIES 5
 #define HEAD_MAX 64
 
@@ -61,7 +62,7 @@ const char *py_type_name(struct py_reader *r, uint64_t type)
 	if (read_u64(r, type + r->layout.tp_name, &name_addr) ||
 	    read_c_string(r, name_addr, name, sizeof(name)))
 		return NULL;
-	return py_cache_text(&r->type_names, type, name);
+	return py_cache_text(r, &r->type_names, type, name);
 }
 
 const char *py_object_type_name(struct py_reader *r, uint64_t obj)
@@ -258,52 +259,68 @@ static int read_set_head(const struct py_reader *r, uint64_t set, uint64_t *mask
 	return read_words(r, set, r->layout.set_mask, mask, r->layout.set_table, table);
 }
 
-/* In place: a used entry has a key and a hash that is not -1 (a deleted "dummy"). */
-static size_t keep_used_keys(uint64_t *table, size_t slots, size_t entry_size)
+/*
+ * The used keys among the slots of a set's table, read a chunk at a time:
+ * the first max go to keys, the others are counted in *left_out.
+ */
+static int read_used_keys(const struct py_reader *r, uint64_t table, size_t slots, size_t max,
+			  uint64_t *keys, size_t *n, size_t *left_out)
 {
-	const uint8_t *entry;
+	size_t entry = r->layout.set_entry_size, i, k, chunk;
+	uint8_t *buf = malloc(SET_CHUNK_SLOTS * entry);
 	uint64_t key, hash;
-	size_t i, k;
+	int err = 0;
 
-	for (i = k = 0; i < slots; i++) {
-		entry = (const uint8_t *)table + i * entry_size;
-		memcpy(&key, entry, 8);		/* setentry { key, hash } */
-		memcpy(&hash, entry + 8, 8);
-		if (key && hash != UINT64_MAX)
-			table[k++] = key;
+	if (!buf)
+		return -ENOMEM;
+	*n = *left_out = 0;
+	for (i = 0; i < slots && !err; i += chunk) {
+		chunk = slots - i < SET_CHUNK_SLOTS ? slots - i : SET_CHUNK_SLOTS;
+		err = py_read_memory(r->pid, table + i * entry, buf, chunk * entry);
+		for (k = 0; k < chunk && !err; k++) {
+			memcpy(&key, buf + k * entry, 8);	/* setentry { key, hash } */
+			memcpy(&hash, buf + k * entry + 8, 8);
+			if (!key || hash == UINT64_MAX)
+				continue;	/* empty, or a deleted "dummy" */
+			if (*n < max)
+				keys[(*n)++] = key;
+			else
+				(*left_out)++;
+		}
 	}
-	return k;
+	free(buf);
+	return err;
 }
 
-uint64_t *py_set_items(const struct py_reader *r, uint64_t set, size_t *n)
+uint64_t *py_set_items(const struct py_reader *r, uint64_t set, size_t max, size_t *n,
+		       size_t *left_out)
 {
-	size_t entry = r->layout.set_entry_size, slots = 0;
-	uint64_t mask, at, mask_again, at_again, *table = NULL;
-	int tries;
+	uint64_t mask, at, mask_again, at_again, *keys = NULL;
+	int tries, err;
 
 	for (tries = 0; tries < SET_READ_TRIES; tries++) {
-		free(table);
-		table = NULL;
+		free(keys);
+		keys = NULL;
 		if (read_set_head(r, set, &mask, &at) || mask >= MAX_SET_SLOTS) {
 			errno = EFAULT;
 			return NULL;
 		}
-		slots = mask + 1;
-		table = malloc(slots * entry);
-		if (!table)
+		keys = malloc(((mask + 1 < max ? mask + 1 : max) + 1) * sizeof(*keys));
+		if (!keys)
 			return NULL;
-		if (!py_read_memory(r->pid, at, table, slots * entry) &&
-		    !read_set_head(r, set, &mask_again, &at_again) && mask_again == mask &&
+		err = read_used_keys(r, at, mask + 1, max, keys, n, left_out);
+		if (err == -ENOMEM) {
+			free(keys);
+			errno = ENOMEM;
+			return NULL;
+		}
+		if (!err && !read_set_head(r, set, &mask_again, &at_again) && mask_again == mask &&
 		    at_again == at)
-			break;
+			return keys;
 	}
-	if (tries == SET_READ_TRIES) {
-		free(table);
-		errno = EAGAIN;	/* resized under us every time */
-		return NULL;
-	}
-	*n = keep_used_keys(table, slots, entry);
-	return table;
+	free(keys);
+	errno = EAGAIN;	/* resized under us every time */
+	return NULL;
 }
 
 int py_long_decode(const struct cpython_layout *l, const uint8_t *obj, int64_t *value)

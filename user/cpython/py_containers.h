@@ -29,11 +29,12 @@ int py_dict_get(struct py_reader *r, uint64_t dict, const char *key, uint64_t *v
 /* obj.name from the instance's attributes (its __dict__ or inline values): as py_dict_get. */
 int py_attr_get(struct py_reader *r, uint64_t obj, const char *name, uint64_t *value);
 /*
- * The keys of a set, read in one piece and checked against a second look at
- * its table (a set resized meanwhile is read again): an array to free(), or
- * NULL with errno set.
+ * The keys of a set, checked against a second look at its table (a set
+ * resized meanwhile is read again): an array to free() of *n keys, at most
+ * max, with *left_out more that were not kept; or NULL with errno set.
  */
-uint64_t *py_set_items(const struct py_reader *r, uint64_t set, size_t *n);
+uint64_t *py_set_items(const struct py_reader *r, uint64_t set, size_t max, size_t *n,
+		       size_t *left_out);
 /* An int of at most two digits (60 bits), from its first 32 bytes at obj: 0 or -ERANGE. */
 int py_long_decode(const struct cpython_layout *l, const uint8_t *obj, int64_t *value);
 /* A tuple's items: its size (at most max copied into items), or -errno. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
 #include <search.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@
 
 #define MAX_STR_CHARS 1024
 #define MAX_LINETABLE (64 * 1024)
-#define MAX_CACHED 200000
+/* what a tsearch node and malloc's header cost besides the entry itself */
+#define CACHE_ENTRY_OVERHEAD 48
 /* iovecs per process_vm_readv call (UIO_MAXIOV) */
 #define READ_BATCH 1024
 
@@ -288,16 +290,46 @@ const char *py_cached_text(void *const *tree, uint64_t addr)
 	return node ? (*(struct cached_str **)node)->text : NULL;
 }
 
-const char *py_cache_text(void **tree, uint64_t addr, const char *text)
+static bool cache_has_room(const struct py_reader *r, size_t bytes)
 {
-	struct cached_str *s = malloc(sizeof(*s) + strlen(text) + 1);
+	return r->n_cached < PY_CACHE_MAX_ENTRIES &&
+	       bytes + CACHE_ENTRY_OVERHEAD <= PY_CACHE_MAX_BYTES - r->cached_bytes;
+}
 
-	if (!s)
+/* Takes room for an entry of bytes in r's caches: 0, or -ENOSPC (counted) when they are full. */
+static int cache_reserve(struct py_reader *r, size_t bytes)
+{
+	if (!cache_has_room(r, bytes)) {
+		r->cache_full++;
+		return -ENOSPC;
+	}
+	bytes += CACHE_ENTRY_OVERHEAD;
+	r->n_cached++;
+	r->cached_bytes += bytes;
+	return 0;
+}
+
+static void cache_release(struct py_reader *r, size_t bytes)
+{
+	r->n_cached--;
+	r->cached_bytes -= bytes + CACHE_ENTRY_OVERHEAD;
+}
+
+const char *py_cache_text(struct py_reader *r, void **tree, uint64_t addr, const char *text)
+{
+	size_t size = sizeof(struct cached_str) + strlen(text) + 1;
+	struct cached_str *s;
+
+	if (cache_reserve(r, size))
 		return NULL;
-	s->addr = addr;
-	strcpy(s->text, text);
-	if (!tsearch(s, tree, cmp_addr)) {
+	s = malloc(size);
+	if (s) {
+		s->addr = addr;
+		memcpy(s->text, text, strlen(text) + 1);
+	}
+	if (!s || !tsearch(s, tree, cmp_addr)) {
 		free(s);
+		cache_release(r, size);
 		return NULL;
 	}
 	return s->text;
@@ -310,12 +342,9 @@ const char *py_str(struct py_reader *r, uint64_t addr)
 
 	if (cached)
 		return cached;
-	if (!addr || read_str(r, addr, text, sizeof(text)) || r->n_cached >= MAX_CACHED)
+	if (!addr || read_str(r, addr, text, sizeof(text)))
 		return NULL;
-	cached = py_cache_text(&r->strings, addr, text);
-	if (cached)
-		r->n_cached++;
-	return cached;
+	return py_cache_text(r, &r->strings, addr, text);
 }
 
 static int read_linetable(const struct py_reader *r, uint64_t bytes, struct py_code *c)
@@ -371,16 +400,23 @@ const struct py_code *py_code(struct py_reader *r, uint64_t addr)
 	node = tfind(&key, &r->codes, cmp_addr);
 	if (node)
 		return *(struct py_code **)node;
-	if (r->n_cached >= MAX_CACHED)
+	/* full even for a code object without a line table: not worth reading */
+	if (!cache_has_room(r, sizeof(*c))) {
+		r->cache_full++;
 		return NULL;
+	}
 	c = read_code(r, addr);
 	if (!c)
 		return NULL;
-	if (!tsearch(c, &r->codes, cmp_addr)) {
+	if (cache_reserve(r, sizeof(*c) + c->linetable_len)) {
 		free_code(c);
 		return NULL;
 	}
-	r->n_cached++;
+	if (!tsearch(c, &r->codes, cmp_addr)) {
+		cache_release(r, sizeof(*c) + c->linetable_len);
+		free_code(c);
+		return NULL;
+	}
 	return c;
 }
 

@@ -103,17 +103,18 @@ static bool is_task(struct reader *rd, uint64_t obj)
 
 /* The live members of a WeakSet: its "data" set holds weakrefs. */
 static int weakset_members(struct reader *rd, uint64_t weakset, uint64_t none, uint64_t **out,
-			   size_t *n)
+			   size_t *n, size_t *left_out)
 {
 	uint64_t data, *refs, *objs;
 	uint8_t *ok;
-	size_t i, k, count;
+	size_t i, k, count, more;
 
 	if (py_attr_get(&rd->py, weakset, "data", &data))
 		return -EIO;
-	refs = py_set_items(&rd->py, data, &count);
+	refs = py_set_items(&rd->py, data, SNAPSHOT_MAX_TASKS, &count, &more);
 	if (!refs)
 		return -EIO;
+	*left_out += more;
 	for (i = 0; i < count; i++)
 		refs[i] += rd->py.layout.weakref_object;
 	objs = malloc((count ? count : 1) * sizeof(*objs));
@@ -158,15 +159,16 @@ static int weakset_registry(struct reader *rd, const struct python_target *py,
 {
 	const struct cpython_layout *l = &py->layout;
 	uint64_t set, *found;
-	size_t nfound = 0;
+	size_t nfound = 0, more = 0;
 	int err;
 
 	err = py_dict_get(&rd->py, md, l->registry_weakset, &set);
 	if (!err)
-		err = weakset_members(rd, set, py->none_addr, all, n);
+		err = weakset_members(rd, set, py->none_addr, all, n, &s->left_out);
 	if (!err && l->registry_eager_set && !py_dict_get(&rd->py, md, l->registry_eager_set, &set)) {
-		found = py_set_items(&rd->py, set, &nfound);
+		found = py_set_items(&rd->py, set, SNAPSHOT_MAX_TASKS, &nfound, &more);
 		err = found ? append(all, n, found, nfound) : -EIO;
+		s->left_out += more;
 		free(found);
 	}
 	snprintf(s->method, sizeof(s->method), "registry: _asyncio.%s%s%s", l->registry_weakset,
@@ -177,24 +179,32 @@ static int weakset_registry(struct reader *rd, const struct python_target *py,
 #define MAX_LISTED_TASKS (1u << 21)
 #define MAX_THREADS 4096
 
-/* The tasks on one circular list whose head node is at head (Include/internal/pycore_llist.h). */
-static int list_tasks(struct reader *rd, uint64_t head, uint64_t **all, size_t *n, size_t *cap)
+/*
+ * The tasks on one circular list whose head node is at head
+ * (Include/internal/pycore_llist.h); those past SNAPSHOT_MAX_TASKS are
+ * counted in *left_out, up to MAX_LISTED_TASKS in all (a cycle, or absurd).
+ */
+static int list_tasks(struct reader *rd, uint64_t head, uint64_t **all, size_t *n, size_t *cap,
+		      size_t *left_out)
 {
 	uint64_t node, *grown;
 
 	if (read_u64(rd, head, &node))
 		return -EIO;
 	while (node && node != head) {
-		if (*n == MAX_LISTED_TASKS)
+		if (*n + *left_out == MAX_LISTED_TASKS)
 			return -E2BIG;
-		if (*n == *cap) {
+		if (*n < SNAPSHOT_MAX_TASKS && *n == *cap) {
 			*cap = *cap ? *cap * 2 : 1024;
 			grown = realloc(*all, *cap * sizeof(**all));
 			if (!grown)
 				return -ENOMEM;
 			*all = grown;
 		}
-		(*all)[(*n)++] = node - rd->py.layout.task_node;
+		if (*n < SNAPSHOT_MAX_TASKS)
+			(*all)[(*n)++] = node - rd->py.layout.task_node;
+		else
+			(*left_out)++;
 		if (read_u64(rd, node, &node))
 			return -EIO;
 	}
@@ -210,11 +220,11 @@ static int thread_list_registry(struct reader *rd, const struct python_target *p
 	size_t cap = 0, threads = 0;
 	int err;
 
-	err = list_tasks(rd, interp + l->interp_tasks_head, all, n, &cap);
+	err = list_tasks(rd, interp + l->interp_tasks_head, all, n, &cap, &s->left_out);
 	if (!err)
 		err = read_u64(rd, interp + l->interp_threads_head, &tstate);
 	while (!err && tstate && threads++ < MAX_THREADS) {
-		err = list_tasks(rd, tstate + l->tstate_tasks_head, all, n, &cap);
+		err = list_tasks(rd, tstate + l->tstate_tasks_head, all, n, &cap, &s->left_out);
 		if (!err)
 			err = read_u64(rd, tstate + l->tstate_next, &tstate);
 	}
@@ -267,6 +277,11 @@ static int registry_tasks(struct reader *rd, const struct python_target *py,
 		if (!k || all[k - 1] != all[i])
 			all[k++] = all[i];
 	*n = k;
+	/* the registry's two sets, each within the cap, may pass it together */
+	if (*n > SNAPSHOT_MAX_TASKS) {
+		s->left_out += *n - SNAPSHOT_MAX_TASKS;
+		*n = SNAPSHOT_MAX_TASKS;
+	}
 	*out = all;
 	return 0;
 }
@@ -1096,6 +1111,7 @@ int task_snapshot_read(const struct python_target *py, struct task_snapshot *s, 
 	if (!err && n)
 		err = describe_tasks(rd, s, addrs, n);
 	free(addrs);
+	s->cache_full = rd->py.cache_full;
 	s->read_ns = monotonic_ns() - start;
 	return err;
 }

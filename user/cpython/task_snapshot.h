@@ -15,6 +15,8 @@
 #include <sys/types.h>
 
 #define SNAPSHOT_MAX_CHAIN 8
+/* the most tasks one snapshot reads (each costs about 1.2 KiB while read); the rest are counted */
+#define SNAPSHOT_MAX_TASKS (1u << 17)
 
 enum snapshot_state {
 	SNAP_PENDING = 0,	/* fut_state values */
@@ -71,6 +73,9 @@ struct task_snapshot {
 	size_t unreadable;		/* registry entries that could not be read as tasks, or died
 					   or finished while being read: left out */
 	size_t changed;			/* tasks that moved on while being read: kept, flagged */
+	size_t left_out;		/* registry entries past SNAPSHOT_MAX_TASKS: not read */
+	uint64_t cache_full;		/* reads of code objects and names refused: the reader's caches
+					   were full (py_objects.h) */
 	bool asyncio_loaded;		/* false: no _asyncio in sys.modules, so no tasks */
 	uint64_t read_ns;		/* how long the read took */
 	uint64_t paused_ns;		/* how long the process was held still for it, 0 if not */

@@ -729,13 +729,14 @@ static void note_losses(const struct model *m, struct finding *f)
 {
 	uint64_t conn_lost = m->ringbuf_drops + m->sock_table_full + m->untracked_conns +
 			     m->close_wait_history_lost;
-	uint64_t task_lost = m->task_ringbuf_drops + m->untracked_tasks;
+	uint64_t task_lost = m->task_ringbuf_drops + m->untracked_tasks + m->site_table_full +
+			     m->code_cache_full + m->tasks_at_attach_left_out;
 	uint64_t lost = f->kind == FINDING_CONNECTION_LEAK ? conn_lost : conn_lost + task_lost;
 
 	if (lost)
 		snprintf(f->caveat, sizeof(f->caveat),
-			 "counts may be off: the tracer lost %llu events or records (ring buffer "
-			 "or table full; see the tracer's counters)", (unsigned long long)lost);
+			 "counts may be off: the tracer lost %llu events or records (ring buffer, "
+			 "table or cache full; see the tracer's counters)", (unsigned long long)lost);
 }
 
 static int cmp_severity(const void *a, const void *b)

@@ -91,6 +91,8 @@ struct sample {
 #define SITE_MAX_ENDPOINTS 4
 #define SITE_MAX_SAMPLES 128
 #define SITE_CONCURRENCY_SAMPLES 512
+/* creation sites kept (about 8 KiB each); tasks of a site past them count in their process only */
+#define MODEL_MAX_SITES 4096
 
 #define HOOK_MAX_PROBES 4
 #define MODEL_MAX_CLOSE_WAIT_HISTORY 65536
@@ -231,7 +233,9 @@ struct model {
 	void *conns;		/* tsearch tree of struct conn, by (pid, ino) */
 	size_t n_conns, max_conns;
 	struct task_site *sites;
-	size_t n_sites;
+	size_t n_sites, cap_sites;
+	/* open-addressed indexes of sites (index + 1, 0 empty), by place and by (place, thread) */
+	int *site_by_place, *site_by_thread;
 	/*
 	 * Attributions that arrived before their connection: the two tracers'
 	 * ring buffers are drained one after the other, and a burst of connects
@@ -279,6 +283,10 @@ struct model {
 	uint64_t events, ringbuf_drops, sock_table_full, untracked_conns, unmatched_events;
 	uint64_t closes_unseen;	/* connections found gone with no event saying so */
 	uint64_t task_events, untracked_tasks, no_thread_state, task_ringbuf_drops;
+	uint64_t site_table_full;	/* tasks whose new site was past MODEL_MAX_SITES */
+	uint64_t code_cache_full;	/* reads of the targets' code objects and names refused:
+					   the readers' caches were full */
+	uint64_t tasks_at_attach_left_out;	/* pending tasks past what one read of memory takes */
 };
 
 int model_init(struct model *m, uint64_t start_ns, size_t max_conns);

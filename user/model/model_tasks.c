@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /* The asyncio half of the model: live tasks, and statistics per creation site. */
+#include <errno.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,42 +43,158 @@ static struct task_rec *find_task(const struct model *m, pid_t pid, uint64_t add
 	return node ? *(struct task_rec **)node : NULL;
 }
 
-static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin *o, int parent)
+/* Slots of each site index: twice the sites, so a probe always ends at a free slot. */
+#define SITE_SLOTS (2 * MODEL_MAX_SITES)
+
+/* Where tasks come from, as a site stores it: a long name cut short must still match its site. */
+struct site_key {
+	pid_t pid, tid;
+	int line;
+	bool suspended;
+	char file[sizeof(((struct task_site *)0)->file)];
+	char coroutine[sizeof(((struct task_site *)0)->coroutine)];
+};
+
+static void site_key_of(struct site_key *k, pid_t pid, const struct task_origin *o)
 {
-	struct task_site *grown, *s;
-	/* compared as stored: a long name cut short must still match its site */
-	char coroutine[sizeof(s->coroutine)], file[sizeof(s->file)];
+	k->pid = pid;
+	k->tid = o->tid;
+	k->line = o->line;
+	k->suspended = o->task_name != NULL;
+	snprintf(k->file, sizeof(k->file), "%s", o->file);
+	snprintf(k->coroutine, sizeof(k->coroutine), "%s", o->coroutine ? o->coroutine : "?");
+}
+
+/* FNV-1a */
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
+{
+	const uint8_t *b = data;
 	size_t i;
 
-	snprintf(coroutine, sizeof(coroutine), "%s", o->coroutine ? o->coroutine : "?");
-	snprintf(file, sizeof(file), "%s", o->file);
-	for (i = 0; i < m->n_sites; i++) {
-		s = &m->sites[i];
-		/* thread 0: tasks pending at attach, thread unknown; the first thread seen claims it */
-		if (s->pid == pid && (s->tid == o->tid || !s->tid || !o->tid) && s->line == o->line &&
-		    s->suspended_site == (o->task_name != NULL) && !strcmp(s->file, file) &&
-		    !strcmp(s->coroutine, coroutine)) {
-			if (!s->tid)
-				s->tid = o->tid;
-			return (int)i;
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static size_t site_home(const struct site_key *k, bool by_thread)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = hash_bytes(h, &k->pid, sizeof(k->pid));
+	h = hash_bytes(h, &k->line, sizeof(k->line));
+	h = hash_bytes(h, &k->suspended, sizeof(k->suspended));
+	h = hash_bytes(h, k->file, strlen(k->file) + 1);
+	h = hash_bytes(h, k->coroutine, strlen(k->coroutine));
+	if (by_thread)
+		h = hash_bytes(h, &k->tid, sizeof(k->tid));
+	return (size_t)(h ^ h >> 32) & (SITE_SLOTS - 1);
+}
+
+static bool at_place(const struct task_site *s, const struct site_key *k)
+{
+	return s->pid == k->pid && s->line == k->line && s->suspended_site == k->suspended &&
+	       !strcmp(s->file, k->file) && !strcmp(s->coroutine, k->coroutine);
+}
+
+/* The slot of an index that holds k's site, or the free one where it would go. */
+static int *site_slot(const struct model *m, int *index, const struct site_key *k, bool by_thread)
+{
+	const struct task_site *s;
+	size_t i;
+
+	for (i = site_home(k, by_thread);; i = (i + 1) & (SITE_SLOTS - 1)) {
+		if (!index[i])
+			return &index[i];
+		s = &m->sites[index[i] - 1];
+		if (at_place(s, k) && (!by_thread || s->tid == k->tid))
+			return &index[i];
+	}
+}
+
+/*
+ * k's site, or -1. Thread 0 is a task pending at attach, its thread not
+ * known: it takes its place's first site, and the first thread seen at a site
+ * of thread 0 claims it (such a site is the only one at its place).
+ */
+static int find_site(struct model *m, const struct site_key *k)
+{
+	int first = *site_slot(m, m->site_by_place, k, false) - 1;
+	struct task_site *s;
+
+	if (first < 0 || !k->tid)
+		return first;
+	s = &m->sites[first];
+	if (!s->tid) {
+		s->tid = k->tid;
+		*site_slot(m, m->site_by_thread, k, true) = first + 1;
+		return first;
+	}
+	return *site_slot(m, m->site_by_thread, k, true) - 1;
+}
+
+static int grow_sites(struct model *m)
+{
+	size_t cap = m->cap_sites ? 2 * m->cap_sites : 64;
+	struct task_site *grown;
+
+	if (!m->site_by_place) {
+		m->site_by_place = calloc(SITE_SLOTS, sizeof(int));
+		m->site_by_thread = calloc(SITE_SLOTS, sizeof(int));
+		if (!m->site_by_place || !m->site_by_thread) {
+			free(m->site_by_place);
+			free(m->site_by_thread);
+			m->site_by_place = m->site_by_thread = NULL;
+			return -ENOMEM;
 		}
 	}
-	grown = reallocarray(m->sites, m->n_sites + 1, sizeof(*grown));
+	grown = reallocarray(m->sites, cap < MODEL_MAX_SITES ? cap : MODEL_MAX_SITES, sizeof(*grown));
 	if (!grown)
-		return -1;
+		return -ENOMEM;
 	m->sites = grown;
+	m->cap_sites = cap < MODEL_MAX_SITES ? cap : MODEL_MAX_SITES;
+	return 0;
+}
+
+/* A new site at k: its index, or -1 when the table is full (the task counted) or memory is out. */
+static int add_site(struct model *m, const struct site_key *k, const struct task_origin *o,
+		    int parent)
+{
+	struct task_site *s;
+	int *slot;
+
+	if (m->n_sites == MODEL_MAX_SITES) {
+		m->site_table_full++;
+		return -1;
+	}
+	if (m->n_sites == m->cap_sites && grow_sites(m))
+		return -1;
 	s = &m->sites[m->n_sites];
 	memset(s, 0, sizeof(*s));
-	s->pid = pid;
-	s->tid = o->tid;
-	s->line = o->line;
+	s->pid = k->pid;
+	s->tid = k->tid;
+	s->line = k->line;
 	s->parent_site = parent;
-	s->suspended_site = o->task_name != NULL;
+	s->suspended_site = k->suspended;
 	snprintf(s->task_name, sizeof(s->task_name), "%s", o->task_name ? o->task_name : "");
-	snprintf(s->file, sizeof(s->file), "%s", file);
+	memcpy(s->file, k->file, sizeof(s->file));
 	snprintf(s->function, sizeof(s->function), "%s", o->function ? o->function : "?");
-	snprintf(s->coroutine, sizeof(s->coroutine), "%s", coroutine);
+	memcpy(s->coroutine, k->coroutine, sizeof(s->coroutine));
+	slot = site_slot(m, m->site_by_place, k, false);
+	if (!*slot)
+		*slot = (int)m->n_sites + 1;
+	if (k->tid)
+		*site_slot(m, m->site_by_thread, k, true) = (int)m->n_sites + 1;
 	return (int)m->n_sites++;
+}
+
+static int find_or_add_site(struct model *m, pid_t pid, const struct task_origin *o, int parent)
+{
+	struct site_key k;
+	int site;
+
+	site_key_of(&k, pid, o);
+	site = m->site_by_place ? find_site(m, &k) : -1;
+	return site >= 0 ? site : add_site(m, &k, o, parent);
 }
 
 static void forget_coroutine(struct model *m, struct task_rec *t)
@@ -666,7 +783,10 @@ void model_tasks_free(struct model *m)
 	m->task_coros = NULL;
 	tdestroy(m->tasks, free);
 	free(m->sites);
+	free(m->site_by_place);
+	free(m->site_by_thread);
 	m->tasks = NULL;
 	m->sites = NULL;
-	m->n_tasks = m->n_sites = 0;
+	m->site_by_place = m->site_by_thread = NULL;
+	m->n_tasks = m->n_sites = m->cap_sites = 0;
 }

@@ -484,6 +484,9 @@ static json_object *tracer_json(const struct model *m)
 	json_object_object_add(o, "task_ringbuf_drops", json_u64(m->task_ringbuf_drops));
 	json_object_object_add(o, "untracked_tasks", json_u64(m->untracked_tasks));
 	json_object_object_add(o, "stacks_not_read", json_u64(m->no_thread_state));
+	json_object_object_add(o, "site_table_full", json_u64(m->site_table_full));
+	json_object_object_add(o, "code_cache_full", json_u64(m->code_cache_full));
+	json_object_object_add(o, "tasks_at_attach_left_out", json_u64(m->tasks_at_attach_left_out));
 	return o;
 }
 

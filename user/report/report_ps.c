@@ -47,6 +47,10 @@ static void header_text(FILE *f, const struct task_snapshot *s, const struct loo
 		fprintf(f, "\npartial: the process ran on while being read: %zu tasks died or finished "
 			"and were left out, %zu moved on and are marked 'changed' (run it again, or on "
 			"a quieter moment)", s->unreadable, s->changed);
+	if (s->left_out || s->cache_full)
+		fprintf(f, "\nincomplete: %zu more tasks than inflight reads at once (%u) were left "
+			"out, %llu reads of code objects and names refused (cache full)", s->left_out,
+			SNAPSHOT_MAX_TASKS, (unsigned long long)s->cache_full);
 	fputc('\n', f);
 	for (i = 0; i < n_loops; i++)
 		fprintf(f, "  loop 0x%llx: %zu pending (%zu tasks)\n", (unsigned long long)loops[i].loop,
@@ -176,6 +180,10 @@ int report_pstree_text(FILE *f, const struct task_snapshot *s)
 	if (s->unreadable || s->changed)
 		fprintf(f, "(partial: the process ran on while being read: %zu tasks left out, %zu "
 			"moved on)\n", s->unreadable, s->changed);
+	if (s->left_out || s->cache_full)
+		fprintf(f, "(incomplete: %zu tasks past the %u read at once, %llu reads of code "
+			"objects and names refused)\n", s->left_out, SNAPSHOT_MAX_TASKS,
+			(unsigned long long)s->cache_full);
 	for (i = 0; i < n; i++)
 		node_text(f, &roots[i], prefix, 0, true, 0);
 	task_tree_free(roots, n);
@@ -261,9 +269,12 @@ static json_object *snapshot_header_json(const struct task_snapshot *s, const ch
 	json_object_object_add(root, "method", json_str(s->method));
 	json_object_object_add(root, "read_s", json_fixed(ns_to_s(s->read_ns), 6));
 	json_object_object_add(root, "paused_s", json_fixed(ns_to_s(s->paused_ns), 6));
-	json_object_object_add(root, "complete", json_object_new_boolean(!s->unreadable && !s->changed));
+	json_object_object_add(root, "complete", json_object_new_boolean(!s->unreadable && !s->changed &&
+									  !s->left_out && !s->cache_full));
 	json_object_object_add(root, "skipped", json_object_new_uint64(s->unreadable));
 	json_object_object_add(root, "changed", json_object_new_uint64(s->changed));
+	json_object_object_add(root, "left_out", json_object_new_uint64(s->left_out));
+	json_object_object_add(root, "cache_full", json_object_new_uint64(s->cache_full));
 	json_object_object_add(root, "tasks_total", json_object_new_uint64(s->n_tasks));
 	return root;
 }

@@ -332,6 +332,13 @@ int report_write_text(FILE *f, const struct report_meta *meta, const struct mode
 			(unsigned long long)m->task_ringbuf_drops,
 			(unsigned long long)(m->untracked_tasks),
 			(unsigned long long)m->no_thread_state);
+	if (m->site_table_full || m->code_cache_full || m->tasks_at_attach_left_out)
+		fprintf(f, "        %llu tasks past inflight's table of sites, %llu reads of code objects "
+			"and names refused (cache full), %llu tasks pending at attach not read (too "
+			"many)\n",
+			(unsigned long long)m->site_table_full,
+			(unsigned long long)m->code_cache_full,
+			(unsigned long long)m->tasks_at_attach_left_out);
 	return ferror(f) ? -1 : 0;
 }
 

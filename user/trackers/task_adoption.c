@@ -59,6 +59,8 @@ void adopt_snapshot(struct model *m, const struct task_snapshot *s, uint64_t rea
 	uint64_t ino;
 	size_t i;
 
+	m->tasks_at_attach_left_out += s->left_out;
+	m->code_cache_full += s->cache_full;
 	if (!adopted)
 		return;
 	for (i = 0; i < s->n_tasks; i++)

@@ -199,10 +199,12 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 	__u32 i, n, held = (size - TASK_CREATE_EVENT_SIZE(0)) / sizeof(e->frames[0]);
 	struct frame_ref frames[TASK_MAX_FRAMES];
 	struct task_origin origin = {};
+	uint64_t cache_full;
 	int at;
 
 	if (!t)
 		return;
+	cache_full = t->reader.cache_full;
 	origin.coroutine = py_str(&t->reader, e->qualname);
 	origin.tid = (pid_t)e->tid;
 	origin.coro_addr = e->coro;
@@ -218,6 +220,7 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 		origin.function = frames[at].code->name;
 		origin.line = py_code_line(&t->reader, frames[at].code, frames[at].pos);
 	}
+	tt->model->code_cache_full += t->reader.cache_full - cache_full;
 	model_task_created(tt->model, e->pid, e->task, &origin,
 			   model_task_of_coroutine(tt->model, e->pid, e->parent_coro), e->hdr.ts_ns);
 }

@@ -69,6 +69,53 @@ static int open_stream(struct output *o, const char *path)
 	return 0;
 }
 
+/*
+ * The temporary file a fatal signal must not leave behind (one output at a
+ * time), for a command that asked with output_remove_on_signals().
+ */
+static const int fatal_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t remove_armed;
+static char *volatile doomed_tmp;
+
+static void remove_and_die(int sig)
+{
+	char *tmp = doomed_tmp;
+
+	if (tmp)
+		unlink(tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void output_remove_on_signals(void)
+{
+	struct sigaction sa = { .sa_handler = remove_and_die };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		sigaction(fatal_signals[i], &sa, NULL);
+	remove_armed = 1;
+}
+
+/* Held while the file exists but the handler does not know it yet. */
+static void block_fatal_signals(sigset_t *old)
+{
+	sigset_t set;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		sigaddset(&set, fatal_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void forget_doomed(const struct output *o)
+{
+	if (o->tmp_path && o->tmp_path == doomed_tmp)
+		doomed_tmp = NULL;
+}
+
 /* The file's mode as open(2) would make it: 0666 less the umask. */
 static int honour_umask(int fd)
 {
@@ -80,6 +127,7 @@ static int honour_umask(int fd)
 
 static int open_temporary(struct output *o, const char *path)
 {
+	sigset_t old;
 	int fd, err;
 
 	o->path = strdup(path);
@@ -87,9 +135,15 @@ static int open_temporary(struct output *o, const char *path)
 		o->tmp_path = NULL;
 		return -ENOMEM;
 	}
+	if (remove_armed)
+		block_fatal_signals(&old);
 	fd = mkstemp(o->tmp_path);
+	if (fd >= 0 && remove_armed)
+		doomed_tmp = o->tmp_path;
+	err = -errno;
+	if (remove_armed)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	if (fd < 0) {
-		err = -errno;
 		free(o->tmp_path);
 		o->tmp_path = NULL;
 		return err;
@@ -118,31 +172,6 @@ int output_open(struct output *o, const char *path)
 	if (err)
 		output_abort(o);
 	return err;
-}
-
-/* The temporary file a fatal signal must not leave behind (one output at a time). */
-static char *volatile doomed_tmp;
-
-static void remove_and_die(int sig)
-{
-	char *tmp = doomed_tmp;
-
-	if (tmp)
-		unlink(tmp);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-void output_remove_on_signals(struct output *o)
-{
-	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = remove_and_die };
-	size_t i;
-
-	doomed_tmp = o->tmp_path;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-		sigaction(fatal[i], &sa, NULL);
 }
 
 const char *output_strerror(int err)
@@ -174,6 +203,7 @@ int output_commit(struct output *o)
 	if (!err && !o->stream && rename(o->tmp_path, o->path))
 		err = -errno;
 	if (!err) {
+		forget_doomed(o);
 		free(o->tmp_path);
 		o->tmp_path = NULL;
 	}
@@ -187,8 +217,7 @@ void output_abort(struct output *o)
 		fclose(o->f);
 	o->f = NULL;
 	o->stream = false;
-	if (o->tmp_path == doomed_tmp)
-		doomed_tmp = NULL;
+	forget_doomed(o);
 	if (o->tmp_path)
 		unlink(o->tmp_path);
 	free(o->tmp_path);

@@ -23,10 +23,11 @@ struct output {
 int output_open(struct output *o, const char *path);
 /*
  * For a command that ends on a signal rather than writing its report
- * (inflight ps): SIGINT, SIGTERM and SIGHUP remove the temporary file, then
- * end the process as they would have.
+ * (inflight ps): from now on SIGINT, SIGTERM and SIGHUP remove the temporary
+ * file of the output opened next, then end the process as they would have.
+ * Call it before output_open, so no signal finds the file unremovable.
  */
-void output_remove_on_signals(struct output *o);
+void output_remove_on_signals(void);
 /* Why output_open failed, for people. */
 const char *output_strerror(int err);
 /* Flushes, syncs and renames into place: 0 or -errno. */

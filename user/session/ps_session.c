@@ -71,13 +71,13 @@ int ps_session_run(const struct ps_opts *o)
 
 	if (check_target(o->pid))
 		return EXIT_BAD_INPUT;
+	output_remove_on_signals();
 	err = output_open(&out, o->output);
 	if (err) {
 		log_error("cannot write to '%s': %s; choose a writable path with -o", o->output,
 			  output_strerror(err));
 		return EXIT_BAD_INPUT;
 	}
-	output_remove_on_signals(&out);
 	signal(SIGPIPE, SIG_IGN);	/* a reader gone: EPIPE, said as a write error */
 	err = take_snapshot(o, &s, problem, sizeof(problem));
 	if (err) {

@@ -43,6 +43,31 @@ static pid_t thread_group_of(pid_t pid)
 	return (pid_t)strtol(line + strlen("\nTgid:"), NULL, 10);
 }
 
+/*
+ * When the process started, in clock ticks since boot: field 22 of
+ * /proc/PID/stat, counted after the ')' that ends the comm (which may hold
+ * spaces and parentheses). With the PID, it names one process: a later one
+ * that takes the PID started later. 0 if the PID names no process.
+ */
+static unsigned long long start_time_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
+		return 0;
+	/* p + 2 is field 3 (state); skip to field 22 */
+	for (p += 2, field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		p = p ? p + 1 : NULL;
+	}
+	if (p)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
 static void read_identity(struct target *t)
 {
 	char path[64];
@@ -77,8 +102,9 @@ int target_open(struct target *t, pid_t pid)
 	if (t->pidfd < 0)
 		return -errno;
 	read_identity(t);
+	t->start_time = start_time_of(pid);
 	/* identity read after the pidfd: if the PID was reused, the pidfd is the new one's */
-	if (target_has_exited(t))
+	if (!t->start_time || target_has_exited(t))
 		return -ESRCH;
 	return 0;
 }
@@ -92,6 +118,28 @@ bool target_has_exited(struct target *t)
 	if (t->pidfd >= 0 && poll(&pfd, 1, 0) == 1)
 		t->exited = true;
 	return t->exited;
+}
+
+void target_reread_identity(struct target *t)
+{
+	read_identity(t);
+}
+
+bool target_pid_reused(const struct target *t, char *comm, size_t size)
+{
+	unsigned long long start = start_time_of(t->pid);
+	char path[64];
+	int len;
+
+	if (!start || start == t->start_time)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
+	len = read_small_file(path, comm, size);
+	if (len > 0 && comm[len - 1] == '\n')
+		comm[len - 1] = '\0';
+	else if (len <= 0)
+		snprintf(comm, size, "?");
+	return true;
 }
 
 void target_close(struct target *t)

@@ -275,6 +275,11 @@ int conn_tracker_poll(struct conn_tracker *ct)
 	return n;
 }
 
+int conn_tracker_targets_fd(const struct conn_tracker *ct)
+{
+	return bpf_map__fd(ct->skel->maps.targets);
+}
+
 void conn_tracker_destroy(struct conn_tracker *ct)
 {
 	if (!ct)

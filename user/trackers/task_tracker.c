@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,12 @@ enum target_status {
 	TASKS_WAITING_FOR_ASYNCIO,
 	TASKS_ATTACHED,
 	TASKS_UNAVAILABLE,
+	TASKS_GONE,	/* exited: its PID may be another process's by now */
 };
 
 struct task_target {
 	pid_t pid;
+	int pidfd;	/* the session's, not ours: readable once the process has exited */
 	enum target_status status;
 	struct python_target py;
 	struct py_reader reader;
@@ -92,6 +95,27 @@ static struct task_target *target_of(struct task_tracker *tt, pid_t pid)
 		if (tt->targets[i].pid == pid)
 			return &tt->targets[i];
 	return NULL;
+}
+
+/* Whether the process the target was opened as has exited: its PID may name another by now. */
+static bool has_exited(const struct task_target *t)
+{
+	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+
+	return t->status == TASKS_GONE || (t->pidfd >= 0 && poll(&pfd, 1, 0) == 1);
+}
+
+static void detach_probes(struct task_tracker *tt, struct task_target *t)
+{
+	__u32 key = t->pid;
+
+	bpf_map__delete_elem(tt->skel->maps.py_procs, &key, sizeof(key), 0);
+	bpf_link__destroy(t->init_link);
+	bpf_link__destroy(t->dealloc_link);
+	bpf_link__destroy(t->pending_link);
+	t->init_link = t->dealloc_link = t->pending_link = NULL;
+	py_reader_free(&t->reader);
+	t->read_again = false;
 }
 
 static int attach_probes(struct task_tracker *tt, struct task_target *t)
@@ -164,6 +188,12 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 			       t->py.asyncio_file, strerror(-err));
 		return;
 	}
+	/* what was read may be of a process that took the PID since: undo, leave its status */
+	if (has_exited(t)) {
+		detach_probes(tt, t);
+		t->status = TASKS_GONE;
+		return;
+	}
 	t->status = TASKS_ATTACHED;
 	model_set_hook(p, HOOK_NAME, true, "CPython %s; %s in %s (found by %s)", t->py.layout.version,
 		       probes_description(tt, t), t->py.asyncio_file, t->py.method);
@@ -176,7 +206,7 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 				 t->py.task_pending_offset, t->py.task_pending_insn);
 }
 
-int task_tracker_add_process(struct task_tracker *tt, pid_t pid)
+int task_tracker_add_process(struct task_tracker *tt, pid_t pid, int pidfd)
 {
 	struct task_target *grown, *t;
 
@@ -187,8 +217,19 @@ int task_tracker_add_process(struct task_tracker *tt, pid_t pid)
 	t = &tt->targets[tt->n_targets++];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
+	t->pidfd = pidfd;
 	discover(tt, t);
 	return 0;
+}
+
+void task_tracker_remove_process(struct task_tracker *tt, pid_t pid)
+{
+	struct task_target *t = tt ? target_of(tt, pid) : NULL;
+
+	if (!t || t->status == TASKS_GONE)
+		return;
+	detach_probes(tt, t);
+	t->status = TASKS_GONE;
 }
 
 /* The task's creation site, from the creator's frames the event holds. */
@@ -201,7 +242,7 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 	struct task_origin origin = {};
 	int at;
 
-	if (!t)
+	if (!t || t->status == TASKS_GONE)
 		return;
 	origin.coroutine = py_str(&t->reader, e->qualname);
 	origin.tid = (pid_t)e->tid;
@@ -429,7 +470,8 @@ void task_tracker_poll(struct task_tracker *tt)
 		if (t->read_again)
 			adopt_stragglers(tt, t);
 		/* a module imported since the last poll: attach now */
-		if (t->status != TASKS_WAITING_FOR_ASYNCIO || !python_target_asyncio_mapped(t->pid))
+		if (t->status != TASKS_WAITING_FOR_ASYNCIO || has_exited(t) ||
+		    !python_target_asyncio_mapped(t->pid))
 			continue;
 		discover(tt, t);
 		/* tasks created between the import and now, most likely still being set up */
@@ -440,18 +482,32 @@ void task_tracker_poll(struct task_tracker *tt)
 	}
 }
 
+void task_tracker_process_exec(struct task_tracker *tt, pid_t pid)
+{
+	struct task_target *t = tt ? target_of(tt, pid) : NULL;
+
+	if (!t || t->status == TASKS_GONE)
+		return;
+	detach_probes(tt, t);
+	memset(&t->py, 0, sizeof(t->py));
+	discover(tt, t);
+	if (t->status == TASKS_ATTACHED && tt->rb)
+		adopt_existing_tasks(tt, t, true);
+}
+
+int task_tracker_py_procs_fd(const struct task_tracker *tt)
+{
+	return bpf_map__fd(tt->skel->maps.py_procs);
+}
+
 void task_tracker_destroy(struct task_tracker *tt)
 {
 	size_t i;
 
 	if (!tt)
 		return;
-	for (i = 0; i < tt->n_targets; i++) {
-		bpf_link__destroy(tt->targets[i].init_link);
-		bpf_link__destroy(tt->targets[i].dealloc_link);
-		bpf_link__destroy(tt->targets[i].pending_link);
-		py_reader_free(&tt->targets[i].reader);
-	}
+	for (i = 0; i < tt->n_targets; i++)
+		detach_probes(tt, &tt->targets[i]);
 	bpf_link__destroy(tt->connect_link);
 	ring_buffer__free(tt->rb);
 	task_tracker_bpf__destroy(tt->skel);

@@ -11,6 +11,7 @@ renumber the processes inside it, never reuse a PID inflight was given."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -280,3 +281,48 @@ def lifecycle_exec_into_not_python():
     assert old and old["in_flight"] == 0 and old["ended_at_shutdown"] == before["created"], old
     assert re.search(r"PID %d exec\(\)ed \S*sleep: its asyncio tasks are no longer tracked: "
                      r"not a CPython process" % pid, err), err
+
+
+@test
+def lifecycle_ps_pid_reused_while_reading():
+    """`inflight ps` is held (a gdb breakpoint) just as it starts to read a
+    target it has opened; the target is killed, and another asyncio process
+    takes its PID before ps goes on. ps must fail, saying why, rather than
+    print the newcomer's tasks as the target's."""
+    python, _ = pyenv_pythons()
+    first = Workload("lifecycle_target.py", python=python, args=["exec"], quiet=True)
+    newcomer = None
+    tmp = tempfile.mkdtemp(prefix="inflight-ps-reuse-")
+    held, go, output = (os.path.join(tmp, n) for n in ("held", "go", "out.json"))
+    try:
+        first.do("tasks 3")
+        pid = first.pid
+        gdb = subprocess.Popen(
+            ["gdb", "-nx", "-batch", "-ex", "set breakpoint pending on",
+             "-ex", "break task_snapshot_take", "-ex", "run",
+             "-ex", "shell touch %s; while [ ! -e %s ]; do sleep 0.05; done" % (held, go),
+             "-ex", "continue",
+             "--args", inflight(), "ps", "-p", str(pid), "-t", "-f", "json", "-o", output],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))  # LSan cannot run under ptrace
+        deadline = time.time() + 60
+        while not os.path.exists(held):
+            assert gdb.poll() is None and time.time() < deadline, gdb.communicate()
+            time.sleep(0.05)
+        first.proc.kill()
+        first.proc.wait()
+        newcomer = workload_at(spawn_with_pid(pid, [python, SCRIPT, "exec"]))
+        newcomer.do("tasks 4")
+        open(go, "w").close()
+        out, err = gdb.communicate(timeout=60)
+    finally:
+        for w in (first, newcomer):
+            if w:
+                w.stop()
+        written = open(output).read() if os.path.exists(output) else None
+        shutil.rmtree(tmp)
+    assert "Breakpoint 1, task_snapshot_take" in out, out + err
+    no_sanitizer_reports(err)
+    assert written is None, written[:2000]
+    assert "exited with code 02" in out, out + err
+    assert "PID %d exited while its tasks were read" % pid in err, err

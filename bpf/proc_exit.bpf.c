@@ -12,7 +12,8 @@
  * hands their fds over before load), so a target's entries go at the moment
  * its last thread exits: its PID, once reused, is another process and never
  * matches, however late userspace polls. An exec() drops the interpreter
- * layout at once: its addresses belong to the old image.
+ * layout at once: its addresses belong to the old image. Child processes
+ * are counted, not traced: tracing is per process.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -44,6 +45,13 @@ struct {
 	__type(key, __u32);	/* tgid */
 	__type(value, struct proc_exec_info);
 } execs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, INFLIGHT_MAX_TARGETS);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u32);	/* child processes it forked (threads not counted) */
+} forks SEC(".maps");
 
 /* conn_tracker.bpf.c's targets, shared */
 struct {
@@ -107,5 +115,23 @@ int BPF_PROG(on_process_exec, struct task_struct *p, pid_t old_pid, struct linux
 	info.count = prev ? prev->count + 1 : 1;
 	info.ts_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&execs, &tgid, &info, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tgid = BPF_CORE_READ(parent, tgid), one = 1, *n;
+
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	/* a new thread shares its parent's tgid: only a new process counts */
+	if (BPF_CORE_READ(child, tgid) == tgid)
+		return 0;
+	n = bpf_map_lookup_elem(&forks, &tgid);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&forks, &tgid, &one, BPF_NOEXIST);
 	return 0;
 }

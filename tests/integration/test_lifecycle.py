@@ -326,3 +326,35 @@ def lifecycle_ps_pid_reused_while_reading():
     assert written is None, written[:2000]
     assert "exited with code 02" in out, out + err
     assert "PID %d exited while its tasks were read" % pid in err, err
+
+
+@test
+def lifecycle_forked_workers():
+    """A traced asyncio process forks two workers that run asyncio.run() with
+    tasks that connect back to it. Tracing is per process (-p): the workers
+    are not traced, so none of their tasks appears, and the parent's report
+    holds exactly what the parent did (its own tasks, the connections it
+    opened and accepted), and says it forked two processes."""
+    python, _ = pyenv_pythons()
+    lines = site_markers("lifecycle_target.py")
+    w = Workload("lifecycle_target.py", python=python, args=["forker"], quiet=True)
+    try:
+        t = Tracer("-f", "json", "-i", "0.1", "-p", str(w.pid))
+        truth = w.do("fork 2 3")
+        polls(t, w.pid, 3)
+        rc, out, err = t.finish()
+    finally:
+        w.stop()
+    no_sanitizer_reports(err)
+    assert rc == 0, err
+    report = json.loads(out)
+    assert [x["pid"] for x in report["targets"]] == [w.pid], report["targets"]
+    parent = target_of(report, w.pid)
+    assert parent["processes_forked"] == len(truth["workers"]) == 2, parent
+    tasks_tracked(report, w.pid)
+    sites = sites_by_line(parent)
+    assert lines["worker"] not in sites, sites[lines["worker"]]
+    assert sites.get(lines["parent"], {}).get("created") == 3, sites
+    conns = parent["connections"]
+    assert conns["opened"] == truth["connected"] + truth["accepted"], (conns, truth)
+    assert conns["open"] == conns["opened"], conns

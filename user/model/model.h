@@ -134,6 +134,7 @@ struct proc_model {
 	bool exited;
 	uint64_t exited_ns;	/* monotonic */
 	uint32_t execs;		/* exec()s while traced: comm and exe are the latest program's */
+	uint32_t processes_forked;	/* child processes it started while traced (not traced) */
 	struct proc_end end;
 	struct hook_status hooks[MODEL_MAX_HOOKS];
 	size_t n_hooks;

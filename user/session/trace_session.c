@@ -315,6 +315,17 @@ static const char *follow(struct session *s)
 	}
 }
 
+/* Tracing is per process: the children each target started are counted, not followed. */
+static void record_forks(struct session *s)
+{
+	struct proc_model *p;
+	size_t i;
+
+	for (i = 0; i < s->opts->n_pids; i++)
+		if ((p = model_process(&s->model, s->targets[i].pid)))
+			p->processes_forked = exit_tracker_fork_count(s->exits, s->targets[i].pid);
+}
+
 /* What the live targets still hold, against what the model thinks they hold. */
 static void reconcile_connections(struct session *s)
 {
@@ -397,6 +408,7 @@ int trace_session_run(const struct trace_opts *opts)
 
 	end_reason = follow(&s);
 	reconcile_connections(&s);
+	record_forks(&s);
 	task_tracker_poll(s.tasks);
 	model_finish(&s.model, monotonic_ns());
 	/*

@@ -103,6 +103,15 @@ unsigned int exit_tracker_exec_count(const struct exit_tracker *et, pid_t pid, u
 	return info.count;
 }
 
+unsigned int exit_tracker_fork_count(const struct exit_tracker *et, pid_t pid)
+{
+	__u32 key = pid, n;
+
+	if (!et || bpf_map__lookup_elem(et->skel->maps.forks, &key, sizeof(key), &n, sizeof(n), 0))
+		return 0;
+	return n;
+}
+
 void exit_tracker_destroy(struct exit_tracker *et)
 {
 	if (!et)

@@ -2,7 +2,7 @@
 /*
  * How traced processes end: loads bpf/proc_exit.bpf.c and reads, once a
  * process is gone, its exit status or fatal signal and whether the kernel's
- * OOM killer took it; and how many times it has exec()ed. At a target's exit
+ * OOM killer took it; and how many times it has exec()ed or forked. At a target's exit
  * the kernel side also removes it from the other tracers' filter maps, so its
  * PID, reused, is not traced.
  */
@@ -26,6 +26,8 @@ int exit_tracker_lookup(const struct exit_tracker *et, pid_t pid, struct proc_en
 			uint64_t *ts_ns);
 /* How many times pid has exec()ed since it was added (0 if unknown), and when it last did. */
 unsigned int exit_tracker_exec_count(const struct exit_tracker *et, pid_t pid, uint64_t *ts_ns);
+/* How many child processes pid has forked since it was added (0 if unknown). */
+unsigned int exit_tracker_fork_count(const struct exit_tracker *et, pid_t pid);
 /* NULL-safe. */
 void exit_tracker_destroy(struct exit_tracker *et);
 

@@ -249,11 +249,11 @@ static void record_exec(struct session *s, struct target *t, unsigned int execs,
 	size_t i;
 
 	conn_tracker_poll(s->conns);
-	task_tracker_poll(s->tasks);
+	task_tracker_forget_program(s->tasks, t->pid);
 	t->execs = execs;
 	target_reread_identity(t);
 	model_process_exec(&s->model, t->pid, ts, t->comm, t->exe);
-	task_tracker_process_exec(s->tasks, t->pid);
+	task_tracker_read_new_program(s->tasks, t->pid);
 	for (i = 0; p && i < p->n_hooks; i++)
 		if (!strcmp(p->hooks[i].name, "asyncio_tasks"))
 			h = &p->hooks[i];

@@ -482,14 +482,26 @@ void task_tracker_poll(struct task_tracker *tt)
 	}
 }
 
-void task_tracker_process_exec(struct task_tracker *tt, pid_t pid)
+void task_tracker_forget_program(struct task_tracker *tt, pid_t pid)
 {
 	struct task_target *t = tt ? target_of(tt, pid) : NULL;
 
 	if (!t || t->status == TASKS_GONE)
 		return;
+	/* the old program's last events first; its tasks' memory is not read again */
+	if (tt->rb)
+		ring_buffer__consume(tt->rb);
 	detach_probes(tt, t);
 	memset(&t->py, 0, sizeof(t->py));
+	t->status = TASKS_UNAVAILABLE;
+}
+
+void task_tracker_read_new_program(struct task_tracker *tt, pid_t pid)
+{
+	struct task_target *t = tt ? target_of(tt, pid) : NULL;
+
+	if (!t || t->status == TASKS_GONE)
+		return;
 	discover(tt, t);
 	if (t->status == TASKS_ATTACHED && tt->rb)
 		adopt_existing_tasks(tt, t, true);

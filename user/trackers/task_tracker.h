@@ -28,8 +28,13 @@ int task_tracker_load(struct task_tracker **out, struct model *m, bool lean);
 int task_tracker_add_process(struct task_tracker *tt, pid_t pid, int pidfd);
 /* The process has exited: detaches its probes and drops what was read of it. NULL-safe. */
 void task_tracker_remove_process(struct task_tracker *tt, pid_t pid);
-/* The process has exec()ed: forgets the old image and looks at the new one. NULL-safe. */
-void task_tracker_process_exec(struct task_tracker *tt, pid_t pid);
+/*
+ * The process has exec()ed. forget_program drains the old program's events
+ * and drops its probes and what was read of it; read_new_program then looks
+ * at the new one as at a new process. NULL-safe.
+ */
+void task_tracker_forget_program(struct task_tracker *tt, pid_t pid);
+void task_tracker_read_new_program(struct task_tracker *tt, pid_t pid);
 /* The kernel's map of interpreter layouts, for the exit tracker to empty. */
 int task_tracker_py_procs_fd(const struct task_tracker *tt);
 /* Starts attribution of connections to tasks and every probe: 0 or -errno. */

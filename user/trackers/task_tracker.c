@@ -169,6 +169,12 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 	int err;
 
 	err = python_target_discover(t->pid, &t->py);
+	/* a process mid-exit has no maps left: "not a CPython" would be a wrong reason */
+	if (err && has_exited(t)) {
+		t->status = TASKS_GONE;
+		model_set_hook(p, HOOK_NAME, false, "the process exited while its interpreter was read");
+		return;
+	}
 	if (err == -EAGAIN) {
 		t->status = TASKS_WAITING_FOR_ASYNCIO;
 		model_set_hook(p, HOOK_NAME, false, "waiting: %s", t->py.problem);
@@ -334,7 +340,8 @@ static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t,
 	char problem[512];
 
 	if (read_and_adopt(tt, t, hold_still, &s, problem, sizeof(problem)))
-		model_set_hook(p, "existing_tasks", false, "%s", problem);
+		model_set_hook(p, "existing_tasks", false, "%s", has_exited(t) ?
+			       "the process exited while its tasks were read" : problem);
 	else
 		model_set_hook(p, "existing_tasks", true,
 			       "%llu tasks pending at attach, read from the %s in %.0f ms%s%s",

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "proc_stat.h"
 #include "target.h"
 
 #ifndef SYS_pidfd_open
@@ -43,29 +44,12 @@ static pid_t thread_group_of(pid_t pid)
 	return (pid_t)strtol(line + strlen("\nTgid:"), NULL, 10);
 }
 
-/*
- * When the process started, in clock ticks since boot: field 22 of
- * /proc/PID/stat, counted after the ')' that ends the comm (which may hold
- * spaces and parentheses). With the PID, it names one process: a later one
- * that takes the PID started later. 0 if the PID names no process.
- */
+/* When the process started (clock ticks after boot), or 0 if the PID names no process. */
 static unsigned long long start_time_of(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	int field;
+	struct proc_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_small_file(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
-		return 0;
-	/* p + 2 is field 3 (state); skip to field 22 */
-	for (p += 2, field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		p = p ? p + 1 : NULL;
-	}
-	if (p)
-		start = strtoull(p, NULL, 10);
-	return start;
+	return proc_stat_read(pid, &st) ? 0 : st.start_time;
 }
 
 static void read_identity(struct target *t)

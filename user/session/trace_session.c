@@ -201,6 +201,7 @@ static void record_exit(struct session *s, pid_t pid, uint64_t now)
 	if (exit_tracker_lookup(s->exits, pid, &end, &ts) || ts > now)
 		ts = now;
 	model_process_exited(&s->model, pid, ts, &end);
+	conn_tracker_remove_target(s->conns, pid);
 	task_tracker_remove_process(s->tasks, pid);
 }
 

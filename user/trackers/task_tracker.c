@@ -11,6 +11,7 @@
 #include "creation_site.h"
 #include "log.h"
 #include "proc_net.h"
+#include "proc_stat.h"
 #include "process_pause.h"
 #include "py_objects.h"
 #include "python_target.h"
@@ -105,6 +106,21 @@ static bool has_exited(const struct task_target *t)
 	return t->status == TASKS_GONE || (t->pidfd >= 0 && poll(&pfd, 1, 0) == 1);
 }
 
+/*
+ * After a read of its memory failed: whether that is because the process is
+ * exiting (its memory goes before its pidfd says it is gone) or has exited.
+ */
+static bool is_going(const struct task_target *t)
+{
+	struct proc_stat st;
+	int err;
+
+	if (has_exited(t))
+		return true;
+	err = proc_stat_read(t->pid, &st);
+	return err == -ESRCH || (!err && proc_stat_exiting(&st));
+}
+
 static void detach_probes(struct task_tracker *tt, struct task_target *t)
 {
 	__u32 key = t->pid;
@@ -170,7 +186,7 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 
 	err = python_target_discover(t->pid, &t->py);
 	/* a process mid-exit has no maps left: "not a CPython" would be a wrong reason */
-	if (err && has_exited(t)) {
+	if (err && is_going(t)) {
 		t->status = TASKS_GONE;
 		model_set_hook(p, HOOK_NAME, false, "the process exited while its interpreter was read");
 		return;
@@ -340,7 +356,7 @@ static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t,
 	char problem[512];
 
 	if (read_and_adopt(tt, t, hold_still, &s, problem, sizeof(problem)))
-		model_set_hook(p, "existing_tasks", false, "%s", has_exited(t) ?
+		model_set_hook(p, "existing_tasks", false, "%s", is_going(t) ?
 			       "the process exited while its tasks were read" : problem);
 	else
 		model_set_hook(p, "existing_tasks", true,

@@ -246,6 +246,8 @@ def lifecycle_exec_into_python():
     target = target_of(report, pid)
     assert target["execs"] == 1 and target["exe"] == os.path.realpath(after_python), target
     tasks_tracked(report, pid)
+    existing = [h for h in target["hooks"] if h["name"] == "existing_tasks"][0]
+    assert existing["attached"] and "0 tasks pending at attach" in existing["detail"], existing
     hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
     version = re.search(r"python(3\.\d+)$", after_python).group(1)
     assert hook["detail"].startswith("CPython %s" % version), hook
@@ -270,6 +272,8 @@ def lifecycle_exec_into_not_python():
     assert not target["exited"], target
     hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
     assert not hook["attached"] and "not a CPython process" in hook["detail"], hook
+    existing = [h for h in target["hooks"] if h["name"] == "existing_tasks"][0]
+    assert not existing["attached"] and "exec()ed" in existing["detail"], existing
     old = sites_by_line(target).get(lines["before_exec"])
     assert old and old["in_flight"] == 0 and old["ended_at_shutdown"] == before["created"], old
     assert re.search(r"PID %d exec\(\)ed \S*sleep: its asyncio tasks are no longer tracked: "

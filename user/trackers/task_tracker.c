@@ -517,6 +517,9 @@ void task_tracker_forget_program(struct task_tracker *tt, pid_t pid)
 	detach_probes(tt, t);
 	memset(&t->py, 0, sizeof(t->py));
 	t->status = TASKS_UNAVAILABLE;
+	/* what was read at attach was the old program's: the new one's is read once attached */
+	model_set_hook(model_process(tt->model, pid), "existing_tasks", false,
+		       "not read since the process exec()ed");
 }
 
 void task_tracker_read_new_program(struct task_tracker *tt, pid_t pid)

@@ -437,6 +437,19 @@ static void drain_ring(void *ctx)
 	ring_buffer__consume(tt->rb);
 }
 
+/*
+ * The kernel drops a target's layout the moment it exec()s or exits: until
+ * the session has seen that, its tasks' addresses are not to be read.
+ */
+static bool layout_in_kernel(const struct task_tracker *tt, const struct task_target *t)
+{
+	struct py_layout layout;
+	__u32 key = t->pid;
+
+	return !bpf_map__lookup_elem(tt->skel->maps.py_procs, &key, sizeof(key), &layout,
+				     sizeof(layout), 0);
+}
+
 /* Reads the state of every task not yet seen done, process by process. */
 static void refresh_task_states(struct task_tracker *tt, uint64_t now_ns)
 {
@@ -450,7 +463,7 @@ static void refresh_task_states(struct task_tracker *tt, uint64_t now_ns)
 		for (i = start; i < tt->n_pending && tt->pending[i].pid == tt->pending[start].pid; i++)
 			;
 		t = target_of(tt, tt->pending[start].pid);
-		if (!t || t->status != TASKS_ATTACHED)
+		if (!t || t->status != TASKS_ATTACHED || !layout_in_kernel(tt, t))
 			continue;
 		if (t->pending_link)
 			task_refresh_by_memory(tt->model, t->pid, &t->py.layout, tt->pending + start,

@@ -21,6 +21,8 @@ from harness import (PYTHON, WORKLOADS, Tracer, Workload, interpreters, inflight
                      site_markers, target_of, tasks_tracked, test)
 
 SCRIPT = os.path.join(WORKLOADS, "lifecycle_target.py")
+
+
 def programs_of(pid):
     """The ids of the BPF programs process pid holds an fd of (a program's or a link's)."""
     held = set()
@@ -217,7 +219,9 @@ def exec_scenario(into, want_tracked):
         polls(t, w.pid, 1)
         w.proc.stdin.write("exec %s\n" % " ".join(into))
         w.proc.stdin.flush()
-        truth_after = w.read() if want_tracked else None
+        truth_after = None
+        if want_tracked:
+            assert w.read()["ready"]    # the new program's first line
         read_until(t, lambda line: "PID %d exec()ed" % w.pid in line, "that the target exec()ed")
         if want_tracked:
             truth_after = w.do("tasks 5")
@@ -262,7 +266,7 @@ def lifecycle_exec_into_python():
 
 @test
 def lifecycle_exec_into_not_python():
-    """A traced CPython exec()s sleep(1): inflight says task tracking stopped
+    """A traced CPython exec()s /bin/sleep: inflight says task tracking stopped
     and why, the old tasks ended with the old program, and the process is
     still followed (connections) until the trace ends."""
     report, err, pid, before, _ = exec_scenario(["/bin/sleep", "1000"], False)

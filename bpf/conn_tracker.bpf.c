@@ -47,6 +47,7 @@ struct sock_owner {
 	__u32 pad;
 };
 
+/* shared with proc_exit.bpf.c, which deletes a target at its exit: keep both alike */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, INFLIGHT_MAX_TARGETS);

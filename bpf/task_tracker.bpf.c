@@ -30,6 +30,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 volatile bool ready;
 
+/* shared with proc_exit.bpf.c, which deletes a target at its exit: keep both alike */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, INFLIGHT_MAX_TARGETS);

@@ -2,7 +2,7 @@
 /*
  * How a traced process ended, as bpf/proc_exit.bpf.c records it for
  * user/trackers/exit_tracker.c: the kernel's exit code (the wait status) and whether
- * the OOM killer chose the process.
+ * the OOM killer chose the process; and the exec()s it made while traced.
  */
 #ifndef INFLIGHT_PROC_EXIT_H
 #define INFLIGHT_PROC_EXIT_H
@@ -19,5 +19,13 @@ struct proc_exit_info {
 };
 
 _Static_assert(sizeof(struct proc_exit_info) == 16, "proc_exit_info layout");
+
+struct proc_exec_info {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC, of its latest exec() */
+	__u32 count;		/* exec()s since it was added */
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct proc_exec_info) == 16, "proc_exec_info layout");
 
 #endif

@@ -15,6 +15,7 @@ PACKAGES=(
 	python3-aiohttp                     # a real library in the tests: client sessions never closed
 	iproute2                            # ss: ground truth for connection tests
 	procps                              # ps, pgrep in tests
+	gdb                                 # holds inflight ps mid-read while a test reuses its target's PID
 	bpftrace                            # make bench compares against it
 	debootstrap                         # the Debian unstable root with CPython 3.13-3.15 (tools/unstable-root.sh)
 )

@@ -552,6 +552,34 @@ static void test_process_exit_twice_keeps_first_time(void **state)
 	assert_int_equal(model_process(m, PID)->exited_ns, AT(3));
 }
 
+/* An exec ends the old program's tasks as an exit would, and keeps the process and its sockets. */
+static void test_process_exec_ends_tasks_keeps_connections(void **state)
+{
+	static const struct task_origin site = { "/srv/app.py", 9, "main", "serve", 0, 0, NULL };
+	struct model *m = *state;
+	struct proc_model *p = model_process(m, PID);
+
+	open_out(m, PID, 1, 40001, AT(1));
+	model_task_created(m, PID, 0x1000, &site, 0, AT(1));
+	model_task_created(m, PID, 0x2000, &site, 0, AT(1));
+	model_process_exec(m, PID, AT(5), "sleep", "/usr/bin/sleep");
+	assert_int_equal(p->execs, 1);
+	assert_string_equal(p->comm, "sleep");
+	assert_string_equal(p->exe, "/usr/bin/sleep");
+	assert_false(p->exited);
+	assert_int_equal(p->open, 1);
+	assert_int_equal(p->tasks_in_flight, 0);
+	assert_int_equal(p->tasks_ended_at_shutdown, 2);
+	/* the new program's task at an old one's address is a task of its own */
+	model_task_created(m, PID, 0x1000, &site, 0, AT(6));
+	assert_int_equal(p->tasks_created, 3);
+	assert_int_equal(p->tasks_in_flight, 1);
+	/* an exec of a process that has exited is not one */
+	model_process_exited(m, PID, AT(7), NULL);
+	model_process_exec(m, PID, AT(8), "x", "/x");
+	assert_int_equal(p->execs, 1);
+}
+
 static void test_unmatched_events_counted(void **state)
 {
 	struct model *m = *state;
@@ -1018,6 +1046,7 @@ int main(void)
 		T(test_endpoint_rows_filtered_by_pid),
 		T(test_endpoint_rows_empty),
 		T(test_endpoint_rows_many_sorted),
+		T(test_process_exec_ends_tasks_keeps_connections),
 		T(test_sample_records_counters),
 		T(test_sample_skips_exited_process),
 		T(test_sample_thinning_bounds_series),

@@ -466,6 +466,20 @@ void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns, const stru
 	model_tasks_process_exited(m, pid, ts_ns);
 }
 
+void model_process_exec(struct model *m, pid_t pid, uint64_t ts_ns, const char *comm,
+			const char *exe)
+{
+	struct proc_model *p = model_process(m, pid);
+
+	if (!p || p->exited)
+		return;
+	p->execs++;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	snprintf(p->exe, sizeof(p->exe), "%s", exe);
+	/* the old program's tasks went with it, as at an exit */
+	model_tasks_process_exited(m, pid, ts_ns);
+}
+
 /* Halves the series when it is full: every other sample, twice the interval. */
 static void thin_samples(struct proc_model *p)
 {

@@ -135,6 +135,8 @@ struct proc_model {
 	char exe[PATH_MAX];
 	bool exited;
 	uint64_t exited_ns;	/* monotonic */
+	uint32_t execs;		/* exec()s while traced: comm and exe are the latest program's */
+	uint32_t processes_forked;	/* child processes it started while traced (not traced) */
 	struct proc_end end;
 	struct hook_status hooks[MODEL_MAX_HOOKS];
 	size_t n_hooks;
@@ -314,6 +316,12 @@ void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns
 void model_conn_gone(struct model *m, pid_t pid, uint64_t ino);
 /* The process is gone, at ts_ns; end says how (NULL if not known). */
 void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns, const struct proc_end *end);
+/*
+ * The process exec()ed at ts_ns, into comm and exe: the tasks of the old
+ * program ended with it; its connections stay with the process.
+ */
+void model_process_exec(struct model *m, pid_t pid, uint64_t ts_ns, const char *comm,
+			const char *exe);
 /* Takes a time-series sample of each process when one is due. */
 void model_sample(struct model *m, uint64_t now_ns);
 /* The trace is over: a last sample of every process still running, at now_ns. */

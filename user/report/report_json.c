@@ -438,6 +438,8 @@ static json_object *target_json(const struct model *m, const struct proc_model *
 	json_object_object_add(o, "pid", json_object_new_int(p->pid));
 	json_object_object_add(o, "comm", json_str(p->comm));
 	json_object_object_add(o, "exe", json_str(p->exe));
+	json_object_object_add(o, "execs", json_object_new_int64(p->execs));
+	json_object_object_add(o, "processes_forked", json_object_new_int64(p->processes_forked));
 	json_object_object_add(o, "exited", json_object_new_boolean(p->exited));
 	json_object_object_add(o, "ended", ended_json(m, p));
 	json_object_object_add(o, "hooks", hooks_json(p));

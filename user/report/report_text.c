@@ -283,6 +283,13 @@ static void print_process(FILE *f, const struct model *m, const struct proc_mode
 	const struct duration_stats *lt = &p->lifetimes;
 
 	fprintf(f, "PROCESS %d %s (%s)\n", p->pid, text_shown(p->comm), text_shown(p->exe));
+	if (p->execs)
+		fprintf(f, "  exec()ed       %u time%s while traced: its tasks before that ended with "
+			"the old program\n", p->execs, p->execs > 1 ? "s" : "");
+	if (p->processes_forked)
+		fprintf(f, "  forked         %u child process%s while traced, not traced themselves "
+			"(give their PIDs with -p)\n", p->processes_forked,
+			p->processes_forked > 1 ? "es" : "");
 	if (p->exited) {
 		proc_end_describe(&p->end, how, sizeof(how));
 		fprintf(f, "  ended          %s, at %s\n", how,

@@ -14,10 +14,10 @@
 
 #define EXIT_BAD_INPUT 2
 
-static int check_target(pid_t pid)
+/* Opens the target, whose pidfd stays open while it is read: 0 or -errno, said. */
+static int open_target(struct target *t, pid_t pid)
 {
-	struct target t = { .pidfd = -1 };
-	int err = target_open(&t, pid);
+	int err = target_open(t, pid);
 
 	if (err == -ESRCH)
 		log_error("no process with PID %d: it may have exited; check it with 'ps -p %d'",
@@ -27,7 +27,6 @@ static int check_target(pid_t pid)
 			  "(the Tgid line of /proc/%d/status)", pid, pid);
 	else if (err)
 		log_error("failed to open PID %d: %s", pid, strerror(-err));
-	target_close(&t);
 	return err;
 }
 
@@ -62,24 +61,44 @@ static int take_snapshot(const struct ps_opts *o, struct task_snapshot *s, char 
 	return err;
 }
 
+/*
+ * The memory was read by PID: if the process exited meanwhile, what was read
+ * may be of another process that took its PID, so it is thrown away.
+ */
+static int check_still_there(struct target *t, char *problem, size_t size)
+{
+	if (!target_has_exited(t))
+		return 0;
+	snprintf(problem, size, "PID %d exited while its tasks were read (its PID may be another "
+		 "process's by now): no snapshot; run it again on a live process", t->pid);
+	return -ESRCH;
+}
+
 int ps_session_run(const struct ps_opts *o)
 {
+	struct target t = { .pidfd = -1 };
 	struct task_snapshot s;
 	struct output out = {};
 	char problem[512];
 	int err;
 
-	if (check_target(o->pid))
+	if (open_target(&t, o->pid)) {
+		target_close(&t);
 		return EXIT_BAD_INPUT;
+	}
 	output_remove_on_signals();
 	err = output_open(&out, o->output);
 	if (err) {
 		log_error("cannot write to '%s': %s; choose a writable path with -o", o->output,
 			  output_strerror(err));
+		target_close(&t);
 		return EXIT_BAD_INPUT;
 	}
 	signal(SIGPIPE, SIG_IGN);	/* a reader gone: EPIPE, said as a write error */
 	err = take_snapshot(o, &s, problem, sizeof(problem));
+	if (check_still_there(&t, problem, sizeof(problem)))
+		err = -ESRCH;
+	target_close(&t);
 	if (err) {
 		log_error("%s", problem);
 		task_snapshot_free(&s);

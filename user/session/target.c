@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "proc_stat.h"
 #include "target.h"
 
 #ifndef SYS_pidfd_open
@@ -43,6 +44,14 @@ static pid_t thread_group_of(pid_t pid)
 	return (pid_t)strtol(line + strlen("\nTgid:"), NULL, 10);
 }
 
+/* When the process started (clock ticks after boot), or 0 if the PID names no process. */
+static unsigned long long start_time_of(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_stat_read(pid, &st) ? 0 : st.start_time;
+}
+
 static void read_identity(struct target *t)
 {
 	char path[64];
@@ -77,8 +86,9 @@ int target_open(struct target *t, pid_t pid)
 	if (t->pidfd < 0)
 		return -errno;
 	read_identity(t);
+	t->start_time = start_time_of(pid);
 	/* identity read after the pidfd: if the PID was reused, the pidfd is the new one's */
-	if (target_has_exited(t))
+	if (!t->start_time || target_has_exited(t))
 		return -ESRCH;
 	return 0;
 }
@@ -92,6 +102,28 @@ bool target_has_exited(struct target *t)
 	if (t->pidfd >= 0 && poll(&pfd, 1, 0) == 1)
 		t->exited = true;
 	return t->exited;
+}
+
+void target_reread_identity(struct target *t)
+{
+	read_identity(t);
+}
+
+bool target_pid_reused(const struct target *t, char *comm, size_t size)
+{
+	unsigned long long start = start_time_of(t->pid);
+	char path[64];
+	int len;
+
+	if (!start || start == t->start_time)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
+	len = read_small_file(path, comm, size);
+	if (len > 0 && comm[len - 1] == '\n')
+		comm[len - 1] = '\0';
+	else if (len <= 0)
+		snprintf(comm, size, "?");
+	return true;
 }
 
 void target_close(struct target *t)

@@ -4,6 +4,7 @@
 #define INFLIGHT_TARGET_H
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct target {
@@ -11,7 +12,10 @@ struct target {
 	int pidfd;		/* becomes readable when the process exits */
 	char comm[16];
 	char exe[PATH_MAX];
+	unsigned long long start_time;	/* clock ticks after boot: with pid, names this process */
+	unsigned int execs;	/* exec()s seen so far */
 	bool exited;
+	bool reuse_noted;	/* its PID was seen taken by another process */
 };
 
 /*
@@ -21,6 +25,10 @@ struct target {
 int target_open(struct target *t, pid_t pid);
 /* true once the process has exited (it may be a zombie) */
 bool target_has_exited(struct target *t);
+/* Reads comm and exe again: after an exec(), the new program's. */
+void target_reread_identity(struct target *t);
+/* Whether the PID now names another process (started after this one); comm gets its name. */
+bool target_pid_reused(const struct target *t, char *comm, size_t size);
 void target_close(struct target *t);
 
 #endif

@@ -82,23 +82,42 @@ static int open_targets(struct session *s)
 	return 0;
 }
 
+/* Task tracking is best effort: without it, connections are still traced. */
+static void load_task_tracking(struct session *s)
+{
+	size_t i;
+
+	if (task_tracker_load(&s->tasks, &s->model, s->opts->lean))
+		for (i = 0; i < s->opts->n_pids; i++)
+			model_set_hook(&s->model.procs[i], "asyncio_tasks", false,
+				       "the task tracker's BPF programs did not load");
+}
+
 /*
- * Task tracking is best effort: without it, connections are still traced.
- * Loading and placing the uprobes (the slow part) happens before the trace
- * starts; the probes count nothing until start_task_tracking.
+ * Placing the uprobes (the slow part) happens before the trace starts; the
+ * probes count nothing until start_task_tracking.
  */
 static void prepare_task_tracking(struct session *s)
 {
 	size_t i;
 
-	if (task_tracker_load(&s->tasks, &s->model, s->opts->lean)) {
-		for (i = 0; i < s->opts->n_pids; i++)
-			model_set_hook(&s->model.procs[i], "asyncio_tasks", false,
-				       "the task tracker's BPF programs did not load");
+	for (i = 0; s->tasks && i < s->opts->n_pids; i++)
+		task_tracker_add_process(s->tasks, s->targets[i].pid, s->targets[i].pidfd);
+}
+
+/*
+ * After the other tracers are loaded: the exit tracker empties their maps of
+ * a target as it exits, in the kernel, before its PID can be reused.
+ */
+static void start_exit_tracking(struct session *s)
+{
+	int py_procs_fd = s->tasks ? task_tracker_py_procs_fd(s->tasks) : -1;
+	size_t i;
+
+	if (exit_tracker_start(&s->exits, conn_tracker_targets_fd(s->conns), py_procs_fd))
 		return;
-	}
 	for (i = 0; i < s->opts->n_pids; i++)
-		task_tracker_add_process(s->tasks, s->opts->pids[i]);
+		exit_tracker_add_target(s->exits, s->targets[i].pid);
 }
 
 static void start_task_tracking(struct session *s)
@@ -128,9 +147,8 @@ static int attach(struct session *s)
 		err = conn_tracker_add_target(s->conns, s->opts->pids[i]);
 	if (err)
 		return err;
-	if (!exit_tracker_start(&s->exits))
-		for (i = 0; i < s->opts->n_pids; i++)
-			exit_tracker_add_target(s->exits, s->opts->pids[i]);
+	load_task_tracking(s);
+	start_exit_tracking(s);
 	prepare_task_tracking(s);
 	s->model.start_ns = monotonic_ns();
 	err = conn_tracker_attach(s->conns);
@@ -183,22 +201,84 @@ static void record_exit(struct session *s, pid_t pid, uint64_t now)
 	if (exit_tracker_lookup(s->exits, pid, &end, &ts) || ts > now)
 		ts = now;
 	model_process_exited(&s->model, pid, ts, &end);
+	conn_tracker_remove_target(s->conns, pid);
+	task_tracker_remove_process(s->tasks, pid);
+}
+
+/* Said once: with -p PID, the target is the process, not whatever has its number now. */
+static void note_pid_reuse(struct target *t)
+{
+	char comm[16];
+
+	if (t->reuse_noted || !target_pid_reused(t, comm, sizeof(comm)))
+		return;
+	t->reuse_noted = true;
+	log_error("PID %d (%s) exited and its PID now belongs to another process (%s), "
+		  "which is not traced; the report keeps what PID %d did until it exited",
+		  t->pid, t->comm, comm, t->pid);
 }
 
 static bool all_targets_exited(struct session *s, uint64_t now)
 {
+	struct target *t;
 	struct proc_model *p;
 	bool all = true;
 	size_t i;
 
 	for (i = 0; i < s->opts->n_pids; i++) {
-		p = model_process(&s->model, s->targets[i].pid);
-		if (!target_has_exited(&s->targets[i]))
+		t = &s->targets[i];
+		p = model_process(&s->model, t->pid);
+		if (!target_has_exited(t)) {
 			all = false;
-		else if (p && !p->exited)
-			record_exit(s, s->targets[i].pid, now);
+			continue;
+		}
+		if (p && !p->exited)
+			record_exit(s, t->pid, now);
+		note_pid_reuse(t);
 	}
 	return all;
+}
+
+/*
+ * The target exec()ed: the old program's events come first, then its tasks
+ * end with it, and the new program is looked at as a new interpreter.
+ */
+static void record_exec(struct session *s, struct target *t, unsigned int execs, uint64_t ts)
+{
+	const struct proc_model *p = model_process(&s->model, t->pid);
+	const struct hook_status *h = NULL;
+	size_t i;
+
+	conn_tracker_poll(s->conns);
+	task_tracker_forget_program(s->tasks, t->pid);
+	t->execs = execs;
+	target_reread_identity(t);
+	model_process_exec(&s->model, t->pid, ts, t->comm, t->exe);
+	task_tracker_read_new_program(s->tasks, t->pid);
+	for (i = 0; p && i < p->n_hooks; i++)
+		if (!strcmp(p->hooks[i].name, "asyncio_tasks"))
+			h = &p->hooks[i];
+	if (h && h->attached)
+		log_error("PID %d exec()ed %s: its asyncio tasks are now tracked in the new program",
+			  t->pid, t->exe);
+	else
+		log_error("PID %d exec()ed %s: its asyncio tasks are no longer tracked: %s; its "
+			  "connections still are", t->pid, t->exe, h ? h->detail : "task tracking is off");
+}
+
+static void check_execs(struct session *s)
+{
+	struct target *t;
+	unsigned int execs;
+	uint64_t ts = 0;
+	size_t i;
+
+	for (i = 0; i < s->opts->n_pids; i++) {
+		t = &s->targets[i];
+		execs = exit_tracker_exec_count(s->exits, t->pid, &ts);
+		if (execs != t->execs && !target_has_exited(t))
+			record_exec(s, t, execs, ts);
+	}
 }
 
 static void sleep_ns(uint64_t ns)
@@ -219,6 +299,7 @@ static const char *follow(struct session *s)
 	for (;;) {
 		conn_tracker_poll(s->conns);
 		now = monotonic_ns();
+		check_execs(s);
 		task_tracker_poll(s->tasks);
 		model_sample(&s->model, now);
 		if (interval && now >= next_summary) {
@@ -233,6 +314,17 @@ static const char *follow(struct session *s)
 			return "duration";
 		sleep_ns(deadline && deadline - now < POLL_PERIOD_NS ? deadline - now : POLL_PERIOD_NS);
 	}
+}
+
+/* Tracing is per process: the children each target started are counted, not followed. */
+static void record_forks(struct session *s)
+{
+	struct proc_model *p;
+	size_t i;
+
+	for (i = 0; i < s->opts->n_pids; i++)
+		if ((p = model_process(&s->model, s->targets[i].pid)))
+			p->processes_forked = exit_tracker_fork_count(s->exits, s->targets[i].pid);
 }
 
 /* What the live targets still hold, against what the model thinks they hold. */
@@ -317,6 +409,7 @@ int trace_session_run(const struct trace_opts *opts)
 
 	end_reason = follow(&s);
 	reconcile_connections(&s);
+	record_forks(&s);
 	task_tracker_poll(s.tasks);
 	model_finish(&s.model, monotonic_ns());
 	/*

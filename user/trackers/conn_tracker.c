@@ -275,6 +275,18 @@ int conn_tracker_poll(struct conn_tracker *ct)
 	return n;
 }
 
+void conn_tracker_remove_target(struct conn_tracker *ct, pid_t pid)
+{
+	__u32 key = pid;
+
+	bpf_map__delete_elem(ct->skel->maps.targets, &key, sizeof(key), 0);
+}
+
+int conn_tracker_targets_fd(const struct conn_tracker *ct)
+{
+	return bpf_map__fd(ct->skel->maps.targets);
+}
+
 void conn_tracker_destroy(struct conn_tracker *ct)
 {
 	if (!ct)

@@ -35,6 +35,13 @@ int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid);
 int conn_tracker_reconcile(struct conn_tracker *ct, pid_t pid);
 /* Drains the ring buffer into the model, and refreshes kernel counters: events read or -errno. */
 int conn_tracker_poll(struct conn_tracker *ct);
+/*
+ * The target has exited: its PID is no longer traced (the exit tracker has
+ * done so in the kernel already, where it could load).
+ */
+void conn_tracker_remove_target(struct conn_tracker *ct, pid_t pid);
+/* The kernel's map of target PIDs, for the exit tracker to empty as they exit. */
+int conn_tracker_targets_fd(const struct conn_tracker *ct);
 /* Detaches and frees; NULL-safe. */
 void conn_tracker_destroy(struct conn_tracker *ct);
 

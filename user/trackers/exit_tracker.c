@@ -12,26 +12,39 @@ struct exit_tracker {
 	struct proc_exit_bpf *skel;
 };
 
-int exit_tracker_start(struct exit_tracker **out)
+/* A map of another tracer, shared so that an exit clears it in the kernel; -1: none to share. */
+static int share_map(struct bpf_map *map, int fd)
+{
+	return fd < 0 ? 0 : bpf_map__reuse_fd(map, fd);
+}
+
+int exit_tracker_start(struct exit_tracker **out, int conn_targets_fd, int py_procs_fd)
 {
 	struct exit_tracker *et = calloc(1, sizeof(*et));
 	int err;
 
 	if (!et)
 		return -ENOMEM;
-	et->skel = proc_exit_bpf__open_and_load();
+	et->skel = proc_exit_bpf__open();
 	if (!et->skel) {
 		err = -errno;
 		goto fail;
 	}
+	err = share_map(et->skel->maps.conn_targets, conn_targets_fd);
+	if (!err)
+		err = share_map(et->skel->maps.py_procs, py_procs_fd);
+	if (!err)
+		err = proc_exit_bpf__load(et->skel);
+	if (err)
+		goto fail;
 	err = proc_exit_bpf__attach(et->skel);
 	if (err)
 		goto fail;
 	*out = et;
 	return 0;
 fail:
-	log_error("failed to attach the process exit tracepoint: %s; reports will not say how "
-		  "processes ended", strerror(-err));
+	log_error("failed to attach the process exit and exec tracepoints: %s; reports will not "
+		  "say how processes ended, and an exec() will not be noticed", strerror(-err));
 	exit_tracker_destroy(et);
 	return err;
 }
@@ -76,6 +89,27 @@ int exit_tracker_lookup(const struct exit_tracker *et, pid_t pid, struct proc_en
 	decode_exit_code(info.exit_code, info.oom_killed, end);
 	*ts_ns = info.ts_ns;
 	return 0;
+}
+
+unsigned int exit_tracker_exec_count(const struct exit_tracker *et, pid_t pid, uint64_t *ts_ns)
+{
+	struct proc_exec_info info;
+	__u32 key = pid;
+
+	if (!et || bpf_map__lookup_elem(et->skel->maps.execs, &key, sizeof(key), &info,
+					sizeof(info), 0))
+		return 0;
+	*ts_ns = info.ts_ns;
+	return info.count;
+}
+
+unsigned int exit_tracker_fork_count(const struct exit_tracker *et, pid_t pid)
+{
+	__u32 key = pid, n;
+
+	if (!et || bpf_map__lookup_elem(et->skel->maps.forks, &key, sizeof(key), &n, sizeof(n), 0))
+		return 0;
+	return n;
 }
 
 void exit_tracker_destroy(struct exit_tracker *et)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "creation_site.h"
 #include "log.h"
 #include "proc_net.h"
+#include "proc_stat.h"
 #include "process_pause.h"
 #include "py_objects.h"
 #include "python_target.h"
@@ -26,10 +28,12 @@ enum target_status {
 	TASKS_WAITING_FOR_ASYNCIO,
 	TASKS_ATTACHED,
 	TASKS_UNAVAILABLE,
+	TASKS_GONE,	/* exited: its PID may be another process's by now */
 };
 
 struct task_target {
 	pid_t pid;
+	int pidfd;	/* the session's, not ours: readable once the process has exited */
 	enum target_status status;
 	struct python_target py;
 	struct py_reader reader;
@@ -94,6 +98,42 @@ static struct task_target *target_of(struct task_tracker *tt, pid_t pid)
 	return NULL;
 }
 
+/* Whether the process the target was opened as has exited: its PID may name another by now. */
+static bool has_exited(const struct task_target *t)
+{
+	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+
+	return t->status == TASKS_GONE || (t->pidfd >= 0 && poll(&pfd, 1, 0) == 1);
+}
+
+/*
+ * After a read of its memory failed: whether that is because the process is
+ * exiting (its memory goes before its pidfd says it is gone) or has exited.
+ */
+static bool is_going(const struct task_target *t)
+{
+	struct proc_stat st;
+	int err;
+
+	if (has_exited(t))
+		return true;
+	err = proc_stat_read(t->pid, &st);
+	return err == -ESRCH || (!err && proc_stat_exiting(&st));
+}
+
+static void detach_probes(struct task_tracker *tt, struct task_target *t)
+{
+	__u32 key = t->pid;
+
+	bpf_map__delete_elem(tt->skel->maps.py_procs, &key, sizeof(key), 0);
+	bpf_link__destroy(t->init_link);
+	bpf_link__destroy(t->dealloc_link);
+	bpf_link__destroy(t->pending_link);
+	t->init_link = t->dealloc_link = t->pending_link = NULL;
+	py_reader_free(&t->reader);
+	t->read_again = false;
+}
+
 static int attach_probes(struct task_tracker *tt, struct task_target *t)
 {
 	struct py_layout layout;
@@ -145,6 +185,12 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 	int err;
 
 	err = python_target_discover(t->pid, &t->py);
+	/* a process mid-exit has no maps left: "not a CPython" would be a wrong reason */
+	if (err && is_going(t)) {
+		t->status = TASKS_GONE;
+		model_set_hook(p, HOOK_NAME, false, "the process exited while its interpreter was read");
+		return;
+	}
 	if (err == -EAGAIN) {
 		t->status = TASKS_WAITING_FOR_ASYNCIO;
 		model_set_hook(p, HOOK_NAME, false, "waiting: %s", t->py.problem);
@@ -164,6 +210,12 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 			       t->py.asyncio_file, strerror(-err));
 		return;
 	}
+	/* what was read may be of a process that took the PID since: undo, leave its status */
+	if (has_exited(t)) {
+		detach_probes(tt, t);
+		t->status = TASKS_GONE;
+		return;
+	}
 	t->status = TASKS_ATTACHED;
 	model_set_hook(p, HOOK_NAME, true, "CPython %s; %s in %s (found by %s)", t->py.layout.version,
 		       probes_description(tt, t), t->py.asyncio_file, t->py.method);
@@ -176,7 +228,7 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 				 t->py.task_pending_offset, t->py.task_pending_insn);
 }
 
-int task_tracker_add_process(struct task_tracker *tt, pid_t pid)
+int task_tracker_add_process(struct task_tracker *tt, pid_t pid, int pidfd)
 {
 	struct task_target *grown, *t;
 
@@ -187,8 +239,19 @@ int task_tracker_add_process(struct task_tracker *tt, pid_t pid)
 	t = &tt->targets[tt->n_targets++];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
+	t->pidfd = pidfd;
 	discover(tt, t);
 	return 0;
+}
+
+void task_tracker_remove_process(struct task_tracker *tt, pid_t pid)
+{
+	struct task_target *t = tt ? target_of(tt, pid) : NULL;
+
+	if (!t || t->status == TASKS_GONE)
+		return;
+	detach_probes(tt, t);
+	t->status = TASKS_GONE;
 }
 
 /* The task's creation site, from the creator's frames the event holds. */
@@ -202,7 +265,7 @@ static void handle_create(struct task_tracker *tt, const struct task_create_even
 	uint64_t cache_full;
 	int at;
 
-	if (!t)
+	if (!t || t->status == TASKS_GONE)
 		return;
 	cache_full = t->reader.cache_full;
 	origin.coroutine = py_str(&t->reader, e->qualname);
@@ -296,7 +359,8 @@ static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t,
 	char problem[512];
 
 	if (read_and_adopt(tt, t, hold_still, &s, problem, sizeof(problem)))
-		model_set_hook(p, "existing_tasks", false, "%s", problem);
+		model_set_hook(p, "existing_tasks", false, "%s", is_going(t) ?
+			       "the process exited while its tasks were read" : problem);
 	else
 		model_set_hook(p, "existing_tasks", true,
 			       "%llu tasks pending at attach, read from the %s in %.0f ms%s%s",
@@ -376,6 +440,19 @@ static void drain_ring(void *ctx)
 	ring_buffer__consume(tt->rb);
 }
 
+/*
+ * The kernel drops a target's layout the moment it exec()s or exits: until
+ * the session has seen that, its tasks' addresses are not to be read.
+ */
+static bool layout_in_kernel(const struct task_tracker *tt, const struct task_target *t)
+{
+	struct py_layout layout;
+	__u32 key = t->pid;
+
+	return !bpf_map__lookup_elem(tt->skel->maps.py_procs, &key, sizeof(key), &layout,
+				     sizeof(layout), 0);
+}
+
 /* Reads the state of every task not yet seen done, process by process. */
 static void refresh_task_states(struct task_tracker *tt, uint64_t now_ns)
 {
@@ -389,7 +466,7 @@ static void refresh_task_states(struct task_tracker *tt, uint64_t now_ns)
 		for (i = start; i < tt->n_pending && tt->pending[i].pid == tt->pending[start].pid; i++)
 			;
 		t = target_of(tt, tt->pending[start].pid);
-		if (!t || t->status != TASKS_ATTACHED)
+		if (!t || t->status != TASKS_ATTACHED || !layout_in_kernel(tt, t))
 			continue;
 		if (t->pending_link)
 			task_refresh_by_memory(tt->model, t->pid, &t->py.layout, tt->pending + start,
@@ -432,7 +509,8 @@ void task_tracker_poll(struct task_tracker *tt)
 		if (t->read_again)
 			adopt_stragglers(tt, t);
 		/* a module imported since the last poll: attach now */
-		if (t->status != TASKS_WAITING_FOR_ASYNCIO || !python_target_asyncio_mapped(t->pid))
+		if (t->status != TASKS_WAITING_FOR_ASYNCIO || has_exited(t) ||
+		    !python_target_asyncio_mapped(t->pid))
 			continue;
 		discover(tt, t);
 		/* tasks created between the import and now, most likely still being set up */
@@ -443,18 +521,47 @@ void task_tracker_poll(struct task_tracker *tt)
 	}
 }
 
+void task_tracker_forget_program(struct task_tracker *tt, pid_t pid)
+{
+	struct task_target *t = tt ? target_of(tt, pid) : NULL;
+
+	if (!t || t->status == TASKS_GONE)
+		return;
+	/* the old program's last events first; its tasks' memory is not read again */
+	if (tt->rb)
+		ring_buffer__consume(tt->rb);
+	detach_probes(tt, t);
+	memset(&t->py, 0, sizeof(t->py));
+	t->status = TASKS_UNAVAILABLE;
+	/* what was read at attach was the old program's: the new one's is read once attached */
+	model_set_hook(model_process(tt->model, pid), "existing_tasks", false,
+		       "not read since the process exec()ed");
+}
+
+void task_tracker_read_new_program(struct task_tracker *tt, pid_t pid)
+{
+	struct task_target *t = tt ? target_of(tt, pid) : NULL;
+
+	if (!t || t->status == TASKS_GONE)
+		return;
+	discover(tt, t);
+	if (t->status == TASKS_ATTACHED && tt->rb)
+		adopt_existing_tasks(tt, t, true);
+}
+
+int task_tracker_py_procs_fd(const struct task_tracker *tt)
+{
+	return bpf_map__fd(tt->skel->maps.py_procs);
+}
+
 void task_tracker_destroy(struct task_tracker *tt)
 {
 	size_t i;
 
 	if (!tt)
 		return;
-	for (i = 0; i < tt->n_targets; i++) {
-		bpf_link__destroy(tt->targets[i].init_link);
-		bpf_link__destroy(tt->targets[i].dealloc_link);
-		bpf_link__destroy(tt->targets[i].pending_link);
-		py_reader_free(&tt->targets[i].reader);
-	}
+	for (i = 0; i < tt->n_targets; i++)
+		detach_probes(tt, &tt->targets[i]);
 	bpf_link__destroy(tt->connect_link);
 	ring_buffer__free(tt->rb);
 	task_tracker_bpf__destroy(tt->skel);

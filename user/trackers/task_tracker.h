@@ -20,8 +20,23 @@ struct task_tracker;
  * only, and learn that tasks ended from their memory on each poll.
  */
 int task_tracker_load(struct task_tracker **out, struct model *m, bool lean);
-/* Looks at pid's interpreter and attaches if it can; the model's hook status says how it went. */
-int task_tracker_add_process(struct task_tracker *tt, pid_t pid);
+/*
+ * Looks at pid's interpreter and attaches if it can; the model's hook status
+ * says how it went. pidfd (kept open by the caller while tracing) tells when
+ * the process has exited: its PID is then never looked at again.
+ */
+int task_tracker_add_process(struct task_tracker *tt, pid_t pid, int pidfd);
+/* The process has exited: detaches its probes and drops what was read of it. NULL-safe. */
+void task_tracker_remove_process(struct task_tracker *tt, pid_t pid);
+/*
+ * The process has exec()ed. forget_program drains the old program's events
+ * and drops its probes and what was read of it; read_new_program then looks
+ * at the new one as at a new process. NULL-safe.
+ */
+void task_tracker_forget_program(struct task_tracker *tt, pid_t pid);
+void task_tracker_read_new_program(struct task_tracker *tt, pid_t pid);
+/* The kernel's map of interpreter layouts, for the exit tracker to empty. */
+int task_tracker_py_procs_fd(const struct task_tracker *tt);
 /* Starts attribution of connections to tasks and every probe: 0 or -errno. */
 int task_tracker_attach(struct task_tracker *tt);
 /* Adds the tasks pending before the probes, from a snapshot of each target's memory. */

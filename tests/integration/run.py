@@ -21,6 +21,7 @@ import test_endings  # noqa: F401
 import test_late_fanout  # noqa: F401
 import test_asyncio_ps  # noqa: F401
 import test_versions  # noqa: F401
+import test_conn_faults  # noqa: F401
 
 
 def main():

@@ -200,6 +200,7 @@ static __always_inline void track_socket(const struct sock *sk, __u32 tgid, __u8
 static __always_inline struct sock_owner *owner_of(const struct sock *sk)
 {
 	struct sock_owner *owner, adopted = {};
+	struct tracer_health *h;
 	__u64 key = (__u64)sk;
 	__u32 *tgid;
 
@@ -215,8 +216,12 @@ static __always_inline struct sock_owner *owner_of(const struct sock *sk)
 	adopted.pid = *tgid;
 	bpf_map_delete_elem(&preexisting, &adopted.ino);
 	__sync_fetch_and_add(&preexisting_pending, -1);
-	if (bpf_map_update_elem(&socks, &key, &adopted, BPF_ANY))
+	if (bpf_map_update_elem(&socks, &key, &adopted, BPF_ANY)) {
+		h = health_counters();
+		if (h)
+			h->sock_table_full++;
 		return NULL;
+	}
 	return bpf_map_lookup_elem(&socks, &key);
 }
 

@@ -378,6 +378,10 @@ static void test_losses_are_a_caveat(void **state)
 	compute(m, &thr, AT(6), &fs);
 	assert_non_null(strstr(fs.items[0].caveat, "lost 7 events"));
 	findings_free(&fs);
+	m->found_table_full = 3;
+	compute(m, &thr, AT(6), &fs);
+	assert_non_null(strstr(fs.items[0].caveat, "lost 10 events"));
+	findings_free(&fs);
 }
 
 static void test_close_wait_below_critical_is_warning(void **state)

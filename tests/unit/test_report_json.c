@@ -397,6 +397,7 @@ static void test_connections_block(void **state)
 	fx->m.ringbuf_drops = 2;
 	fx->m.untracked_conns = 3;
 	fx->m.unmatched_events = 4;
+	fx->m.found_table_full = 5;
 	root = write_and_parse(fx);
 	conns = get(root, "targets.0.connections");
 	assert_int_equal(get_int(conns, "open"), 3);
@@ -424,6 +425,7 @@ static void test_connections_block(void **state)
 	assert_int_equal(get_int(root, "tracer.ringbuf_drops"), 2);
 	assert_int_equal(get_int(root, "tracer.untracked_connections"), 3);
 	assert_int_equal(get_int(root, "tracer.unmatched_events"), 4);
+	assert_int_equal(get_int(root, "tracer.found_table_full"), 5);
 }
 
 static void test_lifetimes_without_closes_has_only_count(void **state)

@@ -727,8 +727,8 @@ static void raise_for_failed_end(const struct model *m, struct finding *f)
 /* What the tracer lost, said on every finding it may have skewed. */
 static void note_losses(const struct model *m, struct finding *f)
 {
-	uint64_t conn_lost = m->ringbuf_drops + m->sock_table_full + m->untracked_conns +
-			     m->close_wait_history_lost;
+	uint64_t conn_lost = m->ringbuf_drops + m->sock_table_full + m->found_table_full +
+			     m->untracked_conns + m->close_wait_history_lost;
 	uint64_t task_lost = m->task_ringbuf_drops + m->untracked_tasks;
 	uint64_t lost = f->kind == FINDING_CONNECTION_LEAK ? conn_lost : conn_lost + task_lost;
 

@@ -278,6 +278,7 @@ struct model {
 	/* the tracer's own losses and oddities, printed in every report */
 	uint64_t events, ringbuf_drops, sock_table_full, untracked_conns, unmatched_events;
 	uint64_t closes_unseen;	/* connections found gone with no event saying so */
+	uint64_t found_table_full;	/* found open at attach, not handed to the kernel: no room */
 	uint64_t task_events, untracked_tasks, no_thread_state, task_ringbuf_drops;
 };
 

@@ -142,6 +142,7 @@ static void add_found_socket(struct conn_tracker *ct, pid_t pid, const struct pr
 		.opened_ns = ct->model->start_ns,
 	};
 	__u32 tgid = pid;
+	int err;
 
 	c.local.family = c.remote.family = s->family;
 	c.local.port = s->sport;
@@ -149,9 +150,12 @@ static void add_found_socket(struct conn_tracker *ct, pid_t pid, const struct pr
 	memcpy(c.local.addr, s->saddr, sizeof(c.local.addr));
 	memcpy(c.remote.addr, s->daddr, sizeof(c.remote.addr));
 	model_conn_open(ct->model, &c);
-	if (!bpf_map__update_elem(ct->skel->maps.preexisting, &s->ino, sizeof(s->ino), &tgid,
-				  sizeof(tgid), BPF_NOEXIST))
+	err = bpf_map__update_elem(ct->skel->maps.preexisting, &s->ino, sizeof(s->ino), &tgid,
+				   sizeof(tgid), BPF_NOEXIST);
+	if (!err)
 		__sync_fetch_and_add(&ct->skel->bss->preexisting_pending, 1);
+	else if (err != -EEXIST)	/* -EEXIST: another target shares it, handed over once */
+		ct->model->found_table_full++;
 }
 
 int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid)

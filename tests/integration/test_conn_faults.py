@@ -4,6 +4,7 @@ many targets at once. Checked against the workloads' own counts and ss(8)."""
 import json
 import signal
 import subprocess
+import time
 
 import harness
 from harness import SS_NAMES, Tracer, Workload, expect_eq, ss_states, target_of, test
@@ -53,3 +54,54 @@ def sockets_found_at_attach_past_the_table_are_counted():
         assert "8 connections found at attach it had no room for" in r.stdout, r.stdout
     finally:
         w.stop()
+
+
+def trace_with_a_tiny_ring(quit_at_end):
+    """Three CLOSE_WAIT leaks, then connections opened slowly enough for a
+    one-page ring buffer, and closed all at once, too fast for it. Gives the report, the workload's counts,
+    and ss's CLOSE-WAIT count while it ran."""
+    w = Workload()
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json", "--ring-size", "4096",
+                   "--close-wait-age", "0.5")
+        w.do("mark")
+        w.do("leak 3")
+        time.sleep(1)      # the three are leaks by now
+        w.do("burst 100 1")
+        truth = w.do("burst 100 1")
+        time.sleep(1)      # what was dropped now looks like CLOSE_WAIT past the age
+        close_wait = ss_states(w.pid).get("CLOSE-WAIT", 0)
+        if quit_at_end:
+            w.proc.stdin.write("quit\n")
+            w.proc.stdin.flush()
+            w.proc.wait()
+        rc, stdout, stderr = t.finish(None if quit_at_end else signal.SIGINT)
+        assert rc == 0, stderr
+        return json.loads(stdout), truth, close_wait
+    finally:
+        w.stop()
+
+
+def expect_only_the_real_leaks(report, close_wait):
+    assert report["tracer"]["ringbuf_drops"] > 0, "the ring buffer was big enough: no test"
+    expect_eq("CLOSE_WAIT by ss", close_wait, 3)
+    leaks = [f for f in report["findings"] if f["kind"] == "connection-leak"]
+    expect_eq("connection leaks", [(f["evidence"]["reason"], f["evidence"].get("close_wait"))
+                                   for f in leaks], [("close_wait", close_wait)])
+    for f in report["findings"]:
+        assert "counts may be off" in (f.get("caveat") or ""), f
+
+
+@test
+def tiny_ring_live_target_no_dropped_close_is_a_leak():
+    report, truth, close_wait = trace_with_a_tiny_ring(quit_at_end=False)
+    expect_only_the_real_leaks(report, close_wait)
+    conns = target_of(report, truth["pid"])["connections"]
+    expect_eq("open", conns["open"], close_wait)
+
+
+@test
+def tiny_ring_exited_target_no_dropped_close_is_a_leak():
+    report, truth, close_wait = trace_with_a_tiny_ring(quit_at_end=True)
+    expect_eq("end_reason", report["end_reason"], "targets_exited")
+    expect_only_the_real_leaks(report, close_wait)

@@ -15,6 +15,8 @@ Commands:
                  that fail or change nothing (it stays open), then dup2 a pipe over
                  the second's fd (that one goes)
   grow N SECS    open N held connections spread evenly over SECS seconds
+  burst N SECS   open N connections spread over SECS seconds, then close them
+                 all at once
   mark           reset the counters (the tracer is attached from here on)
   report         print the counters
   quit           exit without closing anything
@@ -138,6 +140,17 @@ async def run_command(words, servers):
             await asyncio.sleep(0.005)
     elif cmd == "dupmiss":
         await dup_without_closing(servers)
+    elif cmd == "burst":
+        n, secs = int(args[0]), float(args[1])
+        want_closed, want_accepted = counts["closed"] + 2 * n, counts["accepted"] + n
+        writers = []
+        for _ in range(n):
+            writers.append((await connect("127.0.0.1", servers["127.0.0.1"]))[1])
+            await asyncio.sleep(secs / n)
+        await settle(want_accepted)
+        await asyncio.gather(*(close(writer) for writer in writers))
+        while counts["closed"] < want_closed:
+            await asyncio.sleep(0.005)
     elif cmd == "grow":
         n, secs = int(args[0]), float(args[1])
         want = counts["accepted"] + n

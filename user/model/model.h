@@ -62,6 +62,7 @@ struct conn {
 	uint64_t opened_ns;	/* monotonic; trace start for CONN_FOUND_AT_ATTACH */
 	uint64_t state_since_ns;
 	bool state_age_known;	/* false while a found-at-attach socket keeps its first state */
+	uint64_t held_ns;	/* the last time the process was known to hold it */
 	int site;		/* the creation site of the task that opened it, or -1 */
 };
 
@@ -305,6 +306,8 @@ void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns
  * history, so a lost close is never taken for a leak. Counted.
  */
 void model_conn_gone(struct model *m, pid_t pid, uint64_t ino);
+/* The process was seen holding the connection at ts_ns (in its fd table). */
+void model_conn_held(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns);
 /* The process is gone, at ts_ns; end says how (NULL if not known). */
 void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns, const struct proc_end *end);
 /* Takes a time-series sample of each process when one is due. */

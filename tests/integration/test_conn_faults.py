@@ -2,8 +2,10 @@
 buffers too small for the load, inflight killed mid-trace, several inflights and
 many targets at once. Checked against the workloads' own counts and ss(8)."""
 import json
+import os
 import signal
 import subprocess
+import tempfile
 import time
 
 import harness
@@ -105,3 +107,75 @@ def tiny_ring_exited_target_no_dropped_close_is_a_leak():
     report, truth, close_wait = trace_with_a_tiny_ring(quit_at_end=True)
     expect_eq("end_reason", report["end_reason"], "targets_exited")
     expect_only_the_real_leaks(report, close_wait)
+
+
+def bpftool(*args):
+    return json.loads(subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True,
+                                     check=True).stdout or "[]")
+
+
+def objects_of(pid):
+    """The BPF programs (their ids) pid has attached, and the maps they use."""
+    progs = {p["prog_id"] for p in bpftool("perf", "show") if p["pid"] == pid}
+    maps = {m for p in bpftool("prog", "show") if p["id"] in progs for m in p.get("map_ids", [])}
+    return progs, maps
+
+
+def uprobe_events():
+    """/uprobe_events of a tracefs mounted in a mount namespace of our own (nothing
+    is mounted on the host): probes made through tracefs outlive their maker."""
+    r = subprocess.run(["unshare", "--mount", "sh", "-c",
+                        "mount -t tracefs nodev /mnt && cat /mnt/uprobe_events"],
+                       capture_output=True, text=True, check=True)
+    return r.stdout
+
+
+def still_loaded(progs, maps):
+    """Those of progs and maps the kernel still holds, once it has had a moment
+    (it frees them after the last reference goes, not at once)."""
+    for _ in range(50):
+        left = ({p["id"] for p in bpftool("prog", "show")} & progs,
+                {m["id"] for m in bpftool("map", "show")} & maps,
+                {k.get("prog_id") for k in bpftool("link", "show")} & progs)
+        if not any(left):
+            break
+        time.sleep(0.1)
+    return left
+
+
+@test
+def sigkill_mid_trace_leaves_nothing_behind():
+    w = Workload()
+    try:
+        w.do("hold 2")
+        uprobes_before = uprobe_events()
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "report.json")
+            t = Tracer("-p", str(w.pid), "-f", "json", "-o", out)
+            progs, maps = objects_of(t.proc.pid)
+            kinds = {p["fd_type"] for p in bpftool("perf", "show") if p["pid"] == t.proc.pid}
+            assert {"uprobe", "tracepoint", "raw_tracepoint"} <= kinds, kinds
+            w.do("churn 3")
+            t.proc.kill()
+            t.proc.communicate(timeout=30)
+            expect_eq("programs, maps and links left", still_loaded(progs, maps),
+                      (set(), set(), set()))
+            expect_eq("uprobe_events", uprobe_events(), uprobes_before)
+            expect_eq("files left in the -o directory", os.listdir(d), [])
+            assert not os.path.exists("/sys/fs/bpf") or not os.listdir("/sys/fs/bpf"), \
+                os.listdir("/sys/fs/bpf")
+
+            t = Tracer("-p", str(w.pid), "-f", "json", "-o", out)
+            w.do("mark")
+            truth = w.do("churn 3")
+            rc, _, stderr = t.finish(signal.SIGINT)
+            assert rc == 0, stderr
+            expect_eq("files in the -o directory", os.listdir(d), ["report.json"])
+            report = json.load(open(out))
+        conns = target_of(report, w.pid)["connections"]
+        expect_eq("open at attach", conns["open_at_attach"], 2 * 2)
+        expect_eq("opened", conns["opened"], truth["connected"] + truth["accepted"])
+        expect_eq("closed", conns["closed"], truth["closed"])
+        expect_eq("ring buffer drops", report["tracer"]["ringbuf_drops"], 0)
+    finally:
+        w.stop()

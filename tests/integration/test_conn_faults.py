@@ -9,7 +9,8 @@ import tempfile
 import time
 
 import harness
-from harness import SS_NAMES, Tracer, Workload, expect_eq, ss_states, target_of, test
+from harness import (SS_NAMES, Tracer, Workload, expect_eq, site_markers, ss_states, target_of,
+                     test)
 
 
 @test
@@ -179,3 +180,52 @@ def sigkill_mid_trace_leaves_nothing_behind():
         expect_eq("ring buffer drops", report["tracer"]["ringbuf_drops"], 0)
     finally:
         w.stop()
+
+
+def task_site(report, pid, line, coroutine):
+    sites = [s for s in target_of(report, pid)["tasks"]["sites"]
+             if s["file"].endswith("task_service.py") and s["line"] == line and
+             s["coroutine"] == coroutine]
+    assert len(sites) == 1, (line, coroutine, target_of(report, pid)["tasks"]["sites"])
+    return sites[0]
+
+
+@test
+def two_inflights_on_one_target_each_report_it_all():
+    """Both trace the fan-out and the connections; the first to end detaches
+    while the other still traces the leak that follows."""
+    lines = site_markers("task_service.py")
+    w = Workload("task_service.py")
+    try:
+        first = Tracer("-p", str(w.pid), "-f", "json", "--close-wait-age", "0.3")
+        second = Tracer("-p", str(w.pid), "-f", "json", "--close-wait-age", "0.3")
+        w.do("mark")
+        fanout = w.do("fanout 200")["in_flight"]
+        w.do("release")
+        w.do("connect 20")
+        w.do("release")
+        rc, stdout, stderr = second.finish(signal.SIGINT)
+        assert rc == 0, stderr
+        early = json.loads(stdout)
+        w.do("leak 5")
+        time.sleep(0.5)
+        close_wait = ss_states(w.pid).get("CLOSE-WAIT", 0)
+        rc, stdout, stderr = first.finish(signal.SIGINT)
+        assert rc == 0, stderr
+        late = json.loads(stdout)
+    finally:
+        w.stop()
+    expect_eq("the workload's fan-out", fanout, 200)
+    expect_eq("CLOSE_WAIT by ss", close_wait, 5)
+    for name, report in (("first", late), ("second", early)):
+        expect_eq(name + ": fan-out tasks", task_site(report, w.pid, lines["fanout"],
+                                                      "waiter")["created"], 200)
+        s = task_site(report, w.pid, lines["connect"], "hold_connection")
+        expect_eq(name + ": connections of the connect site", s["connections"]["opened"], 20)
+        expect_eq(name + ": ring buffer drops", report["tracer"]["ringbuf_drops"], 0)
+        expect_eq(name + ": task ring buffer drops", report["tracer"]["task_ringbuf_drops"], 0)
+    leaks = [f for f in late["findings"] if f["kind"] == "connection-leak"]
+    expect_eq("first: leaks", [(f["evidence"]["reason"], f["evidence"]["close_wait"])
+                               for f in leaks], [("close_wait", close_wait)])
+    expect_eq("second: leaks", [f for f in early["findings"] if f["kind"] == "connection-leak"],
+              [])

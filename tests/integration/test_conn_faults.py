@@ -14,6 +14,25 @@ from harness import (SS_NAMES, Tracer, Workload, expect_eq, site_markers, ss_sta
 
 
 @test
+def bad_table_and_ring_sizes_exit_2_with_a_reason():
+    cases = [
+        (["--max-sockets", "0"], "invalid socket count"),
+        (["--max-sockets", "5M"], "invalid socket count"),
+        (["--max-sockets", "12x"], "invalid socket count"),
+        (["--ring-size", "1000"], "invalid ring buffer size"),
+        (["--ring-size", "12K"], "invalid ring buffer size"),
+        (["--ring-size", "2G"], "invalid ring buffer size"),
+        (["--ring-size", "-4096"], "invalid ring buffer size"),
+    ]
+    for args, words in cases:
+        r = subprocess.run([harness.inflight(), "trace", "-p", "1", *args], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 2, (args, r)
+        assert r.stderr.startswith("inflight: ") and words in r.stderr, (args, r.stderr)
+        assert r.stdout == "", (args, r.stdout)
+
+
+@test
 def failed_or_idle_dup_keeps_the_socket_open():
     w = Workload()
     try:

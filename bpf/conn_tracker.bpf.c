@@ -323,7 +323,7 @@ static __always_inline bool is_last_reference(struct file *file)
 	return BPF_CORE_READ(old, f_count.counter) == 1;
 }
 
-/* The socket whose last reference fd is, or NULL. */
+/* The socket behind fd when fd holds its file's last reference, else NULL. */
 static __always_inline struct sock *sock_held_only_by(int fd)
 {
 	struct file *file = file_of_fd(fd);

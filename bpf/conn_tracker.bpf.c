@@ -8,10 +8,12 @@
  * pointer wherever they happen (often in softirq context, where "current" is
  * not the owner).
  *
- * The process lets go of a socket when its last fd goes: close() or dup2()
- * over the last reference is seen at the syscall; any other way (close_range,
- * a reference another thread held during close) shows as the socket being
- * orphaned at its next state change. Process exit is handled in userspace.
+ * The process lets go of a socket when its last fd goes: close() of the last
+ * reference is seen as it is called, dup2() or dup3() over it when the call
+ * returns having replaced it (one that fails, or names the same fd twice,
+ * closes nothing); any other way (close_range, a reference another thread
+ * held during close) shows as the socket being orphaned at its next state
+ * change. Process exit is handled in userspace.
  * Kprobes and fentry would see tcp_close directly, but kernels without
  * CONFIG_KPROBES (this project's CI among them) refuse both.
  *
@@ -82,6 +84,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tracer_health);
 } health SEC(".maps");
+
+/* dup2/dup3 calls under way: the socket newfd held, released if the call succeeds */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);	/* pid_tgid of the calling thread */
+	__type(value, __u64);	/* struct sock * */
+} dup_targets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -191,6 +201,7 @@ static __always_inline void track_socket(const struct sock *sk, __u32 tgid, __u8
 static __always_inline struct sock_owner *owner_of(const struct sock *sk)
 {
 	struct sock_owner *owner, adopted = {};
+	struct tracer_health *h;
 	__u64 key = (__u64)sk;
 	__u32 *tgid;
 
@@ -206,8 +217,12 @@ static __always_inline struct sock_owner *owner_of(const struct sock *sk)
 	adopted.pid = *tgid;
 	bpf_map_delete_elem(&preexisting, &adopted.ino);
 	__sync_fetch_and_add(&preexisting_pending, -1);
-	if (bpf_map_update_elem(&socks, &key, &adopted, BPF_ANY))
+	if (bpf_map_update_elem(&socks, &key, &adopted, BPF_ANY)) {
+		h = health_counters();
+		if (h)
+			h->sock_table_full++;
 		return NULL;
+	}
 	return bpf_map_lookup_elem(&socks, &key);
 }
 
@@ -309,45 +324,93 @@ static __always_inline bool is_last_reference(struct file *file)
 	return BPF_CORE_READ(old, f_count.counter) == 1;
 }
 
-/* The fd is about to go away (close, or dup2/dup3 over it). */
-static __always_inline int handle_fd_gone(int fd)
+/* The socket behind fd when fd holds its file's last reference, else NULL. */
+static __always_inline struct sock *sock_held_only_by(int fd)
 {
-	struct sock_owner *owner;
-	struct file *file;
-	struct sock *sk;
+	struct file *file = file_of_fd(fd);
 
-	if (!current_traced_tgid())
-		return 0;
-	file = file_of_fd(fd);
 	if (!file || !is_last_reference(file))
-		return 0;
-	sk = sock_of_file(file);
-	if (!sk)
-		return 0;
-	owner = owner_of(sk);
+		return NULL;
+	return sock_of_file(file);
+}
+
+static __always_inline void release_if_followed(const struct sock *sk)
+{
+	struct sock_owner *owner = owner_of(sk);
+
 	if (owner)
 		release_socket(sk, owner);
-	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_close")
 int on_close_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	return handle_fd_gone(ctx->args[0]);
+	struct sock *sk;
+
+	if (!current_traced_tgid())
+		return 0;
+	sk = sock_held_only_by(ctx->args[0]);
+	if (sk)
+		release_if_followed(sk);
+	return 0;
+}
+
+/*
+ * dup2(oldfd, newfd) and dup3 close what newfd held only if they succeed, and
+ * dup2(fd, fd) succeeds closing nothing: note the socket at entry, let it go
+ * at exit.
+ */
+static __always_inline int note_dup_target(int oldfd, int newfd)
+{
+	__u64 id = bpf_get_current_pid_tgid(), key;
+	struct sock *sk;
+
+	if (oldfd == newfd || !current_traced_tgid())
+		return 0;
+	sk = sock_held_only_by(newfd);
+	if (!sk)
+		return 0;
+	key = (__u64)sk;
+	bpf_map_update_elem(&dup_targets, &id, &key, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int finish_dup(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), *noted, sk;
+
+	noted = bpf_map_lookup_elem(&dup_targets, &id);
+	if (!noted)
+		return 0;
+	sk = *noted;
+	bpf_map_delete_elem(&dup_targets, &id);
+	if (ret >= 0)
+		release_if_followed((const struct sock *)sk);
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_dup2")
 int on_dup2_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	if (ctx->args[0] == ctx->args[1])
-		return 0;
-	return handle_fd_gone(ctx->args[1]);
+	return note_dup_target(ctx->args[0], ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_dup2")
+int on_dup2_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return finish_dup(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_enter_dup3")
 int on_dup3_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	return handle_fd_gone(ctx->args[1]);
+	return note_dup_target(ctx->args[0], ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_dup3")
+int on_dup3_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return finish_dup(ctx->ret);
 }
 
 static __always_inline int handle_accept_exit(long ret)

@@ -317,6 +317,31 @@ static void test_close_wait_closed_by_exit_still_a_finding(void **state)
 	findings_free(&fs);
 }
 
+/*
+ * Events were dropped: sockets in the model at exit may have closed unseen, so
+ * their CLOSE_WAIT lasted only as long as they were seen held, here at 1.5 s
+ * for one and 4.5 s for the other.
+ */
+static void test_close_wait_at_exit_after_drops_counts_to_last_seen(void **state)
+{
+	struct model *m = *state;
+	struct findings fs;
+
+	m->close_wait_keep_ns = 2 * NSEC_PER_SEC;
+	close_wait(m, PID, 1, AT(1));
+	close_wait(m, PID, 2, AT(1));
+	model_conn_held(m, PID, 1, AT(1.5));
+	model_conn_held(m, PID, 2, AT(4.5));
+	m->ringbuf_drops = 9;
+	model_process_exited(m, PID, AT(8), NULL);
+	compute(m, &thr, AT(9), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].conn_leak.close_wait, 1);
+	assert_int_equal(fs.items[0].conn_leak.oldest_age_ns, 3500 * NSEC_PER_MSEC);
+	assert_non_null(strstr(fs.items[0].caveat, "counts may be off"));
+	findings_free(&fs);
+}
+
 /* shorter than the threshold: not kept, so no finding after the exit either */
 static void test_close_wait_short_then_exit_no_finding(void **state)
 {
@@ -377,6 +402,10 @@ static void test_losses_are_a_caveat(void **state)
 	m->ringbuf_drops = 7;
 	compute(m, &thr, AT(6), &fs);
 	assert_non_null(strstr(fs.items[0].caveat, "lost 7 events"));
+	findings_free(&fs);
+	m->found_table_full = 3;
+	compute(m, &thr, AT(6), &fs);
+	assert_non_null(strstr(fs.items[0].caveat, "lost 10 events"));
 	findings_free(&fs);
 }
 
@@ -1599,6 +1628,24 @@ static void test_never_closed_connections(void **state)
 	findings_free(&fs);
 }
 
+/* the same with events dropped: the closes may have been lost, no finding */
+static void test_never_closed_not_inferred_after_drops(void **state)
+{
+	struct model *m = *state;
+	struct crowd c = CROWD(&RUN, 1);
+	struct findings fs;
+	uint32_t i;
+
+	crowd_hold(m, &c, 1, AT(1));
+	for (i = 0; i < 250; i++)
+		task_conn(m, PID, crowd_task(&c, 0), ep4("10.0.0.5", 443), AT(2));
+	m->ringbuf_drops = 1;
+	model_process_exited(m, PID, AT(5), NULL);
+	compute(m, &thr, AT(6), &fs);
+	assert_null(finding_at(&fs, FINDING_CONNECTION_LEAK, site_of(m, PID, &RUN), 0));
+	findings_free(&fs);
+}
+
 /* one closed by the process: a pool that closes, not a leak */
 static void test_never_closed_needs_none_closed(void **state)
 {
@@ -1676,6 +1723,7 @@ int main(void)
 		cmocka_unit_test(test_task_finding_names),
 		T(test_close_wait_closed_late_still_a_finding),
 		T(test_close_wait_closed_by_exit_still_a_finding),
+		T(test_close_wait_at_exit_after_drops_counts_to_last_seen),
 		T(test_close_wait_short_then_exit_no_finding),
 		T(test_failed_end_raises_severity),
 		T(test_close_wait_gone_unseen_no_finding),
@@ -1684,6 +1732,7 @@ int main(void)
 		T(test_cancelled_before_shutdown_is_completion),
 		T(test_stuck_until_exit),
 		T(test_never_closed_connections),
+		T(test_never_closed_not_inferred_after_drops),
 		T(test_never_closed_needs_none_closed),
 		cmocka_unit_test(test_default_task_thresholds),
 		T(test_fanout_at_thresholds),

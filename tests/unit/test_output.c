@@ -104,23 +104,19 @@ static void assert_file_content(const char *path, const char *want)
 	assert_string_equal(buf, want);
 }
 
-static void test_open_creates_only_temp_file(void **state)
+/* the report is written to an unnamed file: killed with SIGKILL, nothing is left */
+static void test_open_creates_no_visible_file(void **state)
 {
 	struct fixture *fx = *state;
 	struct output o;
-	char name[256], prefix[PATH_MAX];
 
 	assert_int_equal(output_open(&o, fx->path), 0);
 	assert_non_null(o.f);
 	assert_non_null(o.path);
 	assert_string_equal(o.path, fx->path);
-	assert_non_null(o.tmp_path);
-	snprintf(prefix, sizeof(prefix), "%s.inflight-", fx->path);
-	assert_int_equal(strncmp(o.tmp_path, prefix, strlen(prefix)), 0);
-	assert_false(exists(fx->path));
-	assert_true(exists(o.tmp_path));
-	assert_int_equal(count_entries(fx->dir, name, sizeof(name)), 1);
-	assert_int_equal(strncmp(name, "report.json.inflight-", 21), 0);
+	assert_true(o.unnamed);
+	assert_null(o.tmp_path);
+	assert_int_equal(count_entries(fx->dir, NULL, 0), 0);
 	output_abort(&o);
 }
 
@@ -141,16 +137,12 @@ static void test_commit_renames_into_place(void **state)
 	struct fixture *fx = *state;
 	struct output o;
 	char name[256];
-	char *tmp;
 	struct stat st;
 
 	assert_int_equal(output_open(&o, fx->path), 0);
-	tmp = strdup(o.tmp_path);
-	assert_non_null(tmp);
 	assert_true(fputs("{\"schema_version\": 1}\n", o.f) >= 0);
 	assert_int_equal(output_commit(&o), 0);
 	assert_true(exists(fx->path));
-	assert_false(exists(tmp));
 	assert_file_content(fx->path, "{\"schema_version\": 1}\n");
 	assert_int_equal(count_entries(fx->dir, name, sizeof(name)), 1);
 	assert_string_equal(name, "report.json");
@@ -162,7 +154,6 @@ static void test_commit_renames_into_place(void **state)
 	/* abort after commit does not remove the report */
 	output_abort(&o);
 	assert_true(exists(fx->path));
-	free(tmp);
 }
 
 static void test_commit_replaces_existing_file(void **state)
@@ -187,14 +178,10 @@ static void test_abort_leaves_no_file(void **state)
 {
 	struct fixture *fx = *state;
 	struct output o;
-	char *tmp;
 
 	assert_int_equal(output_open(&o, fx->path), 0);
-	tmp = strdup(o.tmp_path);
-	assert_non_null(tmp);
 	fputs("half a report", o.f);
 	output_abort(&o);
-	assert_false(exists(tmp));
 	assert_false(exists(fx->path));
 	assert_int_equal(count_entries(fx->dir, NULL, 0), 0);
 	assert_null(o.f);
@@ -202,7 +189,6 @@ static void test_abort_leaves_no_file(void **state)
 	assert_null(o.tmp_path);
 	/* twice is harmless */
 	output_abort(&o);
-	free(tmp);
 }
 
 static void test_abort_on_zeroed_struct_is_safe(void **state)
@@ -260,18 +246,23 @@ static void test_open_on_a_directory_fails_at_once(void **state)
 	assert_int_equal(count_entries(fx->dir, NULL, 0), 0);
 }
 
-static void test_two_outputs_same_path_distinct_temps(void **state)
+/* two writers of one path: each report arrives whole, the last one stays, nothing else */
+static void test_two_outputs_same_path_last_commit_wins(void **state)
 {
 	struct fixture *fx = *state;
 	struct output a, b;
+	char name[256];
 
 	assert_int_equal(output_open(&a, fx->path), 0);
 	assert_int_equal(output_open(&b, fx->path), 0);
-	assert_string_not_equal(a.tmp_path, b.tmp_path);
-	assert_int_equal(count_entries(fx->dir, NULL, 0), 2);
-	output_abort(&a);
-	output_abort(&b);
-	assert_int_equal(count_entries(fx->dir, NULL, 0), 0);
+	fputs("report a\n", a.f);
+	fputs("report b\n", b.f);
+	assert_int_equal(output_commit(&a), 0);
+	assert_file_content(fx->path, "report a\n");
+	assert_int_equal(output_commit(&b), 0);
+	assert_file_content(fx->path, "report b\n");
+	assert_int_equal(count_entries(fx->dir, name, sizeof(name)), 1);
+	assert_string_equal(name, "report.json");
 }
 
 static void test_stdout_for_dash_and_null(void **state)
@@ -394,7 +385,7 @@ static void test_a_link_planted_by_another_user_is_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_open_creates_only_temp_file),
+		T(test_open_creates_no_visible_file),
 		T(test_a_character_device_is_written_through),
 		T(test_a_fifo_is_written_through_or_refused_without_a_reader),
 		T(test_a_socket_is_refused),
@@ -408,7 +399,7 @@ int main(void)
 		T(test_open_in_missing_directory_fails),
 		T(test_open_under_a_file_fails),
 		T(test_open_on_a_directory_fails_at_once),
-		T(test_two_outputs_same_path_distinct_temps),
+		T(test_two_outputs_same_path_last_commit_wins),
 		cmocka_unit_test(test_stdout_for_dash_and_null),
 	};
 

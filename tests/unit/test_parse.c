@@ -194,10 +194,61 @@ static void test_seconds_garbage_rejected(void **state)
 	expect_seconds_error(NULL, 0, 3600, -EINVAL);
 }
 
+static void expect_size(const char *s, unsigned long long want)
+{
+	unsigned long long v = 0;
+
+	assert_int_equal(parse_size(s, 1, 1ULL << 40, &v), 0);
+	assert_true(v == want);
+}
+
+static void expect_size_error(const char *s, unsigned long long min, unsigned long long max,
+			      int err)
+{
+	unsigned long long v = 7;
+
+	assert_int_equal(parse_size(s, min, max, &v), err);
+	assert_true(v == 7);
+}
+
+static void test_size_plain_and_suffixed(void **state)
+{
+	expect_size("4096", 4096);
+	expect_size("64K", 64ULL << 10);
+	expect_size("4M", 4ULL << 20);
+	expect_size("1G", 1ULL << 30);
+}
+
+static void test_size_garbage_rejected(void **state)
+{
+	expect_size_error("", 1, 100, -EINVAL);
+	expect_size_error(NULL, 1, 100, -EINVAL);
+	expect_size_error("-1", 1, 100, -EINVAL);
+	expect_size_error(" 5", 1, 100, -EINVAL);
+	expect_size_error("5 ", 1, 100, -EINVAL);
+	expect_size_error("5k", 1, 100, -EINVAL);
+	expect_size_error("5KB", 1, 100, -EINVAL);
+	expect_size_error("0x10", 1, 100, -EINVAL);
+	expect_size_error("K", 1, 100, -EINVAL);
+}
+
+static void test_size_out_of_range(void **state)
+{
+	expect_size_error("0", 1, 100, -ERANGE);
+	expect_size_error("101", 1, 100, -ERANGE);
+	expect_size_error("1K", 1, 100, -ERANGE);
+	/* overflows 64 bits only once the suffix shifts it */
+	expect_size_error("17179869184G", 1, ~0ULL, -ERANGE);
+	expect_size_error("99999999999999999999999", 1, ~0ULL, -ERANGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pid_valid),
+		cmocka_unit_test(test_size_plain_and_suffixed),
+		cmocka_unit_test(test_size_garbage_rejected),
+		cmocka_unit_test(test_size_out_of_range),
 		cmocka_unit_test(test_pid_max_limit_accepted),
 		cmocka_unit_test(test_pid_zero_out_of_range),
 		cmocka_unit_test(test_pid_above_limit_out_of_range),

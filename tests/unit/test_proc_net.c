@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/sys/proc_net.c: parsing /proc/net/tcp and tcp6 text. */
+/*
+ * Unit tests for user/sys/proc_net.c: parsing /proc/net/tcp and tcp6 text, and
+ * telling an exited process (whose fd table reads empty) from a live one.
+ */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "proc_net.h"
 
@@ -333,6 +339,36 @@ static void test_table_free_resets(void **state)
 	assert_int_equal(t.cap, 0);
 }
 
+/* a zombie's fd table reads empty: that must not pass for "holds no socket" */
+static void test_an_exited_process_has_no_fd_table(void **state)
+{
+	uint64_t *inos = NULL;
+	siginfo_t info;
+	size_t n = 0;
+	pid_t child;
+	int fds[2];
+
+	assert_false(proc_has_exited(getpid()));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	/* exited, not yet reaped */
+	assert_int_equal(waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);
+	assert_true(proc_has_exited(child));
+	assert_int_equal(proc_socket_inodes(child, &inos, &n), -ESRCH);
+	assert_null(inos);
+	assert_int_equal(n, 0);
+	assert_int_equal(proc_socket_inodes(getpid(), &inos, &n), 0);
+	assert_true(n >= 2);
+	free(inos);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_true(proc_has_exited(child));
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +389,7 @@ int main(void)
 		cmocka_unit_test_setup(test_appends_to_existing_table, little_endian_only),
 		cmocka_unit_test_setup(test_many_sockets_grow_table, little_endian_only),
 		cmocka_unit_test_setup(test_table_free_resets, little_endian_only),
+		cmocka_unit_test(test_an_exited_process_has_no_fd_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

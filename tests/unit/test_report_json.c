@@ -400,6 +400,7 @@ static void test_connections_block(void **state)
 	fx->m.site_table_full = 5;
 	fx->m.code_cache_full = 6;
 	fx->m.tasks_at_attach_left_out = 7;
+	fx->m.found_table_full = 8;
 	root = write_and_parse(fx);
 	conns = get(root, "targets.0.connections");
 	assert_int_equal(get_int(conns, "open"), 3);
@@ -430,6 +431,7 @@ static void test_connections_block(void **state)
 	assert_int_equal(get_int(root, "tracer.site_table_full"), 5);
 	assert_int_equal(get_int(root, "tracer.code_cache_full"), 6);
 	assert_int_equal(get_int(root, "tracer.tasks_at_attach_left_out"), 7);
+	assert_int_equal(get_int(root, "tracer.found_table_full"), 8);
 }
 
 static void test_lifetimes_without_closes_has_only_count(void **state)

@@ -11,12 +11,19 @@ Commands:
                  close them (they sit in CLOSE_WAIT)
   churn N        open and cleanly close N connections, one after the other
   dupclose       open a connection, dup its fd, close the original, then the dup
+  dupmiss        open two connections; on the first's fd make dup2 and dup3 calls
+                 that fail or change nothing (it stays open), then dup2 a pipe over
+                 the second's fd (that one goes)
   grow N SECS    open N held connections spread evenly over SECS seconds
+  burst N SECS   open N connections spread over SECS seconds, then close them
+                 all at once
   mark           reset the counters (the tracer is attached from here on)
   report         print the counters
   quit           exit without closing anything
 """
 import asyncio
+import ctypes
+import errno
 import json
 import os
 import socket
@@ -70,6 +77,35 @@ async def settle(expected_accepts):
         await asyncio.sleep(0.01)
 
 
+def expect_dup(got, want_ret, want_errno=0):
+    err = ctypes.get_errno()
+    if got != want_ret or (want_ret < 0 and err != want_errno):
+        raise AssertionError("dup call gave %d (errno %d), expected %d (errno %d)" %
+                             (got, err, want_ret, want_errno))
+
+
+async def dup_without_closing(servers):
+    libc = ctypes.CDLL(None, use_errno=True)
+    kept = socket.create_connection(("127.0.0.1", servers["127.0.0.1"]))
+    gone = socket.create_connection(("127.0.0.1", servers["127.0.0.1"]))
+    counts["connected"] += 2
+    await settle(counts["accepted"] + 2)
+    fd = kept.fileno()
+    expect_dup(libc.dup2(1 << 20, fd), -1, errno.EBADF)     # no such oldfd
+    expect_dup(libc.dup3(fd, fd, 0), -1, errno.EINVAL)      # dup3 refuses fd onto itself
+    expect_dup(libc.dup2(fd, fd), fd)                       # a no-op that succeeds
+    held.append(kept)
+    want_closed = counts["closed"] + 2
+    r, w = os.pipe()
+    expect_dup(libc.dup2(r, gone.fileno()), gone.fileno())  # the last fd of `gone`
+    counts["closed"] += 1
+    os.close(gone.detach())
+    os.close(r)
+    os.close(w)
+    while counts["closed"] < want_closed:
+        await asyncio.sleep(0.005)
+
+
 async def run_command(words, servers):
     cmd, args = words[0], words[1:]
     if cmd == "hold":
@@ -100,6 +136,19 @@ async def run_command(words, servers):
         await asyncio.sleep(0.2)
         os.close(copy)               # now the socket goes
         counts["closed"] += 1
+        while counts["closed"] < want_closed:
+            await asyncio.sleep(0.005)
+    elif cmd == "dupmiss":
+        await dup_without_closing(servers)
+    elif cmd == "burst":
+        n, secs = int(args[0]), float(args[1])
+        want_closed, want_accepted = counts["closed"] + 2 * n, counts["accepted"] + n
+        writers = []
+        for _ in range(n):
+            writers.append((await connect("127.0.0.1", servers["127.0.0.1"]))[1])
+            await asyncio.sleep(secs / n)
+        await settle(want_accepted)
+        await asyncio.gather(*(close(writer) for writer in writers))
         while counts["closed"] < want_closed:
             await asyncio.sleep(0.005)
     elif cmd == "grow":

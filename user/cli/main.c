@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "config.h"
 #include "cpython_layout.h"
 #include "log.h"
@@ -58,6 +59,12 @@ static const char trace_usage[] =
 	"      --lean               one probe hit per task, not two: task ends are read\n"
 	"                           from memory every 100 ms (lifetimes to that grain);\n"
 	"                           a task destroyed while pending still hits a probe\n"
+	"      --max-sockets N      connections followed in the kernel at once, and\n"
+	"                           connections found open at attach (default: 65536);\n"
+	"                           what does not fit is counted in the report\n"
+	"      --ring-size BYTES    the connection events' ring buffer: a power of two,\n"
+	"                           K/M/G allowed (default: 4M); events it has no room\n"
+	"                           for are counted as ring buffer drops\n"
 	"  -v, --verbose            say more (twice: libbpf's debug log too)\n"
 	"  -h, --help               show this help\n"
 	"\n"
@@ -175,7 +182,10 @@ static int seconds_option(const char *arg, const char *what, double min, double 
 }
 
 enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE, OPT_CONFIG,
-       OPT_PAUSE, OPT_LEAN };
+       OPT_PAUSE, OPT_LEAN, OPT_MAX_SOCKETS, OPT_RING_SIZE };
+
+#define MAX_SOCKETS_LIMIT (4ULL << 20)
+#define RING_SIZE_LIMIT (1ULL << 30)
 
 static int count_option(const char *arg, const char *what, uint32_t *out)
 {
@@ -185,6 +195,29 @@ static int count_option(const char *arg, const char *what, uint32_t *out)
 		return usage_error("trace ", "invalid %s '%s': expected a whole number from 1", what,
 				   arg);
 	*out = (uint32_t)v;
+	return 0;
+}
+
+static int max_sockets_option(const char *arg, size_t *out)
+{
+	unsigned long long v;
+
+	if (parse_size(arg, 1, MAX_SOCKETS_LIMIT, &v))
+		return usage_error("trace ", "invalid socket count '%s': expected a whole number "
+				   "from 1 to %llu", arg, MAX_SOCKETS_LIMIT);
+	*out = v;
+	return 0;
+}
+
+/* The kernel takes a ring buffer of a power of two pages. */
+static int ring_size_option(const char *arg, size_t *out)
+{
+	unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE), v;
+
+	if (parse_size(arg, page, RING_SIZE_LIMIT, &v) || (v & (v - 1)))
+		return usage_error("trace ", "invalid ring buffer size '%s': expected a power of two "
+				   "from %llu to 1G bytes (K, M and G allowed)", arg, page);
+	*out = v;
 	return 0;
 }
 
@@ -230,6 +263,8 @@ static int trace_main(int argc, char **argv)
 		{ "stuck-age", required_argument, NULL, OPT_STUCK_AGE },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "lean", no_argument, NULL, OPT_LEAN },
+		{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKETS },
+		{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -239,6 +274,8 @@ static int trace_main(int argc, char **argv)
 	int c, err;
 
 	memset(&o, 0, sizeof(o));
+	o.max_sockets = TRACE_DEFAULT_MAX_SOCKETS;
+	o.ring_bytes = TRACE_DEFAULT_RING_BYTES;
 	optind = 1;
 	opterr = 0;	/* we say what was wrong, in our own words */
 	while ((c = getopt_long(argc, argv, ":p:d:i:f:o:vh", long_opts, NULL)) != -1) {
@@ -285,6 +322,12 @@ static int trace_main(int argc, char **argv)
 			break;
 		case OPT_LEAN:
 			o.lean = true;
+			break;
+		case OPT_MAX_SOCKETS:
+			err = max_sockets_option(optarg, &o.max_sockets);
+			break;
+		case OPT_RING_SIZE:
+			err = ring_size_option(optarg, &o.ring_bytes);
 			break;
 		case 'v':
 			log_verbosity++;

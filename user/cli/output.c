@@ -4,7 +4,9 @@
 #include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "output.h"
@@ -125,13 +127,39 @@ static int honour_umask(int fd)
 	return fchmod(fd, 0666 & ~mask) ? -errno : 0;
 }
 
+/*
+ * An unnamed file in the destination's directory (O_TMPFILE), named only once
+ * the report is complete: a process killed while tracing (SIGKILL, the OOM
+ * killer) leaves nothing behind. -EOPNOTSUPP where the file system cannot
+ * (-EISDIR from a kernel that predates O_TMPFILE).
+ */
+static int open_unnamed(struct output *o)
+{
+	char *dir = strdup(o->path);
+	int fd, err;
+
+	if (!dir)
+		return -ENOMEM;
+	fd = open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+	free(dir);
+	if (fd < 0)
+		return -errno;
+	if (!(o->f = fdopen(fd, "w"))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	o->unnamed = true;
+	return 0;
+}
+
+/* A named temporary file beside the destination, where O_TMPFILE is not to be had. */
 static int open_temporary(struct output *o, const char *path)
 {
 	sigset_t old;
 	int fd, err;
 
-	o->path = strdup(path);
-	if (!o->path || asprintf(&o->tmp_path, "%s.inflight-XXXXXX", path) < 0) {
+	if (asprintf(&o->tmp_path, "%s.inflight-XXXXXX", path) < 0) {
 		o->tmp_path = NULL;
 		return -ENOMEM;
 	}
@@ -156,6 +184,19 @@ static int open_temporary(struct output *o, const char *path)
 	return err;
 }
 
+static int open_file(struct output *o, const char *path)
+{
+	int err;
+
+	o->path = strdup(path);
+	if (!o->path)
+		return -ENOMEM;
+	err = open_unnamed(o);
+	if (err == -EOPNOTSUPP || err == -EISDIR)
+		err = open_temporary(o, path);
+	return err;
+}
+
 int output_open(struct output *o, const char *path)
 {
 	bool stream;
@@ -167,8 +208,10 @@ int output_open(struct output *o, const char *path)
 		return 0;
 	}
 	err = check_destination(path, &stream);
-	if (!err)
-		err = stream ? open_stream(o, path) : open_temporary(o, path);
+	if (!err && stream)
+		err = open_stream(o, path);
+	else if (!err)
+		err = open_file(o, path);
 	if (err)
 		output_abort(o);
 	return err;
@@ -189,6 +232,38 @@ const char *output_strerror(int err)
 	}
 }
 
+/*
+ * Names the complete unnamed file beside the destination, under a name no
+ * one has (linkat never replaces), for output_commit to rename into place.
+ */
+static int link_beside(struct output *o)
+{
+	size_t size = strlen(o->path) + sizeof(".inflight-12345678");
+	char fd_path[32], *name = malloc(size);
+	int tries, err = -EEXIST;
+	unsigned int r;
+
+	if (!name)
+		return -ENOMEM;
+	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fileno(o->f));
+	for (tries = 0; tries < 16 && err == -EEXIST; tries++) {
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+			err = -errno;
+			break;
+		}
+		snprintf(name, size, "%s.inflight-%08x", o->path, r);
+		err = linkat(AT_FDCWD, fd_path, AT_FDCWD, name, AT_SYMLINK_FOLLOW) ? -errno : 0;
+	}
+	if (err) {
+		free(name);
+		return err;
+	}
+	o->tmp_path = name;
+	if (remove_armed)
+		doomed_tmp = name;
+	return 0;
+}
+
 int output_commit(struct output *o)
 {
 	int err = 0;
@@ -197,6 +272,8 @@ int output_commit(struct output *o)
 		return fflush(o->f) ? -errno : 0;
 	if (fflush(o->f) || (!o->stream && fsync(fileno(o->f))))
 		err = -errno;
+	if (!err && o->unnamed)
+		err = link_beside(o);
 	if (fclose(o->f) && !err)
 		err = -errno;
 	o->f = NULL;
@@ -216,7 +293,7 @@ void output_abort(struct output *o)
 	if (o->f && (o->path || o->stream))
 		fclose(o->f);
 	o->f = NULL;
-	o->stream = false;
+	o->stream = o->unnamed = false;
 	forget_doomed(o);
 	if (o->tmp_path)
 		unlink(o->tmp_path);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
 /*
- * The report's destination: stdout; a file written atomically (a temporary
- * file beside it, renamed into place only when the report is complete); or a
- * FIFO or character device, written through as it is.
+ * The report's destination: stdout; a file written atomically (an unnamed
+ * file in its directory, or where the file system cannot, a temporary file
+ * beside it, renamed into place only when the report is complete); or a FIFO
+ * or character device, written through as it is.
  */
 #ifndef INFLIGHT_OUTPUT_H
 #define INFLIGHT_OUTPUT_H
@@ -12,8 +13,9 @@
 struct output {
 	FILE *f;
 	char *path;	/* NULL for stdout and streams */
-	char *tmp_path;
+	char *tmp_path;	/* the temporary file's name; an unnamed one has none until commit */
 	bool stream;	/* a FIFO or character device, written through */
+	bool unnamed;	/* an O_TMPFILE file: nothing to remove if the process dies */
 };
 
 /*

@@ -43,3 +43,38 @@ int parse_seconds(const char *s, double min, double max, double *out)
 	*out = v;
 	return 0;
 }
+
+static unsigned int size_suffix_shift(char c)
+{
+	switch (c) {
+	case 'K': return 10;
+	case 'M': return 20;
+	case 'G': return 30;
+	}
+	return 0;
+}
+
+int parse_size(const char *s, unsigned long long min, unsigned long long max,
+	       unsigned long long *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end) {
+		shift = size_suffix_shift(*end);
+		if (!shift || end[1])
+			return -EINVAL;
+	}
+	if (errno == ERANGE || v > (ULLONG_MAX >> shift))
+		return -ERANGE;
+	v <<= shift;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}

@@ -8,5 +8,11 @@
 int parse_pid(const char *s, pid_t *pid);
 /* seconds as a decimal number in [min, max]; 0 or -EINVAL / -ERANGE */
 int parse_seconds(const char *s, double min, double max, double *out);
+/*
+ * A size: a whole number, optionally followed by K, M or G (times 1024, 1024^2,
+ * 1024^3), in [min, max]; 0 or -EINVAL / -ERANGE.
+ */
+int parse_size(const char *s, unsigned long long min, unsigned long long max,
+	       unsigned long long *out);
 
 #endif

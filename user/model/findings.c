@@ -437,7 +437,8 @@ static int find_never_closed(const struct model *m, const struct task_site *s,
 			     const struct finding_thresholds *t, const struct findings *so_far,
 			     struct findings *out)
 {
-	uint64_t held = s->conns_open + s->conns_closed_at_exit;
+	/* with events lost, "closed at exit" may be a close whose event was lost */
+	uint64_t held = s->conns_open + (m->ringbuf_drops ? 0 : s->conns_closed_at_exit);
 	struct conn_leak_evidence *ev;
 	struct finding *f;
 	size_t i;
@@ -727,8 +728,8 @@ static void raise_for_failed_end(const struct model *m, struct finding *f)
 /* What the tracer lost, said on every finding it may have skewed. */
 static void note_losses(const struct model *m, struct finding *f)
 {
-	uint64_t conn_lost = m->ringbuf_drops + m->sock_table_full + m->untracked_conns +
-			     m->close_wait_history_lost;
+	uint64_t conn_lost = m->ringbuf_drops + m->sock_table_full + m->found_table_full +
+			     m->untracked_conns + m->close_wait_history_lost;
 	uint64_t task_lost = m->task_ringbuf_drops + m->untracked_tasks + m->site_table_full +
 			     m->code_cache_full + m->tasks_at_attach_left_out;
 	uint64_t lost = f->kind == FINDING_CONNECTION_LEAK ? conn_lost : conn_lost + task_lost;

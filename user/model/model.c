@@ -315,7 +315,7 @@ void model_conn_open(struct model *m, const struct conn *c)
 		copy->state_age_known = true;
 		p->opened++;
 	}
-	copy->state_since_ns = c->opened_ns;
+	copy->state_since_ns = copy->held_ns = c->opened_ns;
 	if (!tsearch(copy, &m->conns, cmp_conn)) {
 		free(copy);
 		m->untracked_conns++;
@@ -374,7 +374,7 @@ void model_conn_state(struct model *m, pid_t pid, uint64_t ino, uint8_t new_stat
 	if (new_state != c->state)
 		remember_close_wait(m, c, ts_ns);
 	c->state = new_state;
-	c->state_since_ns = ts_ns;
+	c->state_since_ns = c->held_ns = ts_ns;
 	c->state_age_known = true;
 }
 
@@ -424,6 +424,31 @@ void model_conn_gone(struct model *m, pid_t pid, uint64_t ino)
 	forget_conn(m, p, c, false);
 }
 
+void model_conn_held(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns)
+{
+	struct conn *c = model_find_conn(m, pid, ino);
+
+	if (c && ts_ns > c->held_ns)
+		c->held_ns = ts_ns;
+}
+
+/*
+ * With connection events lost, a socket still in the model at exit may have
+ * been closed long before, its close lost: all that is known is that it was
+ * held when last seen. Its CLOSE_WAIT counts only to then, and it has no
+ * lifetime.
+ */
+static void release_at_exit(struct model *m, struct proc_model *p, struct conn *c,
+			    uint64_t ts_ns)
+{
+	if (!m->ringbuf_drops) {
+		release_conn(m, p, c, ts_ns, true);
+		return;
+	}
+	remember_close_wait(m, c, c->held_ns);
+	forget_conn(m, p, c, true);
+}
+
 struct ino_list {
 	uint64_t *inos;
 	size_t n, cap;
@@ -461,7 +486,7 @@ void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns, const stru
 	model_foreach_conn(m, pid, collect_ino, &l);
 	for (i = 0; i < l.n; i++)
 		if ((c = model_find_conn(m, pid, l.inos[i])))
-			release_conn(m, p, c, ts_ns, true);
+			release_at_exit(m, p, c, ts_ns);
 	free(l.inos);
 	model_tasks_process_exited(m, pid, ts_ns);
 }

@@ -62,6 +62,7 @@ struct conn {
 	uint64_t opened_ns;	/* monotonic; trace start for CONN_FOUND_AT_ATTACH */
 	uint64_t state_since_ns;
 	bool state_age_known;	/* false while a found-at-attach socket keeps its first state */
+	uint64_t held_ns;	/* the last time the process was known to hold it */
 	int site;		/* the creation site of the task that opened it, or -1 */
 };
 
@@ -284,6 +285,7 @@ struct model {
 	/* the tracer's own losses and oddities, printed in every report */
 	uint64_t events, ringbuf_drops, sock_table_full, untracked_conns, unmatched_events;
 	uint64_t closes_unseen;	/* connections found gone with no event saying so */
+	uint64_t found_table_full;	/* found open at attach, not handed to the kernel: no room */
 	uint64_t task_events, untracked_tasks, no_thread_state, task_ringbuf_drops;
 	uint64_t site_table_full;	/* tasks whose new site was past MODEL_MAX_SITES */
 	uint64_t code_cache_full;	/* reads of the targets' code objects and names refused:
@@ -314,6 +316,8 @@ void model_conn_release(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns
  * history, so a lost close is never taken for a leak. Counted.
  */
 void model_conn_gone(struct model *m, pid_t pid, uint64_t ino);
+/* The process was seen holding the connection at ts_ns (in its fd table). */
+void model_conn_held(struct model *m, pid_t pid, uint64_t ino, uint64_t ts_ns);
 /* The process is gone, at ts_ns; end says how (NULL if not known). */
 void model_process_exited(struct model *m, pid_t pid, uint64_t ts_ns, const struct proc_end *end);
 /*

@@ -478,6 +478,7 @@ static json_object *tracer_json(const struct model *m)
 	json_object_object_add(o, "events", json_u64(m->events));
 	json_object_object_add(o, "ringbuf_drops", json_u64(m->ringbuf_drops));
 	json_object_object_add(o, "sock_table_full", json_u64(m->sock_table_full));
+	json_object_object_add(o, "found_table_full", json_u64(m->found_table_full));
 	json_object_object_add(o, "untracked_connections", json_u64(m->untracked_conns));
 	json_object_object_add(o, "unmatched_events", json_u64(m->unmatched_events));
 	json_object_object_add(o, "closes_unseen", json_u64(m->closes_unseen));

@@ -328,10 +328,12 @@ int report_write_text(FILE *f, const struct report_meta *meta, const struct mode
 	for (i = 0; i < m->n_procs; i++)
 		print_process(f, m, &m->procs[i], meta->now_ns);
 	fprintf(f, "TRACER  %llu events, %llu ring-buffer drops, %llu sockets the kernel side could "
-		"not follow (map full), %llu connections past inflight's table, %llu unmatched events, "
+		"not follow (map full), %llu connections found at attach it had no room for, "
+		"%llu connections past inflight's table, %llu unmatched events, "
 		"%llu closes found only at the end\n",
 		(unsigned long long)m->events, (unsigned long long)m->ringbuf_drops,
-		(unsigned long long)m->sock_table_full, (unsigned long long)m->untracked_conns,
+		(unsigned long long)m->sock_table_full, (unsigned long long)m->found_table_full,
+		(unsigned long long)m->untracked_conns,
 		(unsigned long long)m->unmatched_events, (unsigned long long)m->closes_unseen);
 	if (m->task_events || m->task_ringbuf_drops)
 		fprintf(f, "        %llu task events, %llu ring-buffer drops, %llu tasks not tracked, "

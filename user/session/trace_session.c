@@ -136,8 +136,8 @@ static void start_task_tracking(struct session *s)
 static int attach(struct session *s)
 {
 	struct conn_tracker_config cfg = {
-		.max_sockets = 64 * 1024,
-		.ringbuf_bytes = 4 << 20,
+		.max_sockets = s->opts->max_sockets,
+		.ringbuf_bytes = s->opts->ring_bytes,
 	};
 	size_t i;
 	int err;

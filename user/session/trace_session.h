@@ -26,7 +26,12 @@ struct trace_opts {
 	const char *output;	/* NULL: stdout */
 	struct finding_thresholds thresholds;
 	bool lean;		/* one probe per task: task ends read from memory */
+	size_t max_sockets;	/* connections followed in the kernel at once */
+	size_t ring_bytes;	/* the connection events' ring buffer: a power of two */
 };
+
+#define TRACE_DEFAULT_MAX_SOCKETS (64 * 1024)
+#define TRACE_DEFAULT_RING_BYTES (4 << 20)
 
 /* Exit status of the session: 0 done, 1 failed while tracing, 2 bad input or environment. */
 int trace_session_run(const struct trace_opts *opts);

@@ -154,6 +154,28 @@ uint64_t proc_socket_inode(pid_t pid, int fd)
 	return socket_link_inode(AT_FDCWD, name);
 }
 
+bool proc_has_exited(pid_t pid)
+{
+	char path[64], buf[512], *state;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return true;
+	buf[len] = '\0';
+	/* "PID (COMM) S ...": the name may hold spaces and parentheses, the state follows the last ')' */
+	state = strrchr(buf, ')');
+	if (!state || state[1] != ' ')
+		return true;
+	return state[2] == 'Z' || state[2] == 'X' || state[2] == 'x';
+}
+
 int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n)
 {
 	char path[64];
@@ -177,6 +199,9 @@ int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n)
 			break;
 	}
 	closedir(dir);
+	/* still running after the read: the table read was its own */
+	if (!err && proc_has_exited(pid))
+		err = -ESRCH;
 	if (err) {
 		free(*inos);
 		*inos = NULL;

@@ -6,6 +6,7 @@
  */
 #ifndef INFLIGHT_PROC_NET_H
 #define INFLIGHT_PROC_NET_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -34,10 +35,15 @@ int proc_net_parse_tcp(FILE *f, uint16_t family, const uint64_t *inos, size_t n_
 		       struct proc_tcp_table *out);
 /* The socket inode behind fd in pid, or 0 (not a socket, or gone). */
 uint64_t proc_socket_inode(pid_t pid, int fd);
-/* The socket inodes in /proc/PID/fd, sorted: 0 or -errno. */
+/*
+ * The socket inodes in /proc/PID/fd, sorted: 0 or -errno; -ESRCH once the
+ * process has exited, when its fd table reads empty.
+ */
 int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n);
 /* Every TCP socket (listeners included) the process holds: 0 or -errno. */
 int proc_scan_tcp_sockets(pid_t pid, struct proc_tcp_table *out);
 void proc_tcp_table_free(struct proc_tcp_table *t);
+/* Whether pid has exited (a zombie, or gone), by /proc/PID/stat. */
+bool proc_has_exited(pid_t pid);
 
 #endif

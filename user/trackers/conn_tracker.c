@@ -8,15 +8,23 @@
 #include "conn_events.h"
 #include "conn_tracker.h"
 #include "conn_tracker.skel.h"
+#include "clock.h"
 #include "log.h"
 #include "proc_net.h"
+
+/* after events were dropped, the fd tables are read again at most this often */
+#define RESYNC_PERIOD_NS NSEC_PER_SEC
 
 struct conn_tracker {
 	struct conn_tracker_bpf *skel;
 	struct ring_buffer *rb;
 	struct model *model;
 	int n_cpus;
+	uint64_t drops_resynced;	/* ring-buffer drops the last resync accounted for */
+	uint64_t resynced_ns;
 };
+
+static int drain(struct conn_tracker *ct);
 
 int conn_tracker_load(struct conn_tracker **out, const struct conn_tracker_config *cfg,
 		      struct model *m)
@@ -142,6 +150,7 @@ static void add_found_socket(struct conn_tracker *ct, pid_t pid, const struct pr
 		.opened_ns = ct->model->start_ns,
 	};
 	__u32 tgid = pid;
+	int err;
 
 	c.local.family = c.remote.family = s->family;
 	c.local.port = s->sport;
@@ -149,9 +158,12 @@ static void add_found_socket(struct conn_tracker *ct, pid_t pid, const struct pr
 	memcpy(c.local.addr, s->saddr, sizeof(c.local.addr));
 	memcpy(c.remote.addr, s->daddr, sizeof(c.remote.addr));
 	model_conn_open(ct->model, &c);
-	if (!bpf_map__update_elem(ct->skel->maps.preexisting, &s->ino, sizeof(s->ino), &tgid,
-				  sizeof(tgid), BPF_NOEXIST))
+	err = bpf_map__update_elem(ct->skel->maps.preexisting, &s->ino, sizeof(s->ino), &tgid,
+				   sizeof(tgid), BPF_NOEXIST);
+	if (!err)
 		__sync_fetch_and_add(&ct->skel->bss->preexisting_pending, 1);
+	else if (err != -EEXIST)	/* -EEXIST: another target shares it, handed over once */
+		ct->model->found_table_full++;
 }
 
 int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid)
@@ -181,6 +193,7 @@ int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid)
 struct gone_ctx {
 	const uint64_t *held;	/* sorted */
 	size_t n_held;
+	uint64_t read_ns;	/* when the fd table was read */
 	struct ino_set {
 		uint64_t *inos;
 		size_t n, cap;
@@ -200,7 +213,9 @@ static void collect_gone(const struct conn *c, void *ctx)
 	uint64_t *grown;
 	size_t cap;
 
-	if (bsearch(&c->ino, g->held, g->n_held, sizeof(*g->held), cmp_u64))
+	/* opened after the fd table was read: its absence there says nothing */
+	if (c->opened_ns >= g->read_ns ||
+	    bsearch(&c->ino, g->held, g->n_held, sizeof(*g->held), cmp_u64))
 		return;
 	if (g->gone.n == g->gone.cap) {
 		cap = g->gone.cap ? g->gone.cap * 2 : 64;
@@ -221,14 +236,17 @@ int conn_tracker_reconcile(struct conn_tracker *ct, pid_t pid)
 	int err;
 
 	/* the fd table first: a socket closed after it is read still has its event to come */
+	g.read_ns = monotonic_ns();
 	err = proc_socket_inodes(pid, &held, &g.n_held);
 	if (err)
 		return err;
 	g.held = held;
-	conn_tracker_poll(ct);
+	drain(ct);
 	model_foreach_conn(ct->model, pid, collect_gone, &g);
 	for (i = 0; i < g.gone.n; i++)
 		model_conn_gone(ct->model, pid, g.gone.inos[i]);
+	for (i = 0; i < g.n_held; i++)
+		model_conn_held(ct->model, pid, held[i], g.read_ns);
 	free(g.gone.inos);
 	free(held);
 	return 0;
@@ -264,7 +282,7 @@ static void read_kernel_counters(struct conn_tracker *ct)
 	}
 }
 
-int conn_tracker_poll(struct conn_tracker *ct)
+static int drain(struct conn_tracker *ct)
 {
 	int n;
 
@@ -285,6 +303,37 @@ void conn_tracker_remove_target(struct conn_tracker *ct, pid_t pid)
 int conn_tracker_targets_fd(const struct conn_tracker *ct)
 {
 	return bpf_map__fd(ct->skel->maps.targets);
+}
+
+/*
+ * Dropped events may have been closes: the model would go on holding sockets
+ * the targets let go of, and take them for leaks. So once events were
+ * dropped, the live targets' fd tables are read again (at once, then at most
+ * once a RESYNC_PERIOD_NS while drops go on).
+ */
+static void resync_after_drops(struct conn_tracker *ct)
+{
+	uint64_t now;
+	size_t i;
+
+	if (ct->model->ringbuf_drops == ct->drops_resynced)
+		return;
+	now = monotonic_ns();
+	if (ct->resynced_ns && now - ct->resynced_ns < RESYNC_PERIOD_NS)
+		return;
+	ct->drops_resynced = ct->model->ringbuf_drops;
+	ct->resynced_ns = now;
+	for (i = 0; i < ct->model->n_procs; i++)
+		if (!ct->model->procs[i].exited)
+			conn_tracker_reconcile(ct, ct->model->procs[i].pid);
+}
+
+int conn_tracker_poll(struct conn_tracker *ct)
+{
+	int n = drain(ct);
+
+	resync_after_drops(ct);
+	return n;
 }
 
 void conn_tracker_destroy(struct conn_tracker *ct)

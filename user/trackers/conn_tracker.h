@@ -28,12 +28,17 @@ int conn_tracker_attach(struct conn_tracker *ct);
  */
 int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid);
 /*
- * At the end of a trace of a live pid: the connections the model still holds
- * that pid no longer does (their close event was lost) leave the model. 0 or
- * -errno.
+ * The connections the model holds that a live pid no longer does (their close
+ * event was lost) leave the model; those it holds are marked seen. Done at
+ * the end of a trace, and by conn_tracker_poll after events were dropped.
+ * 0 or -errno.
  */
 int conn_tracker_reconcile(struct conn_tracker *ct, pid_t pid);
-/* Drains the ring buffer into the model, and refreshes kernel counters: events read or -errno. */
+/*
+ * Drains the ring buffer into the model, refreshes kernel counters, and after
+ * dropped events reconciles the live targets (see conn_tracker_reconcile):
+ * events read or -errno.
+ */
 int conn_tracker_poll(struct conn_tracker *ct);
 /*
  * The target has exited: its PID is no longer traced (the exit tracker has

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/*
+ * Writes a seed for the task_snapshot fuzzer per CPython version into the
+ * directory given: the version byte, then a memory image at
+ * SNAPSHOT_IMAGE_BASE holding what the snapshot reader walks, laid out with
+ * that version's offsets (cpython_layout.c): _PyRuntime, the interpreter,
+ * sys.modules, _asyncio and its registry (a WeakSet, or 3.14+'s per-thread
+ * lists), and two pending tasks with their names, coroutines and code.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpython_layout.h"
+#include "snapshot_image.h"
+
+#define IMAGE_BYTES (24 * 1024)
+#define TYPE_BYTES 512
+#define STR_COMPACT_ASCII_READY 0xe4	/* kind 1, compact, ascii, ready */
+
+struct image {
+	const struct cpython_layout *l;
+	uint8_t bytes[IMAGE_BYTES];
+	size_t used;
+	uint64_t dict_type, str_type;
+};
+
+static uint64_t alloc(struct image *im, size_t size)
+{
+	uint64_t at = SNAPSHOT_IMAGE_BASE + im->used;
+
+	im->used += (size + 15) & ~(size_t)15;
+	if (im->used > IMAGE_BYTES) {
+		fprintf(stderr, "inflight: failed to lay out a seed: more than %d bytes\n", IMAGE_BYTES);
+		exit(2);
+	}
+	return at;
+}
+
+static void put(struct image *im, uint64_t addr, int64_t offset, uint64_t value)
+{
+	memcpy(im->bytes + (addr - SNAPSHOT_IMAGE_BASE) + offset, &value, sizeof(value));
+}
+
+static void put_byte(struct image *im, uint64_t addr, uint32_t offset, uint8_t value)
+{
+	im->bytes[addr - SNAPSHOT_IMAGE_BASE + offset] = value;
+}
+
+static uint64_t object(struct image *im, size_t size, uint64_t type)
+{
+	uint64_t o = alloc(im, size);
+
+	put(im, o, 0, 1);	/* ob_refcnt */
+	put(im, o, 8, type);	/* ob_type */
+	return o;
+}
+
+static uint64_t text(struct image *im, const char *s)
+{
+	uint64_t at = alloc(im, strlen(s) + 1);
+
+	memcpy(im->bytes + (at - SNAPSHOT_IMAGE_BASE), s, strlen(s) + 1);
+	return at;
+}
+
+static uint64_t type(struct image *im, const char *name, int64_t dictoffset)
+{
+	uint64_t t = object(im, TYPE_BYTES, 0);
+
+	put(im, t, im->l->tp_name, text(im, name));
+	put(im, t, im->l->tp_basicsize, im->l->task_basicsize);
+	put(im, t, im->l->tp_dictoffset, (uint64_t)dictoffset);
+	return t;
+}
+
+static uint64_t str(struct image *im, const char *s)
+{
+	size_t len = strlen(s);
+	uint64_t o = object(im, im->l->str_ascii_data + len + 1, im->str_type);
+
+	put(im, o, im->l->str_length, len);
+	put_byte(im, o, im->l->str_state, STR_COMPACT_ASCII_READY);
+	memcpy(im->bytes + (o - SNAPSHOT_IMAGE_BASE) + im->l->str_ascii_data, s, len + 1);
+	return o;
+}
+
+/* A dict of str keys in an 8-slot keys object, in the version's keys format. */
+static uint64_t dict(struct image *im, const char *const *keys, const uint64_t *values, size_t n)
+{
+	const struct cpython_layout *l = im->l;
+	uint64_t d = object(im, 48, im->dict_type);
+	uint64_t k = alloc(im, l->dk_indices + 8 + 24 * 8), entries = k + l->dk_indices + 8;
+	size_t i, size = l->dict_keys_format == DICT_KEYS_SIZED ? 24 : 16;
+
+	if (l->dict_keys_format == DICT_KEYS_SIZED) {
+		put(im, k, l->dk_size, 8);
+	} else {
+		put_byte(im, k, l->dk_log2_index_bytes, 3);
+		put_byte(im, k, l->dk_kind, 1);	/* DICT_KEYS_UNICODE: { key, value } */
+	}
+	put(im, k, l->dk_nentries, n);
+	for (i = 0; i < n; i++) {
+		put(im, entries, (int64_t)(size * i + size - 16), str(im, keys[i]));
+		put(im, entries, (int64_t)(size * i + size - 8), values[i]);
+		put_byte(im, k, l->dk_indices + (uint32_t)i, (uint8_t)i);
+	}
+	put(im, d, l->dict_keys, k);
+	return d;
+}
+
+/* A set of items (at most 7) in an 8-slot table. */
+static uint64_t set(struct image *im, uint64_t set_type, const uint64_t *items, size_t n)
+{
+	uint64_t s = object(im, 64, set_type), table = alloc(im, 8 * 16);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		put(im, table, (int64_t)(16 * i), items[i]);
+		put(im, table, (int64_t)(16 * i + 8), 1000 + i);
+	}
+	put(im, s, im->l->set_mask, 7);
+	put(im, s, im->l->set_table, table);
+	return s;
+}
+
+/* A code object named name, of file "app.py", whose first line is line. */
+static uint64_t code(struct image *im, const char *name, uint32_t line)
+{
+	const struct cpython_layout *l = im->l;
+	uint64_t c = object(im, l->code_adaptive + 64, type(im, "code", 0));
+
+	put(im, c, l->code_filename, str(im, "app.py"));
+	put(im, c, l->code_name, str(im, name));
+	if (l->code_qualname)
+		put(im, c, l->code_qualname, str(im, name));
+	memcpy(im->bytes + (c - SNAPSHOT_IMAGE_BASE) + l->code_firstlineno, &line, sizeof(line));
+	return c;
+}
+
+/* A coroutine suspended in a frame of code */
+static uint64_t coroutine(struct image *im, uint64_t coro_type, const char *name, uint32_t line)
+{
+	const struct cpython_layout *l = im->l;
+	uint64_t c = object(im, l->coro_iframe + l->frame_stack + 64, coro_type), f;
+
+	put(im, c, l->coro_qualname, str(im, name));
+	if (l->frames == CPY_FRAME_OBJECTS) {
+		f = object(im, l->frame_localsplus + 64, type(im, "frame", 0));
+		put(im, f, l->frame_code, code(im, name, line));
+		put(im, c, l->coro_frame, f);
+	} else {
+		put(im, c, l->coro_iframe + l->frame_code, code(im, name, line));
+		put_byte(im, c, l->coro_frame_state, (uint8_t)l->frame_suspended_min);
+	}
+	return c;
+}
+
+static uint64_t task(struct image *im, uint64_t task_type, uint64_t coro_type, uint64_t loop,
+		     const char *name, uint32_t line)
+{
+	const struct cpython_layout *l = im->l;
+	uint64_t t = object(im, l->task_basicsize, task_type);
+
+	put(im, t, l->fut_loop, loop);
+	put(im, t, l->task_coro, coroutine(im, coro_type, name, line));
+	put(im, t, l->task_name, str(im, name));
+	return t;
+}
+
+/* _asyncio's WeakSet of tasks: its __dict__ (at tp_dictoffset 48) holds "data", a set of weakrefs. */
+static uint64_t weakset_of(struct image *im, const uint64_t *tasks, size_t n)
+{
+	static const char *const keys[] = { "data" };
+	uint64_t w = object(im, 64, type(im, "WeakSet", 48)), set_type = type(im, "set", 0);
+	uint64_t weakref_type = type(im, "weakref", 0), refs[2], data;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		refs[i] = object(im, 64, weakref_type);
+		put(im, refs[i], im->l->weakref_object, tasks[i]);
+	}
+	data = set(im, set_type, refs, n);
+	put(im, w, 48, dict(im, keys, &data, 1));
+	return w;
+}
+
+/* 3.14+: the tasks on the first thread's circular list, its head in the thread state */
+static void thread_list_of(struct image *im, uint64_t interp, const uint64_t *tasks, size_t n)
+{
+	const struct cpython_layout *l = im->l;
+	uint64_t tstate = alloc(im, l->tstate_tasks_head + 64), head = tstate + l->tstate_tasks_head;
+	size_t i;
+
+	put(im, interp, l->interp_threads_head, tstate);
+	put(im, interp, l->interp_tasks_head, interp + l->interp_tasks_head);	/* empty */
+	for (i = 0; i < n; i++)
+		put(im, tasks[i], l->task_node, i + 1 < n ? tasks[i + 1] + l->task_node : head);
+	put(im, head, 0, n ? tasks[0] + l->task_node : head);
+}
+
+static void lay_out(struct image *im)
+{
+	const struct cpython_layout *l = im->l;
+	static const char *const mod_keys[] = { "sys", "_asyncio" };
+	/* 3.14+ has no registry in the module: any other name stands in */
+	const char *md_keys[] = { "Task", l->registry_weakset ? l->registry_weakset : "_current_tasks" };
+	uint64_t runtime = alloc(im, l->runtime_interp_head + 64);
+	uint64_t interp = alloc(im, l->interp_tasks_head > l->interp_modules ?
+				      l->interp_tasks_head + 64 : l->interp_modules + 64);
+	uint64_t module_type, task_type, coro_type, loop, tasks[2], md_values[2], mod_values[2];
+
+	if (runtime != SNAPSHOT_IMAGE_BASE) {
+		fprintf(stderr, "inflight: failed to lay out a seed: _PyRuntime must come first\n");
+		exit(2);
+	}
+	im->dict_type = type(im, "dict", 0);
+	im->str_type = type(im, "str", 0);
+	module_type = type(im, "module", 0);
+	task_type = type(im, "_asyncio.Task", 0);
+	coro_type = type(im, "coroutine", 0);
+	loop = object(im, 64, type(im, "_UnixSelectorEventLoop", 0));
+	tasks[0] = task(im, task_type, coro_type, loop, "main", 10);
+	tasks[1] = task(im, task_type, coro_type, loop, "worker", 20);
+	md_values[0] = task_type;
+	if (l->registry == TASKS_IN_THREAD_LISTS) {
+		thread_list_of(im, interp, tasks, 2);
+		md_values[1] = object(im, 64, module_type);
+	} else {
+		md_values[1] = weakset_of(im, tasks, 2);
+	}
+	mod_values[0] = object(im, 64, module_type);
+	mod_values[1] = object(im, 64, module_type);
+	put(im, mod_values[1], l->module_dict, dict(im, md_keys, md_values, 2));
+	put(im, runtime, l->runtime_interp_head, interp);
+	put(im, interp, l->interp_modules, dict(im, mod_keys, mod_values, 2));
+	alloc(im, 128);	/* the last object is not at the end of the mapping */
+}
+
+static int write_seed(const char *dir, unsigned int minor)
+{
+	static struct image im;
+	uint8_t version = (uint8_t)(minor - CPYTHON_OLDEST_MINOR);
+	char path[4096];
+	FILE *f;
+
+	memset(&im, 0, sizeof(im));
+	im.l = cpython_layout_table(minor);
+	lay_out(&im);
+	snprintf(path, sizeof(path), "%s/cpython-3.%u", dir, minor);
+	f = fopen(path, "we");
+	if (!f || fwrite(&version, 1, 1, f) != 1 || fwrite(im.bytes, 1, im.used, f) != im.used ||
+	    fclose(f)) {
+		fprintf(stderr, "inflight: failed to write %s: %m\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int minor;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		return 2;
+	}
+	for (minor = CPYTHON_OLDEST_MINOR; minor <= CPYTHON_NEWEST_MINOR; minor++)
+		if (write_seed(argv[1], minor))
+			return 1;
+	return 0;
+}

@@ -124,12 +124,25 @@ static uint64_t set(struct image *im, uint64_t set_type, const uint64_t *items, 
 	return s;
 }
 
+/* A bytes object of n bytes */
+static uint64_t bytes(struct image *im, const uint8_t *b, size_t n)
+{
+	uint64_t o = object(im, im->l->bytes_data + n + 1, type(im, "bytes", 0));
+
+	put(im, o, im->l->bytes_size, n);
+	memcpy(im->bytes + (o - SNAPSHOT_IMAGE_BASE) + im->l->bytes_data, b, n);
+	return o;
+}
+
 /* A code object named name, of file "app.py", whose first line is line. */
 static uint64_t code(struct image *im, const char *name, uint32_t line)
 {
+	/* a line table of a few entries, each a line further (any format gives some line) */
+	static const uint8_t table[] = { 0x02, 0x01, 0x02, 0x01, 0x90, 0x01, 0x02, 0x02 };
 	const struct cpython_layout *l = im->l;
 	uint64_t c = object(im, l->code_adaptive + 64, type(im, "code", 0));
 
+	put(im, c, l->code_linetable, bytes(im, table, sizeof(table)));
 	put(im, c, l->code_filename, str(im, "app.py"));
 	put(im, c, l->code_name, str(im, name));
 	if (l->code_qualname)
@@ -143,14 +156,21 @@ static uint64_t coroutine(struct image *im, uint64_t coro_type, const char *name
 {
 	const struct cpython_layout *l = im->l;
 	uint64_t c = object(im, l->coro_iframe + l->frame_stack + 64, coro_type), f;
+	uint64_t co = code(im, name, line);
+	uint32_t lasti = 4;
 
 	put(im, c, l->coro_qualname, str(im, name));
 	if (l->frames == CPY_FRAME_OBJECTS) {
 		f = object(im, l->frame_localsplus + 64, type(im, "frame", 0));
-		put(im, f, l->frame_code, code(im, name, line));
+		put(im, f, l->frame_code, co);
+		memcpy(im->bytes + (f - SNAPSHOT_IMAGE_BASE) + l->frame_pos, &lasti, sizeof(lasti));
+		put(im, f, l->frame_stack, f + l->frame_localsplus + 8);	/* f_stacktop (3.9) */
+		put(im, f, l->frame_valuestack, f + l->frame_localsplus);
+		put_byte(im, f, l->frame_state, (uint8_t)l->frame_suspended_min);	/* 3.10 */
 		put(im, c, l->coro_frame, f);
 	} else {
-		put(im, c, l->coro_iframe + l->frame_code, code(im, name, line));
+		put(im, c, l->coro_iframe + l->frame_code, co);
+		put(im, c, l->coro_iframe + l->frame_pos, co + l->code_adaptive + 4);
 		put_byte(im, c, l->coro_frame_state, (uint8_t)l->frame_suspended_min);
 	}
 	return c;

@@ -251,12 +251,15 @@ static int read_str(const struct py_reader *r, uint64_t addr, char *out, size_t 
 	size_t need;
 	int err;
 
-	/* most names fit in one small read; one near the end of a mapping gets an exact one */
+	/*
+	 * most names fit in one small read; one near the end of a mapping gets an
+	 * exact one, from a header no longer than the shortest str's (ASCII)
+	 */
 	if (!py_read_memory(r->pid, addr, head, sizeof(head))) {
 		err = py_str_decode(l, head, sizeof(head), out, size);
 		if (err != -ERANGE)
 			return err;
-	} else if (py_read_memory(r->pid, addr, head, l->str_compact_data)) {
+	} else if (py_read_memory(r->pid, addr, head, l->str_ascii_data)) {
 		return -EFAULT;
 	}
 	need = str_end(l, head);

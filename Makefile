@@ -116,9 +116,10 @@ FUZZ_LIB_task_snapshot := cpython/task_snapshot cpython/py_objects cpython/py_co
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 # Run each target on its committed corpus (tests/fuzz/corpus/), its generated seeds, and what
 # it found before (build/fuzz/corpus/): $(1) the target, $(2) the working corpus, $(3) seconds.
-FUZZ_RUN = mkdir -p $(2) $(FUZZ_DIR)/artifacts/$(1) tests/fuzz/corpus/$(1) $(FUZZ_DIR)/seed/$(1) && \
+FUZZ_RUN = mkdir -p $(2) $(FUZZ_DIR)/artifacts/$(1) && \
 	$(FUZZ_DIR)/$(1) -max_total_time=$(3) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)/ $(2) tests/fuzz/corpus/$(1) $(FUZZ_DIR)/seed/$(1)
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)/ $(2) \
+		$$(ls -d tests/fuzz/corpus/$(1) $(FUZZ_DIR)/seed/$(1) 2>/dev/null)
 
 $(FUZZ_DIR)/obj/%.o: user/%.c
 	$(call msg,CC-FUZZ,$@)

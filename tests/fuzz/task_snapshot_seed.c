@@ -5,7 +5,8 @@
  * SNAPSHOT_IMAGE_BASE holding what the snapshot reader walks, laid out with
  * that version's offsets (cpython_layout.c): _PyRuntime, the interpreter,
  * sys.modules, _asyncio and its registry (a WeakSet, or 3.14+'s per-thread
- * lists), and two pending tasks with their names, coroutines and code.
+ * lists), and three pending tasks with their names, coroutines and code,
+ * one awaiting another and a gather() of the third.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include "cpython_layout.h"
 #include "snapshot_image.h"
 
-#define IMAGE_BYTES (24 * 1024)
+#define IMAGE_BYTES (32 * 1024)
 #define TYPE_BYTES 512
 #define STR_COMPACT_ASCII_READY 0xe4	/* kind 1, compact, ascii, ready */
 
@@ -134,15 +135,76 @@ static uint64_t bytes(struct image *im, const uint8_t *b, size_t n)
 	return o;
 }
 
+static uint64_t tuple(struct image *im, const uint64_t *items, size_t n)
+{
+	uint64_t t = object(im, im->l->tuple_items + 8 * n, type(im, "tuple", 0));
+	size_t i;
+
+	put(im, t, im->l->var_size, n);
+	for (i = 0; i < n; i++)
+		put(im, t, (int64_t)(im->l->tuple_items + 8 * i), items[i]);
+	return t;
+}
+
+static uint64_t list(struct image *im, const uint64_t *items, size_t n)
+{
+	uint64_t o = object(im, 48, type(im, "list", 0)), array = alloc(im, 8 * n);
+	size_t i;
+
+	put(im, o, im->l->var_size, n);
+	put(im, o, im->l->list_items, array);
+	for (i = 0; i < n; i++)
+		put(im, array, (int64_t)(8 * i), items[i]);
+	return o;
+}
+
+/* Task.task_wakeup bound to task: the done-callback of what task awaits */
+static uint64_t task_wakeup(struct image *im, uint64_t task)
+{
+	uint64_t cb = object(im, 64, type(im, "builtin_function_or_method", 0)), ml = alloc(im, 32);
+
+	put(im, ml, 0, text(im, "task_wakeup"));
+	put(im, cb, im->l->cfunc_ml, ml);
+	put(im, cb, im->l->cfunc_self, task);
+	return cb;
+}
+
+/*
+ * gather()'s _done_callback, closing over the _GatheringFuture that task
+ * awaits, as the (callback, context) entry of a child's callback list.
+ */
+static uint64_t gather_callbacks(struct image *im, uint64_t task)
+{
+	const struct cpython_layout *l = im->l;
+	uint64_t outer = object(im, 64, type(im, "_GatheringFuture", 0));
+	uint64_t cell = object(im, 32, type(im, "cell", 0));
+	uint64_t func = object(im, 128, type(im, "function", 0)), entry[2];
+
+	put(im, outer, l->fut_callback0, task_wakeup(im, task));
+	put(im, cell, l->cell_ref, outer);
+	put(im, func, l->func_qualname, str(im, "gather.<locals>._done_callback"));
+	put(im, func, l->func_closure, tuple(im, &cell, 1));
+	entry[0] = func;
+	entry[1] = object(im, 32, type(im, "Context", 0));
+	entry[0] = tuple(im, entry, 2);
+	return list(im, entry, 1);
+}
+
 /* A code object named name, of file "app.py", whose first line is line. */
 static uint64_t code(struct image *im, const char *name, uint32_t line)
 {
-	/* a line table of a few entries, each a line further (any format gives some line) */
-	static const uint8_t table[] = { 0x02, 0x01, 0x02, 0x01, 0x90, 0x01, 0x02, 0x02 };
+	/* (offset delta, line delta) pairs */
+	static const uint8_t pairs[] = { 0x02, 0x01, 0x02, 0x01, 0x04, 0x02, 0x02, 0x01 };
+	/* 3.11+ locations: one of each entry form (no column, long, one line, short, none) */
+	static const uint8_t locations[] = { 0xe8, 0x02, 0xf0, 0x04, 0x01, 0x02, 0x03,
+					     0xd9, 0x01, 0x05, 0x80, 0x07, 0xf8 };
 	const struct cpython_layout *l = im->l;
 	uint64_t c = object(im, l->code_adaptive + 64, type(im, "code", 0));
 
-	put(im, c, l->code_linetable, bytes(im, table, sizeof(table)));
+	if (l->lines == LINES_LOCATIONS_311)
+		put(im, c, l->code_linetable, bytes(im, locations, sizeof(locations)));
+	else
+		put(im, c, l->code_linetable, bytes(im, pairs, sizeof(pairs)));
 	put(im, c, l->code_filename, str(im, "app.py"));
 	put(im, c, l->code_name, str(im, name));
 	if (l->code_qualname)
@@ -193,7 +255,7 @@ static uint64_t weakset_of(struct image *im, const uint64_t *tasks, size_t n)
 {
 	static const char *const keys[] = { "data" };
 	uint64_t w = object(im, 64, type(im, "WeakSet", 48)), set_type = type(im, "set", 0);
-	uint64_t weakref_type = type(im, "weakref", 0), refs[2], data;
+	uint64_t weakref_type = type(im, "weakref", 0), refs[3], data;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -219,7 +281,59 @@ static void thread_list_of(struct image *im, uint64_t interp, const uint64_t *ta
 	put(im, head, 0, n ? tasks[0] + l->task_node : head);
 }
 
-static void lay_out(struct image *im)
+#define DEBUG_MARK 0x40000u	/* below the largest struct size take_published trusts */
+#define DEBUG_SECTION (1u << 20)
+
+/* Each published value at its place in the blob, with its section's size: n of them. */
+static size_t debug_values(unsigned int minor, uint8_t *blob, const uint32_t *values)
+{
+	unsigned int at, size_at;
+	const char *name;
+	size_t i;
+
+	for (i = 0; !cpython_debug_field(minor, i, &name, &at, &size_at); i++) {
+		memcpy(blob + at, &values[i], sizeof(values[i]));
+		memset(blob + at + 4, 0, 4);
+		memcpy(blob + size_at, &(uint64_t){ DEBUG_SECTION }, 8);
+	}
+	return i;
+}
+
+/*
+ * 3.13+: _PyRuntime starts with _Py_DebugOffsets, which the fuzzer's
+ * cpython_layout_build takes the layout from. Which layout member each
+ * value sets is learnt by building once from markers; the values written
+ * are then the table's, so the layout built is the one the image is laid
+ * out with.
+ */
+static void debug_offsets(struct image *im, unsigned int minor, uint8_t *blob)
+{
+	uint64_t version = (uint64_t)3 << 24 | (uint64_t)minor << 16 | 0xf0;
+	uint32_t values[256], member;
+	struct cpython_layout probe;
+	size_t i, n, k;
+	char why[256];
+
+	memcpy(blob, "xdebugpy", 8);
+	memcpy(blob + 8, &version, 8);
+	for (i = 0; i < 256; i++)
+		values[i] = DEBUG_MARK + (uint32_t)i;
+	n = debug_values(minor, blob, values);
+	if (n > 256 || cpython_layout_build(minor, blob, cpython_debug_offsets_size(minor), &probe,
+					    why, sizeof(why))) {
+		fprintf(stderr, "inflight: failed to build 3.%u's debug offsets: %s\n", minor, why);
+		exit(2);
+	}
+	for (i = 0; i < n; i++)
+		for (k = 0; k + 4 <= sizeof(probe); k += 4) {
+			memcpy(&member, (const uint8_t *)&probe + k, 4);
+			if (member == DEBUG_MARK + i)
+				memcpy(&values[i], (const uint8_t *)im->l + k, 4);
+		}
+	debug_values(minor, blob, values);
+}
+
+static void lay_out(struct image *im, unsigned int minor)
 {
 	const struct cpython_layout *l = im->l;
 	static const char *const mod_keys[] = { "sys", "_asyncio" };
@@ -228,12 +342,14 @@ static void lay_out(struct image *im)
 	uint64_t runtime = alloc(im, l->runtime_interp_head + 64);
 	uint64_t interp = alloc(im, l->interp_tasks_head > l->interp_modules ?
 				      l->interp_tasks_head + 64 : l->interp_modules + 64);
-	uint64_t module_type, task_type, coro_type, loop, tasks[2], md_values[2], mod_values[2];
+	uint64_t module_type, task_type, coro_type, loop, tasks[3], md_values[2], mod_values[2];
 
 	if (runtime != SNAPSHOT_IMAGE_BASE) {
 		fprintf(stderr, "inflight: failed to lay out a seed: _PyRuntime must come first\n");
 		exit(2);
 	}
+	if (l->has_debug_offsets)
+		debug_offsets(im, minor, im->bytes);
 	im->dict_type = type(im, "dict", 0);
 	im->str_type = type(im, "str", 0);
 	module_type = type(im, "module", 0);
@@ -242,12 +358,16 @@ static void lay_out(struct image *im)
 	loop = object(im, 64, type(im, "_UnixSelectorEventLoop", 0));
 	tasks[0] = task(im, task_type, coro_type, loop, "main", 10);
 	tasks[1] = task(im, task_type, coro_type, loop, "worker", 20);
+	tasks[2] = task(im, task_type, coro_type, loop, "child", 30);
+	/* main awaits worker, and a gather() of child */
+	put(im, tasks[1], l->fut_callback0, task_wakeup(im, tasks[0]));
+	put(im, tasks[2], l->fut_callbacks, gather_callbacks(im, tasks[0]));
 	md_values[0] = task_type;
 	if (l->registry == TASKS_IN_THREAD_LISTS) {
-		thread_list_of(im, interp, tasks, 2);
+		thread_list_of(im, interp, tasks, 3);
 		md_values[1] = object(im, 64, module_type);
 	} else {
-		md_values[1] = weakset_of(im, tasks, 2);
+		md_values[1] = weakset_of(im, tasks, 3);
 	}
 	mod_values[0] = object(im, 64, module_type);
 	mod_values[1] = object(im, 64, module_type);
@@ -266,7 +386,7 @@ static int write_seed(const char *dir, unsigned int minor)
 
 	memset(&im, 0, sizeof(im));
 	im.l = cpython_layout_table(minor);
-	lay_out(&im);
+	lay_out(&im, minor);
 	snprintf(path, sizeof(path), "%s/cpython-3.%u", dir, minor);
 	f = fopen(path, "we");
 	if (!f || fwrite(&version, 1, 1, f) != 1 || fwrite(im.bytes, 1, im.used, f) != im.used ||

@@ -22,7 +22,9 @@
 
 /*
  * The version's table, or for 3.13+ the layout the image's own
- * _Py_DebugOffsets give when they pass the checks.
+ * _Py_DebugOffsets give when they pass the checks; for 3.14+ with the
+ * offsets of the .AsyncioDebug section held by the image's last bytes,
+ * when they pass theirs (a target whose section does not is not read).
  */
 static void layout_of(unsigned int minor, const uint8_t *image, size_t len,
 		      struct cpython_layout *l)
@@ -31,6 +33,9 @@ static void layout_of(unsigned int minor, const uint8_t *image, size_t len,
 
 	if (cpython_layout_build(minor, image, len, l, why, sizeof(why)))
 		*l = *cpython_layout_table(minor);
+	if (l->has_asyncio_debug && len >= CPYTHON_ASYNCIO_DEBUG_SIZE)
+		cpython_layout_apply_asyncio(l, image + len - CPYTHON_ASYNCIO_DEBUG_SIZE,
+					     CPYTHON_ASYNCIO_DEBUG_SIZE, why, sizeof(why));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -333,6 +333,26 @@ static void debug_offsets(struct image *im, unsigned int minor, uint8_t *blob)
 	debug_values(minor, blob, values);
 }
 
+/* 3.14+: the image ends with _asyncio's .AsyncioDebug, holding the table's offsets */
+static void asyncio_debug(struct image *im)
+{
+	const struct cpython_layout *l = im->l;
+	uint64_t sec;
+
+	alloc(im, CPYTHON_ASYNCIO_DEBUG_SIZE);
+	sec = SNAPSHOT_IMAGE_BASE + im->used - CPYTHON_ASYNCIO_DEBUG_SIZE;	/* the last bytes */
+
+	put(im, sec, 0, l->task_basicsize);
+	put(im, sec, 8, l->task_name);
+	put(im, sec, 40, l->task_coro);
+	put(im, sec, 48, l->task_node);
+	put(im, sec, 56, l->interp_tasks_head + 64);	/* the interpreter's size */
+	put(im, sec, 64, l->interp_tasks_head);
+	put(im, sec, 72, l->tstate_tasks_head + 64);	/* the thread state's size */
+	put(im, sec, 88, l->tstate_running_task);
+	put(im, sec, 96, l->tstate_tasks_head);
+}
+
 static void lay_out(struct image *im, unsigned int minor)
 {
 	const struct cpython_layout *l = im->l;
@@ -375,6 +395,8 @@ static void lay_out(struct image *im, unsigned int minor)
 	put(im, runtime, l->runtime_interp_head, interp);
 	put(im, interp, l->interp_modules, dict(im, mod_keys, mod_values, 2));
 	alloc(im, 128);	/* the last object is not at the end of the mapping */
+	if (l->has_asyncio_debug)
+		asyncio_debug(im);
 }
 
 static int write_seed(const char *dir, unsigned int minor)

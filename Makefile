@@ -40,7 +40,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test-root symbol-builds check unit integration demo bench install clean
+.PHONY: all deps test-root symbol-builds check unit fuzz fuzz-smoke integration demo bench install clean
 
 all: inflight
 
@@ -95,6 +95,87 @@ unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	$(Q)echo "== tests/unit/layout_offsets.sh"; bash tests/unit/layout_offsets.sh $(OUTPUT)/layout $(CC)
 
+# Fuzzing: libFuzzer harnesses (tests/fuzz/<target>.c) over the parsers of what the target
+# controls, each linked with the library objects it needs only, built with clang.
+FUZZ_TARGETS := elf_image x86_code proc_maps proc_net config task_snapshot
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g $(WARNINGS) $(INCLUDES) -Itests/fuzz -D_GNU_SOURCE \
+	-DINFLIGHT_VERSION='"$(VERSION)"' -MMD -MP $(FUZZ_SAN)
+FUZZ_LIBS := -Wl,-Bstatic -lelf -lz -lzstd -ljson-c -lcapstone -Wl,-Bdynamic -lpthread
+FUZZ_LIB_elf_image := sys/elf_image cpython/cpython_layout cpython/task_type_finder
+FUZZ_LIB_x86_code := sys/x86_code
+FUZZ_LIB_proc_maps := sys/proc_maps
+FUZZ_LIB_proc_net := sys/proc_net
+FUZZ_LIB_config := cli/config
+FUZZ_LIB_task_snapshot := cpython/task_snapshot cpython/py_objects cpython/py_containers \
+	cpython/code_lines cpython/cpython_layout cpython/python_target cpython/task_type_finder \
+	sys/memory_source sys/elf_image sys/proc_maps sys/x86_code
+FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+# Run each target on its committed corpus (tests/fuzz/corpus/), its generated seeds, and what
+# it found before (build/fuzz/corpus/): $(1) the target, $(2) the working corpus, $(3) seconds.
+FUZZ_RUN = mkdir -p $(2) $(FUZZ_DIR)/artifacts/$(1) && \
+	$(FUZZ_DIR)/$(1) -max_total_time=$(3) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)/ $(2) \
+		$$(ls -d tests/fuzz/corpus/$(1) $(FUZZ_DIR)/seed/$(1) 2>/dev/null)
+
+$(FUZZ_DIR)/obj/%.o: user/%.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+define FUZZ_BIN
+$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_$(1)))
+	$$(call msg,FUZZER,$$@)
+	$$(Q)$$(CLANG) $$(FUZZ_CFLAGS) -fsanitize=fuzzer $$(filter %.c %.o,$$^) $$(FUZZ_LIBS) -o $$@
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_BIN,$(t))))
+
+# Generated seeds: a small ELF shared object (with and without symbols) and an executable,
+# and a memory image per CPython version.
+FUZZ_SEEDS := $(addprefix $(FUZZ_DIR)/seed/elf_image/,seed.so seed-stripped.so seed-exec) \
+	$(FUZZ_DIR)/seed/task_snapshot/.done
+ELF_SEED_FLAGS := -O1 -nostdlib -Wl,--build-id=none -Wl,-z,noseparate-code
+
+$(FUZZ_DIR)/seed/elf_image/seed.so: tests/fuzz/seed_elf.c
+	$(call msg,SEED,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(ELF_SEED_FLAGS) -shared -fPIC $< -o $@
+
+$(FUZZ_DIR)/seed/elf_image/seed-stripped.so: $(FUZZ_DIR)/seed/elf_image/seed.so
+	$(call msg,SEED,$@)
+	$(Q)strip -o $@ $<
+
+$(FUZZ_DIR)/seed/elf_image/seed-exec: tests/fuzz/seed_elf.c
+	$(call msg,SEED,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(ELF_SEED_FLAGS) -static $< -o $@
+
+$(FUZZ_DIR)/task_snapshot_seed: tests/fuzz/task_snapshot_seed.c user/cpython/cpython_layout.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O1 -g $(WARNINGS) $(INCLUDES) -Itests/fuzz -D_GNU_SOURCE $^ -o $@
+
+$(FUZZ_DIR)/seed/task_snapshot/.done: $(FUZZ_DIR)/task_snapshot_seed
+	$(call msg,SEED,$(@D))
+	$(Q)mkdir -p $(@D)
+	$(Q)$< $(@D) && touch $@
+
+# As long as asked: FUZZ_SECONDS per target (FUZZ_TARGETS="x86_code" for one).
+fuzz: $(FUZZ_BINS) $(FUZZ_SEEDS)
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+		$(call FUZZ_RUN,$$t,$(FUZZ_DIR)/corpus/$$t,$(FUZZ_SECONDS)); done
+
+# For make check: every seed, then FUZZ_SMOKE_SECONDS per target from a fresh corpus; a crash fails.
+fuzz-smoke: $(FUZZ_BINS) $(FUZZ_SEEDS)
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do echo "== fuzz-smoke $$t ($(FUZZ_SMOKE_SECONDS) s)"; \
+		rm -rf $(FUZZ_DIR)/smoke/$$t; \
+		$(call FUZZ_RUN,$$t,$(FUZZ_DIR)/smoke/$$t,$(FUZZ_SMOKE_SECONDS)) 2>$(FUZZ_DIR)/smoke-$$t.log || \
+		{ tail -n 60 $(FUZZ_DIR)/smoke-$$t.log; exit 1; }; \
+		grep -h '^stat::number_of_executed_units\|^#.*DONE' $(FUZZ_DIR)/smoke-$$t.log; done
+
 integration: inflight $(OUTPUT)/san/inflight
 	$(Q)python3 tests/integration/run.py --inflight $(OUTPUT)/san/inflight
 
@@ -108,6 +189,7 @@ symbol-builds: test-root
 
 check: deps test-root
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory bench QUICK=1
 
@@ -127,4 +209,4 @@ install: inflight
 clean:
 	rm -rf $(OUTPUT) inflight
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/san/*/*.d $(FUZZ_DIR)/obj/*/*.d $(FUZZ_DIR)/*.d)

@@ -10,7 +10,7 @@ PACKAGES=(
 	libjson-c-dev                       # JSON reports
 	libcapstone-dev                     # decoding the Task finalizer to probe its pending path
 	libcmocka-dev                       # C unit tests
-	libclang-rt-14-dev                  # AddressSanitizer/UBSan runtime for clang builds
+	libclang-rt-14-dev                  # AddressSanitizer/UBSan and libFuzzer runtimes for clang builds (make fuzz)
 	python3                             # test and demo workloads
 	python3-aiohttp                     # a real library in the tests: client sessions never closed
 	iproute2                            # ss: ground truth for connection tests

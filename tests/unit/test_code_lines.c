@@ -40,6 +40,7 @@
  * (per 2-byte instruction, None as -1), co_positions() on 3.11+ (per code
  * unit, None as -1; co_lines() agreed on every unit).
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -519,6 +520,32 @@ static void test_locations311_past_the_end_has_no_line(void **state)
 	}
 }
 
+/*
+ * A target's first line and deltas that leave int's range: no line, not
+ * undefined behaviour (UBSan stops the test on a signed overflow).
+ */
+static void test_lines_out_of_int_range_have_no_line(void **state)
+{
+	static const uint8_t pairs[] = { 2, 100, 2, 100, 2, 100 };
+	static const uint8_t down[] = { 2, 0x9c, 2, 0x9c, 2, 0x9c };	/* -100 each */
+	/* five no-column entries (13) of line delta +2^29 - 1: svarint 0x3ffffffe */
+	static const uint8_t big[] = { 0xe8, 0x7e, 0x7f, 0x7f, 0x7f, 0x3f,
+				       0xe8, 0x7e, 0x7f, 0x7f, 0x7f, 0x3f,
+				       0xe8, 0x7e, 0x7f, 0x7f, 0x7f, 0x3f,
+				       0xe8, 0x7e, 0x7f, 0x7f, 0x7f, 0x3f,
+				       0xe8, 0x7e, 0x7f, 0x7f, 0x7f, 0x3f };
+
+	(void)state;
+	assert_int_equal(lines_lnotab39(pairs, sizeof(pairs), INT_MAX - 150, 5), -1);
+	assert_int_equal(lines_lnotab39(down, sizeof(down), INT_MIN + 150, 5), -1);
+	assert_int_equal(lines_lnotab39(pairs, sizeof(pairs), INT_MAX - 150, 1), INT_MAX - 150);
+	assert_int_equal(lines_linetable310(pairs, sizeof(pairs), INT_MAX - 150, 5), -1);
+	assert_int_equal(lines_linetable310(down, sizeof(down), INT_MIN + 150, 5), -1);
+	assert_int_equal(lines_locations311(big, sizeof(big), 1, 4), -1);
+	assert_int_equal(lines_locations311(big, sizeof(big), INT_MAX, 0), -1);
+	assert_int_equal(lines_locations311(big, sizeof(big), 1, 0), (1 << 29));
+}
+
 static void test_locations311_empty_table(void **state)
 {
 	uint8_t *t = dup_table(NULL, 0);
@@ -655,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_locations313_every_code_unit),
 		cmocka_unit_test(test_locations311_past_the_end_has_no_line),
 		cmocka_unit_test(test_locations311_empty_table),
+		cmocka_unit_test(test_lines_out_of_int_range_have_no_line),
 		cmocka_unit_test(test_locations311_truncated_varint),
 		cmocka_unit_test(test_locations311_complete_varints_decode),
 		cmocka_unit_test(test_locations311_overlong_varint),

@@ -68,11 +68,22 @@ static void test_text_after_the_object_is_refused(void **state)
 	assert_non_null(strstr(why, "larger than"));
 }
 
+/* json-c cuts a key at an escaped NUL: "fanout_tasks\u0000x" is not fanout_tasks */
+static void test_a_key_cut_at_an_escaped_nul_is_refused(void **state)
+{
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(load("{\"fanout_tasks\\u0000junk\": 7}", 0, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "\\u0000"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_short_file_after_a_long_one),
 		cmocka_unit_test(test_text_after_the_object_is_refused),
+		cmocka_unit_test(test_a_key_cut_at_an_escaped_nul_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

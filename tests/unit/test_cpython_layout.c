@@ -177,6 +177,19 @@ static void test_asyncio_debug_gives_the_task_and_list_offsets(void **state)
 						      sizeof(why)), -ENOTSUP);
 }
 
+/* fut_state, the loop, the callbacks and fut_waiter are the table's: the Task must hold them */
+static void test_asyncio_debug_task_too_small_for_the_table_fields(void **state)
+{
+	uint64_t sec[13] = { 64, 16, 96, 108, 109, 24, 32, 225864, 10880, 936, 864, 872, 888 };
+	struct cpython_layout l = *cpython_layout_table(14);
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(cpython_layout_apply_asyncio(&l, (const uint8_t *)sec, sizeof(sec), why,
+						      sizeof(why)), -ENOTSUP);
+	assert_int_equal(l.task_basicsize, cpython_layout_table(14)->task_basicsize);
+}
+
 
 static void test_versions_without_debug_offsets_take_the_table(void **state)
 {
@@ -231,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_an_offset_past_its_struct_is_refused),
 		cmocka_unit_test(test_refuses_free_threaded_another_version_or_no_cookie),
 		cmocka_unit_test(test_asyncio_debug_gives_the_task_and_list_offsets),
+		cmocka_unit_test(test_asyncio_debug_task_too_small_for_the_table_fields),
 		cmocka_unit_test(test_versions_without_debug_offsets_take_the_table),
 		cmocka_unit_test(test_bpf_layout_from_the_table),
 	};

@@ -286,6 +286,33 @@ static void test_large_set_read_in_pieces_and_keys_past_max_counted(void **state
 	free(table);
 }
 
+/*
+ * A short ASCII str whose object ends where its mapping does: shorter than
+ * the header of a non-ASCII str, and read all the same (3.11 lays these out
+ * with ASCII data at 48, other compact data at 72).
+ */
+static void test_short_str_at_the_end_of_its_mapping(void **state)
+{
+	const struct cpython_layout *l = cpython_layout_table(11);
+	struct memory_image im = {};
+	uint8_t obj[56] = {};
+	struct py_reader r;
+	const char *text;
+
+	(void)state;
+	put_u64(obj, l->str_length, 3);
+	obj[l->str_state] = 0xe4;	/* kind 1, compact, ascii, ready */
+	memcpy(obj + l->str_ascii_data, "sys", 4);
+	image_map(&im, 0x10000, obj, sizeof(obj));
+	assert_int_equal(image_attach(&im, IMAGE_PID), 0);
+	py_reader_init(&r, IMAGE_PID, l);
+	text = py_str(&r, 0x10000);
+	assert_non_null(text);
+	assert_string_equal(text, "sys");
+	py_reader_free(&r);
+	image_detach(IMAGE_PID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_set_absurd_or_nowhere),
 		cmocka_unit_test(test_set_and_list_from_an_image),
 		cmocka_unit_test(test_large_set_read_in_pieces_and_keys_past_max_counted),
+		cmocka_unit_test(test_short_str_at_the_end_of_its_mapping),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

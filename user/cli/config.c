@@ -78,6 +78,11 @@ static json_object *read_json_file(const char *path, char *why, size_t why_size)
 		return NULL;
 	}
 	buf[n] = '\0';	/* what follows the object is checked as a string */
+	/* json-c ends a key at an escaped NUL, so "fanout_tasks\u0000x" would pass as a known key */
+	if (memmem(buf, n, "\\u0000", 6)) {
+		snprintf(why, why_size, "a \\u0000 escape: no key or value holds one");
+		return NULL;
+	}
 	tok = json_tokener_new();
 	if (!tok) {
 		snprintf(why, why_size, "out of memory");

@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <limits.h>
 #include "code_lines.h"
+
+/*
+ * Lines are summed in 64 bits: the first line and the deltas come from the
+ * target, and a line outside int's range is no line.
+ */
+static int line_or_none(int64_t line)
+{
+	return line < INT_MIN || line > INT_MAX ? -1 : (int)line;
+}
 
 int lines_lnotab39(const uint8_t *t, size_t n, int firstlineno, int offset)
 {
-	int line = firstlineno, addr = 0;
+	int64_t line = firstlineno, addr = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < n; i += 2) {
@@ -12,12 +22,12 @@ int lines_lnotab39(const uint8_t *t, size_t n, int firstlineno, int offset)
 			break;
 		line += (int8_t)t[i + 1];
 	}
-	return line;
+	return line_or_none(line);
 }
 
 int lines_linetable310(const uint8_t *t, size_t n, int firstlineno, int offset)
 {
-	int line = firstlineno, start, end = 0;
+	int64_t line = firstlineno, start, end = 0;
 	int8_t delta;
 	size_t i;
 
@@ -28,7 +38,7 @@ int lines_linetable310(const uint8_t *t, size_t n, int firstlineno, int offset)
 		if (delta != -128)
 			line += delta;
 		if (offset >= start && offset < end)
-			return delta == -128 ? -1 : line;
+			return delta == -128 ? -1 : line_or_none(line);
 	}
 	return -1;
 }
@@ -62,7 +72,8 @@ static int read_svarint(const uint8_t *t, size_t n, size_t *i, int *out)
 
 int lines_locations311(const uint8_t *t, size_t n, int firstlineno, int index)
 {
-	int line = firstlineno, delta, start = 0, has_line;
+	int64_t line = firstlineno, start = 0;
+	int delta, has_line;
 	unsigned int skip;
 	size_t i = 0;
 	uint8_t head, code;
@@ -95,7 +106,7 @@ int lines_locations311(const uint8_t *t, size_t n, int firstlineno, int index)
 		}
 		line += delta;
 		if (index >= start && index < start + (head & 7) + 1)
-			return has_line ? line : -1;
+			return has_line ? line_or_none(line) : -1;
 		start += (head & 7) + 1;
 	}
 	return -1;

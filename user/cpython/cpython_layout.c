@@ -472,6 +472,22 @@ enum asyncio_debug_at {
 	AD_TSTATE_TASKS_HEAD = 96,
 };
 
+static uint64_t field_end(uint64_t end, uint32_t offset, uint32_t size)
+{
+	return (uint64_t)offset + size > end ? (uint64_t)offset + size : end;
+}
+
+/* Where the Task fields the section does not publish (the table's) end: a Task holds them all. */
+static uint64_t unpublished_task_end(const struct cpython_layout *l)
+{
+	uint64_t end = field_end(0, l->task_state, 4);
+
+	end = field_end(end, l->fut_loop, 8);
+	end = field_end(end, l->fut_callback0, 8);
+	end = field_end(end, l->fut_callbacks, 8);
+	return field_end(end, l->task_fut_waiter, 8);
+}
+
 int cpython_layout_apply_asyncio(struct cpython_layout *l, const uint8_t *sec, size_t len,
 				 char *why, size_t size)
 {
@@ -486,7 +502,8 @@ int cpython_layout_apply_asyncio(struct cpython_layout *l, const uint8_t *sec, s
 		running = u64_at(sec, AD_TSTATE_RUNNING_TASK);
 		thead = u64_at(sec, AD_TSTATE_TASKS_HEAD);
 	}
-	if (!l->has_asyncio_debug || task < 64 || task > 1024 || interp > MAX_STRUCT_SIZE ||
+	if (!l->has_asyncio_debug || task < unpublished_task_end(l) || task > 1024 ||
+	    interp > MAX_STRUCT_SIZE ||
 	    tstate > MAX_STRUCT_SIZE || name + 8 > task || coro + 8 > task || node + 16 > task ||
 	    head + 16 > interp || running + 8 > tstate || thead + 16 > tstate) {
 		snprintf(why, size, "_asyncio's .AsyncioDebug section is not one CPython %s writes",

@@ -11,6 +11,7 @@
 #define SET_CHUNK_SLOTS 4096	/* a set's table is read this many slots at a time */
 #define SET_READ_TRIES 5
 #define HEAD_MAX 64
+#define LONG_HEAD 32	/* the bytes of an int py_long_decode is given */
 
 static int read_u64(const struct py_reader *r, uint64_t addr, uint64_t *v)
 {
@@ -329,6 +330,9 @@ int py_long_decode(const struct cpython_layout *l, const uint8_t *obj, int64_t *
 	uint32_t digits[2];
 	int64_t ndigits, sign = 1;
 
+	/* from 3.13 the target publishes where these are: maybe past the bytes given */
+	if (l->long_size + sizeof(size) > LONG_HEAD || l->long_digits + sizeof(digits) > LONG_HEAD)
+		return -ERANGE;
 	memcpy(&size, obj + l->long_size, sizeof(size));
 	if (l->long_tagged) {
 		/* lv_tag: digit count above 3 bits, sign in the low 2 (0 +, 1 zero, 2 -) */

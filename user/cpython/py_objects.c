@@ -206,7 +206,8 @@ int py_str_decode(const struct cpython_layout *l, const uint8_t *obj, size_t hav
 	int64_t length;
 	size_t i, o = 0, data;
 
-	if (have < l->str_state + 4)
+	/* from 3.13 the target publishes where state and length are: maybe past what was read */
+	if (have < l->str_state + 4 || have < l->str_length + 8)
 		return -ERANGE;
 	memcpy(&length, obj + l->str_length, sizeof(length));
 	memcpy(&state, obj + l->str_state, sizeof(state));
@@ -253,12 +254,17 @@ static int read_str(const struct py_reader *r, uint64_t addr, char *out, size_t 
 	size_t need;
 	int err;
 
-	/* most names fit in one small read; one near the end of a mapping gets an exact one */
+	if (l->str_state + 4 > sizeof(head) || l->str_length + 8 > sizeof(head))
+		return -EINVAL;	/* a header no CPython has */
+	/*
+	 * most names fit in one small read; one near the end of a mapping gets an
+	 * exact one, from a header no longer than the shortest str's (ASCII)
+	 */
 	if (!py_read_memory(r->pid, addr, head, sizeof(head))) {
 		err = py_str_decode(l, head, sizeof(head), out, size);
 		if (err != -ERANGE)
 			return err;
-	} else if (py_read_memory(r->pid, addr, head, l->str_compact_data)) {
+	} else if (py_read_memory(r->pid, addr, head, l->str_ascii_data)) {
 		return -EFAULT;
 	}
 	need = str_end(l, head);

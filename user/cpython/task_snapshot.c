@@ -295,21 +295,29 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-/* How many bytes of a coroutine hold everything read from it. */
-static uint32_t coro_read_size(const struct cpython_layout *l)
-{
-	uint32_t end = l->coro_qualname + 8;
-
-	if (l->coro_frame + 8 > end)
-		end = l->coro_frame + 8;
-	if (l->frames != CPY_FRAME_OBJECTS && l->coro_iframe + l->frame_stack > end)
-		end = l->coro_iframe + l->frame_stack;
-	return end;
-}
-
 static uint32_t field_end(uint32_t end, uint32_t offset, uint32_t size)
 {
 	return offset + size > end ? offset + size : end;
+}
+
+/*
+ * How many bytes of a coroutine hold everything read from it, its embedded
+ * frame's fields included: from 3.13 the target publishes those offsets,
+ * so none may be assumed to lie below another.
+ */
+static uint32_t coro_read_size(const struct cpython_layout *l)
+{
+	uint32_t end = field_end(0, l->coro_qualname, 8), f = l->coro_iframe;
+
+	end = field_end(end, l->coro_frame, 8);
+	if (l->frames == CPY_FRAME_OBJECTS)
+		return end;
+	end = field_end(end, l->coro_frame_state, 1);
+	end = field_end(end, f + l->frame_stack, 0);
+	end = field_end(end, f + l->frame_code, 8);
+	end = field_end(end, f + l->frame_pos, 8);
+	end = field_end(end, f + l->frame_stack_pointer, 8);
+	return field_end(end, f + l->frame_stack_depth, 4);
 }
 
 /* How many bytes of a PyFrameObject hold every field read from it. */

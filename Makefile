@@ -112,7 +112,7 @@ FUZZ_LIB_proc_net := sys/proc_net
 FUZZ_LIB_config := cli/config
 FUZZ_LIB_task_snapshot := cpython/task_snapshot cpython/py_objects cpython/py_containers \
 	cpython/code_lines cpython/cpython_layout cpython/python_target cpython/task_type_finder \
-	sys/memory_source sys/elf_image sys/proc_maps sys/x86_code
+	sys/memory_source sys/elf_image sys/proc_maps sys/x86_code sys/mapped_file
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 # Run each target on its committed corpus (tests/fuzz/corpus/), its generated seeds, and what
 # it found before (build/fuzz/corpus/): $(1) the target, $(2) the working corpus, $(3) seconds.

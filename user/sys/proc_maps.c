@@ -18,7 +18,7 @@ static bool parse_line(const char *line, struct file_mapping *m)
 {
 	unsigned long long start, end, offset, inode;
 	unsigned int major, minor;
-	char perms[8];
+	char perms[8] = "";	/* a field shorter than "r-x" leaves the rest zero */
 	int path_at = 0;
 
 	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &offset,

@@ -7,6 +7,7 @@ Usage: run.py --inflight PATH [--quick] [--json FILE] [--python PATH]
               [--versions 3.11,3.14,3.15] [--versions-only] [--real-service-only]
 """
 import argparse
+import ctypes
 import json
 import os
 import re
@@ -1287,16 +1288,30 @@ def main():
     inflight = os.path.abspath(args.inflight)
     if os.geteuid() != 0:
         sys.exit("bench: inflight loads BPF programs: run as root")
-    stats_switch = "/proc/sys/kernel/bpf_stats_enabled"
-    with open(stats_switch) as f:
-        stats_were = f.read().strip()
-    with open(stats_switch, "w") as f:
-        f.write("1")
+    stats = enable_bpf_stats()
     try:
         run_all(args, inflight)
     finally:
-        with open(stats_switch, "w") as f:
-            f.write(stats_were)
+        os.close(stats)
+
+
+# bpf(2): x86-64's syscall number; BPF_ENABLE_STATS from enum bpf_cmd, with
+# BPF_STATS_RUN_TIME (0) as its type
+SYS_BPF, BPF_ENABLE_STATS = 321, 32
+
+
+def enable_bpf_stats():
+    """Turns on the kernel's BPF run-time statistics (each program's run_cnt and
+    run_time_ns) for as long as the returned fd is open. A reference of the bench's own:
+    another process that sets kernel.bpf_stats_enabled back to 0 (another bench ending
+    meanwhile) takes back only its own, where a write of 1 there would be undone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = ctypes.create_string_buffer(64)    # union bpf_attr, all zero: BPF_STATS_RUN_TIME
+    fd = libc.syscall(SYS_BPF, BPF_ENABLE_STATS, attr, ctypes.sizeof(attr))
+    if fd < 0:
+        err = ctypes.get_errno()
+        sys.exit("bench: failed to enable BPF run-time statistics: %s" % os.strerror(err))
+    return fd
 
 
 def run_all(args, inflight):

@@ -67,14 +67,14 @@ def pinned(cpus):
 
 
 def loaded_programs(pid, name_prefix=None):
-    """Per BPF program of process pid: runs, nanoseconds inside it (bpf_stats_enabled),
-    and whether each run is a trap (a uprobe's program is of kprobe type). Its programs
-    are those bpftool says it holds, else those it attached to perf events (uprobes and
-    tracepoints) and, if given, those named name_prefix... (inflight's tp_btf ones) that no
-    other process attached, whose name none of the others has, and that are no uprobe's
-    (those are always attached to perf events): a second inflight, as when the tests run
-    beside the bench, has programs of the same names, and those of a tracer that has just
-    exited linger a moment, detached."""
+    """Per BPF program of process pid: runs, nanoseconds inside it (BPF run-time statistics:
+    enable_bpf_stats), and whether each run is a trap (a uprobe's program is of kprobe
+    type). Its programs are those bpftool says it holds, else those it attached to perf
+    events (uprobes and tracepoints) and, if given, those named name_prefix... (inflight's
+    tp_btf ones) that no other process attached, whose name none of the others has, and that
+    are no uprobe's (those are always attached to perf events): a second inflight, as when
+    the tests run beside the bench, has programs of the same names, and those of a tracer
+    that has just exited linger a moment, detached."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
     perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
     attacher = {p["prog_id"]: p.get("pid") for p in json.loads(perf.stdout or "[]")}

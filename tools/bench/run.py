@@ -728,6 +728,9 @@ def bench_real_service(inflight, quick, trap_us, trap_source, default_python):
         return {"skipped": "h2load is not installed (apt-get install nghttp2-client)"}
     if not python:
         return {"skipped": "no python here imports aiohttp (apt-get install python3-aiohttp)"}
+    if not {int(SERVICE_CPU), int(LOAD_CPU)} <= os.sched_getaffinity(0):
+        return {"skipped": "the service and its load need CPUs %s and %s, one each" % (
+            SERVICE_CPU, LOAD_CPU)}
     size = ({"clients": 4, "rps": 50, "requests": 400, "warm_up": 100, "rounds": 1} if quick
             else {"clients": 16, "rps": 25, "requests": 6000, "warm_up": 400, "rounds": 5})
     sites = task_probe_sites(python, inflight)

@@ -17,6 +17,7 @@ PACKAGES=(
 	procps                              # ps, pgrep in tests
 	gdb                                 # holds inflight ps mid-read while a test reuses its target's PID
 	bpftrace                            # make bench compares against it
+	nghttp2-client                      # h2load: make bench's open-loop load on its aiohttp service
 	debootstrap                         # the Debian unstable root with CPython 3.13-3.15 (tools/unstable-root.sh)
 )
 

@@ -4,9 +4,10 @@ itself costs, on this machine. Traced and untraced runs are interleaved and
 medians compared; nothing here is a pass/fail test.
 
 Usage: run.py --inflight PATH [--quick] [--json FILE] [--python PATH]
-              [--versions 3.11,3.14,3.15] [--versions-only]
+              [--versions 3.11,3.14,3.15] [--versions-only] [--real-service-only]
 """
 import argparse
+import ctypes
 import json
 import os
 import re
@@ -28,9 +29,9 @@ REFERENCE_UPROBE_HIT_US = 6.7
 class Traced:
     """inflight attached to pids, started like a user would start it."""
 
-    def __init__(self, inflight, pids, options=()):
+    def __init__(self, inflight, pids, options=(), cpus=None):
         self.out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
-        args = [inflight, "trace", "-f", "json", "-o", self.out, *options]
+        args = [*pinned(cpus), inflight, "trace", "-f", "json", "-o", self.out, *options]
         for pid in pids:
             args += ["-p", str(pid)]
         start = time.perf_counter()
@@ -59,15 +60,21 @@ class Traced:
                 "stop_s": stop_s}
 
 
+def pinned(cpus):
+    """The command prefix that runs a program on these CPUs only (taskset execs it: the
+    pid is the program's); none when cpus is None."""
+    return ["taskset", "-c", cpus] if cpus is not None else []
+
+
 def loaded_programs(pid, name_prefix=None):
-    """Per BPF program of process pid: runs, nanoseconds inside it (bpf_stats_enabled),
-    and whether each run is a trap (a uprobe's program is of kprobe type). Its programs
-    are those bpftool says it holds, else those it attached to perf events (uprobes and
-    tracepoints) and, if given, those named name_prefix... (inflight's tp_btf ones) that no
-    other process attached, whose name none of the others has, and that are no uprobe's
-    (those are always attached to perf events): a second inflight, as when the tests run
-    beside the bench, has programs of the same names, and those of a tracer that has just
-    exited linger a moment, detached."""
+    """Per BPF program of process pid: runs, nanoseconds inside it (BPF run-time statistics:
+    enable_bpf_stats), and whether each run is a trap (a uprobe's program is of kprobe
+    type). Its programs are those bpftool says it holds, else those it attached to perf
+    events (uprobes and tracepoints) and, if given, those named name_prefix... (inflight's
+    tp_btf ones) that no other process attached, whose name none of the others has, and that
+    are no uprobe's (those are always attached to perf events): a second inflight, as when
+    the tests run beside the bench, has programs of the same names, and those of a tracer
+    that has just exited linger a moment, detached."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
     perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
     attacher = {p["prog_id"]: p.get("pid") for p in json.loads(perf.stdout or "[]")}
@@ -419,16 +426,39 @@ def runtime_address(pid):
 
 
 def run_bpftrace_once(python, workload, args, script, sites):
-    """A workload traced by bpftrace running script, its task probes at sites (see
-    task_probe_sites), in a mount namespace with tracefs (bpftrace 0.17 needs it for
-    uprobes); None if it could not attach. --unsafe: bpftrace 0.17 probes an address in a
-    file without symbols only with it, since it cannot check that the address starts an
-    instruction (inflight decoded these)."""
+    """A workload traced by bpftrace running script (see start_bpftrace); None if it could
+    not attach."""
     w = start_workload(python, workload, args)
     fields = dict(sites, pid=w.pid)
     if "%(runtime)" in script:
         fields["runtime"] = runtime_address(w.pid) or 0
-    bt = subprocess.Popen(["unshare", "-m", "sh", "-c",
+    try:
+        bt = start_bpftrace(script, fields, sites)
+    except RuntimeError:
+        w.kill()
+        w.wait()
+        raise
+    if bt is None:
+        w.kill()
+        w.wait()
+        return None
+    w.stdin.write("\n")
+    w.stdin.flush()
+    result = json.loads(w.stdout.readline())
+    w.stdin.close()
+    w.wait()
+    result["programs"] = loaded_programs(bt.pid)
+    stop_bpftrace(bt)
+    return result
+
+
+def start_bpftrace(script, fields, sites, cpus=None):
+    """bpftrace running script % fields, its task probes at sites (see task_probe_sites),
+    in a mount namespace with tracefs (bpftrace 0.17 needs it for uprobes), once the kernel
+    lists every probe in place; None if it could not attach. --unsafe: bpftrace 0.17
+    probes an address in a file without symbols only with it, since it cannot check that
+    the address starts an instruction (inflight decoded these)."""
+    bt = subprocess.Popen([*pinned(cpus), "unshare", "-m", "sh", "-c",
                            "mount -t tracefs tracefs /sys/kernel/tracing && "
                            "exec bpftrace --unsafe -e \"$0\"",
                            script % fields], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -440,25 +470,14 @@ def run_bpftrace_once(python, workload, args, script, sites):
             break
     if not attached:
         bt.wait()
-        w.kill()
-        w.wait()
         return None
     # "Attaching" comes before the probes are in place: wait until the kernel lists them all
     probes = wait_for_probes(bt.pid, len(re.findall(r"^(?:uprobe|tracepoint):", script, re.M)))
     offsets = sorted(p["offset"] for p in probes if p.get("fd_type") == "uprobe")
     if offsets != sites["offsets"]:
         stop_bpftrace(bt)
-        w.kill()
-        w.wait()
         raise RuntimeError("bpftrace probes offsets %s, inflight %s" % (offsets, sites["offsets"]))
-    w.stdin.write("\n")
-    w.stdin.flush()
-    result = json.loads(w.stdout.readline())
-    w.stdin.close()
-    w.wait()
-    result["programs"] = loaded_programs(bt.pid)
-    stop_bpftrace(bt)
-    return result
+    return bt
 
 
 def wait_for_probes(pid, n, timeout=30):
@@ -577,6 +596,198 @@ def bench_bpftrace_service(python, args, reps, sites):
     else:
         out["bpftrace_equivalent"] = {"skipped": NO_EQUIVALENT}
     return out
+
+
+# The real service: an aiohttp API (api_service.py) pinned to one CPU; its backends
+# (api_backends.py), the load generator and the tracer pinned to the other, so that what the
+# service's CPU spends is the service's own work and what the probes add to it.
+SERVICE_CPU, LOAD_CPU = "0", "1"
+# The ways the real service runs beside its untraced run in every round. A trace mode is one
+# entry: "inflight" holds its options, "bpftrace" a script counting at inflight's probe sites.
+REAL_SERVICE_MODES = [
+    {"name": "traced", "what": "inflight trace", "inflight": []},
+    {"name": "lean", "what": "inflight trace --lean", "inflight": ["--lean"]},
+    {"name": "bpftrace", "what": "bpftrace counting the same probes",
+     "bpftrace": BPFTRACE_SERVICE_COUNT},
+]
+# CPU per uprobe trap when the bench's bpftrace churn row has not measured it here: that
+# row's figure on this kind of machine when the real service was added
+REFERENCE_TRAP_CPU_US = 1.0
+
+
+def aiohttp_python(default):
+    """The first of the bench's python and Debian's that imports aiohttp, or None."""
+    for python in (default, "/usr/bin/python3"):
+        if os.access(python, os.X_OK) and subprocess.run(
+                [python, "-c", "import aiohttp"], capture_output=True).returncode == 0:
+            return python
+    return None
+
+
+def offer_load(port, requests, clients, rps):
+    """h2load offering requests to the service's /api at clients x rps requests a second,
+    open loop, over HTTP/1.1 keep-alive connections: what it completed and how fast."""
+    out = subprocess.run([*pinned(LOAD_CPU), "h2load", "--h1", "-n", str(requests),
+                          "-c", str(clients), "--rps", str(rps),
+                          "http://127.0.0.1:%d/api" % port], capture_output=True, text=True)
+    done = re.search(r"^requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded", out.stdout,
+                     re.M)
+    took = re.search(r"^finished in ([\d.]+)(m?)s", out.stdout, re.M)
+    if out.returncode != 0 or not done or not took or done.group(2) == "0":
+        raise RuntimeError("h2load failed (rc %d): %s" % (out.returncode,
+                                                         (out.stderr or out.stdout)[-300:]))
+    return {"requests": int(done.group(2)), "failed": int(done.group(1)) - int(done.group(2)),
+            "seconds": float(took.group(1)) / (1000 if took.group(2) else 1)}
+
+
+def programs_delta(before, after):
+    """What each BPF program ran between two loaded_programs() readings."""
+    return {name: {"runs": p["runs"] - before.get(name, {}).get("runs", 0),
+                   "ns": p["ns"] - before.get(name, {}).get("ns", 0), "trap": p["trap"]}
+            for name, p in after.items()}
+
+
+class ModeTracer:
+    """One REAL_SERVICE_MODES entry attached to pid on LOAD_CPU: its BPF programs'
+    counters, and on stop, inflight's report (None for bpftrace)."""
+
+    def __init__(self, mode, pid, inflight, sites):
+        self.inflight = None
+        if "inflight" in mode:
+            self.inflight = Traced(inflight, [pid], mode["inflight"], cpus=LOAD_CPU)
+        else:
+            self.bpftrace = start_bpftrace(mode["bpftrace"], dict(sites, pid=pid), sites,
+                                           cpus=LOAD_CPU)
+            if self.bpftrace is None:
+                raise RuntimeError("bpftrace could not attach its probes")
+
+    def programs(self):
+        if self.inflight:
+            return self.inflight.program_stats()
+        return loaded_programs(self.bpftrace.pid)
+
+    def stop(self):
+        if self.inflight:
+            return self.inflight.stop()["report"]
+        stop_bpftrace(self.bpftrace)
+        return None
+
+
+def run_real_service_once(python, ports, mode, size, inflight, sites):
+    """One run of the API service under mode (None: untraced): a warm-up load first,
+    untraced, then the tracer, then the measured load. The service's CPU over the
+    measured load (utime + stime from /proc/PID/stat), the requests h2load completed, and
+    the tracer's uprobe traps, time inside its BPF programs and tasks seen created."""
+    svc = subprocess.Popen([*pinned(SERVICE_CPU), python, os.path.join(HERE, "api_service.py"),
+                            *map(str, ports)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    tracer = None
+    try:
+        port = json.loads(svc.stdout.readline())["port"]
+        offer_load(port, size["warm_up"], size["clients"], size["rps"])
+        tracer = ModeTracer(mode, svc.pid, inflight, sites) if mode else None
+        programs = tracer.programs() if tracer else {}
+        cpu = target_cpu_s(svc.pid)
+        load = offer_load(port, size["requests"], size["clients"], size["rps"])
+        cpu = target_cpu_s(svc.pid) - cpu
+        programs = programs_delta(programs, tracer.programs()) if tracer else {}
+        report = tracer.stop() if tracer else None
+        tracer = None
+    finally:
+        if tracer:
+            tracer.stop()
+        svc.stdin.close()
+        counters = json.loads(svc.stdout.readline() or "{}")
+        svc.wait()
+    n = max(load["requests"], 1)
+    return dict(load, cpu_s=cpu, cpu_us_per_request=cpu / n * 1e6, service_counters=counters,
+                programs=programs, traps_per_request=trap_hits(programs) / n,
+                in_uprobes_us_per_request=sum(p["ns"] for p in programs.values()
+                                              if p["trap"]) / n / 1e3,
+                in_tracepoints_us_per_request=sum(p["ns"] for p in programs.values()
+                                                  if not p["trap"]) / n / 1e3,
+                tasks_per_request=report["targets"][0]["tasks"]["created"] / n
+                if report else None)
+
+
+def median_spread(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return statistics.median(values), [min(values), max(values)]
+
+
+def bench_real_service(inflight, quick, trap_us, trap_source, default_python):
+    """The aiohttp API service at a fixed offered load, untraced and under each of
+    REAL_SERVICE_MODES in interleaved rounds: the service's CPU per request, each mode's
+    per-round ratio to the untraced run of its round (median and range), and its cost added
+    up from its parts (uprobe traps per request x trap_us + time inside its BPF programs
+    per request; a tracepoint's dispatch around its program is left out)."""
+    python = aiohttp_python(default_python)
+    if not shutil.which("h2load"):
+        return {"skipped": "h2load is not installed (apt-get install nghttp2-client)"}
+    if not python:
+        return {"skipped": "no python here imports aiohttp (apt-get install python3-aiohttp)"}
+    if not {int(SERVICE_CPU), int(LOAD_CPU)} <= os.sched_getaffinity(0):
+        return {"skipped": "the service and its load need CPUs %s and %s, one each" % (
+            SERVICE_CPU, LOAD_CPU)}
+    size = ({"clients": 4, "rps": 50, "requests": 400, "warm_up": 100, "rounds": 1} if quick
+            else {"clients": 16, "rps": 25, "requests": 6000, "warm_up": 400, "rounds": 5})
+    sites = task_probe_sites(python, inflight)
+    modes = []
+    for mode in REAL_SERVICE_MODES:
+        if "bpftrace" in mode and not shutil.which("bpftrace"):
+            modes.append(dict(mode, skipped="bpftrace is not installed (apt-get install bpftrace)"))
+        elif "bpftrace" in mode and isinstance(sites, str):
+            modes.append(dict(mode, skipped=sites))
+        else:
+            modes.append(dict(mode))
+    live = [m for m in modes if "skipped" not in m]
+    # the backends need no aiohttp, and make no task per request: bpftrace's uprobes, which
+    # fire in every process that runs the service's python, hardly fire in them
+    backends = subprocess.Popen([*pinned(LOAD_CPU), default_python,
+                                 os.path.join(HERE, "api_backends.py")],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    runs = {m["name"]: [] for m in [{"name": "untraced"}] + live}
+    try:
+        ports = json.loads(backends.stdout.readline())["ports"]
+        order = [None] + live
+        for i in range(size["rounds"]):
+            for mode in order if i % 2 == 0 else order[::-1]:
+                runs[mode["name"] if mode else "untraced"].append(
+                    run_real_service_once(python, ports, mode, size, inflight, sites))
+    finally:
+        backends.stdin.close()
+        backends.wait()
+    base = runs["untraced"]
+    untraced_us = statistics.median(r["cpu_us_per_request"] for r in base)
+    for m in live:
+        mine = runs[m["name"]]
+        m["ratio"], m["ratio_range"] = median_spread(
+            r["cpu_us_per_request"] / b["cpu_us_per_request"] for r, b in zip(mine, base))
+        for key in ("cpu_us_per_request", "traps_per_request", "in_uprobes_us_per_request",
+                    "in_tracepoints_us_per_request", "tasks_per_request"):
+            m[key], m[key + "_range"] = median_spread(r[key] for r in mine)
+        m["parts_us_per_request"] = (m["traps_per_request"] * trap_us + m[
+            "in_uprobes_us_per_request"] + m["in_tracepoints_us_per_request"])
+        m["parts_ratio"] = 1 + m["parts_us_per_request"] / untraced_us
+    for m in modes:
+        m.pop("bpftrace", None)    # the script: BPFTRACE_SERVICE_COUNT
+    cpu, cpu_range = median_spread(r["cpu_us_per_request"] for r in base)
+    return dict(size, python=python, offered_rps=size["clients"] * size["rps"],
+                untraced={"cpu_us_per_request": cpu, "cpu_us_per_request_range": cpu_range,
+                          "achieved_rps": statistics.median(r["requests"] / r["seconds"]
+                                                            for r in base)},
+                trap_us=trap_us, trap_source=trap_source, modes=modes, runs=runs)
+
+
+def trap_cost(bpftrace_churn):
+    """CPU per uprobe trap, and where the figure comes from: bpftrace counting inflight's
+    two task probes in the churn, per hit, when that row measured it; else the reference."""
+    if "skipped" not in bpftrace_churn and bpftrace_churn["extra_cpu_us_per_task"] > 0:
+        return (bpftrace_churn["extra_cpu_us_per_task"] / 2,
+                "bpftrace counting inflight's two task probes in the churn, per hit, here")
+    return REFERENCE_TRAP_CPU_US, "the bench's reference (bpftrace's churn row did not measure it)"
 
 
 # The per-version rows. Debian unstable's 3.13 to 3.15 run only in the root that
@@ -937,6 +1148,7 @@ def print_table(results):
                 print("    added up from its parts (%d uprobe traps, %.1f ms inside BPF "
                       "programs): ratio %.3f" % (b["parts_trap_hits"],
                                                  b["parts_in_program_s"] * 1e3, b["parts_ratio"]))
+    print_real_service(results["real_service"])
     print("%-12s %12s %14s %10s %10s" % ("IN FLIGHT", "SEEN", "LOADER RSS", "CPU s", "ATTACH s"))
     for r in results["in_flight_scale"]:
         print("%-12d %12d %11.1f MiB %10.2f %10.3f" % (r["in_flight"], r["seen_in_flight"],
@@ -959,6 +1171,47 @@ def print_table(results):
     c = results["snapshot_cost"]
     print("task churn, %d tasks, read by inflight ps back to back (%.0f snapshots a run): "
           "ratio %.3f" % (c["tasks"], c["snapshots_per_run"], c["ratio"]))
+
+
+def print_real_service(r):
+    """The real service's rows: per mode, the per-round ratio of the service's CPU per
+    request to the untraced run of its round (median [lowest..highest]), never one number."""
+    if "skipped" in r:
+        print("SKIP real service: %s" % r["skipped"])
+        return
+    u = r["untraced"]
+    print("real service: aiohttp API (tools/bench/api_service.py on %s), each GET /api calling "
+          "two backends over a pooled ClientSession and running one task of its own; h2load "
+          "--h1 offering %d requests/s open loop (%d clients x %d), %d requests a run; service "
+          "on CPU %s, backends, h2load and tracer on CPU %s; %s, interleaved" % (
+              r["python"], r["offered_rps"], r["clients"], r["rps"], r["requests"], SERVICE_CPU,
+              LOAD_CPU, "%d rounds" % r["rounds"] if r["rounds"] > 1 else "1 round"))
+    print("  untraced: %.0f us of service CPU per request [%.0f..%.0f], %.0f requests/s "
+          "completed" % (u["cpu_us_per_request"], *u["cpu_us_per_request_range"],
+                         u["achieved_rps"]))
+    slowest = min(x["requests"] / x["seconds"] for runs in r["runs"].values() for x in runs)
+    if slowest < 0.95 * r["offered_rps"]:
+        print("  the service fell behind the offered load (%.0f requests/s in its slowest run): "
+              "h2load waits for each answer, so the load was not open loop then" % slowest)
+    print("  %-34s %-20s %6s %9s %9s %9s %-12s %-16s" % (
+        "MODE", "CPU/REQUEST RATIO", "TRAPS", "IN UPROBE", "IN TP", "PARTS", "PARTS RATIO",
+        "TASKS/REQUEST"))
+    for m in r["modes"]:
+        if "skipped" in m:
+            print("  %-34s skipped: %s" % (m["what"], m["skipped"]))
+            continue
+        tasks = ("%.2f [%.2f..%.2f]" % (m["tasks_per_request"], *m["tasks_per_request_range"])
+                 if m["tasks_per_request"] is not None else "-")
+        print("  %-34s %-20s %6.2f %6.1f us %6.1f us %6.1f us %-12s %-16s" % (
+            m["what"], "%.3f [%.3f..%.3f]" % (m["ratio"], *m["ratio_range"]),
+            m["traps_per_request"], m["in_uprobes_us_per_request"],
+            m["in_tracepoints_us_per_request"], m["parts_us_per_request"],
+            "%.3f" % m["parts_ratio"], tasks))
+    print("  per request, medians: TRAPS uprobe traps; IN UPROBE and IN TP time inside the "
+          "uprobe and the tracepoint programs (bpf_stats; tracepoint programs run for every "
+          "process, the load CPU's too: an upper bound); PARTS traps x %.2f us a trap (%s) "
+          "+ IN UPROBE + IN TP; PARTS RATIO 1 + PARTS / untraced CPU per request; TASKS from "
+          "inflight's report" % (r["trap_us"], r["trap_source"]))
 
 
 def spread(c, key, form="%.2f"):
@@ -1031,35 +1284,56 @@ def main():
                     "%(default)s; '' for none)")
     ap.add_argument("--versions-only", action="store_true",
                     help="only the per-version rows")
+    ap.add_argument("--real-service-only", action="store_true",
+                    help="only the real service's rows (and the bpftrace churn row that "
+                    "measures a trap's cost for them)")
     args = ap.parse_args()
     inflight = os.path.abspath(args.inflight)
     if os.geteuid() != 0:
         sys.exit("bench: inflight loads BPF programs: run as root")
-    stats_switch = "/proc/sys/kernel/bpf_stats_enabled"
-    with open(stats_switch) as f:
-        stats_were = f.read().strip()
-    with open(stats_switch, "w") as f:
-        f.write("1")
+    stats = enable_bpf_stats()
     try:
         run_all(args, inflight)
     finally:
-        with open(stats_switch, "w") as f:
-            f.write(stats_were)
+        os.close(stats)
+
+
+# bpf(2): x86-64's syscall number; BPF_ENABLE_STATS from enum bpf_cmd, with
+# BPF_STATS_RUN_TIME (0) as its type
+SYS_BPF, BPF_ENABLE_STATS = 321, 32
+
+
+def enable_bpf_stats():
+    """Turns on the kernel's BPF run-time statistics (each program's run_cnt and
+    run_time_ns) for as long as the returned fd is open. A reference of the bench's own:
+    another process that sets kernel.bpf_stats_enabled back to 0 (another bench ending
+    meanwhile) takes back only its own, where a write of 1 there would be undone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = ctypes.create_string_buffer(64)    # union bpf_attr, all zero: BPF_STATS_RUN_TIME
+    fd = libc.syscall(SYS_BPF, BPF_ENABLE_STATS, attr, ctypes.sizeof(attr))
+    if fd < 0:
+        err = ctypes.get_errno()
+        sys.exit("bench: failed to enable BPF run-time statistics: %s" % os.strerror(err))
+    return fd
 
 
 def run_all(args, inflight):
     results = {"mode": "quick" if args.quick else "full", "python": args.python,
                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    if not args.versions_only:
+    if args.real_service_only:
+        run_real_service_only(args, inflight, results)
+    elif not args.versions_only:
         run_main(args, inflight, results)
-    versions = [v for v in args.versions.split(",") if v]
+    versions = [v for v in args.versions.split(",") if v and not args.real_service_only]
     results["versions"] = bench_versions(versions, args.python, inflight, args.quick)
     if args.json:   # before the tables: what took minutes to measure outlives a bug in them
         tmp = args.json + ".tmp"
         with open(tmp, "w") as f:
             json.dump(results, f, indent=2)
         os.replace(tmp, args.json)
-    if not args.versions_only:
+    if args.real_service_only:
+        print_real_service(results["real_service"])
+    elif not args.versions_only:
         print_table(results)
     print_versions(results["versions"])
     if args.json:
@@ -1076,6 +1350,9 @@ def run_main(args, inflight, results):
     results["loopback_service"] = [bench_service(args.python, inflight, args.quick, per_conn,
                                                  sites) for per_conn in (1000, 10)]
     cost_from_parts(results, results["bpftrace_task_churn"])
+    results["real_service"] = bench_real_service(inflight, args.quick,
+                                                 *trap_cost(results["bpftrace_task_churn"]),
+                                                 args.python)
     results["in_flight_scale"] = bench_in_flight(
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000])
     results["process_scale"] = bench_processes(
@@ -1084,6 +1361,14 @@ def run_main(args, inflight, results):
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000],
         3 if args.quick else 5)
     results["snapshot_cost"] = bench_snapshot_cost(args.python, inflight, args.quick)
+
+
+def run_real_service_only(args, inflight, results):
+    results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick,
+                                                    task_probe_sites(args.python, inflight))
+    results["real_service"] = bench_real_service(inflight, args.quick,
+                                                 *trap_cost(results["bpftrace_task_churn"]),
+                                                 args.python)
 
 
 if __name__ == "__main__":

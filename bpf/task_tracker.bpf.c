@@ -419,7 +419,10 @@ int BPF_PROG(on_connect_state, const struct sock *sk, int oldstate, int newstate
 		return 0;
 	e->ino = sk->sk_socket->file->f_inode->i_ino;	/* typed pointers: plain loads */
 	e->coro = coro;
+	e->qualname = read_ptr(coro + l->coro_qualname);
 	e->pid = pid;
+	e->n_frames = n;
+	__builtin_memcpy(e->frames, walked->frames, sizeof(e->frames));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

@@ -90,8 +90,11 @@ struct conn_task_event {
 	struct event_header hdr;
 	__u64 ino;
 	__u64 coro;	/* the coroutine running when it was opened (see walk_stack) */
+	__u64 qualname;	/* that coroutine's __qualname__ (a str object) */
 	__u32 pid;
-	__u32 pad;
+	__u32 n_frames;
+	/* the opener's frames, innermost first: its line when no task is known for coro */
+	struct py_frame frames[TASK_MAX_FRAMES];
 };
 
 struct task_tracker_health {
@@ -104,6 +107,7 @@ _Static_assert(sizeof(struct task_create_event) == TASK_CREATE_EVENT_SIZE(TASK_M
 	       __builtin_offsetof(struct task_create_event, frames) == TASK_CREATE_EVENT_SIZE(0),
 	       "task_create_event layout");
 _Static_assert(sizeof(struct task_dealloc_event) == 32, "task_dealloc_event layout");
-_Static_assert(sizeof(struct conn_task_event) == 40, "conn_task_event layout");
+_Static_assert(sizeof(struct conn_task_event) == 48 + 16 * TASK_MAX_FRAMES,
+	       "conn_task_event layout");
 
 #endif /* INFLIGHT_TASK_EVENTS_H */

@@ -26,8 +26,9 @@ def found(report, pid):
     return out
 
 
-def run_suite(python, env=None):
-    lines = site_markers("findings_suite.py")
+def trace_suite(python, env=None, mode=()):
+    """Every scenario traced at once (mode: extra options, as ["--sampled"]):
+    (report, {scenario: pid}, {scenario: the findings it expects})."""
     minor = int(re.search(r"python3\.(\d+)", python).group(1))
     scenarios = [s for s in SCENARIOS if s != "taskgroup" or minor >= 11]
     workloads = {s: Workload("findings_suite.py", python=python, env=env, args=[s], quiet=True)
@@ -41,7 +42,8 @@ def run_suite(python, env=None):
     json.dump({"stuck_lifetime_factor": 4}, config)
     config.flush()
     try:
-        args = ["-f", "json", "--close-wait-age", "0.5", "--stuck-age", "1", "--config", config.name]
+        args = ["-f", "json", "--close-wait-age", "0.5", "--stuck-age", "1", "--config", config.name,
+                *mode]
         for w in workloads.values():
             args += ["-p", str(w.pid)]
         t = Tracer(*args)
@@ -59,15 +61,21 @@ def run_suite(python, env=None):
         config.close()
     for w in workloads.values():
         tasks_tracked(report, w.pid)
+    return report, {s: w.pid for s, w in workloads.items()}, expected
+
+
+def run_suite(python, env=None):
+    lines = site_markers("findings_suite.py")
+    report, pids, expected = trace_suite(python, env)
     wrong = []
-    for s, w in workloads.items():
+    for s, pid in pids.items():
         want = {(kind, reason, lines[marker]) for kind, reason, marker in expected[s]}
-        got = found(report, w.pid)
+        got = found(report, pid)
         if got != want:
             wrong.append("%s: expected %s, got %s" % (s, sorted(want, key=str),
                                                        sorted(got, key=str)))
     assert not wrong, "; ".join(wrong)
-    nested = [f for f in report["findings"] if f["pid"] == workloads["nested"].pid][0]
+    nested = [f for f in report["findings"] if f["pid"] == pids["nested"]][0]
     assert (nested["evidence"]["inside"] or {}).get("line") == lines["nested_outer"], nested
 
 

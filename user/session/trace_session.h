@@ -25,7 +25,7 @@ struct trace_opts {
 	enum report_format format;
 	const char *output;	/* NULL: stdout */
 	struct finding_thresholds thresholds;
-	bool lean;		/* one probe per task: task ends read from memory */
+	enum trace_mode mode;	/* how tasks are followed: probes, --lean or --sampled */
 	size_t max_sockets;	/* connections followed in the kernel at once */
 	size_t ring_bytes;	/* the connection events' ring buffer: a power of two */
 };

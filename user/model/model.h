@@ -200,6 +200,7 @@ struct task_site {
 	 * where its awaiter (else its own coroutine) was suspended when a read first showed
 	 * it, or, for a task no read showed, where it opened a connection */
 	bool sampled_site;
+	uint64_t loop;		/* its tasks' event loop, where the thread is not known; else 0 */
 	uint64_t created, done, destroyed_pending;
 	/* how its tasks ended: a result or an exception; cancelled while the process ran on;
 	 * cancelled by its shutdown, or still pending when it exited */
@@ -382,6 +383,8 @@ struct task_origin {
 				   and line then say where it is suspended */
 	bool sampled;		/* first read from memory during a sampled trace: file and line
 				   say where it (or its awaiter) was suspended then */
+	uint64_t loop;		/* a sampled task's event loop (its thread is not known): one
+				   line run by two loops is two sites; 0 if not known */
 };
 
 /* A task was created in pid at address addr, by the task at parent (0 if none). */

@@ -51,6 +51,7 @@ struct site_key {
 	pid_t pid, tid;
 	int line;
 	bool suspended, sampled;
+	uint64_t loop;
 	char file[sizeof(((struct task_site *)0)->file)];
 	char coroutine[sizeof(((struct task_site *)0)->coroutine)];
 };
@@ -62,6 +63,7 @@ static void site_key_of(struct site_key *k, pid_t pid, const struct task_origin 
 	k->line = o->line;
 	k->suspended = o->task_name != NULL;
 	k->sampled = o->sampled;
+	k->loop = o->loop;
 	snprintf(k->file, sizeof(k->file), "%s", o->file);
 	snprintf(k->coroutine, sizeof(k->coroutine), "%s", o->coroutine ? o->coroutine : "?");
 }
@@ -85,6 +87,7 @@ static size_t site_home(const struct site_key *k, bool by_thread)
 	h = hash_bytes(h, &k->line, sizeof(k->line));
 	h = hash_bytes(h, &k->suspended, sizeof(k->suspended));
 	h = hash_bytes(h, &k->sampled, sizeof(k->sampled));
+	h = hash_bytes(h, &k->loop, sizeof(k->loop));
 	h = hash_bytes(h, k->file, strlen(k->file) + 1);
 	h = hash_bytes(h, k->coroutine, strlen(k->coroutine));
 	if (by_thread)
@@ -95,7 +98,7 @@ static size_t site_home(const struct site_key *k, bool by_thread)
 static bool at_place(const struct task_site *s, const struct site_key *k)
 {
 	return s->pid == k->pid && s->line == k->line && s->suspended_site == k->suspended &&
-	       s->sampled_site == k->sampled && !strcmp(s->file, k->file) && !strcmp(s->coroutine, k->coroutine);
+	       s->sampled_site == k->sampled && s->loop == k->loop && !strcmp(s->file, k->file) && !strcmp(s->coroutine, k->coroutine);
 }
 
 /* The slot of an index that holds k's site, or the free one where it would go. */
@@ -178,6 +181,7 @@ static int add_site(struct model *m, const struct site_key *k, const struct task
 	s->parent_site = parent;
 	s->suspended_site = k->suspended;
 	s->sampled_site = k->sampled;
+	s->loop = k->loop;
 	snprintf(s->task_name, sizeof(s->task_name), "%s", o->task_name ? o->task_name : "");
 	memcpy(s->file, k->file, sizeof(s->file));
 	snprintf(s->function, sizeof(s->function), "%s", o->function ? o->function : "?");

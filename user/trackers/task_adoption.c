@@ -64,6 +64,7 @@ static void adopt_task(const struct adoption *a, const struct snapshot_task *t, 
 	/* not pending at attach: no task name stands for its line */
 	origin.task_name = NULL;
 	origin.sampled = true;
+	origin.loop = t->loop;
 	model_task_sampled(a->m, s->pid, t->addr, &origin, t->parent, a->read_ns);
 }
 

@@ -389,6 +389,25 @@ static void resolve_held_conns(struct task_tracker *tt)
 	tt->n_unresolved = 0;
 }
 
+/*
+ * A task destroyed while pending. A sampled trace that never read it (it
+ * lived less than a poll) counts it created there, at its coroutine's line.
+ */
+static void handle_ended_pending(struct task_tracker *tt, const struct task_pending_end_event *e)
+{
+	struct task_target *t = target_of(tt, e->pid);
+	struct task_origin origin = { .sampled = true, .coro_addr = e->coro };
+
+	/* model_task_sampled leaves a task the model holds as it is */
+	if (tt->mode == TRACE_MODE_SAMPLED && t && t->status == TASKS_ATTACHED) {
+		origin.coroutine = py_str(&t->reader, e->qualname);
+		if (e->frame.code)
+			site_from_frames(tt, t, &e->frame, 1, &origin);
+		model_task_sampled(tt->model, e->pid, e->task, &origin, 0, e->hdr.ts_ns);
+	}
+	model_task_destroyed(tt->model, e->pid, e->task, 0, e->hdr.ts_ns);
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct task_tracker *tt = ctx;
@@ -407,6 +426,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 	case EVENT_TASK_DEALLOC:
 		if (hdr->size >= sizeof(*d))
 			model_task_destroyed(tt->model, d->pid, d->task, d->state, hdr->ts_ns);
+		break;
+	case EVENT_TASK_ENDED_PENDING:
+		if (hdr->size >= sizeof(struct task_pending_end_event))
+			handle_ended_pending(tt, data);
 		break;
 	case EVENT_CONN_TASK:
 		if (hdr->size >= sizeof(*c))

@@ -124,6 +124,11 @@ def run_sampled_suite(python, env=None):
         assert all(s["kind"] == "seen_at" for s in t["tasks"]["sites"]), t["tasks"]["sites"]
     nested = [f for f in report["findings"] if f["pid"] == pids["nested"]][0]
     assert (nested["evidence"]["inside"] or {}).get("line") == lines["nested_outer"], nested
+    assert "traced --sampled" in nested["caveat"], nested
+    # each of the 300 call_backend tasks opens one connection: all at the gather's line
+    site = [x for x in target_of(report, pids["unbounded"])["tasks"]["sites"]
+            if x["line"] == lines["unbounded"] and x["coroutine"] == "call_backend"]
+    assert [x["connections"]["opened"] for x in site] == [300], site
 
 
 on_every_interpreter("findings_suite_sampled_", run_sampled_suite)

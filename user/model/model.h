@@ -385,6 +385,8 @@ struct task_origin {
 				   say where it (or its awaiter) was suspended then */
 	uint64_t loop;		/* a sampled task's event loop (its thread is not known): one
 				   line run by two loops is two sites; 0 if not known */
+	uint64_t identity;	/* read from memory: what tells the task from a later one at
+				   its address (its name, hashed); 0 if not known */
 };
 
 /* A task was created in pid at address addr, by the task at parent (0 if none). */
@@ -402,7 +404,9 @@ void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct
 /*
  * TRACE_MODE_SAMPLED: a task memory showed pending at ts_ns that the model
  * does not hold, so created since the last read; counted as created, at a
- * sampled site. Ignored if the model holds it.
+ * sampled site. Ignored if the model holds it; a task the model holds at its
+ * address with another identity ended unseen (as by model_task_destroyed
+ * with state -1), its block reused between two reads.
  */
 void model_task_sampled(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			uint64_t parent, uint64_t ts_ns);

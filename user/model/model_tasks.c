@@ -14,6 +14,7 @@ struct task_rec {
 	int site;		/* -1 if the site could not be read */
 	uint64_t created_ns;
 	uint64_t read_ns;	/* a task pending at attach: when memory was read; else 0 */
+	uint64_t identity;	/* its task_origin's, 0 if not known */
 	bool done;
 };
 
@@ -243,6 +244,7 @@ static struct task_rec *track_task(struct model *m, struct proc_model *p, pid_t 
 	t->coro = 0;
 	t->created_ns = ts_ns;
 	t->read_ns = 0;
+	t->identity = o->identity;
 	t->done = false;
 	t->site = -1;
 	if (!tsearch(t, &m->tasks, cmp_task)) {
@@ -321,10 +323,12 @@ void model_task_sampled(struct model *m, pid_t pid, uint64_t addr, const struct 
 			uint64_t parent, uint64_t ts_ns)
 {
 	struct proc_model *p = model_process(m, pid);
-	struct task_rec *t;
+	struct task_rec *t = find_task(m, pid, addr);
 
-	if (!p || find_task(m, pid, addr))
+	if (!p || (t && (!t->identity || !o->identity || t->identity == o->identity)))
 		return;
+	if (t)
+		model_task_destroyed(m, pid, addr, -1, ts_ns);
 	p->tasks_created++;
 	t = track_task(m, p, pid, addr, o, parent, ts_ns);
 	if (t && t->site >= 0)

@@ -185,6 +185,14 @@ static json_object *evidence_json(const struct model *m, const struct finding *f
 	}
 }
 
+/* how a site's file and line were found: see struct task_site */
+static const char *site_kind(const struct task_site *s)
+{
+	if (s->suspended_site)
+		return "suspended_at";
+	return s->sampled_site ? "seen_at" : "created_at";
+}
+
 static json_object *finding_json(const struct model *m, const struct finding *fd)
 {
 	json_object *o = json_object_new_object(), *site = NULL, *coroutine = NULL;
@@ -197,6 +205,7 @@ static json_object *finding_json(const struct model *m, const struct finding *fd
 		json_object_object_add(site, "line", json_object_new_int(s->line));
 		json_object_object_add(site, "function", json_str(s->function));
 		json_object_object_add(site, "thread", json_object_new_int(s->tid));
+		json_object_object_add(site, "kind", json_str(site_kind(s)));
 		coroutine = json_str(s->coroutine);
 	}
 
@@ -321,14 +330,6 @@ static json_object *concurrency_json(const struct task_site *s)
 	json_object_object_add(o, "tasks_in_flight", quantiles_json(site_concurrency(s, false)));
 	json_object_object_add(o, "connections_open", quantiles_json(site_concurrency(s, true)));
 	return o;
-}
-
-/* how a site's file and line were found: see struct task_site */
-static const char *site_kind(const struct task_site *s)
-{
-	if (s->suspended_site)
-		return "suspended_at";
-	return s->sampled_site ? "seen_at" : "created_at";
 }
 
 static json_object *site_json(const struct model *m, const struct task_site *s)

@@ -16,6 +16,18 @@ static const struct snapshot_frame *innermost_own_frame(const struct snapshot_ta
 	return NULL;
 }
 
+/* FNV-1a of a task's name ("Task-1234" unless named): 0 for none */
+static uint64_t name_identity(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (!name[0] || !strcmp(name, "?"))
+		return 0;
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 0x100000001b3ULL;
+	return h;
+}
+
 void existing_origin(const struct snapshot_task *task, const struct snapshot_task *parent,
 			    struct task_origin *o)
 {
@@ -24,6 +36,7 @@ void existing_origin(const struct snapshot_task *task, const struct snapshot_tas
 	memset(o, 0, sizeof(*o));
 	o->coroutine = task->coroutine;
 	o->coro_addr = task->coro;
+	o->identity = name_identity(task->name);
 	/* awaited by a task the snapshot could not read: no line to give it */
 	if (!at || (!parent && task->parent))
 		return;
@@ -56,6 +69,9 @@ static void adopt_task(const struct adoption *a, const struct snapshot_task *t, 
 	a->adopted[t - s->tasks] = 1;
 	if (parent && depth < MAX_ADOPT_DEPTH)
 		adopt_task(a, parent, depth + 1);
+	/* a parent read while it ran is at no line for long: the next read places the task */
+	if (a->sampled && parent && (parent->flags & (SNAP_RUNNING | SNAP_CHANGED)))
+		return;
 	existing_origin(t, parent, &origin);
 	if (!a->sampled) {
 		model_task_existing(a->m, s->pid, t->addr, &origin, t->parent, a->read_ns);

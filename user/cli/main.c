@@ -64,6 +64,10 @@ static const char trace_usage[] =
 	"                           seen; its line is where its awaiter, else its\n"
 	"                           coroutine, waits); a task destroyed while pending\n"
 	"                           still hits a probe\n"
+	"      --sample-period SECONDS\n"
+	"                           with --sampled, read the tasks this often (default:\n"
+	"                           0.1; longer costs inflight less per live task and\n"
+	"                           misses more short tasks)\n"
 	"      --max-sockets N      connections followed in the kernel at once, and\n"
 	"                           connections found open at attach (default: 65536);\n"
 	"                           what does not fit is counted in the report\n"
@@ -188,7 +192,7 @@ static int seconds_option(const char *arg, const char *what, double min, double 
 }
 
 enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE, OPT_CONFIG,
-       OPT_PAUSE, OPT_LEAN, OPT_SAMPLED, OPT_MAX_SOCKETS, OPT_RING_SIZE };
+       OPT_PAUSE, OPT_LEAN, OPT_SAMPLED, OPT_SAMPLE_PERIOD, OPT_MAX_SOCKETS, OPT_RING_SIZE };
 
 #define MAX_SOCKETS_LIMIT (4ULL << 20)
 #define RING_SIZE_LIMIT (1ULL << 30)
@@ -280,6 +284,7 @@ static int trace_main(int argc, char **argv)
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "lean", no_argument, NULL, OPT_LEAN },
 		{ "sampled", no_argument, NULL, OPT_SAMPLED },
+		{ "sample-period", required_argument, NULL, OPT_SAMPLE_PERIOD },
 		{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKETS },
 		{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -341,6 +346,9 @@ static int trace_main(int argc, char **argv)
 		case OPT_SAMPLED:
 			err = mode_option(&o, c == OPT_LEAN ? TRACE_MODE_LEAN : TRACE_MODE_SAMPLED);
 			break;
+		case OPT_SAMPLE_PERIOD:
+			err = seconds_option(optarg, "sample period", 0.1, &o.sample_period_s);
+			break;
 		case OPT_MAX_SOCKETS:
 			err = max_sockets_option(optarg, &o.max_sockets);
 			break;
@@ -365,6 +373,11 @@ static int trace_main(int argc, char **argv)
 		return usage_error("trace ", "unexpected argument '%s'", argv[optind]);
 	if (!o.n_pids)
 		return usage_error("trace ", "trace needs at least one process: -p PID");
+	if (o.sample_period_s && o.mode != TRACE_MODE_SAMPLED)
+		return usage_error("trace ", "--sample-period is how often --sampled reads the "
+				   "tasks: add --sampled, or drop it");
+	if (!o.sample_period_s)
+		o.sample_period_s = TRACE_DEFAULT_SAMPLE_PERIOD_S;
 	err = apply_thresholds(&ov, &o.thresholds);
 	if (err)
 		return err;

@@ -246,6 +246,7 @@ struct concurrency_summary site_concurrency(const struct task_site *s, bool conn
 
 struct model {
 	enum trace_mode mode;
+	uint64_t sample_period_ns;	/* TRACE_MODE_SAMPLED: how often tasks are read */
 	uint64_t start_ns;	/* monotonic */
 	uint64_t end_ns;
 	struct timespec start_wall;

@@ -485,6 +485,8 @@ static json_object *tracer_json(const struct model *m)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "mode", json_str(trace_mode_name(m->mode)));
+	json_object_object_add(o, "sample_period_s", m->mode == TRACE_MODE_SAMPLED ?
+			       json_object_new_double(ns_to_s(m->sample_period_ns)) : NULL);
 	json_object_object_add(o, "events", json_u64(m->events));
 	json_object_object_add(o, "ringbuf_drops", json_u64(m->ringbuf_drops));
 	json_object_object_add(o, "sock_table_full", json_u64(m->sock_table_full));

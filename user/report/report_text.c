@@ -344,9 +344,9 @@ int report_write_text(FILE *f, const struct report_meta *meta, const struct mode
 		(unsigned long long)m->untracked_conns,
 		(unsigned long long)m->unmatched_events, (unsigned long long)m->closes_unseen);
 	if (m->mode == TRACE_MODE_SAMPLED)
-		fprintf(f, "        tasks read from memory at each poll (--sampled): %llu reads failed, "
+		fprintf(f, "        tasks read from memory every %.1f s (--sampled): %llu reads failed, "
 			"%llu connections of tasks no read showed (placed where they were opened)\n",
-			(unsigned long long)m->task_reads_failed,
+			ns_to_s(m->sample_period_ns), (unsigned long long)m->task_reads_failed,
 			(unsigned long long)m->conn_tasks_unresolved);
 	if (m->task_events || m->task_ringbuf_drops)
 		fprintf(f, "        %llu task events, %llu ring-buffer drops, %llu tasks not tracked, "

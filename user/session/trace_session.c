@@ -395,6 +395,7 @@ int trace_session_run(const struct trace_opts *opts)
 		return 1;
 	}
 	s.model.mode = opts->mode;
+	s.model.sample_period_ns = (uint64_t)(opts->sample_period_s * NSEC_PER_SEC);
 	/* shorter stays in CLOSE_WAIT are no finding: not worth keeping */
 	s.model.close_wait_keep_ns = (uint64_t)(opts->thresholds.close_wait_min_age_s * NSEC_PER_SEC);
 	err = output_open(&s.out, opts->output);

@@ -68,6 +68,7 @@ struct task_tracker {
 	/* connections whose opener's coroutine no read had shown yet (TRACE_MODE_SAMPLED) */
 	struct held_conn *unresolved;
 	size_t n_unresolved;
+	uint64_t next_read_ns;	/* TRACE_MODE_SAMPLED: when the tasks are next read */
 	/* the tasks not yet seen done, gathered for reading their states */
 	struct pending_task *pending;
 	size_t n_pending, cap_pending;
@@ -644,8 +645,10 @@ void task_tracker_poll(struct task_tracker *tt)
 		return;
 	ring_buffer__consume(tt->rb);
 	refresh_task_states(tt, monotonic_ns());
-	if (tt->mode == TRACE_MODE_SAMPLED)
+	if (tt->mode == TRACE_MODE_SAMPLED && monotonic_ns() >= tt->next_read_ns) {
 		read_new_tasks(tt);
+		tt->next_read_ns = monotonic_ns() + tt->model->sample_period_ns;
+	}
 	read_health(tt);
 	for (i = 0; i < tt->n_targets; i++) {
 		t = &tt->targets[i];

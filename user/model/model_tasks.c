@@ -99,7 +99,8 @@ static size_t site_home(const struct site_key *k, bool by_thread)
 static bool at_place(const struct task_site *s, const struct site_key *k)
 {
 	return s->pid == k->pid && s->line == k->line && s->suspended_site == k->suspended &&
-	       s->sampled_site == k->sampled && s->loop == k->loop && !strcmp(s->file, k->file) && !strcmp(s->coroutine, k->coroutine);
+	       s->sampled_site == k->sampled && s->loop == k->loop && !strcmp(s->file, k->file) &&
+	       !strcmp(s->coroutine, k->coroutine);
 }
 
 /* The slot of an index that holds k's site, or the free one where it would go. */

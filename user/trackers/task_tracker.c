@@ -74,7 +74,7 @@ struct task_tracker {
 	size_t n_pending, cap_pending;
 };
 
-/* a poll's worth of connects by tasks created since the last read: more are counted lost */
+/* connects by tasks created since the last read, held until the next: more are counted lost */
 #define MAX_UNRESOLVED 4096
 
 int task_tracker_load(struct task_tracker **out, struct model *m, enum trace_mode mode)

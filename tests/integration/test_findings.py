@@ -91,9 +91,10 @@ on_every_interpreter("findings_suite_", run_suite)
 # ones' siblings, so no usual lifetime makes those stuck (the probing mode's
 # finding this mode cannot make). A task destroyed pending that no read showed
 # is placed from the finalizer probe's look at its coroutine's frame; on 3.9
-# and 3.10 the cyclic GC may have closed the coroutine first (its frame gone):
-# such tasks are counted in their process, in no line, so fire_and_forget's
-# finding there needs a read to have seen its tasks (they live 0.2 s).
+# and 3.10 the cyclic GC may have closed the coroutine first (its frame gone),
+# on 3.15 leaving it at its 'def' line: such tasks are counted in their
+# process, in no line, so fire_and_forget's finding there needs a read to have
+# seen its tasks (they live 0.2 s).
 SAMPLED_EXPECT = {
     "taskgroup": [{("unbounded-fanout", None, "taskgroup_seen")}],
     "fire_and_forget": [{("task-leak", "destroyed_pending", "never_seen")}],
@@ -111,7 +112,7 @@ def run_sampled_suite(python, env=None):
     wrong = []
     for s, pid in pids.items():
         choices = SAMPLED_EXPECT.get(s, [{tuple(e) for e in expected[s]}])
-        if s == "fire_and_forget" and minor <= 10:
+        if s == "fire_and_forget" and (minor <= 10 or minor >= 15):
             choices = choices + [set()]
         wants = [{(kind, reason, lines[marker]) for kind, reason, marker in c} for c in choices]
         got = found(report, pid)

@@ -69,8 +69,12 @@ static void adopt_task(const struct adoption *a, const struct snapshot_task *t, 
 	a->adopted[t - s->tasks] = 1;
 	if (parent && depth < MAX_ADOPT_DEPTH)
 		adopt_task(a, parent, depth + 1);
-	/* a parent read while it ran is at no line for long: the next read places the task */
-	if (a->sampled && parent && (parent->flags & (SNAP_RUNNING | SNAP_CHANGED)))
+	/*
+	 * A parent read while it ran is at no line for long, and a task not yet
+	 * started is at none of its own: the next read places the task.
+	 */
+	if (a->sampled && ((t->flags & SNAP_NOT_STARTED) ||
+			   (parent && (parent->flags & (SNAP_RUNNING | SNAP_CHANGED)))))
 		return;
 	existing_origin(t, parent, &origin);
 	if (!a->sampled) {

@@ -392,18 +392,27 @@ static void resolve_held_conns(struct task_tracker *tt)
 
 /*
  * A task destroyed while pending. A sampled trace that never read it (it
- * lived less than a poll) counts it created there, at its coroutine's line.
+ * lived less than a poll) counts it created there, at the await its
+ * coroutine was suspended at.
  */
 static void handle_ended_pending(struct task_tracker *tt, const struct task_pending_end_event *e)
 {
 	struct task_target *t = target_of(tt, e->pid);
 	struct task_origin origin = { .sampled = true, .coro_addr = e->coro };
+	const struct py_code *code;
 
 	/* model_task_sampled leaves a task the model holds as it is */
 	if (tt->mode == TRACE_MODE_SAMPLED && t && t->status == TASKS_ATTACHED) {
 		origin.coroutine = py_str(&t->reader, e->qualname);
 		if (e->frame.code)
 			site_from_frames(tt, t, &e->frame, 1, &origin);
+		/*
+		 * at its 'def' line: never started, or (3.15) closed by the cyclic
+		 * GC before its task, which leaves no await to name
+		 */
+		code = e->frame.code ? py_code(&t->reader, e->frame.code) : NULL;
+		if (code && origin.line == code->firstlineno)
+			origin.file = NULL;
 		model_task_sampled(tt->model, e->pid, e->task, &origin, 0, e->hdr.ts_ns);
 	}
 	model_task_destroyed(tt->model, e->pid, e->task, 0, e->hdr.ts_ns);

@@ -380,19 +380,56 @@ int BPF_KPROBE(on_task_dealloc, void *self)
 	return 0;
 }
 
+/* The code and position of a coroutine's own frame: embedded in it from 3.11 on. */
+static __always_inline void coroutine_frame(const struct py_layout *l, __u64 coro,
+					    struct py_frame *out)
+{
+	struct walk_scratch *s;
+	__u32 zero = 0, size = l->frame_read_size;
+	__u64 frame = l->frame_kind == PY_FRAMES_LEGACY ? read_ptr(coro + l->coro_frame) :
+			coro + l->coro_iframe;
+
+	s = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!s || !frame || size > PY_FRAME_READ_MAX ||
+	    bpf_probe_read_user(s->f.b, size, (void *)frame))
+		return;
+	out->code = field_u64(&s->f, l->frame_code) & ~(__u64)l->code_tag_bits;
+	out->pos = frame_position(l, &s->f);
+}
+
 /*
- * --lean's only probe on a task's end: the first instruction of the path
- * TaskObj_finalize takes for a task still pending (see
- * user/sys/x86_code.h, which also checks that rdi holds the task
- * there). The same event as a dealloc with fut_state pending.
+ * --lean's and --sampled's only probe on a task's end: the first
+ * instruction of the path TaskObj_finalize takes for a task still pending
+ * (see user/sys/x86_code.h, which also checks that rdi holds the task
+ * there). It says which coroutine the task ran and where that was
+ * suspended: a sampled trace may never have read the task.
  */
 SEC("uprobe")
 int BPF_KPROBE(on_task_destroyed_pending, void *self)
 {
+	const struct py_layout *l;
+	struct task_pending_end_event *e;
+	struct task_tracker_health *h;
+	__u64 coro;
 	__u32 pid;
 
-	if (traced_layout(&pid))
-		send_task_end(self, pid, 0);
+	l = traced_layout(&pid);
+	if (!l)
+		return 0;
+	h = health();
+	e = event_reserve(&task_events, h ? &h->ringbuf_drops : NULL, EVENT_TASK_ENDED_PENDING,
+			  sizeof(*e));
+	if (!e)
+		return 0;
+	coro = read_ptr((__u64)self + l->task_coro);
+	e->task = (__u64)self;
+	e->coro = coro;
+	e->qualname = coro ? read_ptr(coro + l->coro_qualname) : 0;
+	e->frame.code = e->frame.pos = 0;
+	if (coro)
+		coroutine_frame(l, coro, &e->frame);
+	e->pid = pid;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
@@ -419,7 +456,10 @@ int BPF_PROG(on_connect_state, const struct sock *sk, int oldstate, int newstate
 		return 0;
 	e->ino = sk->sk_socket->file->f_inode->i_ino;	/* typed pointers: plain loads */
 	e->coro = coro;
+	e->qualname = read_ptr(coro + l->coro_qualname);
 	e->pid = pid;
+	e->n_frames = n;
+	__builtin_memcpy(e->frames, walked->frames, sizeof(e->frames));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

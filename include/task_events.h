@@ -39,6 +39,7 @@ struct py_layout {
 	__u32 frame_owner;		/* _PyInterpreterFrame.owner (3.11+) */
 	__u32 frame_gen;		/* PyFrameObject.f_gen (3.9, 3.10) */
 	__u32 coro_iframe;		/* PyCoroObject.cr_iframe (3.11+) */
+	__u32 coro_frame;		/* PyCoroObject.cr_frame (3.9, 3.10) */
 	__u32 coro_qualname;
 	__u32 task_coro;
 	__u32 task_state;		/* fut_state: 0 pending, 1 cancelled, 2 finished */
@@ -61,6 +62,7 @@ enum task_event_type {
 	EVENT_TASK_CREATE = 16,
 	EVENT_TASK_DEALLOC = 17,
 	EVENT_CONN_TASK = 18,	/* the coroutine that was running when a connection was opened */
+	EVENT_TASK_ENDED_PENDING = 19,	/* the finalizer's pending path (--lean, --sampled) */
 };
 
 struct task_create_event {
@@ -86,12 +88,26 @@ struct task_dealloc_event {
 	__s32 state;		/* fut_state at destruction */
 };
 
+/* A task destroyed while pending, with what a sampled trace that never read it needs. */
+struct task_pending_end_event {
+	struct event_header hdr;
+	__u64 task;
+	__u64 coro;
+	__u64 qualname;		/* the coroutine's __qualname__ (a str object), 0 if unread */
+	struct py_frame frame;	/* the coroutine's own frame (3.11+), code 0 if unread */
+	__u32 pid;
+	__u32 pad;
+};
+
 struct conn_task_event {
 	struct event_header hdr;
 	__u64 ino;
 	__u64 coro;	/* the coroutine running when it was opened (see walk_stack) */
+	__u64 qualname;	/* that coroutine's __qualname__ (a str object) */
 	__u32 pid;
-	__u32 pad;
+	__u32 n_frames;
+	/* the opener's frames, innermost first: its line when no task is known for coro */
+	struct py_frame frames[TASK_MAX_FRAMES];
 };
 
 struct task_tracker_health {
@@ -99,11 +115,13 @@ struct task_tracker_health {
 	__u64 no_thread_state;	/* the thread's PyThreadState was not found */
 };
 
-_Static_assert(sizeof(struct py_layout) == 80, "py_layout layout");
+_Static_assert(sizeof(struct py_layout) == 88, "py_layout layout");
 _Static_assert(sizeof(struct task_create_event) == TASK_CREATE_EVENT_SIZE(TASK_MAX_FRAMES) &&
 	       __builtin_offsetof(struct task_create_event, frames) == TASK_CREATE_EVENT_SIZE(0),
 	       "task_create_event layout");
 _Static_assert(sizeof(struct task_dealloc_event) == 32, "task_dealloc_event layout");
-_Static_assert(sizeof(struct conn_task_event) == 40, "conn_task_event layout");
+_Static_assert(sizeof(struct task_pending_end_event) == 64, "task_pending_end_event layout");
+_Static_assert(sizeof(struct conn_task_event) == 48 + 16 * TASK_MAX_FRAMES,
+	       "conn_task_event layout");
 
 #endif /* INFLIGHT_TASK_EVENTS_H */

@@ -42,6 +42,9 @@ def bad_options_exit_2_with_a_reason():
         (["trace", "-p", "1", "-d"], "needs a value"),
         (["trace", "-p", "1", "--fanout-tasks", "0"], "invalid fan-out task count"),
         (["trace", "-p", "1", "--config", "/nonexistent.json"], "bad config file"),
+        (["trace", "-p", "1", "--lean", "--sampled"], "give one of them"),
+        (["trace", "-p", "1", "--sample-period", "1"], "add --sampled"),
+        (["trace", "-p", "1", "--sampled", "--sample-period", "0.01"], "invalid sample period"),
     ]
     for args, words in cases:
         r = run_inflight(*args)

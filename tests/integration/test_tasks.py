@@ -226,6 +226,37 @@ def lean_falls_back_to_the_dealloc_probe_where_the_pending_path_is_unfamiliar():
     check_tasks(target["tasks"], target["truth"], lines)
 
 
+@test
+def sampled_falls_back_to_the_dealloc_probe_where_the_pending_path_is_unfamiliar():
+    """--sampled where the finalizer's pending path cannot be probed: Task dealloc
+    is probed instead (so a task destroyed pending is still told, if a read saw
+    it), never Task init, and the hook says so."""
+    python = [p for name, p, stripped in FOUND if name.startswith("pyenv-3.11")]
+    assert python, "needs pyenv's CPython 3.11"
+    copy = unfamiliar_finalizer(python[0])
+    assert copy, "pyenv's 3.11 finalizer does not open with test %ecx,%ecx"
+    w = Workload("findings_suite.py", python=python[0], args=["forever"], quiet=True,
+                 env=dict(os.environ, PYTHONPATH=copy))
+    try:
+        t = Tracer("-p", str(w.pid), "-f", "json", "--sampled")
+        w.proc.stdin.write("go\n")
+        w.proc.stdin.flush()
+        w.read()
+        rc, stdout, stderr = t.finish()
+        assert rc == 0, stderr
+        target = [x for x in json.loads(stdout)["targets"] if x["pid"] == w.pid][0]
+    finally:
+        w.stop()
+        shutil.rmtree(copy)
+    hook = [h for h in target["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert "--sampled" in hook["detail"] and "no pending path" in hook["detail"], hook
+    expect_eq("probes", [p["what"] for p in hook["probes"]], ["Task dealloc"])
+    # the 20 stuck tasks the workload keeps, read from memory
+    stuck = [x for x in target["tasks"]["sites"] if x["coroutine"] == "request"
+             and x["in_flight"] == 20]
+    assert len(stuck) == 1 and stuck[0]["kind"] == "seen_at", target["tasks"]["sites"]
+
+
 def register(name, python, stripped):
     """Each pyenv build three times: with its symbols, with a stripped copy of
     _asyncio, and --lean (no dealloc probe); Debian's python3.11 as it is

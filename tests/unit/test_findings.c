@@ -788,11 +788,16 @@ static void test_many_processes_many_findings(void **state)
 
 #define TID2 (PID + 1)
 
-static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID, 0, NULL };
-static const struct task_origin FETCH2 = { "/srv/app/client.py", 43, "fetch_all", "fetch", PID, 0, NULL };
-static const struct task_origin FETCH_T2 = { "/srv/app/client.py", 42, "fetch_all", "fetch", TID2, 0, NULL };
-static const struct task_origin LOAD = { "/srv/app/cache.py", 57, "warm", "load", PID, 0, NULL };
-static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID, 0, NULL };
+static const struct task_origin FETCH = {
+	"/srv/app/client.py", 42, "fetch_all", "fetch", PID, 0, NULL, false, 0, 0 };
+static const struct task_origin FETCH2 = {
+	"/srv/app/client.py", 43, "fetch_all", "fetch", PID, 0, NULL, false, 0, 0 };
+static const struct task_origin FETCH_T2 = {
+	"/srv/app/client.py", 42, "fetch_all", "fetch", TID2, 0, NULL, false, 0, 0 };
+static const struct task_origin LOAD = {
+	"/srv/app/cache.py", 57, "warm", "load", PID, 0, NULL, false, 0, 0 };
+static const struct task_origin RUN = {
+	"/srv/app/main.py", 10, "main", "run", PID, 0, NULL, false, 0, 0 };
 
 /* Tasks from one origin: created in order, seen done oldest first. */
 struct crowd {
@@ -865,6 +870,7 @@ static int site_of(const struct model *m, pid_t pid, const struct task_origin *o
 	for (i = 0; i < m->n_sites; i++) {
 		s = &m->sites[i];
 		if (s->pid == pid && s->tid == o->tid && s->line == o->line &&
+		    s->sampled_site == o->sampled && s->loop == o->loop &&
 		    !strcmp(s->file, o->file) && !strcmp(s->coroutine, o->coroutine))
 			return (int)i;
 	}
@@ -1223,7 +1229,8 @@ static void test_destroyed_pending_per_site(void **state)
 static void test_destroyed_pending_without_site_no_finding(void **state)
 {
 	struct model *m = *state;
-	static const struct task_origin unknown = { NULL, 0, NULL, NULL, PID, 0, NULL };
+	static const struct task_origin unknown = {
+		NULL, 0, NULL, NULL, PID, 0, NULL, false, 0, 0 };
 	struct crowd c = CROWD(&unknown, 1);
 	struct findings fs;
 
@@ -1233,6 +1240,88 @@ static void test_destroyed_pending_without_site_no_finding(void **state)
 	assert_int_equal(model_process(m, PID)->tasks_destroyed_pending, 1);
 	assert_int_equal(fs.len, 0);
 	findings_free(&fs);
+}
+
+/*
+ * --sampled: tasks first read from memory are counted created at a site of
+ * their own, one per event loop, apart from a created site at the same line;
+ * their finding says its line is where they were seen.
+ */
+static void test_sampled_tasks_have_seen_sites(void **state)
+{
+	struct model *m = *state;
+	struct task_origin loop1 = FETCH, loop2 = FETCH;
+	const struct task_site *s;
+	struct findings fs;
+	uint64_t i;
+
+	m->mode = TRACE_MODE_SAMPLED;
+	loop1.tid = loop2.tid = 0;
+	loop1.sampled = loop2.sampled = true;
+	loop1.loop = 0x7000;
+	loop2.loop = 0x8000;
+	for (i = 0; i < 3; i++) {
+		model_task_sampled(m, PID, 0x1000 + i * 0x100, &loop1, 0, AT(1));
+		model_task_sampled(m, PID, 0x2000 + i * 0x100, &loop2, 0, AT(1));
+	}
+	model_task_sampled(m, PID, 0x1000, &loop1, 0, AT(1));	/* read again: the same task */
+	model_task_created(m, PID, 0x9000, &FETCH, 0, AT(1));
+	assert_int_equal(m->n_sites, 3);
+	assert_int_equal(model_process(m, PID)->tasks_created, 7);
+	s = &m->sites[site_of(m, PID, &loop1)];
+	assert_true(s->sampled_site);
+	assert_int_equal(s->loop, 0x7000);
+	assert_int_equal(s->created, 3);
+	assert_int_equal(s->at_attach, 0);
+	assert_false(m->sites[site_of(m, PID, &FETCH)].sampled_site);
+	for (i = 0; i < 3; i++)
+		model_task_destroyed(m, PID, 0x1000 + i * 0x100, 0, AT(2));
+	compute(m, &thr, AT(3), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_int_equal(fs.items[0].site, site_of(m, PID, &loop1));
+	assert_non_null(strstr(fs.items[0].caveat, "where these tasks were seen"));
+	findings_free(&fs);
+}
+
+/* --sampled: a task read at the address of one the model holds, named otherwise, is a new one */
+static void test_sampled_address_reused_between_reads(void **state)
+{
+	struct model *m = *state;
+	struct task_origin o = FETCH;
+	const struct task_site *s;
+
+	m->mode = TRACE_MODE_SAMPLED;
+	o.tid = 0;
+	o.sampled = true;
+	o.identity = 11;
+	model_task_sampled(m, PID, 0x5000, &o, 0, AT(1));
+	model_task_sampled(m, PID, 0x5000, &o, 0, AT(1.1));	/* the same task, read again */
+	o.identity = 12;
+	model_task_sampled(m, PID, 0x5000, &o, 0, AT(1.2));
+	s = &m->sites[site_of(m, PID, &o)];
+	assert_int_equal(s->created, 2);
+	assert_int_equal(s->finished, 1);
+	assert_int_equal(s->in_flight, 1);
+	assert_int_equal(s->lifetimes.count, 1);
+}
+
+/* --sampled: a connection whose task no read showed goes to the line that opened it */
+static void test_sampled_connection_of_an_unseen_task(void **state)
+{
+	struct model *m = *state;
+	struct task_origin opened_at = LOAD;
+	const struct task_site *s;
+
+	m->mode = TRACE_MODE_SAMPLED;
+	opened_at.tid = 0;
+	opened_at.sampled = true;
+	model_conn_opened_at(m, PID, 77, &opened_at);
+	open_conn(m, PID, 77, CONN_SEEN_CONNECT, ep4("10.0.0.1", 40000), ep4("10.0.0.2", 80), AT(1));
+	s = &m->sites[site_of(m, PID, &opened_at)];
+	assert_true(s->sampled_site);
+	assert_int_equal(s->conns_opened, 1);
+	assert_int_equal(s->conns_open, 1);
+	assert_int_equal(model_find_conn(m, PID, 77)->site, site_of(m, PID, &opened_at));
 }
 
 /* n tasks of c created at AT(0) and seen done lifetime_s later */
@@ -1496,7 +1585,8 @@ static void test_destroyed_pending_split_by_thread(void **state)
 
 static void test_task_findings_sorted_most_severe_first(void **state)
 {
-	static const struct task_origin JOB = { "/srv/b/job.py", 5, "main", "job", 300, 0, NULL };
+	static const struct task_origin JOB = {
+		"/srv/b/job.py", 5, "main", "job", 300, 0, NULL, false, 0, 0 };
 	struct model *m = *state;
 	struct crowd fan = CROWD(&FETCH, 1), dropped = CROWD(&LOAD, 2), job = CROWD(&JOB, 3);
 	struct findings fs;
@@ -1735,6 +1825,9 @@ int main(void)
 		T(test_never_closed_not_inferred_after_drops),
 		T(test_never_closed_needs_none_closed),
 		cmocka_unit_test(test_default_task_thresholds),
+		T(test_sampled_tasks_have_seen_sites),
+		T(test_sampled_connection_of_an_unseen_task),
+		T(test_sampled_address_reused_between_reads),
 		T(test_fanout_at_thresholds),
 		T(test_capped_tables_are_a_caveat),
 		T(test_fanout_one_task_below_no_finding),

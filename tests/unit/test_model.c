@@ -555,7 +555,8 @@ static void test_process_exit_twice_keeps_first_time(void **state)
 /* An exec ends the old program's tasks as an exit would, and keeps the process and its sockets. */
 static void test_process_exec_ends_tasks_keeps_connections(void **state)
 {
-	static const struct task_origin site = { "/srv/app.py", 9, "main", "serve", 0, 0, NULL };
+	static const struct task_origin site = {
+		"/srv/app.py", 9, "main", "serve", 0, 0, NULL, false, 0, 0 };
 	struct model *m = *state;
 	struct proc_model *p = model_process(m, PID);
 

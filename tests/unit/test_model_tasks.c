@@ -29,8 +29,10 @@
 #define TASK_C 0x7f0000003000ull
 #define TASK_D 0x7f0000004000ull
 
-static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", 0, 0, NULL };
-static const struct task_origin WORKER = { "/srv/app/worker.py", 7, "main", "worker", 0, 0, NULL };
+static const struct task_origin FETCH = {
+	"/srv/app/client.py", 42, "fetch_all", "fetch", 0, 0, NULL, false, 0, 0 };
+static const struct task_origin WORKER = {
+	"/srv/app/worker.py", 7, "main", "worker", 0, 0, NULL, false, 0, 0 };
 
 static struct proc_model *proc(struct model *m, pid_t pid)
 {
@@ -212,7 +214,7 @@ static void test_site_keyed_by_pid(void **state)
 static void test_null_coroutine_and_function_become_question_mark(void **state)
 {
 	struct model *m = *state;
-	struct task_origin anon = { "/srv/app/client.py", 42, NULL, NULL, 0, 0, NULL };
+	struct task_origin anon = { "/srv/app/client.py", 42, NULL, NULL, 0, 0, NULL, false, 0, 0 };
 
 	model_task_created(m, PID, TASK_A, &anon, 0, AT(1));
 	assert_int_equal(m->n_sites, 1);
@@ -230,7 +232,7 @@ static void test_null_coroutine_and_function_become_question_mark(void **state)
 static void test_origin_without_file_counts_task_without_site(void **state)
 {
 	struct model *m = *state;
-	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0, NULL };
+	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0, NULL, false, 0, 0 };
 
 	model_task_created(m, PID, TASK_A, &unknown, 0, AT(1));
 	assert_int_equal(m->n_sites, 0);
@@ -248,7 +250,7 @@ static void test_long_strings_truncated(void **state)
 {
 	struct model *m = *state;
 	char file[600], coro[300];
-	struct task_origin o = { file, 1, "f", coro, 0, 0, NULL };
+	struct task_origin o = { file, 1, "f", coro, 0, 0, NULL, false, 0, 0 };
 
 	memset(file, 'f', sizeof(file) - 1);
 	file[0] = '/';
@@ -346,7 +348,7 @@ static void test_parent_site_unknown_parent(void **state)
 static void test_parent_site_parent_without_site(void **state)
 {
 	struct model *m = *state;
-	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0, NULL };
+	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0, NULL, false, 0, 0 };
 
 	model_task_created(m, PID, TASK_A, &unknown, 0, AT(1));
 	model_task_created(m, PID, TASK_B, &FETCH, TASK_A, AT(2));
@@ -834,7 +836,7 @@ static void test_pending_attributions_oldest_give_way(void **state)
 static void test_conn_task_unknown_task_ignored(void **state)
 {
 	struct model *m = *state;
-	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0, NULL };
+	struct task_origin unknown = { NULL, 0, NULL, NULL, 0, 0, NULL, false, 0, 0 };
 
 	model_task_created(m, PID, TASK_A, &FETCH, 0, AT(1));
 	model_task_created(m, PID, TASK_B, &unknown, 0, AT(1));

@@ -445,10 +445,12 @@ static void test_lifetimes_without_closes_has_only_count(void **state)
 
 /* --- per-site findings: unbounded-fanout and task-leak --- */
 
-static const struct task_origin FETCH = { "/srv/app/client.py", 42, "fetch_all", "fetch", PID, 0, NULL };
+static const struct task_origin FETCH = {
+	"/srv/app/client.py", 42, "fetch_all", "fetch", PID, 0, NULL, false, 0, 0 };
 static const struct task_origin FETCH_T2 = { "/srv/app/client.py", 42, "fetch_all", "fetch",
-					     PID + 1, 0, NULL };
-static const struct task_origin RUN = { "/srv/app/main.py", 10, "main", "run", PID, 0, NULL };
+					     PID + 1, 0, NULL, false, 0, 0 };
+static const struct task_origin RUN = {
+	"/srv/app/main.py", 10, "main", "run", PID, 0, NULL, false, 0, 0 };
 
 /* Tasks from one origin: created in order, seen done oldest first. */
 struct crowd {

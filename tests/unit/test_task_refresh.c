@@ -27,7 +27,8 @@
 #define N_TASKS 4
 #define CORO 0x7f00deadbee0ull
 
-static const struct task_origin FETCH = { "/srv/app.py", 7, "main", "fetch", PID, 0, NULL };
+static const struct task_origin FETCH = {
+	"/srv/app.py", 7, "main", "fetch", PID, 0, NULL, false, 0, 0 };
 
 struct fixture {
 	struct model *m;

@@ -3,7 +3,8 @@ process: python findings_suite.py SCENARIO. Prints {"ready": ...}, waits for
 a line on stdin, sets its pattern up, prints {"ok": true, "expect": [...]}
 (the findings it should yield, as [kind, reason, marker]) and holds the
 pattern until stdin closes. Lines that create the tasks behind a finding
-carry a '# site:NAME' marker. Standard library only; CPython 3.9-3.13.
+carry a '# site:NAME' marker; '# site:NAME_seen' marks the line a trace
+--sampled gives instead, where it differs (see test_findings.py). Standard library only; CPython 3.9-3.13.
 
 Scenarios: unbounded, bounded, taskgroup, nested, fire_and_forget, forever,
 close_wait, pool, threads.
@@ -59,7 +60,7 @@ async def bounded(port):
 
 
 async def taskgroup(port):
-    async with asyncio.TaskGroup() as tg:
+    async with asyncio.TaskGroup() as tg:  # site:taskgroup_seen
         for _ in range(300):
             tg.create_task(call_backend(port))  # site:taskgroup
 
@@ -73,7 +74,7 @@ async def nested(port):
 
 
 async def never():
-    await asyncio.get_running_loop().create_future()
+    await asyncio.get_running_loop().create_future()  # site:never_seen
 
 
 async def fire_and_forget(port):
@@ -99,7 +100,7 @@ async def forever(port):
 
 
 async def leak_one(port):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)  # site:leak_one_seen
     await reader.read()
     kept.append(writer)                    # never closed
 

@@ -59,6 +59,15 @@ static const char trace_usage[] =
 	"      --lean               one probe hit per task, not two: task ends are read\n"
 	"                           from memory every 100 ms (lifetimes to that grain);\n"
 	"                           a task destroyed while pending still hits a probe\n"
+	"      --sampled            no probe on task creation or end: tasks are read\n"
+	"                           from memory every 100 ms (a task living less is not\n"
+	"                           seen; its line is where its awaiter, else its\n"
+	"                           coroutine, waits); a task destroyed while pending\n"
+	"                           still hits a probe\n"
+	"      --sample-period SECONDS\n"
+	"                           with --sampled, read the tasks this often (default:\n"
+	"                           0.1; longer costs inflight less per live task and\n"
+	"                           misses more short tasks)\n"
 	"      --max-sockets N      connections followed in the kernel at once, and\n"
 	"                           connections found open at attach (default: 65536);\n"
 	"                           what does not fit is counted in the report\n"
@@ -72,7 +81,8 @@ static const char trace_usage[] =
 	"  inflight trace -p 1234                 trace until Ctrl-C, text report\n"
 	"  inflight trace -p 1234 -d 30 -i 5      30 seconds, a summary every 5\n"
 	"  inflight trace -p 1234 -p 5678 -f json -o report.json\n"
-	"  inflight trace -p 1234 --lean -d 60    least overhead, for heavy task churn\n"
+	"  inflight trace -p 1234 --lean -d 60    fewer probe hits, for heavy task churn\n"
+	"  inflight trace -p 1234 --sampled -d 60 no probe on the task hot path\n"
 	"\n"
 	"Exit status: 0 report written; 1 failed while tracing; 2 bad input or\n"
 	"environment (nothing is left attached and no report file is written).\n";
@@ -182,7 +192,7 @@ static int seconds_option(const char *arg, const char *what, double min, double 
 }
 
 enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE, OPT_CONFIG,
-       OPT_PAUSE, OPT_LEAN, OPT_MAX_SOCKETS, OPT_RING_SIZE };
+       OPT_PAUSE, OPT_LEAN, OPT_SAMPLED, OPT_SAMPLE_PERIOD, OPT_MAX_SOCKETS, OPT_RING_SIZE };
 
 #define MAX_SOCKETS_LIMIT (4ULL << 20)
 #define RING_SIZE_LIMIT (1ULL << 30)
@@ -249,6 +259,16 @@ static int apply_thresholds(const struct threshold_overrides *ov, struct finding
 	return 0;
 }
 
+/* --lean and --sampled each say how tasks are followed: one of them at most */
+static int mode_option(struct trace_opts *o, enum trace_mode mode)
+{
+	if (o->mode != TRACE_MODE_PROBES && o->mode != mode)
+		return usage_error("trace ", "--lean and --sampled are two ways of following tasks: "
+				   "give one of them");
+	o->mode = mode;
+	return 0;
+}
+
 static int trace_main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -263,6 +283,8 @@ static int trace_main(int argc, char **argv)
 		{ "stuck-age", required_argument, NULL, OPT_STUCK_AGE },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "lean", no_argument, NULL, OPT_LEAN },
+		{ "sampled", no_argument, NULL, OPT_SAMPLED },
+		{ "sample-period", required_argument, NULL, OPT_SAMPLE_PERIOD },
 		{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKETS },
 		{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -321,7 +343,11 @@ static int trace_main(int argc, char **argv)
 			ov.config = optarg;
 			break;
 		case OPT_LEAN:
-			o.lean = true;
+		case OPT_SAMPLED:
+			err = mode_option(&o, c == OPT_LEAN ? TRACE_MODE_LEAN : TRACE_MODE_SAMPLED);
+			break;
+		case OPT_SAMPLE_PERIOD:
+			err = seconds_option(optarg, "sample period", 0.1, &o.sample_period_s);
 			break;
 		case OPT_MAX_SOCKETS:
 			err = max_sockets_option(optarg, &o.max_sockets);
@@ -347,6 +373,11 @@ static int trace_main(int argc, char **argv)
 		return usage_error("trace ", "unexpected argument '%s'", argv[optind]);
 	if (!o.n_pids)
 		return usage_error("trace ", "trace needs at least one process: -p PID");
+	if (o.sample_period_s && o.mode != TRACE_MODE_SAMPLED)
+		return usage_error("trace ", "--sample-period is how often --sampled reads the "
+				   "tasks: add --sampled, or drop it");
+	if (!o.sample_period_s)
+		o.sample_period_s = TRACE_DEFAULT_SAMPLE_PERIOD_S;
 	err = apply_thresholds(&ov, &o.thresholds);
 	if (err)
 		return err;

@@ -48,6 +48,7 @@ void cpython_bpf_layout(const struct cpython_layout *l, uint64_t runtime_addr,
 	out->frame_owner = l->frame_owner;
 	out->frame_gen = l->frame_gen;
 	out->coro_iframe = l->coro_iframe;
+	out->coro_frame = l->coro_frame;
 	out->coro_qualname = l->coro_qualname;
 	out->task_coro = l->task_coro;
 	out->task_state = l->task_state;

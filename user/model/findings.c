@@ -740,6 +740,24 @@ static void note_losses(const struct model *m, struct finding *f)
 			 "table or cache full; see the tracer's counters)", (unsigned long long)lost);
 }
 
+/*
+ * A finding a sampled trace made about tasks: its line is where they were
+ * seen, and tasks shorter than a poll were not; said after any losses.
+ */
+static void note_sampling(const struct model *m, struct finding *f)
+{
+	const struct task_site *s = f->site >= 0 && (size_t)f->site < m->n_sites ?
+				    &m->sites[f->site] : NULL;
+	size_t len = strlen(f->caveat);
+
+	if (m->mode != TRACE_MODE_SAMPLED || !s || !s->sampled_site)
+		return;
+	snprintf(f->caveat + len, sizeof(f->caveat) - len,
+		 "%straced --sampled: the line is where these tasks were seen (awaited, or "
+		 "opening a connection), not where they were created; tasks that ended within "
+		 "a poll were not seen", len ? "; " : "");
+}
+
 static int cmp_severity(const void *a, const void *b)
 {
 	const struct finding *x = a, *y = b;
@@ -772,6 +790,7 @@ int findings_compute(const struct model *m, const struct finding_thresholds *t, 
 	for (i = 0; i < out->len; i++) {
 		raise_for_failed_end(m, &out->items[i]);
 		note_losses(m, &out->items[i]);
+		note_sampling(m, &out->items[i]);
 	}
 	if (out->len)
 		qsort(out->items, out->len, sizeof(*out->items), cmp_severity);

@@ -102,7 +102,7 @@ struct finding {
 	char summary[256];
 	const char *remediation;
 	bool raised;		/* one severity up: the process died of something wrong */
-	char caveat[160];	/* why its counts may be off, "" if they are not */
+	char caveat[400];	/* why its counts or its line may be off, "" if they are not */
 	union {
 		struct conn_leak_evidence conn_leak;
 		struct fanout_evidence fanout;

@@ -33,6 +33,15 @@ const char *tcp_state_name(unsigned int state)
 	return state_names[state];
 }
 
+const char *trace_mode_name(enum trace_mode mode)
+{
+	switch (mode) {
+	case TRACE_MODE_LEAN: return "lean";
+	case TRACE_MODE_SAMPLED: return "sampled";
+	default: return "probes";
+	}
+}
+
 void proc_end_describe(const struct proc_end *e, char *buf, size_t size)
 {
 	const char *name = e->signal ? sigabbrev_np(e->signal) : NULL;

@@ -75,6 +75,18 @@ void duration_add(struct duration_stats *d, uint64_t ns);
 /* the q-quantile (0..1), as the upper edge of its bucket, capped at max */
 uint64_t duration_quantile(const struct duration_stats *d, double q);
 
+/* How a trace follows asyncio tasks. */
+enum trace_mode {
+	TRACE_MODE_PROBES,	/* a probe on each task's creation and end */
+	TRACE_MODE_LEAN,	/* a probe on its creation; its end read from memory */
+	/* no probe on either: tasks read from memory every poll, so one that lives and ends
+	 * between two reads is not seen, and a task's line is where its awaiter (else its
+	 * coroutine) was suspended when first read, not where it was created */
+	TRACE_MODE_SAMPLED,
+};
+/* "probes", "lean", "sampled" */
+const char *trace_mode_name(enum trace_mode mode);
+
 struct sample {
 	uint64_t t_ns;		/* since trace start */
 	uint32_t tasks_in_flight;
@@ -184,6 +196,11 @@ struct task_site {
 	int parent_site;	/* the site of the task that created the first of these, or -1 */
 	char task_name[48];	/* a task pending at attach that nothing awaits: its name */
 	bool suspended_site;	/* file and line say where that task was suspended, not created */
+	/* TRACE_MODE_SAMPLED: file and line say where its first task was seen, not created:
+	 * where its awaiter (else its own coroutine) was suspended when a read first showed
+	 * it, or, for a task no read showed, where it opened a connection */
+	bool sampled_site;
+	uint64_t loop;		/* its tasks' event loop, where the thread is not known; else 0 */
 	uint64_t created, done, destroyed_pending;
 	/* how its tasks ended: a result or an exception; cancelled while the process ran on;
 	 * cancelled by its shutdown, or still pending when it exited */
@@ -228,6 +245,8 @@ struct concurrency_summary {
 struct concurrency_summary site_concurrency(const struct task_site *s, bool connections);
 
 struct model {
+	enum trace_mode mode;
+	uint64_t sample_period_ns;	/* TRACE_MODE_SAMPLED: how often tasks are read */
 	uint64_t start_ns;	/* monotonic */
 	uint64_t end_ns;
 	struct timespec start_wall;
@@ -291,6 +310,9 @@ struct model {
 	uint64_t code_cache_full;	/* reads of the targets' code objects and names refused:
 					   the readers' caches were full */
 	uint64_t tasks_at_attach_left_out;	/* pending tasks past what one read of memory takes */
+	/* TRACE_MODE_SAMPLED: reads of a target's tasks that failed (its tasks created since the
+	 * last read are then found at the next); connections opened by a task no read showed */
+	uint64_t task_reads_failed, conn_tasks_unresolved;
 };
 
 int model_init(struct model *m, uint64_t start_ns, size_t max_conns);
@@ -360,6 +382,12 @@ struct task_origin {
 	uint64_t coro_addr;	/* the coroutine object the task runs, 0 if not known */
 	const char *task_name;	/* set for a task pending at attach that nothing awaits: file
 				   and line then say where it is suspended */
+	bool sampled;		/* first read from memory during a sampled trace: file and line
+				   say where it (or its awaiter) was suspended then */
+	uint64_t loop;		/* a sampled task's event loop (its thread is not known): one
+				   line run by two loops is two sites; 0 if not known */
+	uint64_t identity;	/* read from memory: what tells the task from a later one at
+				   its address (its name, hashed); 0 if not known */
 };
 
 /* A task was created in pid at address addr, by the task at parent (0 if none). */
@@ -374,6 +402,15 @@ void model_task_created(struct model *m, pid_t pid, uint64_t addr, const struct 
  */
 void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			 uint64_t parent, uint64_t ts_ns);
+/*
+ * TRACE_MODE_SAMPLED: a task memory showed pending at ts_ns that the model
+ * does not hold, so created since the last read; counted as created, at a
+ * sampled site. Ignored if the model holds it; a task the model holds at its
+ * address with another identity ended unseen (as by model_task_destroyed
+ * with state -1), its block reused between two reads.
+ */
+void model_task_sampled(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
+			uint64_t parent, uint64_t ts_ns);
 /* The live task driving the coroutine at coro (its origin's coro_addr), or 0. */
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro);
 /* A live task was seen done (state 1 cancelled, 2 finished). */
@@ -384,6 +421,11 @@ void model_task_destroyed(struct model *m, pid_t pid, uint64_t addr, int state, 
 void model_tasks_refreshed(struct model *m, uint64_t ts_ns);
 /* The connection ino of pid was opened by the task at task_addr. */
 void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr);
+/*
+ * TRACE_MODE_SAMPLED: the connection ino of pid was opened by a task no read
+ * of memory showed (it ended first); o says where, from the opener's frames.
+ */
+void model_conn_opened_at(struct model *m, pid_t pid, uint64_t ino, const struct task_origin *o);
 /* The connection ino, open when the trace began, is in use by the task at task_addr. */
 void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr);
 /* Calls fn for every task not yet seen done, with when it was created. */

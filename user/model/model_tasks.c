@@ -14,6 +14,7 @@ struct task_rec {
 	int site;		/* -1 if the site could not be read */
 	uint64_t created_ns;
 	uint64_t read_ns;	/* a task pending at attach: when memory was read; else 0 */
+	uint64_t identity;	/* its task_origin's, 0 if not known */
 	bool done;
 };
 
@@ -50,7 +51,8 @@ static struct task_rec *find_task(const struct model *m, pid_t pid, uint64_t add
 struct site_key {
 	pid_t pid, tid;
 	int line;
-	bool suspended;
+	bool suspended, sampled;
+	uint64_t loop;
 	char file[sizeof(((struct task_site *)0)->file)];
 	char coroutine[sizeof(((struct task_site *)0)->coroutine)];
 };
@@ -61,6 +63,8 @@ static void site_key_of(struct site_key *k, pid_t pid, const struct task_origin 
 	k->tid = o->tid;
 	k->line = o->line;
 	k->suspended = o->task_name != NULL;
+	k->sampled = o->sampled;
+	k->loop = o->loop;
 	snprintf(k->file, sizeof(k->file), "%s", o->file);
 	snprintf(k->coroutine, sizeof(k->coroutine), "%s", o->coroutine ? o->coroutine : "?");
 }
@@ -83,6 +87,8 @@ static size_t site_home(const struct site_key *k, bool by_thread)
 	h = hash_bytes(h, &k->pid, sizeof(k->pid));
 	h = hash_bytes(h, &k->line, sizeof(k->line));
 	h = hash_bytes(h, &k->suspended, sizeof(k->suspended));
+	h = hash_bytes(h, &k->sampled, sizeof(k->sampled));
+	h = hash_bytes(h, &k->loop, sizeof(k->loop));
 	h = hash_bytes(h, k->file, strlen(k->file) + 1);
 	h = hash_bytes(h, k->coroutine, strlen(k->coroutine));
 	if (by_thread)
@@ -93,7 +99,8 @@ static size_t site_home(const struct site_key *k, bool by_thread)
 static bool at_place(const struct task_site *s, const struct site_key *k)
 {
 	return s->pid == k->pid && s->line == k->line && s->suspended_site == k->suspended &&
-	       !strcmp(s->file, k->file) && !strcmp(s->coroutine, k->coroutine);
+	       s->sampled_site == k->sampled && s->loop == k->loop && !strcmp(s->file, k->file) &&
+	       !strcmp(s->coroutine, k->coroutine);
 }
 
 /* The slot of an index that holds k's site, or the free one where it would go. */
@@ -175,6 +182,8 @@ static int add_site(struct model *m, const struct site_key *k, const struct task
 	s->line = k->line;
 	s->parent_site = parent;
 	s->suspended_site = k->suspended;
+	s->sampled_site = k->sampled;
+	s->loop = k->loop;
 	snprintf(s->task_name, sizeof(s->task_name), "%s", o->task_name ? o->task_name : "");
 	memcpy(s->file, k->file, sizeof(s->file));
 	snprintf(s->function, sizeof(s->function), "%s", o->function ? o->function : "?");
@@ -236,6 +245,7 @@ static struct task_rec *track_task(struct model *m, struct proc_model *p, pid_t 
 	t->coro = 0;
 	t->created_ns = ts_ns;
 	t->read_ns = 0;
+	t->identity = o->identity;
 	t->done = false;
 	t->site = -1;
 	if (!tsearch(t, &m->tasks, cmp_task)) {
@@ -308,6 +318,22 @@ void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct
 	/* a line of many tasks nothing awaits: no one name stands for them */
 	if (++m->sites[t->site].at_attach > 1)
 		m->sites[t->site].task_name[0] = '\0';
+}
+
+void model_task_sampled(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
+			uint64_t parent, uint64_t ts_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct task_rec *t = find_task(m, pid, addr);
+
+	if (!p || (t && (!t->identity || !o->identity || t->identity == o->identity)))
+		return;
+	if (t)
+		model_task_destroyed(m, pid, addr, -1, ts_ns);
+	p->tasks_created++;
+	t = track_task(m, p, pid, addr, o, parent, ts_ns);
+	if (t && t->site >= 0)
+		m->sites[t->site].created++;
 }
 
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro)
@@ -687,6 +713,23 @@ void model_conn_task(struct model *m, pid_t pid, uint64_t ino, uint64_t task_add
 		return;
 	}
 	attribute(m, c, t->site, true);
+}
+
+void model_conn_opened_at(struct model *m, pid_t pid, uint64_t ino, const struct task_origin *o)
+{
+	struct conn *c = model_find_conn(m, pid, ino);
+	int site;
+
+	if (!model_process(m, pid) || !o->file)
+		return;
+	site = find_or_add_site(m, pid, o, -1);
+	if (site < 0)
+		return;
+	m->sites[site].conns_opened++;
+	if (!c)
+		hold_attribution(m, pid, ino, site, true);
+	else
+		attribute(m, c, site, true);
 }
 
 void model_conn_task_existing(struct model *m, pid_t pid, uint64_t ino, uint64_t task_addr)

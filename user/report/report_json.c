@@ -185,6 +185,14 @@ static json_object *evidence_json(const struct model *m, const struct finding *f
 	}
 }
 
+/* how a site's file and line were found: see struct task_site */
+static const char *site_kind(const struct task_site *s)
+{
+	if (s->suspended_site)
+		return "suspended_at";
+	return s->sampled_site ? "seen_at" : "created_at";
+}
+
 static json_object *finding_json(const struct model *m, const struct finding *fd)
 {
 	json_object *o = json_object_new_object(), *site = NULL, *coroutine = NULL;
@@ -197,6 +205,7 @@ static json_object *finding_json(const struct model *m, const struct finding *fd
 		json_object_object_add(site, "line", json_object_new_int(s->line));
 		json_object_object_add(site, "function", json_str(s->function));
 		json_object_object_add(site, "thread", json_object_new_int(s->tid));
+		json_object_object_add(site, "kind", json_str(site_kind(s)));
 		coroutine = json_str(s->coroutine);
 	}
 
@@ -333,7 +342,7 @@ static json_object *site_json(const struct model *m, const struct task_site *s)
 	json_object_object_add(o, "function", json_str(s->function));
 	json_object_object_add(o, "coroutine", json_str(s->coroutine));
 	json_object_object_add(o, "thread", json_object_new_int(s->tid));
-	json_object_object_add(o, "kind", json_str(s->suspended_site ? "suspended_at" : "created_at"));
+	json_object_object_add(o, "kind", json_str(site_kind(s)));
 	json_object_object_add(o, "task_name", s->suspended_site ? json_str(s->task_name) : NULL);
 	parent = NULL;
 	if (s->parent_site >= 0 && (size_t)s->parent_site < m->n_sites) {
@@ -475,6 +484,9 @@ static json_object *tracer_json(const struct model *m)
 {
 	json_object *o = json_object_new_object();
 
+	json_object_object_add(o, "mode", json_str(trace_mode_name(m->mode)));
+	json_object_object_add(o, "sample_period_s", m->mode == TRACE_MODE_SAMPLED ?
+			       json_object_new_double(ns_to_s(m->sample_period_ns)) : NULL);
 	json_object_object_add(o, "events", json_u64(m->events));
 	json_object_object_add(o, "ringbuf_drops", json_u64(m->ringbuf_drops));
 	json_object_object_add(o, "sock_table_full", json_u64(m->sock_table_full));
@@ -490,6 +502,8 @@ static json_object *tracer_json(const struct model *m)
 	json_object_object_add(o, "site_table_full", json_u64(m->site_table_full));
 	json_object_object_add(o, "code_cache_full", json_u64(m->code_cache_full));
 	json_object_object_add(o, "tasks_at_attach_left_out", json_u64(m->tasks_at_attach_left_out));
+	json_object_object_add(o, "task_reads_failed", json_u64(m->task_reads_failed));
+	json_object_object_add(o, "connections_of_unseen_tasks", json_u64(m->conn_tasks_unresolved));
 	return o;
 }
 

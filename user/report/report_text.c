@@ -51,6 +51,12 @@ static void print_conn_leak_evidence(FILE *f, const struct conn_leak_evidence *e
 	}
 }
 
+/* how a site's line was found: where its tasks were created, or (--sampled) seen */
+static const char *site_verb(const struct task_site *s)
+{
+	return s->sampled_site ? "seen at" : "created at";
+}
+
 static void print_fanout_evidence(FILE *f, const struct model *m, const struct fanout_evidence *ev)
 {
 	char ep[ENDPOINT_STRLEN];
@@ -69,8 +75,8 @@ static void print_fanout_evidence(FILE *f, const struct model *m, const struct f
 	}
 	if (ev->parent_site >= 0 && (size_t)ev->parent_site < m->n_sites) {
 		up = &m->sites[ev->parent_site];
-		fprintf(f, "      inside %s tasks created at %s:%d\n", text_shown(up->coroutine),
-			text_shown(up->file), up->line);
+		fprintf(f, "      inside %s tasks %s %s:%d\n", text_shown(up->coroutine),
+			site_verb(up), text_shown(up->file), up->line);
 	}
 }
 
@@ -121,11 +127,12 @@ static void print_site_line(FILE *f, const struct model *m, const struct finding
 			"awaits them)\n", (unsigned long long)s->at_attach, text_shown(s->coroutine),
 			text_shown(s->file), s->line);
 	else if (fd->kind == FINDING_CONNECTION_LEAK && fd->conn_leak.reason == CONN_LEAK_NEVER_CLOSED)
-		fprintf(f, "      by %s tasks created at %s:%d (%s)\n", text_shown(s->coroutine),
-			text_shown(s->file), s->line, text_shown(s->function));
+		fprintf(f, "      by %s tasks %s %s:%d (%s)\n", text_shown(s->coroutine),
+			site_verb(s), text_shown(s->file), s->line, text_shown(s->function));
 	else if (fd->kind == FINDING_CONNECTION_LEAK)
-		fprintf(f, "      %u opened by %s tasks created at %s:%d (%s)\n",
-			fd->conn_leak.site_count, text_shown(s->coroutine), text_shown(s->file), s->line,
+		fprintf(f, "      %u opened by %s tasks %s %s:%d (%s)\n",
+			fd->conn_leak.site_count, text_shown(s->coroutine), site_verb(s),
+			text_shown(s->file), s->line,
 			text_shown(s->function));
 	else
 		fprintf(f, "      at %s:%d in %s, running %s\n", text_shown(s->file), s->line,
@@ -243,7 +250,8 @@ static void print_sites(FILE *f, const struct model *m, const struct proc_model 
 			"INFLIGHT", "PEAK", "LOST", "CONNS", "PEAK_C", "CREATED AT");
 	for (i = 0; i < n && i < TEXT_MAX_SITES; i++) {
 		snprintf(where, sizeof(where), "%s:%d%s", text_shown(sites[i]->file), sites[i]->line,
-			 sites[i]->suspended_site ? " (suspended there at attach)" : "");
+			 sites[i]->suspended_site ? " (suspended there at attach)" :
+			 sites[i]->sampled_site ? " (seen there, --sampled)" : "");
 		fprintf(f, "  %-28.28s %8llu %9llu %8u %6u %6llu %7llu %6u  %s\n",
 			text_shown(sites[i]->coroutine),
 			(unsigned long long)sites[i]->created, (unsigned long long)sites[i]->at_attach,
@@ -335,6 +343,11 @@ int report_write_text(FILE *f, const struct report_meta *meta, const struct mode
 		(unsigned long long)m->sock_table_full, (unsigned long long)m->found_table_full,
 		(unsigned long long)m->untracked_conns,
 		(unsigned long long)m->unmatched_events, (unsigned long long)m->closes_unseen);
+	if (m->mode == TRACE_MODE_SAMPLED)
+		fprintf(f, "        tasks read from memory every %.1f s (--sampled): %llu reads failed, "
+			"%llu connections of tasks no read showed (placed where they were opened)\n",
+			ns_to_s(m->sample_period_ns), (unsigned long long)m->task_reads_failed,
+			(unsigned long long)m->conn_tasks_unresolved);
 	if (m->task_events || m->task_ringbuf_drops)
 		fprintf(f, "        %llu task events, %llu ring-buffer drops, %llu tasks not tracked, "
 			"%llu stacks not read\n", (unsigned long long)m->task_events,

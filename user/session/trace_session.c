@@ -87,7 +87,7 @@ static void load_task_tracking(struct session *s)
 {
 	size_t i;
 
-	if (task_tracker_load(&s->tasks, &s->model, s->opts->lean))
+	if (task_tracker_load(&s->tasks, &s->model, s->opts->mode))
 		for (i = 0; i < s->opts->n_pids; i++)
 			model_set_hook(&s->model.procs[i], "asyncio_tasks", false,
 				       "the task tracker's BPF programs did not load");
@@ -394,6 +394,8 @@ int trace_session_run(const struct trace_opts *opts)
 		model_free(&s.model);
 		return 1;
 	}
+	s.model.mode = opts->mode;
+	s.model.sample_period_ns = (uint64_t)(opts->sample_period_s * NSEC_PER_SEC);
 	/* shorter stays in CLOSE_WAIT are no finding: not worth keeping */
 	s.model.close_wait_keep_ns = (uint64_t)(opts->thresholds.close_wait_min_age_s * NSEC_PER_SEC);
 	err = output_open(&s.out, opts->output);

@@ -25,13 +25,15 @@ struct trace_opts {
 	enum report_format format;
 	const char *output;	/* NULL: stdout */
 	struct finding_thresholds thresholds;
-	bool lean;		/* one probe per task: task ends read from memory */
+	enum trace_mode mode;	/* how tasks are followed: probes, --lean or --sampled */
+	double sample_period_s;	/* --sampled: how often the tasks are read */
 	size_t max_sockets;	/* connections followed in the kernel at once */
 	size_t ring_bytes;	/* the connection events' ring buffer: a power of two */
 };
 
 #define TRACE_DEFAULT_MAX_SOCKETS (64 * 1024)
 #define TRACE_DEFAULT_RING_BYTES (4 << 20)
+#define TRACE_DEFAULT_SAMPLE_PERIOD_S 0.1
 
 /* Exit status of the session: 0 done, 1 failed while tracing, 2 bad input or environment. */
 int trace_session_run(const struct trace_opts *opts);

@@ -20,5 +20,12 @@ void existing_origin(const struct snapshot_task *task, const struct snapshot_tas
 		     struct task_origin *o);
 /* Every pending task of s the model does not know yet, read at read_ns (monotonic). */
 void adopt_snapshot(struct model *m, const struct task_snapshot *s, uint64_t read_ns);
+/*
+ * A later read of a sampled trace (TRACE_MODE_SAMPLED): every pending task of
+ * s the model does not know yet was created since the last read, at a line
+ * found as for a task pending at attach. Their sockets are left to the
+ * connect probe's attribution.
+ */
+void adopt_sampled_snapshot(struct model *m, const struct task_snapshot *s, uint64_t read_ns);
 
 #endif

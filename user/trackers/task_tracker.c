@@ -44,6 +44,13 @@ struct task_target {
 	bool read_again;
 };
 
+/* A connection whose opening task no read had shown yet, and where it was opened. */
+struct held_conn {
+	pid_t pid;
+	uint64_t ino, coro;
+	struct task_origin opened_at;	/* strings from the target's reader: they outlive this */
+};
+
 struct task_tracker {
 	struct task_tracker_bpf *skel;
 	struct ring_buffer *rb;
@@ -52,13 +59,25 @@ struct task_tracker {
 	struct task_target *targets;
 	size_t n_targets;
 	int n_cpus;
-	bool lean;	/* no dealloc probe where the finalizer's pending path can be probed */
+	/*
+	 * TRACE_MODE_LEAN: no dealloc probe where the finalizer's pending path can
+	 * be probed; TRACE_MODE_SAMPLED: no Task init probe either, tasks are read
+	 * from memory at each poll
+	 */
+	enum trace_mode mode;
+	/* connections whose opener's coroutine no read had shown yet (TRACE_MODE_SAMPLED) */
+	struct held_conn *unresolved;
+	size_t n_unresolved;
+	uint64_t next_read_ns;	/* TRACE_MODE_SAMPLED: when the tasks are next read */
 	/* the tasks not yet seen done, gathered for reading their states */
 	struct pending_task *pending;
 	size_t n_pending, cap_pending;
 };
 
-int task_tracker_load(struct task_tracker **out, struct model *m, bool lean)
+/* connects by tasks created since the last read, held until the next: more are counted lost */
+#define MAX_UNRESOLVED 4096
+
+int task_tracker_load(struct task_tracker **out, struct model *m, enum trace_mode mode)
 {
 	struct task_tracker *tt;
 	int err;
@@ -67,15 +86,22 @@ int task_tracker_load(struct task_tracker **out, struct model *m, bool lean)
 	if (!tt)
 		return -ENOMEM;
 	tt->model = m;
-	tt->lean = lean;
+	tt->mode = mode;
+	if (mode == TRACE_MODE_SAMPLED &&
+	    !(tt->unresolved = calloc(MAX_UNRESOLVED, sizeof(*tt->unresolved)))) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	tt->n_cpus = libbpf_num_possible_cpus();
 	tt->skel = task_tracker_bpf__open();
 	if (!tt->skel) {
 		err = -errno;
 		goto fail;
 	}
-	/* with --lean, dealloc's program stays: a build whose pending path is not found needs it */
-	bpf_program__set_autoload(tt->skel->progs.on_task_destroyed_pending, lean);
+	/* dealloc's program stays: a build whose pending path is not found needs it */
+	bpf_program__set_autoload(tt->skel->progs.on_task_destroyed_pending,
+				  mode != TRACE_MODE_PROBES);
+	bpf_program__set_autoload(tt->skel->progs.on_task_init, mode != TRACE_MODE_SAMPLED);
 	err = task_tracker_bpf__load(tt->skel);
 	if (err)
 		goto fail;
@@ -144,11 +170,14 @@ static int attach_probes(struct task_tracker *tt, struct task_target *t)
 	if (bpf_map__update_elem(tt->skel->maps.py_procs, &key, sizeof(key), &layout,
 				 sizeof(layout), BPF_ANY))
 		return -errno;
-	t->init_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_init, false, t->pid,
-						  t->py.asyncio_open, t->py.task_init_offset);
-	if (!t->init_link)
-		return -errno;
-	if (tt->lean && t->py.task_pending_offset) {
+	if (tt->mode != TRACE_MODE_SAMPLED) {
+		t->init_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_init, false,
+							  t->pid, t->py.asyncio_open,
+							  t->py.task_init_offset);
+		if (!t->init_link)
+			return -errno;
+	}
+	if (tt->mode != TRACE_MODE_PROBES && t->py.task_pending_offset) {
 		t->pending_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_destroyed_pending,
 							     false, t->pid, t->py.asyncio_open,
 							     t->py.task_pending_offset);
@@ -169,10 +198,16 @@ static int attach_probes(struct task_tracker *tt, struct task_target *t)
 
 static const char *probes_description(const struct task_tracker *tt, const struct task_target *t)
 {
+	if (tt->mode == TRACE_MODE_SAMPLED && t->pending_link)
+		return "tasks read from memory at each poll (--sampled), a uprobe on the "
+		       "finalizer's path for tasks destroyed pending";
+	if (tt->mode == TRACE_MODE_SAMPLED)
+		return "tasks read from memory at each poll (--sampled), a uprobe on Task dealloc "
+		       "(this build's finalizer has no pending path that can be probed)";
 	if (t->pending_link)
 		return "uprobes on Task init and on the finalizer's path for tasks destroyed pending, "
 		       "task ends read from memory (--lean)";
-	if (tt->lean)
+	if (tt->mode == TRACE_MODE_LEAN)
 		return "uprobes on Task init and dealloc (--lean, but this build's finalizer has no "
 		       "pending path that can be probed)";
 	return "uprobes on Task init and dealloc";
@@ -219,7 +254,9 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 	t->status = TASKS_ATTACHED;
 	model_set_hook(p, HOOK_NAME, true, "CPython %s; %s in %s (found by %s)", t->py.layout.version,
 		       probes_description(tt, t), t->py.asyncio_file, t->py.method);
-	model_hook_probe(p, HOOK_NAME, "Task init", t->py.task_init_offset, t->py.task_init_insn);
+	if (t->init_link)
+		model_hook_probe(p, HOOK_NAME, "Task init", t->py.task_init_offset,
+				 t->py.task_init_insn);
 	if (t->dealloc_link)
 		model_hook_probe(p, HOOK_NAME, "Task dealloc", t->py.task_dealloc_offset,
 				 t->py.task_dealloc_insn);
@@ -254,38 +291,131 @@ void task_tracker_remove_process(struct task_tracker *tt, pid_t pid)
 	t->status = TASKS_GONE;
 }
 
+/* Where the first frame outside asyncio of n (innermost first) is: file stays NULL if none. */
+static void site_from_frames(struct task_tracker *tt, struct task_target *t,
+			     const struct py_frame *raw, __u32 n, struct task_origin *origin)
+{
+	struct frame_ref frames[TASK_MAX_FRAMES];
+	uint64_t cache_full = t->reader.cache_full;
+	__u32 i;
+	int at;
+
+	n = n < TASK_MAX_FRAMES ? n : TASK_MAX_FRAMES;
+	for (i = 0; i < n; i++) {
+		frames[i].code = py_code(&t->reader, raw[i].code);
+		frames[i].pos = raw[i].pos;
+	}
+	at = creation_site_frame(frames, n);
+	if (at >= 0) {
+		origin->file = frames[at].code->filename;
+		origin->function = frames[at].code->name;
+		origin->line = py_code_line(&t->reader, frames[at].code, frames[at].pos);
+	}
+	tt->model->code_cache_full += t->reader.cache_full - cache_full;
+}
+
 /* The task's creation site, from the creator's frames the event holds. */
 static void handle_create(struct task_tracker *tt, const struct task_create_event *e, __u32 size)
 {
 	struct task_target *t = target_of(tt, e->pid);
 	/* the frames the event holds: fewer than TASK_MAX_FRAMES in a short one */
-	__u32 i, n, held = (size - TASK_CREATE_EVENT_SIZE(0)) / sizeof(e->frames[0]);
-	struct frame_ref frames[TASK_MAX_FRAMES];
+	__u32 held = (size - TASK_CREATE_EVENT_SIZE(0)) / sizeof(e->frames[0]);
 	struct task_origin origin = {};
-	uint64_t cache_full;
-	int at;
 
 	if (!t || t->status == TASKS_GONE)
 		return;
-	cache_full = t->reader.cache_full;
 	origin.coroutine = py_str(&t->reader, e->qualname);
 	origin.tid = (pid_t)e->tid;
 	origin.coro_addr = e->coro;
-	n = e->n_frames < held ? e->n_frames : held;
-	n = n < TASK_MAX_FRAMES ? n : TASK_MAX_FRAMES;
-	for (i = 0; i < n; i++) {
-		frames[i].code = py_code(&t->reader, e->frames[i].code);
-		frames[i].pos = e->frames[i].pos;
-	}
-	at = creation_site_frame(frames, n);
-	if (at >= 0) {
-		origin.file = frames[at].code->filename;
-		origin.function = frames[at].code->name;
-		origin.line = py_code_line(&t->reader, frames[at].code, frames[at].pos);
-	}
-	tt->model->code_cache_full += t->reader.cache_full - cache_full;
+	site_from_frames(tt, t, e->frames, e->n_frames < held ? e->n_frames : held, &origin);
 	model_task_created(tt->model, e->pid, e->task, &origin,
 			   model_task_of_coroutine(tt->model, e->pid, e->parent_coro), e->hdr.ts_ns);
+}
+
+/*
+ * A connection opened by a task no read has shown yet (one created since the
+ * last): kept for the read after this poll's.
+ */
+static void hold_unresolved(struct task_tracker *tt, const struct conn_task_event *c)
+{
+	struct task_target *t = target_of(tt, c->pid);
+	struct held_conn *h;
+
+	if (tt->mode != TRACE_MODE_SAMPLED || !t || t->status != TASKS_ATTACHED)
+		return;
+	if (tt->n_unresolved == MAX_UNRESOLVED) {
+		tt->model->conn_tasks_unresolved++;
+		return;
+	}
+	h = &tt->unresolved[tt->n_unresolved++];
+	memset(h, 0, sizeof(*h));
+	h->pid = c->pid;
+	h->ino = c->ino;
+	h->coro = c->coro;
+	h->opened_at.coroutine = py_str(&t->reader, c->qualname);
+	h->opened_at.sampled = true;
+	site_from_frames(tt, t, c->frames, c->n_frames, &h->opened_at);
+}
+
+static void attribute_conn(struct task_tracker *tt, const struct conn_task_event *c)
+{
+	uint64_t task = model_task_of_coroutine(tt->model, c->pid, c->coro);
+
+	if (task)
+		model_conn_task(tt->model, c->pid, c->ino, task);
+	else
+		hold_unresolved(tt, c);
+}
+
+/*
+ * After a read: the connections held for it go to their tasks; one whose task
+ * it did not show either (the task ended first) goes to where it was opened.
+ */
+static void resolve_held_conns(struct task_tracker *tt)
+{
+	const struct held_conn *h;
+	uint64_t task;
+	size_t i;
+
+	for (i = 0; i < tt->n_unresolved; i++) {
+		h = &tt->unresolved[i];
+		task = model_task_of_coroutine(tt->model, h->pid, h->coro);
+		if (task) {
+			model_conn_task(tt->model, h->pid, h->ino, task);
+			continue;
+		}
+		tt->model->conn_tasks_unresolved++;
+		model_conn_opened_at(tt->model, h->pid, h->ino, &h->opened_at);
+	}
+	tt->n_unresolved = 0;
+}
+
+/*
+ * A task destroyed while pending. A sampled trace that never read it (it
+ * lived less than a poll) counts it created there, at the await its
+ * coroutine was suspended at.
+ */
+static void handle_ended_pending(struct task_tracker *tt, const struct task_pending_end_event *e)
+{
+	struct task_target *t = target_of(tt, e->pid);
+	struct task_origin origin = { .sampled = true, .coro_addr = e->coro };
+	const struct py_code *code;
+
+	/* model_task_sampled leaves a task the model holds as it is */
+	if (tt->mode == TRACE_MODE_SAMPLED && t && t->status == TASKS_ATTACHED) {
+		origin.coroutine = py_str(&t->reader, e->qualname);
+		if (e->frame.code)
+			site_from_frames(tt, t, &e->frame, 1, &origin);
+		/*
+		 * at its 'def' line: never started, or (3.15) closed by the cyclic
+		 * GC before its task, which leaves no await to name
+		 */
+		code = e->frame.code ? py_code(&t->reader, e->frame.code) : NULL;
+		if (code && origin.line == code->firstlineno)
+			origin.file = NULL;
+		model_task_sampled(tt->model, e->pid, e->task, &origin, 0, e->hdr.ts_ns);
+	}
+	model_task_destroyed(tt->model, e->pid, e->task, 0, e->hdr.ts_ns);
 }
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -294,7 +424,6 @@ static int handle_event(void *ctx, void *data, size_t size)
 	const struct event_header *hdr = data;
 	const struct task_dealloc_event *d = data;
 	const struct conn_task_event *c = data;
-	uint64_t task;
 
 	tt->model->task_events++;
 	if (size < sizeof(*hdr) || hdr->size > size)
@@ -308,12 +437,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 		if (hdr->size >= sizeof(*d))
 			model_task_destroyed(tt->model, d->pid, d->task, d->state, hdr->ts_ns);
 		break;
+	case EVENT_TASK_ENDED_PENDING:
+		if (hdr->size >= sizeof(struct task_pending_end_event))
+			handle_ended_pending(tt, data);
+		break;
 	case EVENT_CONN_TASK:
-		if (hdr->size < sizeof(*c))
-			break;
-		task = model_task_of_coroutine(tt->model, c->pid, c->coro);
-		if (task)
-			model_conn_task(tt->model, c->pid, c->ino, task);
+		if (hdr->size >= sizeof(*c))
+			attribute_conn(tt, c);
 		break;
 	}
 	return 0;
@@ -494,6 +624,27 @@ static void read_health(struct task_tracker *tt)
 	}
 }
 
+/* TRACE_MODE_SAMPLED: the tasks created since the last read, from memory. */
+static void read_new_tasks(struct task_tracker *tt)
+{
+	struct task_target *t;
+	struct task_snapshot s;
+	char problem[512];
+	size_t i;
+
+	for (i = 0; i < tt->n_targets; i++) {
+		t = &tt->targets[i];
+		if (t->status != TASKS_ATTACHED || !layout_in_kernel(tt, t))
+			continue;
+		if (!task_snapshot_read(&t->py, &s, problem, sizeof(problem)))
+			adopt_sampled_snapshot(tt->model, &s, monotonic_ns());
+		else
+			tt->model->task_reads_failed++;
+		task_snapshot_free(&s);
+	}
+	resolve_held_conns(tt);
+}
+
 void task_tracker_poll(struct task_tracker *tt)
 {
 	struct task_target *t;
@@ -503,6 +654,10 @@ void task_tracker_poll(struct task_tracker *tt)
 		return;
 	ring_buffer__consume(tt->rb);
 	refresh_task_states(tt, monotonic_ns());
+	if (tt->mode == TRACE_MODE_SAMPLED && monotonic_ns() >= tt->next_read_ns) {
+		read_new_tasks(tt);
+		tt->next_read_ns = monotonic_ns() + tt->model->sample_period_ns;
+	}
 	read_health(tt);
 	for (i = 0; i < tt->n_targets; i++) {
 		t = &tt->targets[i];
@@ -567,5 +722,6 @@ void task_tracker_destroy(struct task_tracker *tt)
 	task_tracker_bpf__destroy(tt->skel);
 	free(tt->targets);
 	free(tt->pending);
+	free(tt->unresolved);
 	free(tt);
 }

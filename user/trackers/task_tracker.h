@@ -16,10 +16,12 @@
 struct task_tracker;
 
 /*
- * Opens and loads the BPF programs: 0 or -errno. lean: probe Task creation
- * only, and learn that tasks ended from their memory on each poll.
+ * Opens and loads the BPF programs: 0 or -errno. TRACE_MODE_LEAN: probe Task
+ * creation only, and learn that tasks ended from their memory on each poll.
+ * TRACE_MODE_SAMPLED: no probe on Task creation either; the tasks created
+ * since the last poll are read from memory at each.
  */
-int task_tracker_load(struct task_tracker **out, struct model *m, bool lean);
+int task_tracker_load(struct task_tracker **out, struct model *m, enum trace_mode mode);
 /*
  * Looks at pid's interpreter and attaches if it can; the model's hook status
  * says how it went. pidfd (kept open by the caller while tracing) tells when

@@ -607,6 +607,7 @@ SERVICE_CPU, LOAD_CPU = "0", "1"
 REAL_SERVICE_MODES = [
     {"name": "traced", "what": "inflight trace", "inflight": []},
     {"name": "lean", "what": "inflight trace --lean", "inflight": ["--lean"]},
+    {"name": "sampled", "what": "inflight trace --sampled", "inflight": ["--sampled"]},
     {"name": "bpftrace", "what": "bpftrace counting the same probes",
      "bpftrace": BPFTRACE_SERVICE_COUNT},
 ]

@@ -216,7 +216,7 @@ def exec_scenario(into, want_tracked):
     try:
         t = Tracer("-f", "json", "-i", "0.1", "-p", str(w.pid))
         truth_before = w.do("tasks 7")
-        polls(t, w.pid, 1)
+        polls(t, w.pid, 2)    # the first may have begun before the tasks were made
         w.proc.stdin.write("exec %s\n" % " ".join(into))
         w.proc.stdin.flush()
         truth_after = None

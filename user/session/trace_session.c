@@ -250,6 +250,8 @@ static void record_exec(struct session *s, struct target *t, unsigned int execs,
 	size_t i;
 
 	conn_tracker_poll(s->conns);
+	/* while the old program's code objects are still in the cache */
+	task_tracker_drain(s->tasks);
 	task_tracker_forget_program(s->tasks, t->pid);
 	t->execs = execs;
 	target_reread_identity(t);

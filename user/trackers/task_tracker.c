@@ -645,6 +645,12 @@ static void read_new_tasks(struct task_tracker *tt)
 	resolve_held_conns(tt);
 }
 
+void task_tracker_drain(struct task_tracker *tt)
+{
+	if (tt && tt->rb)
+		ring_buffer__consume(tt->rb);
+}
+
 void task_tracker_poll(struct task_tracker *tt)
 {
 	struct task_target *t;

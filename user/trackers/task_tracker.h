@@ -43,6 +43,8 @@ int task_tracker_py_procs_fd(const struct task_tracker *tt);
 int task_tracker_attach(struct task_tracker *tt);
 /* Adds the tasks pending before the probes, from a snapshot of each target's memory. */
 void task_tracker_adopt_existing(struct task_tracker *tt);
+/* Handles the events sent so far, and nothing else. */
+void task_tracker_drain(struct task_tracker *tt);
 /* Drains events into the model, refreshes task states, retries targets waiting for asyncio. */
 void task_tracker_poll(struct task_tracker *tt);
 /* Detaches and frees; NULL-safe. */

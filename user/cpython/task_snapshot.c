@@ -1258,11 +1258,19 @@ static struct known_task *known_at(const struct task_sampler *ts, uint64_t addr)
 			     NULL;
 }
 
-static bool still_known(const struct task_sampler *ts, uint64_t addr, const struct identity *id)
+/* Each registry task's known entry, if it is still that task, else NULL: both lists in address order. */
+static void match_known(const struct task_sampler *ts, const uint64_t *addrs,
+			const struct identity *ids, size_t n, const struct known_task **match)
 {
-	const struct known_task *k = known_at(ts, addr);
+	const struct known_task *k = ts->known, *end = ts->known + ts->n_known;
+	size_t i;
 
-	return k && !k->again && k->id.coro == id->coro && k->id.name == id->name;
+	for (i = 0; i < n; i++) {
+		while (k < end && k->addr < addrs[i])
+			k++;
+		match[i] = k < end && k->addr == addrs[i] && !k->again && k->id.coro == ids[i].coro &&
+			   k->id.name == ids[i].name ? k : NULL;
+	}
 }
 
 static int cmp_task_addr(const void *a, const void *b)
@@ -1322,21 +1330,21 @@ static int describe_parents(struct reader *rd, struct task_snapshot *s, const ui
 
 /* Who is known after a read: the tasks it described, and those it found unchanged. */
 static int remember_tasks(struct task_sampler *ts, const struct task_snapshot *s,
-			  const uint64_t *addrs, const struct identity *ids, size_t n)
+			  const uint64_t *addrs, const struct known_task **match, size_t n)
 {
-	struct known_task *known = malloc((n + 1) * sizeof(*known)), *was;
-	const struct snapshot_task *t;
+	struct known_task *known = malloc((n + 1) * sizeof(*known));
+	const struct snapshot_task *t = s->tasks, *end = s->tasks + s->n_tasks;
 	size_t i, k = 0;
 
 	if (!known)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		t = task_snapshot_find(s, addrs[i]);
-		was = known_at(ts, addrs[i]);
-		if (t)
+		while (t < end && t->addr < addrs[i])
+			t++;
+		if (t < end && t->addr == addrs[i])
 			known[k++] = (struct known_task){ .addr = addrs[i], .id = identity_of(t) };
-		else if (still_known(ts, addrs[i], &ids[i]))
-			known[k++] = *was;
+		else if (match[i])
+			known[k++] = *match[i];
 	}
 	free(ts->known);
 	ts->known = known;
@@ -1353,14 +1361,16 @@ static int describe_changes(struct task_sampler *ts, struct task_snapshot *s,
 			    const uint64_t *addrs, size_t n)
 {
 	struct identity *ids = malloc((n + 1) * sizeof(*ids));
+	const struct known_task **match = malloc((n + 1) * sizeof(*match));
 	uint64_t *fresh = malloc((n + 1) * sizeof(*fresh));
 	size_t i, n_fresh = 0;
 	int err = -ENOMEM;
 
-	if (!ids || !fresh || read_identities(&ts->rd, addrs, n, ids))
+	if (!ids || !match || !fresh || read_identities(&ts->rd, addrs, n, ids))
 		goto out;
+	match_known(ts, addrs, ids, n, match);
 	for (i = 0; i < n; i++)
-		if (!still_known(ts, addrs[i], &ids[i]))
+		if (!match[i])
 			fresh[n_fresh++] = addrs[i];
 	ts->rd.gather_being_built = false;
 	err = n_fresh ? describe_tasks(&ts->rd, s, fresh, n_fresh) : 0;
@@ -1373,9 +1383,9 @@ static int describe_changes(struct task_sampler *ts, struct task_snapshot *s,
 		err = describe_parents(&ts->rd, s, addrs, n);
 	}
 	if (!err)
-		err = remember_tasks(ts, s, addrs, ids, n);
+		err = remember_tasks(ts, s, addrs, match, n);
 out:
-	free(ids), free(fresh);
+	free(ids), free(match), free(fresh);
 	return err;
 }
 

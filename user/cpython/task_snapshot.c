@@ -1258,7 +1258,7 @@ static struct known_task *known_at(const struct task_sampler *ts, uint64_t addr)
 			     NULL;
 }
 
-/* Each registry task's known entry, if it is still that task, else NULL: both lists in address order. */
+/* Each registry task's known entry if it is still that task, else NULL (both in address order). */
 static void match_known(const struct task_sampler *ts, const uint64_t *addrs,
 			const struct identity *ids, size_t n, const struct known_task **match)
 {

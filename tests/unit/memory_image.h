@@ -22,6 +22,7 @@ struct memory_image {
 	} regions[IMAGE_MAX_REGIONS];
 	size_t n;
 	size_t largest_read;	/* the longest single range a reader asked for */
+	size_t bytes_read;	/* all the bytes readers were given */
 	struct memory_source src;
 };
 
@@ -62,6 +63,7 @@ static ssize_t image_readv(void *ctx, const struct iovec *local, unsigned long n
 		memcpy(local[i].iov_base, (const uint8_t *)r->bytes + (at - r->addr),
 		       remote[i].iov_len);
 		done += (ssize_t)remote[i].iov_len;
+		im->bytes_read += remote[i].iov_len;
 	}
 	if (!done && n_remote) {
 		errno = EFAULT;

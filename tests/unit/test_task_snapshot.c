@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "cpython_layout.h"
+#include "memory_image.h"
 #include "python_target.h"
 #include "task_snapshot.h"
 
@@ -422,6 +423,98 @@ static void test_awaited_by_its_parent(void **state)
 	task_snapshot_free(&s);
 }
 
+/* A registry of tasks: the parent first, then children whose done callbacks wake it. */
+static void registry_of(struct image *im, uint64_t task_type, const uint64_t *tasks, size_t n)
+{
+	static const char *const md_keys[] = { "Task", "_all_tasks" };
+	static const char *const mod_keys[] = { "_asyncio" };
+	uint64_t refs[7], md_values[2], module;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		refs[i] = weakref_to(im, tasks[i]);
+	md_values[0] = task_type;
+	md_values[1] = weakset(im, set(im, refs, n));
+	module = object(im, 64, im->module_type);
+	put(module, im->l->module_dict, dict(im, md_keys, md_values, 2));
+	runtime_with_modules(im, dict(im, mod_keys, &module, 1));
+}
+
+static size_t sampled_read(struct image *im, struct memory_image *mem, struct task_sampler *ts,
+			   struct task_snapshot *s)
+{
+	char problem[256] = "";
+	size_t before = mem->bytes_read;
+
+	assert_int_equal(task_sampler_read(ts, &im->py, s, problem, sizeof(problem)), 0);
+	return mem->bytes_read - before;
+}
+
+/*
+ * A sampler's second read of an unchanged registry describes no task and
+ * reads a fraction of the first's bytes; a task renamed at its address is a
+ * new one, read with the known task awaiting it; one asked for is read again.
+ */
+static void test_sampler_reads_only_what_changed(void **state)
+{
+	struct image *im = *state;
+	uint64_t task_type = type(im, "_asyncio.Task", 0), tasks[6], wakeup;
+	struct memory_image mem = {};
+	const struct snapshot_task *t;
+	struct task_sampler *ts;
+	struct task_snapshot s;
+	size_t first, second, i;
+	char name[16];
+
+	tasks[0] = unstarted_task(im, task_type, "main", "/srv/app.py", 3, "Task-1");
+	wakeup = object(im, 64, type(im, "TaskWakeupMethWrapper", 0));
+	put(wakeup, im->l->wakeup_task, tasks[0]);
+	for (i = 1; i < 6; i++) {
+		snprintf(name, sizeof(name), "Task-%zu", i + 1);
+		tasks[i] = unstarted_task(im, task_type, "fetch", "/srv/app.py", 12, name);
+		put(tasks[i], im->l->fut_callback0, wakeup);
+	}
+	registry_of(im, task_type, tasks, 6);
+	image_map(&mem, (uint64_t)(uintptr_t)im->arena, im->arena, ARENA_BYTES);
+	assert_int_equal(image_attach(&mem, im->py.pid), 0);
+	ts = task_sampler_new(&im->py);
+	assert_non_null(ts);
+
+	first = sampled_read(im, &mem, ts, &s);
+	assert_int_equal(s.n_tasks, 6);
+	assert_int_equal(task_snapshot_find(&s, tasks[3])->parent, tasks[0]);
+	task_snapshot_free(&s);
+
+	second = sampled_read(im, &mem, ts, &s);
+	assert_true(second * 3 < first);
+	assert_int_equal(s.n_tasks, 0);
+	assert_true(s.asyncio_loaded);
+	task_snapshot_free(&s);
+
+	/* another task at a known address: new, and so is where its parent is now */
+	put(tasks[4], im->l->task_name, str(im, "Task-99"));
+	sampled_read(im, &mem, ts, &s);
+	assert_int_equal(s.n_tasks, 2);
+	t = task_snapshot_find(&s, tasks[4]);
+	assert_non_null(t);
+	assert_string_equal(t->name, "Task-99");
+	assert_int_equal(t->parent, tasks[0]);
+	assert_non_null(task_snapshot_find(&s, tasks[0]));
+	task_snapshot_free(&s);
+
+	task_sampler_read_again(ts, tasks[2]);
+	sampled_read(im, &mem, ts, &s);
+	assert_non_null(task_snapshot_find(&s, tasks[2]));
+	assert_null(task_snapshot_find(&s, tasks[1]));
+	task_snapshot_free(&s);
+
+	sampled_read(im, &mem, ts, &s);
+	assert_int_equal(s.n_tasks, 0);
+	task_snapshot_free(&s);
+	task_sampler_free(ts);
+	image_detach(im->py.pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +528,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_unstarted_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_awaited_by_its_parent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sampler_reads_only_what_changed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,7 @@ struct reader {
 	uint64_t task_type;	/* _asyncio.Task, from the module */
 	void *kinds;		/* type -> is a Task (sub)type */
 	void *parents;		/* callback -> the task it wakes, and how */
+	bool gather_being_built;	/* a task read was a child of a gather() being built */
 };
 
 static int cmp_key(const void *a, const void *b)
@@ -1086,8 +1087,10 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 		if (t->state == SNAP_PENDING)
 			t->parent = parent_from_callbacks(rd, u64_at(task, l->fut_callback0),
 							  u64_at(task, l->fut_callbacks), 0, &t->awaited_by);
-		if (t->parent == GATHER_BEING_BUILT)
+		if (t->parent == GATHER_BEING_BUILT) {
+			rd->gather_being_built = true;
 			t->parent = running_task(s, t->loop);
+		}
 		if (!t->parent)
 			t->awaited_by = AWAITED_BY_NONE;
 		read_socket(rd, t, ends.socket_holder[i], ends.socket_slot[i]);
@@ -1099,6 +1102,27 @@ static int describe_tasks(struct reader *rd, struct task_snapshot *s, const uint
 	return err;
 }
 
+static void reader_init(struct reader *rd, const struct python_target *py)
+{
+	memset(rd, 0, sizeof(*rd));
+	py_reader_init(&rd->py, py->pid, &py->layout);
+}
+
+static void reader_release(struct reader *rd)
+{
+	tdestroy(rd->kinds, free);
+	tdestroy(rd->parents, free);
+	py_reader_free(&rd->py);
+	rd->kinds = rd->parents = NULL;
+}
+
+static void snapshot_start(const struct python_target *py, struct task_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->pid = py->pid;
+	s->python_version = py->layout.version;
+}
+
 int task_snapshot_read(const struct python_target *py, struct task_snapshot *s, char *problem,
 		       size_t size)
 {
@@ -1107,13 +1131,11 @@ int task_snapshot_read(const struct python_target *py, struct task_snapshot *s, 
 	size_t n = 0;
 	int err;
 
-	memset(s, 0, sizeof(*s));
-	s->pid = py->pid;
-	s->python_version = py->layout.version;
+	snapshot_start(py, s);
 	rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return -ENOMEM;
-	py_reader_init(&rd->py, py->pid, &py->layout);
+	reader_init(rd, py);
 	s->reader = rd;
 	err = registry_tasks(rd, py, s, &addrs, &n, problem, size);
 	if (!err && n)
@@ -1147,13 +1169,275 @@ void task_snapshot_free(struct task_snapshot *s)
 	struct reader *rd = s->reader;
 
 	if (rd) {
-		tdestroy(rd->kinds, free);
-		tdestroy(rd->parents, free);
-		py_reader_free(&rd->py);
+		reader_release(rd);
 		free(rd);
 	}
 	free(s->tasks);
 	memset(s, 0, sizeof(*s));
+}
+
+/* --- repeated reads ------------------------------------------------------- */
+
+/* What tells a task from the next one allocated at its address. */
+struct identity {
+	uint64_t coro;
+	uint64_t name;		/* FNV-1a of its name */
+};
+
+/* A task a sampler has described, by address. */
+struct known_task {
+	uint64_t addr;
+	struct identity id;
+	bool again;		/* the caller wants it described at the next read */
+};
+
+struct task_sampler {
+	struct reader rd;
+	struct known_task *known;	/* in address order */
+	size_t n_known;
+};
+
+static uint64_t name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct identity identity_of(const struct snapshot_task *t)
+{
+	return (struct identity){ .coro = t->coro, .name = name_hash(t->name) };
+}
+
+/* Every task's coroutine and name: two batched reads of a few words each. */
+static int read_identities(struct reader *rd, const uint64_t *addrs, size_t n,
+			   struct identity *ids)
+{
+	const struct cpython_layout *l = &rd->py.layout;
+	uint32_t lo = l->task_coro < l->task_name ? l->task_coro : l->task_name;
+	uint32_t span = (l->task_coro > l->task_name ? l->task_coro : l->task_name) - lo + 8;
+	uint8_t *words = malloc(n * span + 1), *names = malloc(n * NAME_READ + 1), *ok = malloc(n + 1);
+	uint64_t *at = calloc(n + 1, sizeof(*at));
+	struct snapshot_task scratch;
+	size_t i;
+
+	if (!words || !names || !ok || !at) {
+		free(words), free(names), free(ok), free(at);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		at[i] = addrs[i] + lo;
+	py_read_many(rd->py.pid, at, n, span, words, ok);
+	for (i = 0; i < n; i++) {
+		ids[i].coro = ok[i] ? u64_at(words + i * span, l->task_coro - lo) : 0;
+		at[i] = ok[i] ? u64_at(words + i * span, l->task_name - lo) : 0;
+	}
+	py_read_many(rd->py.pid, at, n, NAME_READ, names, ok);
+	for (i = 0; i < n; i++) {
+		scratch.name[0] = '\0';
+		if (at[i])
+			decode_name(rd, at[i], names + i * NAME_READ, ok[i], &scratch);
+		ids[i].name = name_hash(scratch.name);
+	}
+	free(words), free(names), free(ok), free(at);
+	return 0;
+}
+
+static int cmp_known(const void *key, const void *entry)
+{
+	uint64_t x = *(const uint64_t *)key, y = ((const struct known_task *)entry)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct known_task *known_at(const struct task_sampler *ts, uint64_t addr)
+{
+	return ts->n_known ? bsearch(&addr, ts->known, ts->n_known, sizeof(*ts->known), cmp_known) :
+			     NULL;
+}
+
+/* Each registry task's known entry if it is still that task, else NULL (both in address order). */
+static void match_known(const struct task_sampler *ts, const uint64_t *addrs,
+			const struct identity *ids, size_t n, const struct known_task **match)
+{
+	const struct known_task *k = ts->known, *end = ts->known + ts->n_known;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		while (k < end && k->addr < addrs[i])
+			k++;
+		match[i] = k < end && k->addr == addrs[i] && !k->again && k->id.coro == ids[i].coro &&
+			   k->id.name == ids[i].name ? k : NULL;
+	}
+}
+
+static int cmp_task_addr(const void *a, const void *b)
+{
+	uint64_t x = ((const struct snapshot_task *)a)->addr;
+	uint64_t y = ((const struct snapshot_task *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool in_sorted(const uint64_t *addrs, size_t n, uint64_t addr)
+{
+	return n && bsearch(&addr, addrs, n, sizeof(*addrs), cmp_u64);
+}
+
+/*
+ * The known tasks that await a task just described, read afresh: where they
+ * are now is where that task was created.
+ */
+static int describe_parents(struct reader *rd, struct task_snapshot *s, const uint64_t *registry,
+			    size_t n)
+{
+	uint64_t *parents = malloc((s->n_tasks + 1) * sizeof(*parents));
+	struct task_snapshot more = { 0 };
+	struct snapshot_task *grown;
+	size_t i, m = 0, unique = 0;
+	int err;
+
+	if (!parents)
+		return -ENOMEM;
+	for (i = 0; i < s->n_tasks; i++)
+		if (s->tasks[i].parent && !task_snapshot_find(s, s->tasks[i].parent) &&
+		    in_sorted(registry, n, s->tasks[i].parent))
+			parents[m++] = s->tasks[i].parent;
+	qsort(parents, m, sizeof(*parents), cmp_u64);
+	for (i = 0; i < m; i++)
+		if (!unique || parents[unique - 1] != parents[i])
+			parents[unique++] = parents[i];
+	err = unique ? describe_tasks(rd, &more, parents, unique) : 0;
+	free(parents);
+	s->unreadable += more.unreadable;
+	s->changed += more.changed;
+	if (err || !more.n_tasks) {
+		free(more.tasks);
+		return err;
+	}
+	grown = realloc(s->tasks, (s->n_tasks + more.n_tasks + 1) * sizeof(*grown));
+	if (grown) {
+		memcpy(grown + s->n_tasks, more.tasks, more.n_tasks * sizeof(*grown));
+		s->tasks = grown;
+		s->n_tasks += more.n_tasks;
+		qsort(s->tasks, s->n_tasks, sizeof(*s->tasks), cmp_task_addr);
+	}
+	free(more.tasks);
+	return grown ? 0 : -ENOMEM;
+}
+
+/* Who is known after a read: the tasks it described, and those it found unchanged. */
+static int remember_tasks(struct task_sampler *ts, const struct task_snapshot *s,
+			  const uint64_t *addrs, const struct known_task **match, size_t n)
+{
+	struct known_task *known = malloc((n + 1) * sizeof(*known));
+	const struct snapshot_task *t = s->tasks, *end = s->tasks + s->n_tasks;
+	size_t i, k = 0;
+
+	if (!known)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		while (t < end && t->addr < addrs[i])
+			t++;
+		if (t < end && t->addr == addrs[i])
+			known[k++] = (struct known_task){ .addr = addrs[i], .id = identity_of(t) };
+		else if (match[i])
+			known[k++] = *match[i];
+	}
+	free(ts->known);
+	ts->known = known;
+	ts->n_known = k;
+	return 0;
+}
+
+/*
+ * The tasks of the registry the sampler does not know yet, or asked to read
+ * again; with them, the known tasks awaiting them. A task caught in a gather()
+ * still being built needs the task running its loop: then every task is read.
+ */
+static int describe_changes(struct task_sampler *ts, struct task_snapshot *s,
+			    const uint64_t *addrs, size_t n)
+{
+	struct identity *ids = malloc((n + 1) * sizeof(*ids));
+	const struct known_task **match = malloc((n + 1) * sizeof(*match));
+	uint64_t *fresh = malloc((n + 1) * sizeof(*fresh));
+	size_t i, n_fresh = 0;
+	int err = -ENOMEM;
+
+	if (!ids || !match || !fresh || read_identities(&ts->rd, addrs, n, ids))
+		goto out;
+	match_known(ts, addrs, ids, n, match);
+	for (i = 0; i < n; i++)
+		if (!match[i])
+			fresh[n_fresh++] = addrs[i];
+	ts->rd.gather_being_built = false;
+	err = n_fresh ? describe_tasks(&ts->rd, s, fresh, n_fresh) : 0;
+	if (!err && ts->rd.gather_being_built) {
+		free(s->tasks);
+		s->tasks = NULL;
+		s->n_tasks = s->changed = 0;
+		err = describe_tasks(&ts->rd, s, addrs, n);
+	} else if (!err && s->n_tasks) {
+		err = describe_parents(&ts->rd, s, addrs, n);
+	}
+	if (!err)
+		err = remember_tasks(ts, s, addrs, match, n);
+out:
+	free(ids), free(match), free(fresh);
+	return err;
+}
+
+struct task_sampler *task_sampler_new(const struct python_target *py)
+{
+	struct task_sampler *ts = calloc(1, sizeof(*ts));
+
+	if (ts)
+		reader_init(&ts->rd, py);
+	return ts;
+}
+
+int task_sampler_read(struct task_sampler *ts, const struct python_target *py,
+		      struct task_snapshot *s, char *problem, size_t size)
+{
+	uint64_t start = monotonic_ns(), *addrs = NULL;
+	size_t n = 0;
+	int err;
+
+	snapshot_start(py, s);
+	/* caches that filled up start over: a read is refused nothing for long */
+	if (ts->rd.py.cache_full) {
+		reader_release(&ts->rd);
+		reader_init(&ts->rd, py);
+	}
+	/* a callback's address may hold another object by now */
+	tdestroy(ts->rd.parents, free);
+	ts->rd.parents = NULL;
+	err = registry_tasks(&ts->rd, py, s, &addrs, &n, problem, size);
+	if (!err)
+		err = describe_changes(ts, s, addrs, n);
+	free(addrs);
+	s->cache_full = ts->rd.py.cache_full;
+	s->read_ns = monotonic_ns() - start;
+	return err;
+}
+
+void task_sampler_read_again(struct task_sampler *ts, uint64_t addr)
+{
+	struct known_task *k = known_at(ts, addr);
+
+	if (k)
+		k->again = true;
+}
+
+void task_sampler_free(struct task_sampler *ts)
+{
+	if (!ts)
+		return;
+	reader_release(&ts->rd);
+	free(ts->known);
+	free(ts);
 }
 
 const struct snapshot_task *task_snapshot_find(const struct task_snapshot *s, uint64_t addr)

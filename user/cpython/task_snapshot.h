@@ -94,6 +94,22 @@ int task_snapshot_read(const struct python_target *py, struct task_snapshot *s, 
 void task_snapshot_free(struct task_snapshot *s);
 /* The task at addr, or NULL. */
 const struct snapshot_task *task_snapshot_find(const struct task_snapshot *s, uint64_t addr);
+/*
+ * The repeated reads of a trace (--sampled): the reader's caches and the
+ * tasks already described are kept from one read to the next, so a read
+ * costs the registry, a task's coroutine and name, and a full description
+ * only of the tasks new since the last (a task at a known address with
+ * another coroutine or name is new) and of the known tasks awaiting them.
+ * Its snapshots hold those tasks only; their strings live as long as the
+ * sampler.
+ */
+struct task_sampler;
+struct task_sampler *task_sampler_new(const struct python_target *py);
+int task_sampler_read(struct task_sampler *ts, const struct python_target *py,
+		      struct task_snapshot *s, char *problem, size_t size);
+/* Describe the task at addr again at the next read, though it has not changed. */
+void task_sampler_read_again(struct task_sampler *ts, uint64_t addr);
+void task_sampler_free(struct task_sampler *ts);
 const char *snapshot_state_name(enum snapshot_state state);
 const char *snapshot_awaited_by_name(enum snapshot_awaited_by how);
 

@@ -55,6 +55,7 @@ struct adoption {
 	uint8_t *adopted;
 	uint64_t read_ns;
 	bool sampled;	/* a later read of a sampled trace: the tasks it adds were created since */
+	struct task_sampler *sampler;	/* what read s, told of the tasks left for its next read */
 };
 
 /* A pending task into the model, the task awaiting it first: a site then knows its parent's. */
@@ -74,8 +75,10 @@ static void adopt_task(const struct adoption *a, const struct snapshot_task *t, 
 	 * started is at none of its own: the next read places the task.
 	 */
 	if (a->sampled && ((t->flags & SNAP_NOT_STARTED) ||
-			   (parent && (parent->flags & (SNAP_RUNNING | SNAP_CHANGED)))))
+			   (parent && (parent->flags & (SNAP_RUNNING | SNAP_CHANGED))))) {
+		task_sampler_read_again(a->sampler, t->addr);
 		return;
+	}
 	existing_origin(t, parent, &origin);
 	if (!a->sampled) {
 		model_task_existing(a->m, s->pid, t->addr, &origin, t->parent, a->read_ns);
@@ -88,9 +91,12 @@ static void adopt_task(const struct adoption *a, const struct snapshot_task *t, 
 	model_task_sampled(a->m, s->pid, t->addr, &origin, t->parent, a->read_ns);
 }
 
-static void adopt(struct model *m, const struct task_snapshot *s, uint64_t read_ns, bool sampled)
+static void adopt(struct model *m, const struct task_snapshot *s, uint64_t read_ns,
+		  struct task_sampler *sampler)
 {
-	struct adoption a = { .m = m, .s = s, .read_ns = read_ns, .sampled = sampled };
+	bool sampled = sampler;
+	struct adoption a = { .m = m, .s = s, .read_ns = read_ns, .sampled = sampled,
+			      .sampler = sampler };
 	const struct snapshot_task *t;
 	uint64_t ino;
 	size_t i;
@@ -115,10 +121,11 @@ static void adopt(struct model *m, const struct task_snapshot *s, uint64_t read_
 
 void adopt_snapshot(struct model *m, const struct task_snapshot *s, uint64_t read_ns)
 {
-	adopt(m, s, read_ns, false);
+	adopt(m, s, read_ns, NULL);
 }
 
-void adopt_sampled_snapshot(struct model *m, const struct task_snapshot *s, uint64_t read_ns)
+void adopt_sampled_snapshot(struct model *m, const struct task_snapshot *s, uint64_t read_ns,
+			    struct task_sampler *sampler)
 {
-	adopt(m, s, read_ns, true);
+	adopt(m, s, read_ns, sampler);
 }

@@ -24,8 +24,10 @@ void adopt_snapshot(struct model *m, const struct task_snapshot *s, uint64_t rea
  * A later read of a sampled trace (TRACE_MODE_SAMPLED): every pending task of
  * s the model does not know yet was created since the last read, at a line
  * found as for a task pending at attach. Their sockets are left to the
- * connect probe's attribution.
+ * connect probe's attribution. s is sampler's: a task left for a later read
+ * (not started, or its parent caught moving) is described again then.
  */
-void adopt_sampled_snapshot(struct model *m, const struct task_snapshot *s, uint64_t read_ns);
+void adopt_sampled_snapshot(struct model *m, const struct task_snapshot *s, uint64_t read_ns,
+			    struct task_sampler *sampler);
 
 #endif

@@ -42,6 +42,7 @@ struct task_target {
 	struct bpf_link *pending_link;
 	/* attached on a late import: its tasks are read once more at the next poll */
 	bool read_again;
+	struct task_sampler *sampler;	/* TRACE_MODE_SAMPLED: its reads, from the first on */
 };
 
 /* A connection whose opening task no read had shown yet, and where it was opened. */
@@ -157,6 +158,8 @@ static void detach_probes(struct task_tracker *tt, struct task_target *t)
 	bpf_link__destroy(t->pending_link);
 	t->init_link = t->dealloc_link = t->pending_link = NULL;
 	py_reader_free(&t->reader);
+	task_sampler_free(t->sampler);
+	t->sampler = NULL;
 	t->read_again = false;
 }
 
@@ -636,8 +639,12 @@ static void read_new_tasks(struct task_tracker *tt)
 		t = &tt->targets[i];
 		if (t->status != TASKS_ATTACHED || !layout_in_kernel(tt, t))
 			continue;
-		if (!task_snapshot_read(&t->py, &s, problem, sizeof(problem)))
-			adopt_sampled_snapshot(tt->model, &s, monotonic_ns());
+		if (!t->sampler && !(t->sampler = task_sampler_new(&t->py))) {
+			tt->model->task_reads_failed++;
+			continue;
+		}
+		if (!task_sampler_read(t->sampler, &t->py, &s, problem, sizeof(problem)))
+			adopt_sampled_snapshot(tt->model, &s, monotonic_ns(), t->sampler);
 		else
 			tt->model->task_reads_failed++;
 		task_snapshot_free(&s);

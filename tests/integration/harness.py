@@ -156,17 +156,24 @@ class Tracer:
         self.proc = subprocess.Popen([inflight(), "trace", *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env)
         self.stderr_head = []
-        deadline = time.time() + 30
+        if self.read_until(lambda line: line.startswith("Tracing")):
+            return
+        out, err = self.proc.communicate(timeout=10)
+        raise AssertionError("inflight never printed 'Tracing' (rc=%s): %s%s" %
+                             (self.proc.returncode, "".join(self.stderr_head), err))
+
+    def read_until(self, want, seconds=30):
+        """Reads stderr, kept in stderr_head, until a line for which want(line)
+        holds: that line, or None at its end or after seconds."""
+        deadline = time.time() + seconds
         while time.time() < deadline:
             line = self.proc.stderr.readline()
             if not line:
                 break
             self.stderr_head.append(line)
-            if line.startswith("Tracing"):
-                return
-        out, err = self.proc.communicate(timeout=10)
-        raise AssertionError("inflight never printed 'Tracing' (rc=%s): %s%s" %
-                             (self.proc.returncode, "".join(self.stderr_head), err))
+            if want(line):
+                return line
+        return None
 
     def finish(self, sig=signal.SIGINT, timeout=30):
         if sig is not None and self.proc.poll() is None:

@@ -91,14 +91,9 @@ def pyenv_pythons():
 def read_until(tracer, want, what):
     """Reads inflight's stderr (a live summary every 0.1 s keeps it coming)
     until a line for which want(line) holds; fails after 30 s."""
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        line = tracer.proc.stderr.readline()
-        if not line:
-            break
-        tracer.stderr_head.append(line)
-        if want(line):
-            return line
+    line = tracer.read_until(want)
+    if line:
+        return line
     raise AssertionError("inflight never said %s: %s" % (what, "".join(tracer.stderr_head)))
 
 

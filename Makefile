@@ -97,7 +97,7 @@ unit: $(UNIT_BINS)
 
 # Fuzzing: libFuzzer harnesses (tests/fuzz/<target>.c) over the parsers of what the target
 # controls, each linked with the library objects it needs only, built with clang.
-FUZZ_TARGETS := elf_image x86_code proc_maps proc_net config task_snapshot
+FUZZ_TARGETS := elf_image x86_code proc_maps proc_net proc_cgroup config task_snapshot
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_DIR := $(OUTPUT)/fuzz
@@ -109,6 +109,7 @@ FUZZ_LIB_elf_image := sys/elf_image cpython/cpython_layout cpython/task_type_fin
 FUZZ_LIB_x86_code := sys/x86_code
 FUZZ_LIB_proc_maps := sys/proc_maps
 FUZZ_LIB_proc_net := sys/proc_net
+FUZZ_LIB_proc_cgroup := sys/proc_cgroup
 FUZZ_LIB_config := cli/config
 FUZZ_LIB_task_snapshot := cpython/task_snapshot cpython/py_objects cpython/py_containers \
 	cpython/code_lines cpython/cpython_layout cpython/python_target cpython/task_type_finder \

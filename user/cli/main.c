@@ -12,6 +12,7 @@
 #include "log.h"
 #include "parse.h"
 #include "ps_session.h"
+#include "sweep_session.h"
 #include "trace_session.h"
 
 #define EXIT_USAGE 2
@@ -25,6 +26,7 @@ static const char main_usage[] =
 	"\n"
 	"Commands:\n"
 	"  trace     attach to running processes and report on them when done\n"
+	"  sweep     trace every CPython process on the host for a while, into a snapshot\n"
 	"  ps        list the asyncio tasks a process has now, grouped by what they do\n"
 	"  pstree    the same tasks as a tree: who awaits whom\n"
 	"\n"
@@ -86,6 +88,45 @@ static const char trace_usage[] =
 	"\n"
 	"Exit status: 0 report written; 1 failed while tracing; 2 bad input or\n"
 	"environment (nothing is left attached and no report file is written).\n";
+
+static const char sweep_usage[] =
+	"Usage: inflight sweep [-d SECONDS] [-o DIR] [OPTIONS]\n"
+	"\n"
+	"Find every CPython process on the host, those in containers too, and those\n"
+	"that start while it runs; trace them all at once for the duration (tasks,\n"
+	"connections, findings, as inflight trace does); then write one snapshot:\n"
+	"DIR/inflight-HOSTNAME-YYYYmmddTHHMMSSZ.json.gz, gzip'ed JSON, written\n"
+	"atomically; its path is printed on stdout. Each process is named by its\n"
+	"service: its container, else its systemd unit, else its command line.\n"
+	"Processes that look like Python but cannot be traced (a CPython version\n"
+	"other than " CPYTHON_VERSIONS ", a free-threaded build, no rights) are listed\n"
+	"in the snapshot with why. Ctrl-C ends the sweep early and still writes it.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --duration SECONDS   how long to trace (default: 60)\n"
+	"  -o, --output DIR         the directory to write the snapshot into; it must\n"
+	"                           exist (default: the current directory)\n"
+	"  -f, --format json        the snapshot's format (default and only: json)\n"
+	"      --sampled            read tasks from memory every --sample-period, no\n"
+	"                           probe on their creation or end (the default)\n"
+	"      --probes             a uprobe on each task's creation and end instead:\n"
+	"                           short tasks are seen, at a cost to busy services\n"
+	"      --sample-period SECONDS\n"
+	"                           with --sampled, read the tasks this often (default: 0.1)\n"
+	"      --close-wait-age SECONDS, --fanout-tasks N, --fanout-conns N,\n"
+	"      --stuck-age SECONDS, --config FILE\n"
+	"                           what makes a finding, as for inflight trace\n"
+	"      --max-sockets N, --ring-size BYTES\n"
+	"                           the connection tracer's limits, as for inflight trace\n"
+	"  -v, --verbose            say more (why each skipped process was skipped)\n"
+	"  -h, --help               show this help\n"
+	"\n"
+	"Examples:\n"
+	"  inflight sweep                          60 seconds, snapshot in .\n"
+	"  inflight sweep -d 300 -o /var/lib/inflight\n"
+	"\n"
+	"Exit status: 0 snapshot written; 1 failed while tracing; 2 bad input or\n"
+	"environment (nothing is left attached and no snapshot is written).\n";
 
 static const char ps_usage[] =
 	"Usage: inflight ps -p PID [OPTIONS]\n"
@@ -183,49 +224,51 @@ static int format_option(const char *cmd, const char *arg, enum report_format *f
 	return 0;
 }
 
-static int seconds_option(const char *arg, const char *what, double min, double *out)
+static int seconds_option(const char *cmd, const char *arg, const char *what, double min,
+			  double *out)
 {
 	if (!parse_seconds(arg, min, MAX_DURATION_S, out))
 		return 0;
-	return usage_error("trace ", "invalid %s '%s': expected seconds, from %g to %.0f", what, arg,
+	return usage_error(cmd, "invalid %s '%s': expected seconds, from %g to %.0f", what, arg,
 			   min, MAX_DURATION_S);
 }
 
 enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE, OPT_CONFIG,
-       OPT_PAUSE, OPT_LEAN, OPT_SAMPLED, OPT_SAMPLE_PERIOD, OPT_MAX_SOCKETS, OPT_RING_SIZE };
+       OPT_PAUSE, OPT_LEAN, OPT_SAMPLED, OPT_SAMPLE_PERIOD, OPT_MAX_SOCKETS, OPT_RING_SIZE,
+       OPT_PROBES };
 
 #define MAX_SOCKETS_LIMIT (4ULL << 20)
 #define RING_SIZE_LIMIT (1ULL << 30)
 
-static int count_option(const char *arg, const char *what, uint32_t *out)
+static int count_option(const char *cmd, const char *arg, const char *what, uint32_t *out)
 {
 	double v;
 
 	if (parse_seconds(arg, 1, 1e9, &v) || v != (double)(uint32_t)v)
-		return usage_error("trace ", "invalid %s '%s': expected a whole number from 1", what,
+		return usage_error(cmd, "invalid %s '%s': expected a whole number from 1", what,
 				   arg);
 	*out = (uint32_t)v;
 	return 0;
 }
 
-static int max_sockets_option(const char *arg, size_t *out)
+static int max_sockets_option(const char *cmd, const char *arg, size_t *out)
 {
 	unsigned long long v;
 
 	if (parse_size(arg, 1, MAX_SOCKETS_LIMIT, &v))
-		return usage_error("trace ", "invalid socket count '%s': expected a whole number "
+		return usage_error(cmd, "invalid socket count '%s': expected a whole number "
 				   "from 1 to %llu", arg, MAX_SOCKETS_LIMIT);
 	*out = v;
 	return 0;
 }
 
 /* The kernel takes a ring buffer of a power of two pages. */
-static int ring_size_option(const char *arg, size_t *out)
+static int ring_size_option(const char *cmd, const char *arg, size_t *out)
 {
 	unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE), v;
 
 	if (parse_size(arg, page, RING_SIZE_LIMIT, &v) || (v & (v - 1)))
-		return usage_error("trace ", "invalid ring buffer size '%s': expected a power of two "
+		return usage_error(cmd, "invalid ring buffer size '%s': expected a power of two "
 				   "from %llu to 1G bytes (K, M and G allowed)", arg, page);
 	*out = v;
 	return 0;
@@ -241,13 +284,14 @@ struct threshold_overrides {
 	const char *config;
 };
 
-static int apply_thresholds(const struct threshold_overrides *ov, struct finding_thresholds *t)
+static int apply_thresholds(const char *cmd, const struct threshold_overrides *ov,
+			    struct finding_thresholds *t)
 {
 	char why[256];
 
 	*t = default_thresholds;
 	if (ov->config && config_load_thresholds(ov->config, t, why, sizeof(why)))
-		return usage_error("trace ", "bad config file '%s': %s", ov->config, why);
+		return usage_error(cmd, "bad config file '%s': %s", ov->config, why);
 	if (ov->close_wait_age)
 		t->close_wait_min_age_s = ov->values.close_wait_min_age_s;
 	if (ov->fanout_tasks)
@@ -257,6 +301,28 @@ static int apply_thresholds(const struct threshold_overrides *ov, struct finding
 	if (ov->stuck_age)
 		t->stuck_min_age_s = ov->values.stuck_min_age_s;
 	return 0;
+}
+
+/* The options that set what makes a finding (c, the option's code), shared by trace and sweep. */
+static int threshold_option(const char *cmd, int c, const char *arg, struct threshold_overrides *ov)
+{
+	switch (c) {
+	case OPT_CLOSE_WAIT_AGE:
+		ov->close_wait_age = true;
+		return seconds_option(cmd, arg, "CLOSE_WAIT age", 0, &ov->values.close_wait_min_age_s);
+	case OPT_FANOUT_TASKS:
+		ov->fanout_tasks = true;
+		return count_option(cmd, arg, "fan-out task count", &ov->values.fanout_min_tasks);
+	case OPT_FANOUT_CONNS:
+		ov->fanout_conns = true;
+		return count_option(cmd, arg, "fan-out connection count", &ov->values.fanout_min_conns);
+	case OPT_STUCK_AGE:
+		ov->stuck_age = true;
+		return seconds_option(cmd, arg, "stuck age", 0, &ov->values.stuck_min_age_s);
+	default:
+		ov->config = arg;
+		return 0;
+	}
 }
 
 /* --lean and --sampled each say how tasks are followed: one of them at most */
@@ -307,10 +373,10 @@ static int trace_main(int argc, char **argv)
 			err = add_pid(&o, optarg);
 			break;
 		case 'd':
-			err = seconds_option(optarg, "duration", 0.001, &o.duration_s);
+			err = seconds_option("trace ", optarg, "duration", 0.001, &o.duration_s);
 			break;
 		case 'i':
-			err = seconds_option(optarg, "interval", 0.1, &o.interval_s);
+			err = seconds_option("trace ", optarg, "interval", 0.1, &o.interval_s);
 			break;
 		case 'f':
 			err = format_option("trace ", optarg, &o.format);
@@ -322,38 +388,24 @@ static int trace_main(int argc, char **argv)
 			o.output = optarg;
 			break;
 		case OPT_CLOSE_WAIT_AGE:
-			err = seconds_option(optarg, "CLOSE_WAIT age", 0,
-					     &ov.values.close_wait_min_age_s);
-			ov.close_wait_age = true;
-			break;
 		case OPT_FANOUT_TASKS:
-			err = count_option(optarg, "fan-out task count", &ov.values.fanout_min_tasks);
-			ov.fanout_tasks = true;
-			break;
 		case OPT_FANOUT_CONNS:
-			err = count_option(optarg, "fan-out connection count",
-					   &ov.values.fanout_min_conns);
-			ov.fanout_conns = true;
-			break;
 		case OPT_STUCK_AGE:
-			err = seconds_option(optarg, "stuck age", 0, &ov.values.stuck_min_age_s);
-			ov.stuck_age = true;
-			break;
 		case OPT_CONFIG:
-			ov.config = optarg;
+			err = threshold_option("trace ", c, optarg, &ov);
 			break;
 		case OPT_LEAN:
 		case OPT_SAMPLED:
 			err = mode_option(&o, c == OPT_LEAN ? TRACE_MODE_LEAN : TRACE_MODE_SAMPLED);
 			break;
 		case OPT_SAMPLE_PERIOD:
-			err = seconds_option(optarg, "sample period", 0.1, &o.sample_period_s);
+			err = seconds_option("trace ", optarg, "sample period", 0.1, &o.sample_period_s);
 			break;
 		case OPT_MAX_SOCKETS:
-			err = max_sockets_option(optarg, &o.max_sockets);
+			err = max_sockets_option("trace ", optarg, &o.max_sockets);
 			break;
 		case OPT_RING_SIZE:
-			err = ring_size_option(optarg, &o.ring_bytes);
+			err = ring_size_option("trace ", optarg, &o.ring_bytes);
 			break;
 		case 'v':
 			log_verbosity++;
@@ -378,10 +430,121 @@ static int trace_main(int argc, char **argv)
 				   "tasks: add --sampled, or drop it");
 	if (!o.sample_period_s)
 		o.sample_period_s = TRACE_DEFAULT_SAMPLE_PERIOD_S;
-	err = apply_thresholds(&ov, &o.thresholds);
+	err = apply_thresholds("trace ", &ov, &o.thresholds);
 	if (err)
 		return err;
 	return trace_session_run(&o);
+}
+
+/* --sampled or --probes: one of them at most */
+static int sweep_mode_option(bool *given, enum trace_mode *mode, enum trace_mode want)
+{
+	if (*given && *mode != want)
+		return usage_error("sweep ", "--sampled and --probes are two ways of following "
+				   "tasks: give one of them");
+	*given = true;
+	*mode = want;
+	return 0;
+}
+
+static int sweep_main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "sampled", no_argument, NULL, OPT_SAMPLED },
+		{ "probes", no_argument, NULL, OPT_PROBES },
+		{ "sample-period", required_argument, NULL, OPT_SAMPLE_PERIOD },
+		{ "close-wait-age", required_argument, NULL, OPT_CLOSE_WAIT_AGE },
+		{ "fanout-tasks", required_argument, NULL, OPT_FANOUT_TASKS },
+		{ "fanout-conns", required_argument, NULL, OPT_FANOUT_CONNS },
+		{ "stuck-age", required_argument, NULL, OPT_STUCK_AGE },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKETS },
+		{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	static struct sweep_opts o;
+	struct threshold_overrides ov = {};
+	struct trace_opts *t = &o.trace;
+	bool mode_given = false;
+	int c, err;
+
+	memset(&o, 0, sizeof(o));
+	o.dir = ".";
+	t->duration_s = SWEEP_DEFAULT_DURATION_S;
+	/* reading tasks from memory costs the swept services least (issue 25) */
+	t->mode = TRACE_MODE_SAMPLED;
+	t->format = REPORT_JSON;
+	t->max_sockets = TRACE_DEFAULT_MAX_SOCKETS;
+	t->ring_bytes = TRACE_DEFAULT_RING_BYTES;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:o:f:vh", long_opts, NULL)) != -1) {
+		err = 0;
+		switch (c) {
+		case 'd':
+			err = seconds_option("sweep ", optarg, "duration", 0.001, &t->duration_s);
+			break;
+		case 'o':
+			if (!*optarg)
+				err = usage_error("sweep ", "empty output directory: name one, or leave "
+						  "-o out for the current directory");
+			o.dir = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json"))
+				err = usage_error("sweep ", "invalid format '%s': expected json", optarg);
+			break;
+		case OPT_SAMPLED:
+		case OPT_PROBES:
+			err = sweep_mode_option(&mode_given, &t->mode, c == OPT_SAMPLED ?
+						TRACE_MODE_SAMPLED : TRACE_MODE_PROBES);
+			break;
+		case OPT_SAMPLE_PERIOD:
+			err = seconds_option("sweep ", optarg, "sample period", 0.1, &t->sample_period_s);
+			break;
+		case OPT_CLOSE_WAIT_AGE:
+		case OPT_FANOUT_TASKS:
+		case OPT_FANOUT_CONNS:
+		case OPT_STUCK_AGE:
+		case OPT_CONFIG:
+			err = threshold_option("sweep ", c, optarg, &ov);
+			break;
+		case OPT_MAX_SOCKETS:
+			err = max_sockets_option("sweep ", optarg, &t->max_sockets);
+			break;
+		case OPT_RING_SIZE:
+			err = ring_size_option("sweep ", optarg, &t->ring_bytes);
+			break;
+		case 'v':
+			log_verbosity++;
+			break;
+		case 'h':
+			fputs(sweep_usage, stdout);
+			return 0;
+		case ':':
+			return usage_error("sweep ", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return unknown_option("sweep ", long_opts, argv[optind - 1]);
+		}
+		if (err)
+			return err;
+	}
+	if (optind < argc)
+		return usage_error("sweep ", "unexpected argument '%s'", argv[optind]);
+	if (t->sample_period_s && t->mode != TRACE_MODE_SAMPLED)
+		return usage_error("sweep ", "--sample-period is how often --sampled reads the "
+				   "tasks: drop it, or --probes");
+	if (!t->sample_period_s)
+		t->sample_period_s = TRACE_DEFAULT_SAMPLE_PERIOD_S;
+	err = apply_thresholds("sweep ", &ov, &t->thresholds);
+	if (err)
+		return err;
+	return sweep_session_run(&o);
 }
 
 static int ps_main(int argc, char **argv, bool tree)
@@ -464,6 +627,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "trace"))
 		return trace_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sweep"))
+		return sweep_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ps") || !strcmp(cmd, "pstree"))
 		return ps_main(argc - 1, argv + 1, !strcmp(cmd, "pstree"));
 	return usage_error("", "unknown command '%s'", cmd);

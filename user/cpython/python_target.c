@@ -87,6 +87,32 @@ static int symbol_address(struct python_target *t, const struct file_mapping *m,
 }
 
 /*
+ * The whole version the interpreter was built as, from Py_Version (3.11+:
+ * PY_VERSION_HEX, Include/patchlevel.h), if it is of the minor version its
+ * name says; else the layout's "3.<minor>".
+ */
+static void read_full_version(struct elf_image *e, unsigned int minor, struct python_target *t)
+{
+	static const char *const levels[16] = { [0xA] = "a", [0xB] = "b", [0xC] = "rc" };
+	uint64_t vaddr;
+	uint32_t hex;
+	unsigned int level, serial;
+
+	snprintf(t->version, sizeof(t->version), "%s", t->layout.version);
+	if (elf_image_symbol(e, "Py_Version", &vaddr) || elf_image_read(e, vaddr, &hex, sizeof(hex)))
+		return;
+	if (hex >> 24 != 3 || ((hex >> 16) & 0xff) != minor)
+		return;
+	level = (hex >> 4) & 0xf;
+	serial = hex & 0xf;
+	if (level == 0xF)
+		snprintf(t->version, sizeof(t->version), "3.%u.%u", minor, (hex >> 8) & 0xff);
+	else if (levels[level])
+		snprintf(t->version, sizeof(t->version), "3.%u.%u%s%u", minor, (hex >> 8) & 0xff,
+			 levels[level], serial);
+}
+
+/*
  * The layout of the interpreter in file: its version's table, with the
  * offsets of the _Py_DebugOffsets at the start of its _PyRuntime where it has them.
  */
@@ -104,11 +130,13 @@ static int build_layout(const struct file_mapping *m, unsigned int minor, struct
 	err = find_symbol(e, "_PyRuntime", &vaddr);
 	if (!err)
 		err = elf_image_read(e, vaddr, debug, sizeof(debug));
-	elf_image_close(e);
 	err = cpython_layout_build(minor, err ? NULL : debug, sizeof(debug), &t->layout, why,
 				   sizeof(why));
 	if (err)
 		snprintf(t->problem, sizeof(t->problem), "%s: %s", t->runtime_file, why);
+	else
+		read_full_version(e, minor, t);
+	elf_image_close(e);
 	return err;
 }
 
@@ -414,5 +442,27 @@ bool python_target_asyncio_mapped(pid_t pid)
 		return false;
 	found = proc_maps_find(&maps, "_asyncio.") != NULL;
 	proc_maps_free(&maps);
+	return found;
+}
+
+bool python_process_lookalike(pid_t pid)
+{
+	char link[64], exe[PATH_MAX];
+	struct proc_maps maps;
+	const char *base;
+	bool found = false;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		base = strrchr(exe, '/');
+		found = !strncmp(base ? base + 1 : exe, "python", strlen("python"));
+	}
+	if (!found && !proc_maps_read(pid, &maps)) {
+		found = proc_maps_find(&maps, "libpython") != NULL;
+		proc_maps_free(&maps);
+	}
 	return found;
 }

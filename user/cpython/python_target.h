@@ -15,6 +15,7 @@
 struct python_target {
 	pid_t pid;
 	struct cpython_layout layout;		/* its version's, checked against it */
+	char version[24];			/* "3.11.7" where the binary says, else "3.11" */
 	uint64_t runtime_addr;			/* &_PyRuntime in the process */
 	uint64_t none_addr;			/* &_Py_NoneStruct: what a dead weakref points to */
 	char runtime_file[PATH_MAX];		/* libpython, or the executable */
@@ -42,6 +43,11 @@ int python_runtime_discover(pid_t pid, struct python_target *t);
  * -EAGAIN asyncio is not loaded yet (try again later).
  */
 int python_target_discover(pid_t pid, struct python_target *t);
+/*
+ * Whether pid looks like a Python, hookable or not: its executable is named
+ * python*, or it maps a libpython.
+ */
+bool python_process_lookalike(pid_t pid);
 /* Cheap check for a later look: has pid mapped an _asyncio module by now? */
 bool python_target_asyncio_mapped(pid_t pid);
 

@@ -191,6 +191,24 @@ struct proc_model *model_add_process(struct model *m, pid_t pid, const char *com
 	return p;
 }
 
+void model_process_joined(struct model *m, struct proc_model *p, uint64_t ts_ns)
+{
+	p->joined_ns = ts_ns;
+	p->next_sample_ns = ts_ns;
+}
+
+uint64_t model_traced_from(const struct model *m, const struct proc_model *p)
+{
+	return p->joined_ns > m->start_ns ? p->joined_ns : m->start_ns;
+}
+
+uint64_t model_traced_ns(const struct model *m, const struct proc_model *p, uint64_t now_ns)
+{
+	uint64_t from = model_traced_from(m, p), to = p->exited ? p->exited_ns : now_ns;
+
+	return to > from ? to - from : 0;
+}
+
 struct proc_model *model_process(const struct model *m, pid_t pid)
 {
 	size_t i;

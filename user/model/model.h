@@ -148,6 +148,7 @@ struct proc_model {
 	char exe[PATH_MAX];
 	bool exited;
 	uint64_t exited_ns;	/* monotonic */
+	uint64_t joined_ns;	/* monotonic: when it joined a trace already under way; 0 at its start */
 	uint32_t execs;		/* exec()s while traced: comm and exe are the latest program's */
 	uint32_t processes_forked;	/* child processes it started while traced (not traced) */
 	struct proc_end end;
@@ -172,6 +173,7 @@ struct proc_model {
 	uint64_t tasks_at_attach;	/* pending when the trace began, read from memory */
 	uint32_t tasks_in_flight, peak_tasks_in_flight;
 	uint64_t peak_tasks_ns;
+	double tasks_in_flight_s;	/* tasks in flight integrated over time: task-seconds */
 
 	uint16_t listen_ports[MODEL_MAX_LISTENERS];
 	size_t n_listen_ports;
@@ -209,6 +211,7 @@ struct task_site {
 	uint64_t at_attach;	/* its tasks that were already pending when the trace began */
 	uint32_t in_flight, peak_in_flight;
 	uint64_t peak_ns;	/* since trace start */
+	double in_flight_s;	/* tasks in flight integrated over time: task-seconds */
 	struct duration_stats lifetimes;	/* created to seen done */
 	uint64_t conns_opened;
 	uint64_t conns_closed, conns_closed_at_exit;	/* by the process; by its exit */
@@ -256,6 +259,7 @@ struct model {
 	size_t n_conns, max_conns;
 	struct task_site *sites;
 	size_t n_sites, cap_sites;
+	uint64_t tasks_refreshed_ns;	/* the last model_tasks_refreshed; 0 before the first */
 	/* open-addressed indexes of sites (index + 1, 0 empty), by place and by (place, thread) */
 	int *site_by_place, *site_by_thread;
 	/*
@@ -321,6 +325,12 @@ void model_free(struct model *m);
 struct proc_model *model_add_process(struct model *m, pid_t pid, const char *comm,
 				     const char *exe);
 struct proc_model *model_process(const struct model *m, pid_t pid);
+/* A process added at ts_ns to a trace already under way (inflight sweep finds it late). */
+void model_process_joined(struct model *m, struct proc_model *p, uint64_t ts_ns);
+/* When the trace began for p: the trace's start, or when it joined. */
+uint64_t model_traced_from(const struct model *m, const struct proc_model *p);
+/* How long p was traced by now_ns: from its start or joining to now_ns or its exit. */
+uint64_t model_traced_ns(const struct model *m, const struct proc_model *p, uint64_t now_ns);
 /* Sets a hook's status (and forgets its probes, which model_hook_probe adds again). */
 void model_set_hook(struct proc_model *p, const char *name, bool attached, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

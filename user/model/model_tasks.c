@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "clock.h"
 #include "model_internal.h"
 
 struct task_rec {
@@ -570,13 +571,18 @@ struct concurrency_summary site_concurrency(const struct task_site *s, bool conn
 void model_tasks_refreshed(struct model *m, uint64_t ts_ns)
 {
 	uint64_t since = ts_ns > m->start_ns ? ts_ns - m->start_ns : 0;
+	uint64_t last = m->tasks_refreshed_ns ? m->tasks_refreshed_ns : m->start_ns;
+	/* what is in flight now is taken to have been since the last refresh */
+	double dt = ts_ns > last ? ns_to_s(ts_ns - last) : 0;
 	struct task_site *s;
 	struct proc_model *p;
 	size_t i;
 
 	model_settle_cancels(m, ts_ns);
+	m->tasks_refreshed_ns = ts_ns;
 	for (i = 0; i < m->n_procs; i++) {
 		p = &m->procs[i];
+		p->tasks_in_flight_s += p->tasks_in_flight * dt;
 		if (p->tasks_in_flight > p->peak_tasks_in_flight) {
 			p->peak_tasks_in_flight = p->tasks_in_flight;
 			p->peak_tasks_ns = since;
@@ -584,6 +590,7 @@ void model_tasks_refreshed(struct model *m, uint64_t ts_ns)
 	}
 	for (i = 0; i < m->n_sites; i++) {
 		s = &m->sites[i];
+		s->in_flight_s += s->in_flight * dt;
 		record_concurrency(s);
 		if (s->in_flight > s->peak_in_flight) {
 			s->peak_in_flight = s->in_flight;

@@ -23,6 +23,13 @@ int report_write_json(FILE *f, const struct report_meta *meta, const struct mode
 void report_live_summary(FILE *f, const struct model *m, uint64_t now_ns);
 
 struct json_object;
+/* Pieces of the JSON report, for documents that hold them (inflight sweep's snapshot). */
+struct json_object *report_json_target(const struct model *m, const struct proc_model *p,
+				       uint64_t now_ns);
+struct json_object *report_json_finding(const struct model *m, const struct finding *fd);
+struct json_object *report_json_thresholds(const struct finding_thresholds *t);
+struct json_object *report_json_tracer(const struct model *m);
+struct json_object *report_json_started_at(const struct model *m);
 /* A JSON string of s, made valid UTF-8; a number printed with decimals digits after the point. */
 struct json_object *json_str(const char *s);
 struct json_object *json_fixed(double v, int decimals);

@@ -193,7 +193,7 @@ static const char *site_kind(const struct task_site *s)
 	return s->sampled_site ? "seen_at" : "created_at";
 }
 
-static json_object *finding_json(const struct model *m, const struct finding *fd)
+json_object *report_json_finding(const struct model *m, const struct finding *fd)
 {
 	json_object *o = json_object_new_object(), *site = NULL, *coroutine = NULL;
 	const struct task_site *s;
@@ -276,6 +276,19 @@ static json_object *endpoints_json(const struct model *m, const struct proc_mode
 	return a;
 }
 
+/* per second of the time its process was traced; 0 when that was no time */
+static json_object *per_second(double v, double traced_s)
+{
+	return json_fixed(traced_s > 0 ? v / traced_s : 0, 3);
+}
+
+static double traced_s(const struct model *m, pid_t pid, uint64_t now_ns)
+{
+	const struct proc_model *p = model_process(m, pid);
+
+	return p ? ns_to_s(model_traced_ns(m, p, now_ns)) : 0;
+}
+
 static json_object *lifetimes_json(const struct duration_stats *d)
 {
 	json_object *o = json_object_new_object();
@@ -298,6 +311,8 @@ static json_object *connections_json(const struct model *m, const struct proc_mo
 
 	json_object_object_add(o, "open", json_u64(p->open));
 	json_object_object_add(o, "opened", json_u64(p->opened));
+	json_object_object_add(o, "opened_per_s",
+			       per_second(p->opened, ns_to_s(model_traced_ns(m, p, now_ns))));
 	json_object_object_add(o, "closed", json_u64(p->closed));
 	json_object_object_add(o, "open_at_attach", json_u64(p->found_at_attach));
 	json_object_object_add(o, "peak_open", json_u64(p->peak_open));
@@ -332,8 +347,9 @@ static json_object *concurrency_json(const struct task_site *s)
 	return o;
 }
 
-static json_object *site_json(const struct model *m, const struct task_site *s)
+static json_object *site_json(const struct model *m, const struct task_site *s, uint64_t now_ns)
 {
+	double span = traced_s(m, s->pid, now_ns);
 	json_object *o = json_object_new_object(), *conns, *parent;
 	const struct task_site *up;
 
@@ -354,10 +370,12 @@ static json_object *site_json(const struct model *m, const struct task_site *s)
 	}
 	json_object_object_add(o, "parent", parent);
 	json_object_object_add(o, "created", json_u64(s->created));
+	json_object_object_add(o, "created_per_s", per_second(s->created, span));
 	json_object_object_add(o, "at_attach", json_u64(s->at_attach));
 	json_object_object_add(o, "done", json_u64(s->done));
 	json_object_object_add(o, "in_flight", json_u64(s->in_flight));
 	json_object_object_add(o, "peak_in_flight", json_u64(s->peak_in_flight));
+	json_object_object_add(o, "mean_in_flight", per_second(s->in_flight_s, span));
 	json_object_object_add(o, "peak_at_s", json_seconds(s->peak_ns));
 	json_object_object_add(o, "destroyed_pending", json_u64(s->destroyed_pending));
 	json_object_object_add(o, "finished", json_u64(s->finished));
@@ -366,6 +384,7 @@ static json_object *site_json(const struct model *m, const struct task_site *s)
 	json_object_object_add(o, "lifetimes", lifetimes_json(&s->lifetimes));
 	conns = json_object_new_object();
 	json_object_object_add(conns, "opened", json_u64(s->conns_opened));
+	json_object_object_add(conns, "opened_per_s", per_second(s->conns_opened, span));
 	json_object_object_add(conns, "closed", json_u64(s->conns_closed));
 	json_object_object_add(conns, "closed_at_exit", json_u64(s->conns_closed_at_exit));
 	json_object_object_add(conns, "open", json_u64(s->conns_open));
@@ -375,16 +394,19 @@ static json_object *site_json(const struct model *m, const struct task_site *s)
 	return o;
 }
 
-static json_object *tasks_json(const struct model *m, const struct proc_model *p)
+static json_object *tasks_json(const struct model *m, const struct proc_model *p, uint64_t now_ns)
 {
 	json_object *o = json_object_new_object(), *sites = json_object_new_array();
+	double span = ns_to_s(model_traced_ns(m, p, now_ns));
 	size_t i;
 
 	json_object_object_add(o, "created", json_u64(p->tasks_created));
+	json_object_object_add(o, "created_per_s", per_second(p->tasks_created, span));
 	json_object_object_add(o, "at_attach", json_u64(p->tasks_at_attach));
 	json_object_object_add(o, "done", json_u64(p->tasks_done));
 	json_object_object_add(o, "in_flight", json_u64(p->tasks_in_flight));
 	json_object_object_add(o, "peak_in_flight", json_u64(p->peak_tasks_in_flight));
+	json_object_object_add(o, "mean_in_flight", per_second(p->tasks_in_flight_s, span));
 	json_object_object_add(o, "peak_at_s", json_seconds(p->peak_tasks_ns));
 	json_object_object_add(o, "destroyed_pending", json_u64(p->tasks_destroyed_pending));
 	json_object_object_add(o, "finished", json_u64(p->tasks_finished));
@@ -392,7 +414,7 @@ static json_object *tasks_json(const struct model *m, const struct proc_model *p
 	json_object_object_add(o, "ended_at_shutdown", json_u64(p->tasks_ended_at_shutdown));
 	for (i = 0; i < m->n_sites; i++)
 		if (m->sites[i].pid == p->pid)
-			json_object_array_add(sites, site_json(m, &m->sites[i]));
+			json_object_array_add(sites, site_json(m, &m->sites[i], now_ns));
 	json_object_object_add(o, "sites", sites);
 	return o;
 }
@@ -440,7 +462,7 @@ static json_object *ended_json(const struct model *m, const struct proc_model *p
 	return o;
 }
 
-static json_object *target_json(const struct model *m, const struct proc_model *p, uint64_t now_ns)
+json_object *report_json_target(const struct model *m, const struct proc_model *p, uint64_t now_ns)
 {
 	json_object *o = json_object_new_object();
 
@@ -450,10 +472,12 @@ static json_object *target_json(const struct model *m, const struct proc_model *
 	json_object_object_add(o, "execs", json_object_new_int64(p->execs));
 	json_object_object_add(o, "processes_forked", json_object_new_int64(p->processes_forked));
 	json_object_object_add(o, "exited", json_object_new_boolean(p->exited));
+	json_object_object_add(o, "joined_at_s", json_seconds(model_traced_from(m, p) - m->start_ns));
+	json_object_object_add(o, "traced_s", json_seconds(model_traced_ns(m, p, now_ns)));
 	json_object_object_add(o, "ended", ended_json(m, p));
 	json_object_object_add(o, "hooks", hooks_json(p));
 	json_object_object_add(o, "connections", connections_json(m, p, now_ns));
-	json_object_object_add(o, "tasks", tasks_json(m, p));
+	json_object_object_add(o, "tasks", tasks_json(m, p, now_ns));
 	json_object_object_add(o, "time_series", time_series_json(p));
 	return o;
 }
@@ -480,7 +504,7 @@ static json_object *totals_json(const struct model *m)
 	return o;
 }
 
-static json_object *tracer_json(const struct model *m)
+json_object *report_json_tracer(const struct model *m)
 {
 	json_object *o = json_object_new_object();
 
@@ -507,7 +531,7 @@ static json_object *tracer_json(const struct model *m)
 	return o;
 }
 
-static json_object *thresholds_json(const struct finding_thresholds *t)
+json_object *report_json_thresholds(const struct finding_thresholds *t)
 {
 	json_object *o = json_object_new_object();
 
@@ -528,7 +552,7 @@ static json_object *thresholds_json(const struct finding_thresholds *t)
 	return o;
 }
 
-static json_object *start_time_json(const struct model *m)
+json_object *report_json_started_at(const struct model *m)
 {
 	char buf[64];
 	struct tm tm;
@@ -553,20 +577,20 @@ int report_write_json(FILE *f, const struct report_meta *meta, const struct mode
 	json_object_object_add(tool, "name", json_str("inflight"));
 	json_object_object_add(tool, "version", json_str(meta->version));
 	json_object_object_add(root, "tool", tool);
-	json_object_object_add(root, "started_at", start_time_json(m));
+	json_object_object_add(root, "started_at", report_json_started_at(m));
 	json_object_object_add(root, "duration_s", json_seconds(meta->now_ns - m->start_ns));
 	json_object_object_add(root, "end_reason", json_str(meta->end_reason));
 	targets = json_object_new_array();
 	for (i = 0; i < m->n_procs; i++)
-		json_object_array_add(targets, target_json(m, &m->procs[i], meta->now_ns));
+		json_object_array_add(targets, report_json_target(m, &m->procs[i], meta->now_ns));
 	json_object_object_add(root, "targets", targets);
 	json_object_object_add(root, "totals", totals_json(m));
 	findings = json_object_new_array();
 	for (i = 0; i < fs->len; i++)
-		json_object_array_add(findings, finding_json(m, &fs->items[i]));
+		json_object_array_add(findings, report_json_finding(m, &fs->items[i]));
 	json_object_object_add(root, "findings", findings);
-	json_object_object_add(root, "thresholds", thresholds_json(meta->thresholds));
-	json_object_object_add(root, "tracer", tracer_json(m));
+	json_object_object_add(root, "thresholds", report_json_thresholds(meta->thresholds));
+	json_object_object_add(root, "tracer", report_json_tracer(m));
 
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE);

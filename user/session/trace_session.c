@@ -44,9 +44,13 @@ static void install_signal_handlers(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+#define CONNECTIONS_HOOK_DETAIL \
+	"tracepoints: sock:inet_sock_set_state; syscalls socket, connect, accept, accept4, close, dup2, dup3"
+
 struct session {
 	const struct trace_opts *opts;
 	struct target *targets;
+	size_t n_targets, cap_targets;
 	struct model model;
 	struct conn_tracker *conns;
 	struct task_tracker *tasks;	/* NULL when task tracking could not load */
@@ -54,18 +58,40 @@ struct session {
 	struct output out;
 };
 
+/* Opens pid as the next target: 0 or -errno, with nothing added on failure. */
+static int open_target(struct session *s, pid_t pid, struct target **out)
+{
+	struct target *grown;
+	size_t cap;
+	int err;
+
+	if (s->n_targets == s->cap_targets) {
+		cap = s->cap_targets ? s->cap_targets * 2 : 16;
+		grown = reallocarray(s->targets, cap, sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		s->targets = grown;
+		s->cap_targets = cap;
+	}
+	*out = &s->targets[s->n_targets];
+	err = target_open(*out, pid);
+	if (err) {
+		target_close(*out);
+		return err;
+	}
+	s->n_targets++;
+	return 0;
+}
+
 static int open_targets(struct session *s)
 {
 	const struct trace_opts *o = s->opts;
+	struct target *t;
 	size_t i;
 	int err;
 
-	s->targets = calloc(o->n_pids, sizeof(*s->targets));
-	if (!s->targets)
-		return -ENOMEM;
 	for (i = 0; i < o->n_pids; i++) {
-		s->targets[i].pidfd = -1;
-		err = target_open(&s->targets[i], o->pids[i]);
+		err = open_target(s, o->pids[i], &t);
 		if (err == -ESRCH)
 			log_error("no process with PID %d: it may have exited; check it with 'ps -p %d'",
 				  o->pids[i], o->pids[i]);
@@ -76,7 +102,7 @@ static int open_targets(struct session *s)
 			log_error("failed to open PID %d: %s", o->pids[i], strerror(-err));
 		if (err)
 			return err;
-		if (!model_add_process(&s->model, o->pids[i], s->targets[i].comm, s->targets[i].exe))
+		if (!model_add_process(&s->model, o->pids[i], t->comm, t->exe))
 			return -ENOMEM;
 	}
 	return 0;
@@ -88,7 +114,7 @@ static void load_task_tracking(struct session *s)
 	size_t i;
 
 	if (task_tracker_load(&s->tasks, &s->model, s->opts->mode))
-		for (i = 0; i < s->opts->n_pids; i++)
+		for (i = 0; i < s->model.n_procs; i++)
 			model_set_hook(&s->model.procs[i], "asyncio_tasks", false,
 				       "the task tracker's BPF programs did not load");
 }
@@ -101,7 +127,7 @@ static void prepare_task_tracking(struct session *s)
 {
 	size_t i;
 
-	for (i = 0; s->tasks && i < s->opts->n_pids; i++)
+	for (i = 0; s->tasks && i < s->n_targets; i++)
 		task_tracker_add_process(s->tasks, s->targets[i].pid, s->targets[i].pidfd);
 }
 
@@ -116,7 +142,7 @@ static void start_exit_tracking(struct session *s)
 
 	if (exit_tracker_start(&s->exits, conn_tracker_targets_fd(s->conns), py_procs_fd))
 		return;
-	for (i = 0; i < s->opts->n_pids; i++)
+	for (i = 0; i < s->n_targets; i++)
 		exit_tracker_add_target(s->exits, s->targets[i].pid);
 }
 
@@ -127,7 +153,7 @@ static void start_task_tracking(struct session *s)
 	if (s->tasks && task_tracker_attach(s->tasks)) {
 		task_tracker_destroy(s->tasks);
 		s->tasks = NULL;
-		for (i = 0; i < s->opts->n_pids; i++)
+		for (i = 0; i < s->model.n_procs; i++)
 			model_set_hook(&s->model.procs[i], "asyncio_tasks", false,
 				       "the task tracker did not attach");
 	}
@@ -143,8 +169,8 @@ static int attach(struct session *s)
 	int err;
 
 	err = conn_tracker_load(&s->conns, &cfg, &s->model);
-	for (i = 0; !err && i < s->opts->n_pids; i++)
-		err = conn_tracker_add_target(s->conns, s->opts->pids[i]);
+	for (i = 0; !err && i < s->n_targets; i++)
+		err = conn_tracker_add_target(s->conns, s->targets[i].pid);
 	if (err)
 		return err;
 	load_task_tracking(s);
@@ -155,8 +181,8 @@ static int attach(struct session *s)
 	if (err)
 		return err;
 	start_task_tracking(s);
-	for (i = 0; i < s->opts->n_pids; i++) {
-		struct proc_model *p = &s->model.procs[i];
+	for (i = 0; i < s->n_targets; i++) {
+		struct proc_model *p = model_process(&s->model, s->targets[i].pid);
 
 		if (target_has_exited(&s->targets[i])) {
 			log_error("PID %d exited while inflight was attaching: nothing to trace",
@@ -169,17 +195,69 @@ static int attach(struct session *s)
 				  strerror(-err));
 			return err;
 		}
-		model_set_hook(p, "connections", true,
-			       "tracepoints: sock:inet_sock_set_state; syscalls socket, connect, accept, accept4, close, dup2, dup3");
+		model_set_hook(p, "connections", true, CONNECTIONS_HOOK_DETAIL);
 	}
 	/* after the sockets: a task found reading one is attributed it */
 	task_tracker_adopt_existing(s->tasks);
 	return 0;
 }
 
+/*
+ * A process found while the trace runs (inflight sweep): followed as the
+ * first ones are, in the order attach() follows, from now on. 0, or -errno
+ * when it could not be opened (it is then not in the model).
+ */
+static int add_joined_target(struct session *s, pid_t pid)
+{
+	uint64_t now = monotonic_ns();
+	struct proc_model *p;
+	struct target *t;
+	int err;
+
+	err = open_target(s, pid, &t);
+	if (err)
+		return err;
+	p = model_add_process(&s->model, pid, t->comm, t->exe);
+	if (!p)
+		return -ENOMEM;
+	model_process_joined(&s->model, p, now);
+	err = conn_tracker_add_target(s->conns, pid);
+	exit_tracker_add_target(s->exits, pid);
+	if (s->tasks)
+		task_tracker_add_process(s->tasks, pid, t->pidfd);
+	else
+		model_set_hook(p, "asyncio_tasks", false, "the task tracker is not running");
+	if (!err)
+		err = conn_tracker_scan_existing(s->conns, pid);
+	if (err)
+		model_set_hook(p, "connections", false, "failed to follow its sockets: %s",
+			       strerror(-err));
+	else
+		model_set_hook(p, "connections", true, CONNECTIONS_HOOK_DETAIL);
+	task_tracker_adopt_joined(s->tasks, pid);
+	return 0;
+}
+
+/* inflight sweep: the processes found since the last look. */
+static void add_found_targets(struct session *s)
+{
+	const struct trace_sweep *sw = s->opts->sweep;
+	pid_t pids[64];
+	size_t n, i;
+
+	do {
+		n = sw->find(sw->ctx, pids, sizeof(pids) / sizeof(pids[0]));
+		for (i = 0; i < n; i++)
+			sw->added(sw->ctx, pids[i], add_joined_target(s, pids[i]));
+	} while (n == sizeof(pids) / sizeof(pids[0]) && !stop_requested);
+}
+
 static void announce(const struct session *s)
 {
 	size_t i;
+
+	if (s->opts->sweep)
+		return;
 
 	fprintf(stderr, "Tracing PID%s", s->opts->n_pids > 1 ? "s" : "");
 	for (i = 0; i < s->opts->n_pids; i++)
@@ -225,7 +303,7 @@ static bool all_targets_exited(struct session *s, uint64_t now)
 	bool all = true;
 	size_t i;
 
-	for (i = 0; i < s->opts->n_pids; i++) {
+	for (i = 0; i < s->n_targets; i++) {
 		t = &s->targets[i];
 		p = model_process(&s->model, t->pid);
 		if (!target_has_exited(t)) {
@@ -275,7 +353,7 @@ static void check_execs(struct session *s)
 	uint64_t ts = 0;
 	size_t i;
 
-	for (i = 0; i < s->opts->n_pids; i++) {
+	for (i = 0; i < s->n_targets; i++) {
 		t = &s->targets[i];
 		execs = exit_tracker_exec_count(s->exits, t->pid, &ts);
 		if (execs != t->execs && !target_has_exited(t))
@@ -297,6 +375,8 @@ static const char *follow(struct session *s)
 	uint64_t start = s->model.start_ns, now = start;
 	uint64_t deadline = o->duration_s > 0 ? start + (uint64_t)(o->duration_s * NSEC_PER_SEC) : 0;
 	uint64_t interval = (uint64_t)(o->interval_s * NSEC_PER_SEC), next_summary = start + interval;
+	uint64_t rescan = o->sweep ? (uint64_t)(o->sweep->rescan_s * NSEC_PER_SEC) : 0;
+	uint64_t next_rescan = start + rescan;
 
 	for (;;) {
 		conn_tracker_poll(s->conns);
@@ -308,9 +388,15 @@ static const char *follow(struct session *s)
 			report_live_summary(stderr, &s->model, now);
 			next_summary += interval;
 		}
+		if (rescan && now >= next_rescan) {
+			add_found_targets(s);
+			o->sweep->progress(o->sweep->ctx, deadline ? ns_to_s(deadline - now) : -1);
+			next_rescan = monotonic_ns() + rescan;
+		}
 		if (stop_requested)
 			return "interrupted";
-		if (all_targets_exited(s, now))
+		/* a sweep waits for processes to start: only time or the user ends it */
+		if (all_targets_exited(s, now) && !o->sweep)
 			return "targets_exited";
 		if (deadline && now >= deadline)
 			return "duration";
@@ -324,7 +410,7 @@ static void record_forks(struct session *s)
 	struct proc_model *p;
 	size_t i;
 
-	for (i = 0; i < s->opts->n_pids; i++)
+	for (i = 0; i < s->n_targets; i++)
 		if ((p = model_process(&s->model, s->targets[i].pid)))
 			p->processes_forked = exit_tracker_fork_count(s->exits, s->targets[i].pid);
 }
@@ -335,7 +421,7 @@ static void reconcile_connections(struct session *s)
 	size_t i;
 
 	conn_tracker_poll(s->conns);
-	for (i = 0; i < s->opts->n_pids; i++)
+	for (i = 0; i < s->n_targets; i++)
 		if (!target_has_exited(&s->targets[i]))
 			conn_tracker_reconcile(s->conns, s->targets[i].pid);
 }
@@ -354,7 +440,9 @@ static int write_report(struct session *s, const char *end_reason)
 	err = findings_compute(&s->model, &s->opts->thresholds, meta.now_ns, &fs);
 	if (err)
 		return err;
-	if (s->opts->format == REPORT_JSON)
+	if (s->opts->sweep)
+		err = s->opts->sweep->write(s->opts->sweep->ctx, s->out.f, &meta, &s->model, &fs);
+	else if (s->opts->format == REPORT_JSON)
 		err = report_write_json(s->out.f, &meta, &s->model, &fs);
 	else
 		err = report_write_text(s->out.f, &meta, &s->model, &fs);
@@ -374,9 +462,8 @@ static void session_cleanup(struct session *s)
 	s->exits = NULL;
 	conn_tracker_destroy(s->conns);
 	s->conns = NULL;
-	if (s->targets)
-		for (i = 0; i < s->opts->n_pids; i++)
-			target_close(&s->targets[i]);
+	for (i = 0; i < s->n_targets; i++)
+		target_close(&s->targets[i]);
 	free(s->targets);
 	output_abort(&s->out);
 	model_free(&s->model);
@@ -410,6 +497,11 @@ int trace_session_run(const struct trace_opts *opts)
 	if (open_targets(&s) || attach(&s))
 		goto bad_input;
 	announce(&s);
+	if (opts->sweep) {
+		/* the processes there at the start, at once */
+		add_found_targets(&s);
+		opts->sweep->progress(opts->sweep->ctx, opts->duration_s > 0 ? opts->duration_s : -1);
+	}
 
 	end_reason = follow(&s);
 	reconcile_connections(&s);

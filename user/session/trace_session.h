@@ -7,6 +7,7 @@
 #ifndef INFLIGHT_TRACE_SESSION_H
 #define INFLIGHT_TRACE_SESSION_H
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "findings.h"
 
@@ -16,6 +17,27 @@ enum report_format {
 };
 
 #define TRACE_MAX_PIDS 1024
+
+struct model;
+struct report_meta;
+
+/*
+ * What inflight sweep adds to a trace: processes found while it runs, news
+ * of them on stderr, and a document of its own instead of the report.
+ */
+struct trace_sweep {
+	void *ctx;
+	double rescan_s;	/* how often find is called */
+	/* Fills pids (at most max) with the processes to trace from now on: how many. */
+	size_t (*find)(void *ctx, pid_t *pids, size_t max);
+	/* How adding pid went: 0, or -errno (-ESRCH: it exited first). */
+	void (*added)(void *ctx, pid_t pid, int err);
+	/* After each rescan: left_s to go (negative: until interrupted). */
+	void (*progress)(void *ctx, double left_s);
+	/* Writes the document to f: 0 or -errno. */
+	int (*write)(void *ctx, FILE *f, const struct report_meta *meta, const struct model *m,
+		     const struct findings *fs);
+};
 
 struct trace_opts {
 	pid_t pids[TRACE_MAX_PIDS];
@@ -29,6 +51,8 @@ struct trace_opts {
 	double sample_period_s;	/* --sampled: how often the tasks are read */
 	size_t max_sockets;	/* connections followed in the kernel at once */
 	size_t ring_bytes;	/* the connection events' ring buffer: a power of two */
+	/* inflight sweep: pids may be empty, the trace ends only by duration or signal */
+	const struct trace_sweep *sweep;
 };
 
 #define TRACE_DEFAULT_MAX_SOCKETS (64 * 1024)

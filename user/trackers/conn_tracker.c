@@ -147,11 +147,12 @@ static void add_found_socket(struct conn_tracker *ct, pid_t pid, const struct pr
 		.ino = s->ino,
 		.source = CONN_FOUND_AT_ATTACH,
 		.state = s->state,
-		.opened_ns = ct->model->start_ns,
 	};
 	__u32 tgid = pid;
 	int err;
 
+	/* a process that joined a sweep under way was first seen then, not at its start */
+	c.opened_ns = model_traced_from(ct->model, model_process(ct->model, pid));
 	c.local.family = c.remote.family = s->family;
 	c.local.port = s->sport;
 	c.remote.port = s->dport;

@@ -531,6 +531,17 @@ void task_tracker_adopt_existing(struct task_tracker *tt)
 			adopt_existing_tasks(tt, &tt->targets[i], false);
 }
 
+void task_tracker_adopt_joined(struct task_tracker *tt, pid_t pid)
+{
+	struct task_target *t = tt ? target_of(tt, pid) : NULL;
+
+	if (!t || !tt->rb || t->status != TASKS_ATTACHED)
+		return;
+	/* as at attach: tasks the probes saw first are theirs */
+	ring_buffer__consume(tt->rb);
+	adopt_existing_tasks(tt, t, false);
+}
+
 int task_tracker_attach(struct task_tracker *tt)
 {
 	int err;

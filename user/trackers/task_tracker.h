@@ -43,6 +43,12 @@ int task_tracker_py_procs_fd(const struct task_tracker *tt);
 int task_tracker_attach(struct task_tracker *tt);
 /* Adds the tasks pending before the probes, from a snapshot of each target's memory. */
 void task_tracker_adopt_existing(struct task_tracker *tt);
+/*
+ * For a process added (task_tracker_add_process) after task_tracker_attach,
+ * as inflight sweep adds those it finds late: adopts the tasks it had
+ * pending, once its sockets are known. NULL-safe.
+ */
+void task_tracker_adopt_joined(struct task_tracker *tt, pid_t pid);
 /* Handles the events sent so far, and nothing else. */
 void task_tracker_drain(struct task_tracker *tt);
 /* Drains events into the model, refreshes task states, retries targets waiting for asyncio. */

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include "clock.h"
+#include "log.h"
+#include "proc_identity.h"
+#include "python_target.h"
+#include "report_snapshot.h"
+#include "sweep_session.h"
+
+#define EXIT_BAD_INPUT 2
+#define RESCAN_PERIOD_S 2.0
+/* progress on stderr when the counts change, else this often */
+#define PROGRESS_PERIOD_NS (10 * NSEC_PER_SEC)
+
+enum entry_state {
+	ENTRY_IGNORED,		/* not a Python, inflight itself, a kernel thread, or gone */
+	ENTRY_CANDIDATE,	/* a CPython, handed to the trace to add */
+	ENTRY_TRACED,
+	ENTRY_SKIPPED,
+};
+
+/* A process the sweep has looked at, once: (pid, start_time) names it. */
+struct sweep_entry {
+	pid_t pid;
+	unsigned long long start_time;
+	enum entry_state state;
+	struct proc_identity *id;	/* traced and skipped ones */
+	char service[SERVICE_NAME_MAX];
+	const char *service_source;
+	char python[24];
+	char *reason;			/* skipped: why */
+};
+
+struct sweep {
+	struct sweep_entry *entries;
+	size_t n, cap;
+	size_t n_traced, n_skipped;
+	pid_t self;
+	struct python_target py;	/* scratch for each look */
+	size_t shown_traced, shown_skipped;
+	uint64_t shown_ns;
+};
+
+static struct sweep_entry *entry_of(struct sweep *sw, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < sw->n; i++)
+		if (sw->entries[i].pid == pid)
+			return &sw->entries[i];
+	return NULL;
+}
+
+static struct sweep_entry *new_entry(struct sweep *sw, pid_t pid)
+{
+	struct sweep_entry *grown;
+	size_t cap;
+
+	if (sw->n == sw->cap) {
+		cap = sw->cap ? sw->cap * 2 : 256;
+		grown = reallocarray(sw->entries, cap, sizeof(*grown));
+		if (!grown)
+			return NULL;
+		sw->entries = grown;
+		sw->cap = cap;
+	}
+	memset(&sw->entries[sw->n], 0, sizeof(sw->entries[0]));
+	sw->entries[sw->n].pid = pid;
+	return &sw->entries[sw->n++];
+}
+
+static void entry_forget(struct sweep_entry *e)
+{
+	if (e->id)
+		proc_identity_free(e->id);
+	free(e->id);
+	free(e->reason);
+	e->id = NULL;
+	e->reason = NULL;
+}
+
+static void skip_entry(struct sweep *sw, struct sweep_entry *e, const char *why)
+{
+	e->state = ENTRY_SKIPPED;
+	e->reason = strdup(why);
+	sw->n_skipped++;
+	log_info("PID %d (%s) skipped: %s", e->pid, e->id->exe, why);
+}
+
+/* Reads who the process is; false if it is gone (the entry is then ignored). */
+static bool identify(struct sweep_entry *e)
+{
+	e->id = malloc(sizeof(*e->id));
+	if (!e->id || proc_identity_read(e->pid, e->id)) {
+		free(e->id);
+		e->id = NULL;
+		e->state = ENTRY_IGNORED;
+		return false;
+	}
+	e->service_source = proc_identity_service(e->id, e->service, sizeof(e->service));
+	return true;
+}
+
+/*
+ * A process seen for the first time: a CPython inflight can hook becomes a
+ * candidate; one that is, or looks like, a Python it cannot is skipped, with why.
+ */
+static void classify(struct sweep *sw, struct sweep_entry *e)
+{
+	int err;
+
+	e->state = ENTRY_IGNORED;
+	if (e->pid == sw->self || proc_is_kernel_thread(e->pid))
+		return;
+	err = python_runtime_discover(e->pid, &sw->py);
+	if (err == -ENOENT && !python_process_lookalike(e->pid))
+		return;
+	if (!identify(e))
+		return;
+	if (err) {
+		skip_entry(sw, e, sw->py.problem);
+		return;
+	}
+	snprintf(e->python, sizeof(e->python), "%s", sw->py.version);
+	e->state = ENTRY_CANDIDATE;
+}
+
+/* trace_sweep.find: the CPython processes not seen before. */
+static size_t find_new(void *ctx, pid_t *out, size_t max)
+{
+	struct sweep *sw = ctx;
+	struct sweep_entry *e;
+	unsigned long long start;
+	struct proc_identity probe;
+	size_t n = 0, i, count;
+	pid_t *pids;
+
+	if (proc_list_pids(&pids, &count)) {
+		log_error("failed to list the processes in /proc: %s", strerror(errno));
+		return 0;
+	}
+	for (i = 0; i < count && n < max; i++) {
+		/* the start time tells a process from an earlier one with its PID */
+		if (proc_identity_read(pids[i], &probe))
+			continue;
+		start = probe.start_time;
+		proc_identity_free(&probe);
+		e = entry_of(sw, pids[i]);
+		if (e && e->start_time == start)
+			continue;
+		if (e && (e->state == ENTRY_TRACED || e->state == ENTRY_CANDIDATE))
+			continue;	/* the trace keeps what that PID's first process did */
+		if (e)
+			entry_forget(e);
+		else if (!(e = new_entry(sw, pids[i])))
+			break;
+		if (e->state == ENTRY_SKIPPED)
+			sw->n_skipped--;
+		e->start_time = start;
+		classify(sw, e);
+		if (e->state == ENTRY_CANDIDATE)
+			out[n++] = e->pid;
+	}
+	free(pids);
+	return n;
+}
+
+/* trace_sweep.added */
+static void target_added(void *ctx, pid_t pid, int err)
+{
+	struct sweep *sw = ctx;
+	struct sweep_entry *e = entry_of(sw, pid);
+	char why[128];
+
+	if (!e || e->state != ENTRY_CANDIDATE)
+		return;
+	if (!err) {
+		e->state = ENTRY_TRACED;
+		sw->n_traced++;
+	} else if (err == -ESRCH) {
+		e->state = ENTRY_IGNORED;	/* gone before it could be traced: not on the host */
+	} else {
+		snprintf(why, sizeof(why), err == -EPERM || err == -EACCES ?
+			 "not allowed to trace it (%s): run inflight as root" : "failed to trace it: %s",
+			 strerror(-err));
+		skip_entry(sw, e, why);
+	}
+}
+
+/* trace_sweep.progress */
+static void show_progress(void *ctx, double left_s)
+{
+	struct sweep *sw = ctx;
+	uint64_t now = monotonic_ns();
+	char left[64] = "";
+
+	if (sw->shown_ns && sw->n_traced == sw->shown_traced && sw->n_skipped == sw->shown_skipped &&
+	    now - sw->shown_ns < PROGRESS_PERIOD_NS)
+		return;
+	if (left_s >= 0)
+		snprintf(left, sizeof(left), "; %.0f s left", left_s);
+	fprintf(stderr, "Sweeping: %zu CPython process%s traced, %zu skipped%s. Hit Ctrl-C to end "
+		"early.\n", sw->n_traced, sw->n_traced == 1 ? "" : "es", sw->n_skipped, left);
+	sw->shown_ns = now;
+	sw->shown_traced = sw->n_traced;
+	sw->shown_skipped = sw->n_skipped;
+}
+
+static void describe(const struct sweep_entry *e, struct snapshot_process *sp)
+{
+	const struct cgroup_identity *c = &e->id->cgroup;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->pid = e->pid;
+	sp->service = e->service;
+	sp->service_source = e->service_source;
+	sp->exe = e->id->exe;
+	sp->argv = e->id->argv;
+	sp->argc = e->id->argc;
+	sp->python = e->python[0] ? e->python : NULL;
+	sp->cgroup = c->path[0] ? c->path : NULL;
+	sp->runtime = cgroup_runtime_name(c->runtime);
+	sp->container_name = c->runtime == CGROUP_RUNTIME_SYSTEMD ? c->unit : NULL;
+	sp->container_id = c->id[0] ? c->id : NULL;
+	sp->reason = e->reason ? e->reason : "";
+}
+
+/* /etc/machine-id's line, or NULL */
+static const char *machine_id(char *buf, size_t size)
+{
+	FILE *f = fopen("/etc/machine-id", "re");
+	bool ok;
+
+	if (!f)
+		return NULL;
+	ok = fgets(buf, (int)size, f) != NULL;
+	fclose(f);
+	buf[ok ? strcspn(buf, "\n") : 0] = '\0';
+	return buf[0] ? buf : NULL;
+}
+
+/* trace_sweep.write */
+static int write_snapshot(void *ctx, FILE *f, const struct report_meta *meta,
+			  const struct model *m, const struct findings *fs)
+{
+	struct sweep *sw = ctx;
+	struct snapshot_process *traced, *skipped;
+	struct snapshot_info info = {};
+	char host[256] = "", mid[64];
+	struct utsname uts;
+	size_t i;
+	int err;
+
+	traced = calloc(sw->n_traced + 1, sizeof(*traced));
+	skipped = calloc(sw->n_skipped + 1, sizeof(*skipped));
+	if (!traced || !skipped) {
+		free(traced);
+		free(skipped);
+		return -ENOMEM;
+	}
+	for (i = 0; i < sw->n; i++) {
+		if (sw->entries[i].state == ENTRY_TRACED)
+			describe(&sw->entries[i], &traced[info.n_services++]);
+		else if (sw->entries[i].state == ENTRY_SKIPPED)
+			describe(&sw->entries[i], &skipped[info.n_skipped++]);
+	}
+	gethostname(host, sizeof(host) - 1);
+	info.hostname = host;
+	info.machine_id = machine_id(mid, sizeof(mid));
+	info.kernel = uname(&uts) ? "" : uts.release;
+	info.services = traced;
+	info.skipped = skipped;
+	err = report_write_snapshot(f, meta, m, fs, &info);
+	free(traced);
+	free(skipped);
+	return err;
+}
+
+static void sweep_free(struct sweep *sw)
+{
+	size_t i;
+
+	for (i = 0; i < sw->n; i++)
+		entry_forget(&sw->entries[i]);
+	free(sw->entries);
+}
+
+/* DIR/inflight-HOSTNAME-YYYYmmddTHHMMSSZ.json.gz: 0, or -errno with why said */
+static int snapshot_path(const char *dir, char *path, size_t size)
+{
+	char host[256] = "", stamp[32];
+	struct stat st;
+	struct tm tm;
+	time_t now = time(NULL);
+	size_t i;
+
+	if (stat(dir, &st)) {
+		log_error("failed to open the snapshot directory '%s': %s; create it, or name "
+			  "another with -o DIR", dir, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_error("failed to open the snapshot directory '%s': not a directory; -o names "
+			  "the directory the snapshot is written into", dir);
+		return -ENOTDIR;
+	}
+	gethostname(host, sizeof(host) - 1);
+	for (i = 0; host[i]; i++)
+		if (host[i] == '/')
+			host[i] = '_';
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if ((size_t)snprintf(path, size, "%s/inflight-%s-%s.json.gz", dir, host[0] ? host : "unknown",
+			     stamp) >= size) {
+		log_error("failed to name the snapshot in '%s': the path is too long", dir);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int sweep_session_run(struct sweep_opts *opts)
+{
+	static struct sweep sw;
+	struct trace_sweep hooks = {
+		.ctx = &sw,
+		.rescan_s = RESCAN_PERIOD_S,
+		.find = find_new,
+		.added = target_added,
+		.progress = show_progress,
+		.write = write_snapshot,
+	};
+	char path[PATH_MAX];
+	int rc;
+
+	if (snapshot_path(opts->dir, path, sizeof(path)))
+		return EXIT_BAD_INPUT;
+	memset(&sw, 0, sizeof(sw));
+	sw.self = getpid();
+	opts->trace.n_pids = 0;
+	opts->trace.output = path;
+	opts->trace.sweep = &hooks;
+	rc = trace_session_run(&opts->trace);
+	if (!rc)
+		printf("%s\n", path);
+	sweep_free(&sw);
+	return rc;
+}

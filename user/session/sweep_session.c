@@ -185,6 +185,7 @@ static void target_added(void *ctx, pid_t pid, int err)
 	if (!err) {
 		e->state = ENTRY_TRACED;
 		sw->n_traced++;
+		log_info("PID %d (%s, CPython %s) traced as %s", pid, e->id->exe, e->python, e->service);
 	} else if (err == -ESRCH) {
 		e->state = ENTRY_IGNORED;	/* gone before it could be traced: not on the host */
 	} else {

@@ -372,7 +372,8 @@ static void sleep_ns(uint64_t ns)
 static const char *follow(struct session *s)
 {
 	const struct trace_opts *o = s->opts;
-	uint64_t start = s->model.start_ns, now = start;
+	/* a sweep's time runs from when the processes there at its start are all followed */
+	uint64_t start = o->sweep ? monotonic_ns() : s->model.start_ns, now = start;
 	uint64_t deadline = o->duration_s > 0 ? start + (uint64_t)(o->duration_s * NSEC_PER_SEC) : 0;
 	uint64_t interval = (uint64_t)(o->interval_s * NSEC_PER_SEC), next_summary = start + interval;
 	uint64_t rescan = o->sweep ? (uint64_t)(o->sweep->rescan_s * NSEC_PER_SEC) : 0;

@@ -1,0 +1,322 @@
+"""inflight sweep against a host running known workloads: findings_suite.py
+scenarios under several interpreters (one of them Debian unstable's, in a root
+of its own), one moved into a cgroup named as Docker names a container's, one
+started after the sweep began; a Python without asyncio, a CPython 3.8 inflight
+cannot hook, and a process that is no Python. The snapshot must list each
+Python with its service name, version and the findings its workload expects;
+the 3.8 as skipped with why; nothing of the rest."""
+import glob
+import gzip
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+
+from harness import (PYTHON, Workload, expect_eq, inflight, interpreters, run_inflight,
+                     site_markers, skip, test)
+from test_findings import SAMPLED_EXPECT, found
+
+PYENV = os.path.expanduser("~/.pyenv/versions")
+
+
+def pyenv_python(minor):
+    """pyenv's python3.<minor>, or None."""
+    paths = sorted(glob.glob(os.path.join(PYENV, "3.%d.*" % minor, "bin", "python3.%d" % minor)))
+    return paths[-1] if paths else None
+
+
+def sid_python(version):
+    """Debian unstable's python<version>, run in its root, or None."""
+    for name, path, _ in interpreters()[0]:
+        if name == "debian-sid-" + version:
+            return path
+    return None
+
+
+def python_version(python):
+    """What the snapshot should say of python's version: the whole of it where
+    the binary says (Py_Version, 3.11+), else 3.<minor>."""
+    full = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    minor = int(full.split(".")[1])
+    return full if minor >= 11 else "3.%d" % minor
+
+
+def cgroup2_root():
+    """Where the unified cgroup hierarchy is mounted, or None."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            if fields[sep + 1] == "cgroup2":
+                return fields[4]
+    return None
+
+
+class DockerLikeCgroup:
+    """A cgroup v2 directory named as Docker's systemd driver names a
+    container's (docker-<64 hex digits>.scope), to move a workload into."""
+
+    def __init__(self):
+        root = cgroup2_root()
+        assert root, "no cgroup v2 hierarchy mounted"
+        self.id = os.urandom(32).hex()
+        self.path = os.path.join(root, "docker-%s.scope" % self.id)
+        self.root = root
+        os.mkdir(self.path)
+
+    def enter(self, pid):
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+
+    def remove(self):
+        with open(os.path.join(self.path, "cgroup.procs")) as f:
+            left = f.read().split()
+        for pid in left:
+            with open(os.path.join(self.root, "cgroup.procs"), "w") as f:
+                f.write(pid)
+        os.rmdir(self.path)
+
+
+def command_service(pid):
+    """The name the sweep gives a process outside any container or unit: its
+    executable (as /proc/PID/exe resolves) and its arguments."""
+    exe = os.readlink("/proc/%d/exe" % pid)
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        argv = f.read().split(b"\0")[:-1]
+    return " ".join([exe] + [a.decode() for a in argv[1:]])
+
+
+class Sweep:
+    """inflight sweep -v, read until it says what it wants."""
+
+    def __init__(self, out_dir, *args):
+        self.proc = subprocess.Popen([inflight(), "sweep", "-v", "-o", out_dir, *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.stderr = []
+
+    def read_until(self, pattern):
+        while True:
+            line = self.proc.stderr.readline()
+            if not line:
+                raise AssertionError("inflight sweep ended (rc=%s) before printing %r: %s" %
+                                     (self.proc.wait(), pattern, "".join(self.stderr)))
+            self.stderr.append(line)
+            if re.search(pattern, line):
+                return line
+
+    def finish(self):
+        self.proc.send_signal(signal.SIGINT)
+        out, err = self.proc.communicate(timeout=600)
+        return self.proc.returncode, out, "".join(self.stderr) + err
+
+
+def read_snapshot(path):
+    with gzip.open(path, "rt") as f:
+        return json.load(f)
+
+
+def sweep_stderr_pattern(pid):
+    return r"PID %d \(.*\) traced as " % pid
+
+
+# name: (interpreter, scenario)
+def plan():
+    """The Python workloads to run, by role, on the interpreters here."""
+    roles = {
+        "leaking": (pyenv_python(12), "close_wait"),
+        "healthy": (pyenv_python(11), "pool"),
+        "other_root": (sid_python("3.14"), "unbounded"),
+        "container": (pyenv_python(13), "bounded"),
+        "late": (pyenv_python(10), "unbounded"),
+    }
+    for role, (python, scenario) in list(roles.items()):
+        if python is None:
+            skip("sweep_of_a_host_running_known_workloads",
+                 "no interpreter for the %s workload here" % role)
+            roles[role] = (PYTHON, scenario)
+    return roles
+
+
+def expected_findings(lines, scenario, expect, minor):
+    """The findings --sampled (the sweep's default) should give, as the choices
+    test_findings.py allows, as sets of (kind, reason, line)."""
+    choices = SAMPLED_EXPECT.get(scenario, [{tuple(e) for e in expect}])
+    if scenario == "fire_and_forget" and (minor <= 10 or minor >= 15):
+        choices = choices + [set()]
+    return [{(kind, reason, lines[marker]) for kind, reason, marker in c} for c in choices]
+
+
+def start(python, scenario):
+    return Workload("findings_suite.py", python=python, args=[scenario], quiet=True)
+
+
+def go(workload):
+    workload.proc.stdin.write("go\n")
+    workload.proc.stdin.flush()
+
+
+@test
+def sweep_of_a_host_running_known_workloads():
+    lines = site_markers("findings_suite.py")
+    roles = plan()
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    config = tempfile.NamedTemporaryFile("w", suffix=".json")
+    # as test_findings.py's trace_suite: stuck tasks clear of the noise of sanitized tracers
+    json.dump({"stuck_lifetime_factor": 4}, config)
+    config.flush()
+    cgroup = DockerLikeCgroup()
+    workloads, others, sweep, no_asyncio_service = {}, [], None, None
+    try:
+        for role, (python, scenario) in roles.items():
+            if role != "late":
+                workloads[role] = start(python, scenario)
+        cgroup.enter(workloads["container"].pid)
+        no_asyncio = subprocess.Popen([PYTHON, "-c", "import sys; sys.stdin.read()"],
+                                      stdin=subprocess.PIPE)
+        not_python = subprocess.Popen(["sleep", "600"])
+        others += [no_asyncio, not_python]
+        no_asyncio_service = command_service(no_asyncio.pid)
+        python38 = pyenv_python(8)
+        if python38:
+            old = subprocess.Popen([python38, "-c", "import sys; sys.stdin.read()"],
+                                   stdin=subprocess.PIPE)
+            others.append(old)
+        else:
+            skip("sweep_of_a_host_running_known_workloads",
+                 "no CPython 3.8 here for a process the sweep must skip")
+
+        sweep = Sweep(out_dir, "-d", "60", "--close-wait-age", "0.5", "--stuck-age", "1",
+                      "--config", config.name)
+        sweep.read_until(r"^Sweeping: ")
+        for w in workloads.values():
+            go(w)
+        python, scenario = roles["late"]
+        workloads["late"] = late = start(python, scenario)
+        sweep.read_until(sweep_stderr_pattern(late.pid))
+        go(late)
+        expected = {role: w.read()["expect"] for role, w in workloads.items()}
+        # the patterns held a while, as test_findings.py holds them
+        subprocess.run(["sleep", "2"])
+        rc, stdout, stderr = sweep.finish()
+        assert rc == 0, stderr
+        path = stdout.strip()
+        assert os.path.dirname(path) == out_dir and os.listdir(out_dir) == [os.path.basename(path)], \
+            (path, os.listdir(out_dir))
+        assert re.fullmatch(r"inflight-.+-\d{8}T\d{6}Z\.json\.gz", os.path.basename(path)), path
+        snap = read_snapshot(path)
+    finally:
+        for w in workloads.values():
+            w.stop()
+        for p in others:
+            p.kill()
+            p.wait()
+        if sweep and sweep.proc.poll() is None:
+            sweep.proc.kill()
+            sweep.proc.wait()
+        cgroup.remove()
+        config.close()
+
+    expect_eq("schema", (snap["schema"], snap["schema_version"]), ("inflight-snapshot", 1))
+    expect_eq("mode", snap["mode"], "sampled")
+    expect_eq("end reason", snap["end_reason"], "interrupted")
+    expect_eq("hostname", snap["host"]["hostname"], os.uname().nodename)
+    expect_eq("kernel", snap["host"]["kernel"], os.uname().release)
+    services = {s["pid"]: s for s in snap["services"]}
+    skipped = {s["pid"]: s for s in snap["skipped"]}
+    wrong = []
+    for role, w in workloads.items():
+        python, scenario = roles[role]
+        s = services.get(w.pid)
+        if s is None:
+            wrong.append("%s (PID %d, %s): not in the snapshot's services; skipped as %s" %
+                         (role, w.pid, scenario, skipped.get(w.pid)))
+            continue
+        hook = [h for h in s["target"]["hooks"] if h["name"] == "asyncio_tasks"][0]
+        assert hook["attached"], "%s: tasks not tracked: %s" % (role, hook["detail"])
+        expect_eq("%s's Python" % role, s["python"], python_version(python))
+        expect_eq("%s's pid in its target" % role, s["target"]["pid"], w.pid)
+        minor = int(s["python"].split(".")[1])
+        got = found({"findings": s["findings"]}, w.pid)
+        wants = expected_findings(lines, scenario, expected[role], minor)
+        if got not in wants:
+            wrong.append("%s (%s): expected one of %s, got %s" % (role, scenario, wants,
+                                                                   sorted(got, key=str)))
+        if role == "container":
+            expect_eq("container's service", (s["service"], s["service_source"]),
+                      ("docker:" + cgroup.id[:12], "container"))
+            expect_eq("container", s["container"],
+                      {"cgroup": "/docker-%s.scope" % cgroup.id, "runtime": "docker",
+                       "name": None, "id": cgroup.id})
+        else:
+            assert s["service_source"] == "command" and \
+                s["service"].endswith("findings_suite.py " + scenario), s["service"]
+    assert not wrong, "; ".join(wrong)
+    # the late one joined after the sweep began, and its rates count from then
+    late = services[workloads["late"].pid]["target"]
+    assert late["joined_at_s"] > 0 and late["traced_s"] < snap["duration_s"], late
+
+    s = services.get(no_asyncio.pid)
+    assert s is not None, "the Python without asyncio is not in the services"
+    expect_eq("no-asyncio findings", s["findings"], [])
+    expect_eq("no-asyncio service", (s["service"], s["service_source"]),
+              (no_asyncio_service, "command"))
+    hook = [h for h in s["target"]["hooks"] if h["name"] == "asyncio_tasks"][0]
+    assert not hook["attached"] and "asyncio is not imported" in hook["detail"], hook
+    assert not_python.pid not in services and not_python.pid not in skipped, \
+        "a process that is no Python is in the snapshot"
+    if python38:
+        s = skipped.get(old.pid)
+        assert s, "the CPython 3.8 is not listed as skipped"
+        assert "CPython 3.8 is not supported" in s["reason"], s
+        assert old.pid not in services
+    assert os.getpid() not in skipped
+
+
+@test
+def sweep_for_a_duration_with_probes():
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    w = Workload("findings_suite.py", python=PYTHON, args=["pool"], quiet=True)
+    try:
+        r = run_inflight("sweep", "-d", "1", "--probes", "-o", out_dir, timeout=600)
+    finally:
+        w.stop()
+    assert r.returncode == 0, r.stderr
+    assert "Sweeping: " in r.stderr, r.stderr
+    snap = read_snapshot(r.stdout.strip())
+    expect_eq("mode", (snap["mode"], snap["tracer"]["mode"]), ("probes", "probes"))
+    expect_eq("end reason", snap["end_reason"], "duration")
+    # from the start of the attach, so also the time attaching to every Python here took
+    assert snap["duration_s"] >= 1, snap["duration_s"]
+    s = [s for s in snap["services"] if s["pid"] == w.pid]
+    assert s, "the workload is not in the snapshot"
+    probes = [p["what"] for h in s[0]["target"]["hooks"] for p in h["probes"]]
+    assert "Task init" in probes, probes
+
+
+@test
+def sweep_bad_input_writes_nothing():
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    a_file = os.path.join(out_dir, "a-file")
+    with open(a_file, "w") as f:
+        f.write("keep me\n")
+    cases = [
+        (["-o", os.path.join(out_dir, "missing")], "No such file or directory"),
+        (["-o", a_file], "not a directory"),
+        (["-o", out_dir, "-d", "0"], "invalid duration '0'"),
+        (["-o", out_dir, "-d", "soon"], "invalid duration 'soon'"),
+        (["-o", out_dir, "--probes", "--sampled"], "give one of them"),
+        (["-o", out_dir, "--format", "xml"], "invalid format 'xml'"),
+        (["-o", out_dir, "--probes", "--sample-period", "1"], "--sample-period"),
+        (["-o", out_dir, "stray"], "unexpected argument 'stray'"),
+    ]
+    for args, message in cases:
+        r = run_inflight("sweep", *args)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert message in r.stderr, (args, r.stderr)
+        assert r.stdout == "", (args, r.stdout)
+        expect_eq("files after sweep %s" % " ".join(args), sorted(os.listdir(out_dir)), ["a-file"])
+    with open(a_file) as f:
+        expect_eq("the file -o named", f.read(), "keep me\n")

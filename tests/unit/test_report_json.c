@@ -738,6 +738,57 @@ static void test_write_error_reported(void **state)
 	fclose(f);
 }
 
+/*
+ * Means and rates are over the time each process was traced: from the start,
+ * or from when it joined a trace under way (a sweep finds it late), to now.
+ * Tasks in flight count for the time since the refresh before the one that
+ * sees them, as the trace's polls (every 100 ms) do.
+ */
+static void test_rates_and_means_in_report(void **state)
+{
+	struct fixture *fx = *state;
+	const struct task_origin late = { "/srv/late.py", 3, "main", "job", PID + 1, 0, NULL,
+					  false, 0, 0 };
+	struct proc_model *joined;
+	json_object *root;
+	uint64_t i;
+
+	for (i = 0; i < 4; i++)
+		model_task_created(&fx->m, PID, 0x1000 + i * 0x100, &FETCH, 0, AT(0));
+	for (i = 1; i <= 3; i++)
+		open_conn(&fx->m, i, CONN_SEEN_CONNECT, ep4("10.0.0.1", 40000 + i), ep4("10.0.0.5", 80),
+			  AT(i));
+	model_tasks_refreshed(&fx->m, AT(2));
+	model_task_done(&fx->m, PID, 0x1000, 2, AT(4));
+	model_task_done(&fx->m, PID, 0x1100, 2, AT(4));
+	model_tasks_refreshed(&fx->m, AT(4));
+	joined = model_add_process(&fx->m, PID + 1, "python3", "/usr/bin/python3");
+	assert_non_null(joined);
+	model_process_joined(&fx->m, joined, AT(5));
+	model_tasks_refreshed(&fx->m, AT(6));
+	model_task_created(&fx->m, PID + 1, 0x9000, &late, 0, AT(6));
+	model_tasks_refreshed(&fx->m, AT(10));
+	root = write_and_parse(fx);
+
+	/*
+	 * 4 tasks until 4 s, 2 after; each poll's count stands for the time since
+	 * the one before, so the 2 that ended at 4 s leave at the 2 s poll: 4x2 + 2x2 + 2x6
+	 */
+	assert_float_equal(get_double(root, "targets.0.tasks.mean_in_flight"), 2.4, 1e-9);
+	assert_float_equal(get_double(root, "targets.0.tasks.created_per_s"), 0.4, 1e-9);
+	assert_float_equal(get_double(root, "targets.0.tasks.sites.0.mean_in_flight"), 2.4, 1e-9);
+	assert_float_equal(get_double(root, "targets.0.tasks.sites.0.created_per_s"), 0.4, 1e-9);
+	assert_float_equal(get_double(root, "targets.0.connections.opened_per_s"), 0.3, 1e-9);
+	assert_float_equal(get_double(root, "targets.0.joined_at_s"), 0, 1e-9);
+	assert_float_equal(get_double(root, "targets.0.traced_s"), 10, 1e-9);
+	/* joined at 5 s: one task for its last 4 of 5 s */
+	assert_float_equal(get_double(root, "targets.1.joined_at_s"), 5, 1e-9);
+	assert_float_equal(get_double(root, "targets.1.traced_s"), 5, 1e-9);
+	assert_float_equal(get_double(root, "targets.1.tasks.mean_in_flight"), 0.8, 1e-9);
+	assert_float_equal(get_double(root, "targets.1.tasks.created_per_s"), 0.2, 1e-9);
+	assert_float_equal(get_double(root, "targets.1.tasks.sites.0.created_per_s"), 0.2, 1e-9);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -759,6 +810,7 @@ int main(void)
 		T(test_sites_split_by_thread_in_report),
 		T(test_task_thresholds_in_report),
 		T(test_write_error_reported),
+		T(test_rates_and_means_in_report),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

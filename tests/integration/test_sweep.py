@@ -14,7 +14,7 @@ import signal
 import subprocess
 import tempfile
 
-from harness import (PYTHON, Workload, expect_eq, inflight, interpreters, run_inflight,
+from harness import (PYTHON, WORKLOADS, Workload, expect_eq, inflight, interpreters, run_inflight,
                      site_markers, skip, test)
 from test_findings import SAMPLED_EXPECT, found
 
@@ -177,7 +177,11 @@ def sweep_of_a_host_running_known_workloads():
         no_asyncio = subprocess.Popen([PYTHON, "-c", "import sys; sys.stdin.read()"],
                                       stdin=subprocess.PIPE)
         not_python = subprocess.Popen(["sleep", "600"])
-        others += [no_asyncio, not_python]
+        wrapper = subprocess.Popen(["sh", "-c", 'read line; exec "$0" "$@"', PYTHON,
+                                    os.path.join(WORKLOADS, "findings_suite.py"), "pool"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                   stderr=subprocess.DEVNULL)
+        others += [no_asyncio, not_python, wrapper]
         no_asyncio_service = command_service(no_asyncio.pid)
         python38 = pyenv_python(8)
         if python38:
@@ -193,6 +197,11 @@ def sweep_of_a_host_running_known_workloads():
         sweep.read_until(r"^Sweeping: ")
         for w in workloads.values():
             go(w)
+        # a shell when the sweep began, a Python once it execs one
+        wrapper.stdin.write("exec\n")
+        wrapper.stdin.flush()
+        assert json.loads(wrapper.stdout.readline()).get("ready")
+        sweep.read_until(sweep_stderr_pattern(wrapper.pid))
         python, scenario = roles["late"]
         workloads["late"] = late = start(python, scenario)
         sweep.read_until(sweep_stderr_pattern(late.pid))
@@ -265,6 +274,9 @@ def sweep_of_a_host_running_known_workloads():
               (no_asyncio_service, "command"))
     hook = [h for h in s["target"]["hooks"] if h["name"] == "asyncio_tasks"][0]
     assert not hook["attached"] and "asyncio is not imported" in hook["detail"], hook
+    s = services.get(wrapper.pid)
+    assert s is not None, "the shell that exec()ed a Python is not in the services"
+    expect_eq("exec()ed Python's version", s["python"], python_version(PYTHON))
     assert not_python.pid not in services and not_python.pid not in skipped, \
         "a process that is no Python is in the snapshot"
     if python38:

@@ -27,10 +27,14 @@ enum entry_state {
 	ENTRY_SKIPPED,
 };
 
-/* A process the sweep has looked at, once: (pid, start_time) names it. */
+/*
+ * A process the sweep has looked at: (pid, start_time) names it; looked at
+ * again if it exec()s another program while not traced.
+ */
 struct sweep_entry {
 	pid_t pid;
 	unsigned long long start_time;
+	uint64_t exe_hash;
 	enum entry_state state;
 	struct proc_identity *id;	/* traced and skipped ones */
 	char service[SERVICE_NAME_MAX];
@@ -133,14 +137,25 @@ static void classify(struct sweep *sw, struct sweep_entry *e)
 	e->state = ENTRY_CANDIDATE;
 }
 
-/* trace_sweep.find: the CPython processes not seen before. */
+/* FNV-1a: to tell that a process runs another program, without keeping its path */
+static uint64_t hash_of(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* trace_sweep.find: the CPython processes not seen before, or running another program. */
 static size_t find_new(void *ctx, pid_t *out, size_t max)
 {
 	struct sweep *sw = ctx;
 	struct sweep_entry *e;
 	unsigned long long start;
-	struct proc_identity probe;
+	char exe[PATH_MAX];
 	size_t n = 0, i, count;
+	uint64_t exe_hash;
 	pid_t *pids;
 
 	if (proc_list_pids(&pids, &count)) {
@@ -149,12 +164,12 @@ static size_t find_new(void *ctx, pid_t *out, size_t max)
 	}
 	for (i = 0; i < count && n < max; i++) {
 		/* the start time tells a process from an earlier one with its PID */
-		if (proc_identity_read(pids[i], &probe))
+		if (proc_identity_peek(pids[i], &start, exe, sizeof(exe)))
 			continue;
-		start = probe.start_time;
-		proc_identity_free(&probe);
+		exe_hash = hash_of(exe);
 		e = entry_of(sw, pids[i]);
-		if (e && e->start_time == start)
+		/* a wrapper that exec()s python (a shell, a container's entry point) is seen again */
+		if (e && e->start_time == start && e->exe_hash == exe_hash)
 			continue;
 		if (e && (e->state == ENTRY_TRACED || e->state == ENTRY_CANDIDATE))
 			continue;	/* the trace keeps what that PID's first process did */
@@ -165,6 +180,7 @@ static size_t find_new(void *ctx, pid_t *out, size_t max)
 		if (e->state == ENTRY_SKIPPED)
 			sw->n_skipped--;
 		e->start_time = start;
+		e->exe_hash = exe_hash;
 		classify(sw, e);
 		if (e->state == ENTRY_CANDIDATE)
 			out[n++] = e->pid;

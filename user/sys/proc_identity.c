@@ -109,22 +109,32 @@ static int read_cmdline(pid_t pid, struct proc_identity *id)
 	return err;
 }
 
-int proc_identity_read(pid_t pid, struct proc_identity *id)
+int proc_identity_peek(pid_t pid, unsigned long long *start_time, char *exe, size_t size)
 {
 	struct proc_stat st;
 	char path[64];
 	ssize_t n;
 	int err;
 
-	memset(id, 0, sizeof(*id));
-	id->pid = pid;
 	err = proc_stat_read(pid, &st);
 	if (err)
 		return err;
-	id->start_time = st.start_time;
+	*start_time = st.start_time;
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, id->exe, sizeof(id->exe) - 1);
-	id->exe[n > 0 ? n : 0] = '\0';
+	n = readlink(path, exe, size - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	return 0;
+}
+
+int proc_identity_read(pid_t pid, struct proc_identity *id)
+{
+	int err;
+
+	memset(id, 0, sizeof(*id));
+	id->pid = pid;
+	err = proc_identity_peek(pid, &id->start_time, id->exe, sizeof(id->exe));
+	if (err)
+		return err;
 	err = read_cmdline(pid, id);
 	if (!err)
 		err = proc_cgroup_read(pid, &id->cgroup);

@@ -27,6 +27,11 @@ struct proc_identity {
 int proc_list_pids(pid_t **pids, size_t *n);
 /* Whether pid is a kernel thread (no program of its own); false if unknown. */
 bool proc_is_kernel_thread(pid_t pid);
+/*
+ * What tells a process apart cheaply, to look again only when it changed:
+ * when it started, and its executable ("" if not readable). 0 or -ESRCH.
+ */
+int proc_identity_peek(pid_t pid, unsigned long long *start_time, char *exe, size_t size);
 /* Reads pid's identity: 0, -ESRCH if there is no such process, or -errno. */
 int proc_identity_read(pid_t pid, struct proc_identity *id);
 void proc_identity_free(struct proc_identity *id);

@@ -204,6 +204,9 @@ static void target_added(void *ctx, pid_t pid, int err)
 		log_info("PID %d (%s, CPython %s) traced as %s", pid, e->id->exe, e->python, e->service);
 	} else if (err == -ESRCH) {
 		e->state = ENTRY_IGNORED;	/* gone before it could be traced: not on the host */
+	} else if (err == -E2BIG) {
+		skip_entry(sw, e, "the sweep already traces as many processes as inflight can "
+			   "follow at once");
 	} else {
 		snprintf(why, sizeof(why), err == -EPERM || err == -EACCES ?
 			 "not allowed to trace it (%s): run inflight as root" : "failed to trace it: %s",

@@ -217,20 +217,25 @@ static int add_joined_target(struct session *s, pid_t pid)
 	err = open_target(s, pid, &t);
 	if (err)
 		return err;
-	p = model_add_process(&s->model, pid, t->comm, t->exe);
-	if (!p)
-		return -ENOMEM;
-	model_process_joined(&s->model, p, now);
+	/* -E2BIG: the kernel's target maps are full */
 	err = conn_tracker_add_target(s->conns, pid);
+	p = err ? NULL : model_add_process(&s->model, pid, t->comm, t->exe);
+	if (!p) {
+		if (!err)
+			conn_tracker_remove_target(s->conns, pid);
+		target_close(t);
+		s->n_targets--;
+		return err ? err : -ENOMEM;
+	}
+	model_process_joined(&s->model, p, now);
 	exit_tracker_add_target(s->exits, pid);
 	if (s->tasks)
 		task_tracker_add_process(s->tasks, pid, t->pidfd);
 	else
 		model_set_hook(p, "asyncio_tasks", false, "the task tracker is not running");
-	if (!err)
-		err = conn_tracker_scan_existing(s->conns, pid);
+	err = conn_tracker_scan_existing(s->conns, pid);
 	if (err)
-		model_set_hook(p, "connections", false, "failed to follow its sockets: %s",
+		model_set_hook(p, "connections", false, "failed to read the sockets it had open: %s",
 			       strerror(-err));
 	else
 		model_set_hook(p, "connections", true, CONNECTIONS_HOOK_DETAIL);

@@ -1,10 +1,12 @@
 """inflight sweep against a host running known workloads: findings_suite.py
 scenarios under several interpreters (one of them Debian unstable's, in a root
-of its own), one moved into a cgroup named as Docker names a container's, one
-started after the sweep began; a Python without asyncio, a CPython 3.8 inflight
-cannot hook, and a process that is no Python. The snapshot must list each
-Python with its service name, version and the findings its workload expects;
-the 3.8 as skipped with why; nothing of the rest."""
+of its own), one moved into a cgroup named as Docker names a container's (with
+a second process, in PID and mount namespaces of its own), one started after
+the sweep began, one a shell when the sweep began that then exec()s Python; a
+Python without asyncio, a CPython 3.8 inflight cannot hook, and a process that
+is no Python. The snapshot must list each Python with its service name,
+version and the findings its workload expects; the 3.8 as skipped with why;
+nothing of the rest."""
 import glob
 import gzip
 import json
@@ -17,6 +19,8 @@ import tempfile
 from harness import (PYTHON, WORKLOADS, Workload, expect_eq, inflight, interpreters, run_inflight,
                      site_markers, skip, test)
 from test_findings import SAMPLED_EXPECT, found
+from test_namespaces import Container
+from test_tasks import find_site
 
 PYENV = os.path.expanduser("~/.pyenv/versions")
 
@@ -168,12 +172,16 @@ def sweep_of_a_host_running_known_workloads():
     json.dump({"stuck_lifetime_factor": 4}, config)
     config.flush()
     cgroup = DockerLikeCgroup()
-    workloads, others, sweep, no_asyncio_service = {}, [], None, None
+    workloads, others, sweep, no_asyncio_service, boxed = {}, [], None, None, None
     try:
         for role, (python, scenario) in roles.items():
             if role != "late":
                 workloads[role] = start(python, scenario)
         cgroup.enter(workloads["container"].pid)
+        # a second process in that container, in PID and mount namespaces and a root of
+        # its own, whose maps name paths that do not exist on the host
+        boxed = Container(pivot=True)
+        cgroup.enter(boxed.w.pid)
         no_asyncio = subprocess.Popen([PYTHON, "-c", "import sys; sys.stdin.read()"],
                                       stdin=subprocess.PIPE)
         not_python = subprocess.Popen(["sleep", "600"])
@@ -206,14 +214,15 @@ def sweep_of_a_host_running_known_workloads():
         workloads["late"] = late = start(python, scenario)
         sweep.read_until(sweep_stderr_pattern(late.pid))
         go(late)
+        boxed.w.do("gather 40")
         expected = {role: w.read()["expect"] for role, w in workloads.items()}
         # the patterns held a while, as test_findings.py holds them
         subprocess.run(["sleep", "2"])
         rc, stdout, stderr = sweep.finish()
         assert rc == 0, stderr
         path = stdout.strip()
-        assert os.path.dirname(path) == out_dir and os.listdir(out_dir) == [os.path.basename(path)], \
-            (path, os.listdir(out_dir))
+        assert os.path.dirname(path) == out_dir, path
+        expect_eq("files written", os.listdir(out_dir), [os.path.basename(path)])
         assert re.fullmatch(r"inflight-.+-\d{8}T\d{6}Z\.json\.gz", os.path.basename(path)), path
         snap = read_snapshot(path)
     finally:
@@ -222,6 +231,8 @@ def sweep_of_a_host_running_known_workloads():
         for p in others:
             p.kill()
             p.wait()
+        if boxed:
+            boxed.stop()
         if sweep and sweep.proc.poll() is None:
             sweep.proc.kill()
             sweep.proc.wait()
@@ -274,6 +285,17 @@ def sweep_of_a_host_running_known_workloads():
               (no_asyncio_service, "command"))
     hook = [h for h in s["target"]["hooks"] if h["name"] == "asyncio_tasks"][0]
     assert not hook["attached"] and "asyncio is not imported" in hook["detail"], hook
+    s = services.get(boxed.w.pid)
+    assert s is not None, "the namespaced process is not in the services (skipped as %s)" % \
+        skipped.get(boxed.w.pid)
+    expect_eq("namespaced process's service", (s["service"], s["container"]["id"]),
+              ("docker:" + cgroup.id[:12], cgroup.id))
+    expect_eq("namespaced process's Python", s["python"], python_version(PYTHON))
+    gathered = find_site(s["target"]["tasks"], site_markers("task_service.py")["gather"],
+                         "waiter")
+    expect_eq("namespaced process's gathered tasks",
+              gathered["at_attach"] + gathered["created"], 40)
+
     s = services.get(wrapper.pid)
     assert s is not None, "the shell that exec()ed a Python is not in the services"
     expect_eq("exec()ed Python's version", s["python"], python_version(PYTHON))

@@ -29,7 +29,8 @@ enum entry_state {
 
 /*
  * A process the sweep has looked at: (pid, start_time) names it; looked at
- * again if it exec()s another program while not traced.
+ * again if it exec()s another program while not traced. Kept in PID order,
+ * a host's thousands of processes being looked up at every rescan.
  */
 struct sweep_entry {
 	pid_t pid;
@@ -53,20 +54,32 @@ struct sweep {
 	uint64_t shown_ns;
 };
 
+/* Where pid's entry is, or would go: the entries are kept in PID order. */
+static size_t entry_index(const struct sweep *sw, pid_t pid)
+{
+	size_t lo = 0, hi = sw->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (sw->entries[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static struct sweep_entry *entry_of(struct sweep *sw, pid_t pid)
 {
-	size_t i;
+	size_t i = entry_index(sw, pid);
 
-	for (i = 0; i < sw->n; i++)
-		if (sw->entries[i].pid == pid)
-			return &sw->entries[i];
-	return NULL;
+	return i < sw->n && sw->entries[i].pid == pid ? &sw->entries[i] : NULL;
 }
 
 static struct sweep_entry *new_entry(struct sweep *sw, pid_t pid)
 {
 	struct sweep_entry *grown;
-	size_t cap;
+	size_t cap, at = entry_index(sw, pid);
 
 	if (sw->n == sw->cap) {
 		cap = sw->cap ? sw->cap * 2 : 256;
@@ -76,9 +89,11 @@ static struct sweep_entry *new_entry(struct sweep *sw, pid_t pid)
 		sw->entries = grown;
 		sw->cap = cap;
 	}
-	memset(&sw->entries[sw->n], 0, sizeof(sw->entries[0]));
-	sw->entries[sw->n].pid = pid;
-	return &sw->entries[sw->n++];
+	memmove(&sw->entries[at + 1], &sw->entries[at], (sw->n - at) * sizeof(sw->entries[0]));
+	sw->n++;
+	memset(&sw->entries[at], 0, sizeof(sw->entries[0]));
+	sw->entries[at].pid = pid;
+	return &sw->entries[at];
 }
 
 static void entry_forget(struct sweep_entry *e)
@@ -157,9 +172,11 @@ static size_t find_new(void *ctx, pid_t *out, size_t max)
 	size_t n = 0, i, count;
 	uint64_t exe_hash;
 	pid_t *pids;
+	int err;
 
-	if (proc_list_pids(&pids, &count)) {
-		log_error("failed to list the processes in /proc: %s", strerror(errno));
+	err = proc_list_pids(&pids, &count);
+	if (err) {
+		log_error("failed to list the processes in /proc: %s", strerror(-err));
 		return 0;
 	}
 	for (i = 0; i < count && n < max; i++) {

@@ -347,13 +347,14 @@ static void chart_findings(FILE *f, const struct trend_host *h, const struct tre
 	}
 }
 
-static void time_label(FILE *f, time_t t, double x, const char *anchor)
+/* Dates for snapshots a week apart, seconds for a series taken within the hour. */
+static void time_label(FILE *f, time_t t, time_t span, double x, const char *anchor)
 {
 	char buf[32];
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%m-%d %H:%M", &tm);
+	strftime(buf, sizeof(buf), span >= 3600 ? "%Y-%m-%d %H:%M" : "%m-%d %H:%M:%S", &tm);
 	fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#6b7280\" "
 		"text-anchor=\"%s\">%s</text>", x, CHART_H - 8, anchor, buf);
 }
@@ -375,9 +376,9 @@ static void chart_axes(FILE *f, const struct trend_host *h, const struct chart_s
 		"stroke-dasharray=\"2 3\"/><text x=\"%.1f\" y=\"%d\" font-size=\"9\" fill=\"#6b7280\" "
 		"text-anchor=\"start\">baseline</text>", bx, bx, PAD_T, CHART_H - PAD_B, bx + 3,
 		PAD_T + 8);
-	time_label(f, h->snaps[0]->started, x_of(sc, h, 0), sc->n == 1 ? "middle" : "start");
+	time_label(f, sc->t0, sc->t1 - sc->t0, x_of(sc, h, 0), sc->n == 1 ? "middle" : "start");
 	if (sc->n > 1)
-		time_label(f, h->snaps[sc->n - 1]->started, x_of(sc, h, sc->n - 1), "end");
+		time_label(f, sc->t1, sc->t1 - sc->t0, x_of(sc, h, sc->n - 1), "end");
 }
 
 static void chart_svg(FILE *f, const struct trend_host *h, const struct trend_series *s)
@@ -398,8 +399,9 @@ static void chart_svg(FILE *f, const struct trend_host *h, const struct trend_se
 	fprintf(f, "<svg viewBox=\"0 0 %d %d\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">",
 		CHART_W, CHART_H);
 	chart_axes(f, h, &sc);
-	chart_line(f, h, s, &sc, true);
+	/* the dashed connections over the tasks: both show where they coincide */
 	chart_line(f, h, s, &sc, false);
+	chart_line(f, h, s, &sc, true);
 	chart_findings(f, h, s, &sc);
 	fputs("</svg>", f);
 }
@@ -412,6 +414,13 @@ static bool site_grew(const struct trend_host *h, const struct trend_series *s)
 		if (!strcmp(h->grown[i].service, s->service) && snap_site_same(h->grown[i].site, s->site))
 			return true;
 	return false;
+}
+
+/* What the newest snapshot says of the site against the baseline. */
+static bool site_changed(const struct trend_host *h, const struct trend_series *s)
+{
+	return site_grew(h, s) || !s->at[h->newest] != !s->at[h->baseline] ||
+	       (s->at[h->newest] && s->findings_at[h->newest]);
 }
 
 static void chart_figure(FILE *f, const struct trend_host *h, const struct trend_series *s)
@@ -444,28 +453,37 @@ static void chart_figure(FILE *f, const struct trend_host *h, const struct trend
 	fputs("</figure>\n", f);
 }
 
+/* A service's charts, those of sites that changed first: series[first..end). */
+static void service_charts(FILE *f, const struct trend_host *h, size_t first, size_t end)
+{
+	size_t i;
+	int pass;
+
+	fputs("<h4>", f);
+	html_escaped(f, h->series[first].service);
+	fputs("</h4>\n<div class=\"charts\">\n", f);
+	for (pass = 0; pass < 2; pass++)
+		for (i = first; i < end; i++)
+			if (site_changed(h, &h->series[i]) == !pass)
+				chart_figure(f, h, &h->series[i]);
+	fputs("</div>\n", f);
+}
+
 static void host_charts(FILE *f, const struct trend_host *h)
 {
-	const char *service = NULL;
-	size_t i;
+	size_t first, i;
 
 	if (!h->n_series)
 		return;
 	fputs("<h3>Sites over time</h3>\n<p class=\"legend\"><i style=\"background:" COLOR_TASKS
 	      "\"></i>peak tasks in flight<i style=\"background:" COLOR_CONNS "\"></i>peak "
 	      "connections (dashed)<i class=\"ring\"></i>a finding at the site</p>\n", f);
-	for (i = 0; i < h->n_series; i++) {
-		if (!service || strcmp(service, h->series[i].service)) {
-			if (service)
-				fputs("</div>\n", f);
-			service = h->series[i].service;
-			fputs("<h4>", f);
-			html_escaped(f, service);
-			fputs("</h4>\n<div class=\"charts\">\n", f);
-		}
-		chart_figure(f, h, &h->series[i]);
+	for (first = 0, i = 1; i <= h->n_series; i++) {
+		if (i < h->n_series && !strcmp(h->series[i].service, h->series[first].service))
+			continue;
+		service_charts(f, h, first, i);
+		first = i;
 	}
-	fputs("</div>\n", f);
 }
 
 static bool host_changed(const struct trend_host *h)

@@ -19,6 +19,7 @@ PACKAGES=(
 	bpftrace                            # make bench compares against it
 	nghttp2-client                      # h2load: make bench's open-loop load on its aiohttp service
 	debootstrap                         # the Debian unstable root with CPython 3.13-3.15 (tools/unstable-root.sh)
+	chromium                            # renders inflight trend's HTML report headless in the tests
 )
 
 missing=()

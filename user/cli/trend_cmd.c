@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "output.h"
+#include "report.h"
 #include "trend_cmd.h"
 #include "trend_report.h"
 
@@ -94,20 +95,6 @@ static void inputs_free(struct inputs *in)
 	free(in->skip_why);
 }
 
-/* The same file named twice (or as --baseline too) is read once. */
-static bool already_listed(const struct inputs *in, const char *path)
-{
-	char a[PATH_MAX], b[PATH_MAX];
-	size_t i;
-
-	if (!realpath(path, a))
-		return false;
-	for (i = 0; i < in->n; i++)
-		if (realpath(in->paths[i], b) && !strcmp(a, b))
-			return true;
-	return false;
-}
-
 static int collect(struct inputs *in, const struct trend_opts *o)
 {
 	struct stat st;
@@ -119,16 +106,61 @@ static int collect(struct inputs *in, const struct trend_opts *o)
 			err = add_directory(in, o->inputs[i]);
 			if (err) {
 				fprintf(stderr, "inflight: failed to read directory %s: %s\n",
-					o->inputs[i], strerror(-err));
+					text_shown(o->inputs[i]), strerror(-err));
 				return err;
 			}
-		} else if (!already_listed(in, o->inputs[i]) && add_path(in, o->inputs[i])) {
+		} else if (add_path(in, o->inputs[i])) {
 			return -ENOMEM;
 		}
 	}
-	if (o->baseline && !already_listed(in, o->baseline))
-		return add_path(in, o->baseline);
+	return o->baseline ? add_path(in, o->baseline) : 0;
+}
+
+struct named {
+	char *path;
+	char *real;	/* its realpath, or the path when it has none (it will fail to open) */
+};
+
+static int by_real(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->real, y->real);
+
+	return c ? c : strcmp(x->path, y->path);
+}
+
+/* The same file named twice (in a directory and by name, or as --baseline too) is read once. */
+static int drop_duplicates(struct inputs *in)
+{
+	struct named *all = calloc(in->n ? in->n : 1, sizeof(*all));
+	size_t i, kept = 0;
+
+	if (!all)
+		return -ENOMEM;
+	for (i = 0; i < in->n; i++) {
+		all[i].path = in->paths[i];
+		all[i].real = realpath(in->paths[i], NULL);
+	}
+	for (i = 0; i < in->n; i++)
+		if (!all[i].real && !(all[i].real = strdup(all[i].path)))
+			goto nomem;
+	qsort(all, in->n, sizeof(*all), by_real);
+	for (i = 0; i < in->n; i++) {
+		if (i && !strcmp(all[i].real, all[i - 1].real))
+			free(all[i].path);
+		else
+			in->paths[kept++] = all[i].path;
+	}
+	for (i = 0; i < in->n; i++)
+		free(all[i].real);
+	in->n = kept;
+	free(all);
 	return 0;
+nomem:
+	for (i = 0; i < in->n; i++)
+		free(all[i].real);
+	free(all);
+	return -ENOMEM;
 }
 
 static int read_all(struct inputs *in)
@@ -147,7 +179,8 @@ static int read_all(struct inputs *in)
 			in->n_snaps++;
 			continue;
 		}
-		fprintf(stderr, "inflight: skipped snapshot %s: %s\n", in->paths[i], why);
+		fprintf(stderr, "inflight: failed to read snapshot %s: %s (skipped)\n",
+			text_shown(in->paths[i]), why);
 		snprintf(in->skip_why + in->n_skipped * WHY_SIZE, WHY_SIZE, "%s", why);
 		in->skipped[in->n_skipped].path = in->paths[i];
 		in->skipped[in->n_skipped].why = in->skip_why + in->n_skipped * WHY_SIZE;
@@ -176,7 +209,7 @@ static int write_report(const struct trend_opts *o, const struct trend_report_me
 	int err = output_open(&out, o->output);
 
 	if (err) {
-		fprintf(stderr, "inflight: failed to open %s: %s\n", o->output,
+		fprintf(stderr, "inflight: failed to open %s: %s\n", text_shown(o->output),
 			output_strerror(err));
 		return err;
 	}
@@ -194,7 +227,7 @@ static int write_report(const struct trend_opts *o, const struct trend_report_me
 	if (err) {
 		output_abort(&out);
 		fprintf(stderr, "inflight: failed to write the trend report%s%s: %s\n",
-			o->output ? " to " : "", o->output ? o->output : "", strerror(-err));
+			o->output ? " to " : "", o->output ? text_shown(o->output) : "", strerror(-err));
 	}
 	return err;
 }
@@ -213,7 +246,7 @@ static int compare_and_write(const struct trend_opts *o, const struct inputs *in
 	if (o->baseline && !baseline) {
 		fprintf(stderr, "inflight: failed to read the baseline %s: it is not a snapshot "
 			"this inflight can read (see above); name another with --baseline, or "
-			"leave it out for each host's oldest\n", o->baseline);
+			"leave it out for each host's oldest\n", text_shown(o->baseline));
 		return EXIT_USAGE;
 	}
 	err = trend_build(in->snaps, in->n_snaps, baseline, &o->thresholds, &t);
@@ -233,7 +266,7 @@ int trend_run(const struct trend_opts *o)
 	struct inputs in = {};
 	int ret;
 
-	if (collect(&in, o)) {
+	if (collect(&in, o) || drop_duplicates(&in)) {
 		inputs_free(&in);
 		return EXIT_USAGE;
 	}

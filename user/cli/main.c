@@ -28,7 +28,7 @@ static const char main_usage[] =
 	"  trace     attach to running processes and report on them when done\n"
 	"  ps        list the asyncio tasks a process has now, grouped by what they do\n"
 	"  pstree    the same tasks as a tree: who awaits whom\n"
-	"  trend     what changed between sweep snapshots: new, resolved and grown\n"
+	"  trend     what changed between sweep snapshots, per host, service and site\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help     show this help (inflight COMMAND --help for a command's)\n"

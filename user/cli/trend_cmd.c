@@ -52,32 +52,29 @@ static bool is_snapshot_name(const char *name)
 	return name[0] != '.' && len > 8 && !strcmp(name + len - 8, ".json.gz");
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every *.json.gz in dir, by name; -errno when the directory cannot be read. */
+/* Every *.json.gz in dir; -errno when the directory cannot be read. */
 static int add_directory(struct inputs *in, const char *dir)
 {
-	size_t first = in->n;
+	DIR *d = opendir(dir);
 	struct dirent *e;
 	char *path;
-	DIR *d = opendir(dir);
 	int err = 0;
 
 	if (!d)
 		return -errno;
-	while (!err && (e = readdir(d))) {
+	for (errno = 0; !err && (e = readdir(d)); errno = 0) {
 		if (!is_snapshot_name(e->d_name))
 			continue;
-		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0)
+		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
 			err = -ENOMEM;
-		else
-			err = add_path(in, path), free(path);
+			break;
+		}
+		err = add_path(in, path);
+		free(path);
 	}
+	if (!err && errno)
+		err = -errno;
 	closedir(d);
-	qsort(in->paths + first, in->n - first, sizeof(*in->paths), by_name);
 	return err;
 }
 

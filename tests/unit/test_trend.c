@@ -319,10 +319,13 @@ static void test_processes_merge_and_leak_slopes(void **state)
 	const struct snap_service *svc;
 
 	(void)state;
+	/* the grower's second process has more in flight: its estimate loses to the finding's */
 	parse_ok(snapshot_json("h", "2026-12-03T03:00:00Z", 30,
 			       join(join(service("gunicorn", 1, site("a.py", 1, "x", 5, 2, 10), NULL),
 					 service("gunicorn", 2, site("a.py", 1, "x", 9, 1, 2), NULL)),
-				    service("grower", 3, site("g.py", 4, "w", 60, 0, 60), growth))),
+				    join(service("grower", 3, site("g.py", 4, "w", 60, 0, 60), growth),
+					 service("grower", 4, site("g.py", 4, "w", 900, 0, 900),
+						 NULL)))),
 		 "m", &s);
 	assert_int_equal(s.n_services, 2);
 	svc = snapshot_service(&s, "gunicorn");
@@ -333,6 +336,7 @@ static void test_processes_merge_and_leak_slopes(void **state)
 	assert_true(svc->sites[0].leak_slope_per_min == 20);	/* 10 in flight over 30 s */
 	assert_false(svc->sites[0].slope_from_finding);
 	svc = snapshot_service(&s, "grower");
+	assert_int_equal(svc->sites[0].peak_tasks, 900);
 	assert_true(svc->sites[0].leak_slope_per_min == 500);
 	assert_true(svc->sites[0].slope_from_finding);
 	snapshot_free(&s);

@@ -376,14 +376,17 @@ static int parse_site(json_object *o, double duration_s, struct snap_site *s, st
 	return 0;
 }
 
-/* A site seen in another process (or thread) of the service: the busiest one's figures. */
+/*
+ * A site seen in another process (or thread) of the service: the busiest
+ * one's figures; a slope measured by a growth finding wins over estimates.
+ */
 static void merge_site(struct snap_site *into, const struct snap_site *s)
 {
 	if (s->peak_tasks > into->peak_tasks)
 		into->peak_tasks = s->peak_tasks;
 	if (s->peak_conns > into->peak_conns)
 		into->peak_conns = s->peak_conns;
-	if (s->leak_slope_per_min > into->leak_slope_per_min)
+	if (!into->slope_from_finding && s->leak_slope_per_min > into->leak_slope_per_min)
 		into->leak_slope_per_min = s->leak_slope_per_min;
 }
 

@@ -342,6 +342,27 @@ static void test_processes_merge_and_leak_slopes(void **state)
 	snapshot_free(&s);
 }
 
+/* Sites are keyed by how they were seen: a switch to sampled sweeps is said, not hidden. */
+static void test_a_change_of_mode_is_noted(void **state)
+{
+	struct snapshot s[2];
+	struct trend t;
+	char *sampled;
+
+	(void)state;
+	week(&s[0], "h", "2026-12-03T03:00:00Z", 20, false);
+	sampled = snapshot_json("h", "2026-12-10T03:00:00Z", 60, NULL);
+	memcpy(strstr(sampled, "\"probes\""), "\"sample\"", 8);
+	parse_ok(sampled, "sampled", &s[1]);
+	assert_int_equal(trend_build(s, 2, NULL, &trend_default_thresholds, &t), 0);
+	assert_true(trend_modes_differ(&t.hosts[0]));
+	trend_free(&t);
+	assert_int_equal(trend_build(s, 1, NULL, &trend_default_thresholds, &t), 0);
+	assert_false(trend_modes_differ(&t.hosts[0]));
+	trend_free(&t);
+	free_all(s, 2);
+}
+
 static void expect_refused(const void *data, size_t len, const char *why_part)
 {
 	char why[256] = "";
@@ -460,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_sites_and_services_come_and_go),
 		cmocka_unit_test(test_hosts_apart_and_a_given_baseline),
 		cmocka_unit_test(test_processes_merge_and_leak_slopes),
+		cmocka_unit_test(test_a_change_of_mode_is_noted),
 		cmocka_unit_test(test_broken_snapshots_say_why),
 		cmocka_unit_test(test_concatenated_gzip_members),
 		cmocka_unit_test(test_html_escapes_hostile_names),

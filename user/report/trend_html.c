@@ -42,6 +42,7 @@ static const char style[] =
 	".host{background:var(--card);border:1px solid var(--line);border-radius:10px;"
 	"padding:18px 20px;margin:0 0 22px}"
 	".ok{color:var(--green);font-weight:600}"
+	".note{background:#eff6ff;border:1px solid #bfdbfe;border-radius:8px;padding:8px 12px}"
 	".skipped{background:#fffbeb;border:1px solid #fcd34d;border-radius:8px;padding:10px 14px;"
 	"margin:0 0 20px}.skipped li{font-family:ui-monospace,monospace;font-size:12px}"
 	"table{border-collapse:collapse;width:100%;margin:0 0 6px;font-size:13px}"
@@ -508,6 +509,14 @@ static void host_section(FILE *f, const struct trend_host *h)
 	fputs("</code> (", f);
 	html_escaped(f, now->started_at);
 	fputs(").</p>\n", f);
+	if (trend_modes_differ(h)) {
+		fputs("<p class=\"note\">The baseline followed tasks by <code>", f);
+		html_escaped(f, base->mode);
+		fputs("</code>, the newest by <code>", f);
+		html_escaped(f, now->mode);
+		fputs("</code>: their sites are told apart by how they were seen, and read as "
+		      "vanished and new.</p>\n", f);
+	}
 	if (!host_changed(h))
 		fputs("<p class=\"ok\">No change against the baseline.</p>\n", f);
 	findings_table(f, "New findings", "new", h->new_findings, h->n_new_findings, true);

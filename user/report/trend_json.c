@@ -75,6 +75,7 @@ static json_object *snapshot_ref_json(const struct snapshot *s)
 	json_object_object_add(o, "file", json_str(s->path));
 	json_object_object_add(o, "started_at", json_str(s->started_at));
 	json_object_object_add(o, "duration_s", json_fixed(s->duration_s, 6));
+	json_object_object_add(o, "mode", s->mode ? json_str(s->mode) : NULL);
 	json_object_object_add(o, "services", json_object_new_uint64(s->n_services));
 	return o;
 }

@@ -133,6 +133,10 @@ static void print_host(FILE *f, const struct trend_host *h)
 	fprintf(f, "baseline %s (%s%s)\n", text_shown(base->path), text_shown(base->started_at),
 		h->baseline_given ? ", given" : ", the oldest");
 	fprintf(f, "newest   %s (%s)\n", text_shown(now->path), text_shown(now->started_at));
+	if (trend_modes_differ(h))
+		fprintf(f, "Note: the baseline followed tasks by %s, the newest by %s: their sites are "
+			"told apart by how they were seen, and read as vanished and new.\n",
+			text_shown(base->mode), text_shown(now->mode));
 	if (!host_changed(h))
 		fputs("No change against the baseline.\n", f);
 	print_findings(f, "New findings", h->new_findings, h->n_new_findings, true);

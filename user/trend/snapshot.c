@@ -250,6 +250,7 @@ void snapshot_free(struct snapshot *s)
 	free(s->path);
 	free(s->host);
 	free(s->started_at);
+	free(s->mode);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -579,6 +580,7 @@ static int parse_snapshot(json_object *root, struct snapshot *s, struct why *w)
 	err = err ?: get_string(root, "started_at", true, &s->started_at, "the snapshot", w);
 	err = err ?: parse_time(s->started_at, &s->started, w);
 	err = err ?: get_number(root, "duration_s", &s->duration_s, NULL, "the snapshot", w);
+	err = err ?: get_string(root, "mode", false, &s->mode, "the snapshot", w);
 	err = err ?: get_typed(root, "services", json_type_array, true, &services, "the snapshot",
 			       w);
 	if (err)

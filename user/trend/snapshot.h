@@ -59,6 +59,7 @@ struct snapshot {
 	char *path;
 	char *host;
 	char *started_at;	/* as written: "2026-12-03T16:45:31Z" */
+	char *mode;		/* how tasks were followed: "probes", "sampled"; NULL if not said */
 	time_t started;
 	double duration_s;
 	struct snap_service *services;

@@ -47,6 +47,13 @@ static int grow(void *arrayp, size_t n, size_t elem)
 	return 0;
 }
 
+bool trend_modes_differ(const struct trend_host *h)
+{
+	const char *a = h->snaps[h->baseline]->mode, *b = h->snaps[h->newest]->mode;
+
+	return a && b && strcmp(a, b);
+}
+
 static int snap_order(const void *a, const void *b)
 {
 	const struct snapshot *x = *(const struct snapshot *const *)a;

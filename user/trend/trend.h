@@ -82,6 +82,11 @@ struct trend {
 int trend_build(const struct snapshot *snaps, size_t n, const struct snapshot *baseline,
 		const struct trend_thresholds *t, struct trend *out);
 void trend_free(struct trend *t);
+/*
+ * The baseline and the newest followed tasks differently (probes, sampled):
+ * sites are keyed by kind, created_at or seen_at, so theirs do not match.
+ */
+bool trend_modes_differ(const struct trend_host *h);
 /* Whether from -> to is growth past pct percent and a rise of min at least. */
 bool trend_grew(double from, double to, double pct, double min);
 

@@ -206,8 +206,8 @@ static void test_prometheus_dialect(void **state)
 	text = write_sources(fx, METRICS_PROMETHEUS, &fx->src, 1);
 
 	assert_line(text, "# TYPE inflight_tasks_created_total counter");
-	assert_true(has_line(text, "# HELP inflight_tasks_created_total Asyncio tasks created at "
-			     "this line during the trace."));
+	assert_line(text, "# HELP inflight_tasks_created_total Asyncio tasks created at this line "
+		    "during the trace.");
 	assert_line(text, "# TYPE inflight_process_info gauge");
 	assert_int_equal(count_lines_starting(text, "# UNIT"), 0);
 	assert_int_equal(count_lines_starting(text, "# EOF"), 0);

@@ -48,7 +48,10 @@ static const char trace_usage[] =
 	"  -p, --pid PID            process to trace (repeat for several)\n"
 	"  -d, --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
 	"  -i, --interval SECONDS   print a live summary on stderr this often\n"
-	"  -f, --format text|json   report format (default: text)\n"
+	"  -f, --format FORMAT      report format: text (default), json, or metrics for\n"
+	"                           Prometheus: openmetrics (OpenMetrics 1.0 text) or\n"
+	"                           prometheus (the text format of node_exporter's\n"
+	"                           textfile collector)\n"
 	"  -o, --output FILE        write the report to FILE, atomically (default: stdout)\n"
 	"      --close-wait-age SECONDS\n"
 	"                           a CLOSE_WAIT socket this old is a leak (default: 2)\n"
@@ -83,6 +86,8 @@ static const char trace_usage[] =
 	"  inflight trace -p 1234                 trace until Ctrl-C, text report\n"
 	"  inflight trace -p 1234 -d 30 -i 5      30 seconds, a summary every 5\n"
 	"  inflight trace -p 1234 -p 5678 -f json -o report.json\n"
+	"  inflight trace -p 1234 -d 300 -f prometheus \\\n"
+	"      -o /var/lib/prometheus/node-exporter/inflight.prom\n"
 	"  inflight trace -p 1234 --lean -d 60    fewer probe hits, for heavy task churn\n"
 	"  inflight trace -p 1234 --sampled -d 60 no probe on the task hot path\n"
 	"\n"
@@ -215,12 +220,21 @@ static int add_pid(struct trace_opts *o, const char *arg)
 	return 0;
 }
 
-static int format_option(const char *cmd, const char *arg, enum report_format *format)
+/* metrics: whether the command writes metrics (trace does; ps and pstree do not) */
+static int format_option(const char *cmd, const char *arg, bool metrics,
+			 enum report_format *format)
 {
 	if (!strcmp(arg, "text"))
 		*format = REPORT_TEXT;
 	else if (!strcmp(arg, "json"))
 		*format = REPORT_JSON;
+	else if (metrics && !strcmp(arg, "openmetrics"))
+		*format = REPORT_OPENMETRICS;
+	else if (metrics && !strcmp(arg, "prometheus"))
+		*format = REPORT_PROMETHEUS;
+	else if (metrics)
+		return usage_error(cmd, "invalid format '%s': expected text, json, openmetrics or "
+				   "prometheus", arg);
 	else
 		return usage_error(cmd, "invalid format '%s': expected text or json", arg);
 	return 0;
@@ -356,7 +370,7 @@ static int trace_main(int argc, char **argv)
 			err = seconds_option(optarg, "interval", 0.1, &o.interval_s);
 			break;
 		case 'f':
-			err = format_option("trace ", optarg, &o.format);
+			err = format_option("trace ", optarg, true, &o.format);
 			break;
 		case 'o':
 			if (!*optarg)
@@ -461,7 +475,7 @@ static int ps_main(int argc, char **argv, bool tree)
 			o.pause = true;
 			break;
 		case 'f':
-			if (format_option(cmd, optarg, &o.format))
+			if (format_option(cmd, optarg, false, &o.format))
 				return EXIT_USAGE;
 			break;
 		case 'o':

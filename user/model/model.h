@@ -146,6 +146,7 @@ struct proc_model {
 	pid_t pid;
 	char comm[16];
 	char exe[PATH_MAX];
+	char python[16];	/* its CPython's version, "3.11"; "" until read */
 	bool exited;
 	uint64_t exited_ns;	/* monotonic */
 	uint32_t execs;		/* exec()s while traced: comm and exe are the latest program's */

@@ -19,7 +19,15 @@ PACKAGES=(
 	bpftrace                            # make bench compares against it
 	nghttp2-client                      # h2load: make bench's open-loop load on its aiohttp service
 	debootstrap                         # the Debian unstable root with CPython 3.13-3.15 (tools/unstable-root.sh)
+	chromium                            # renders inflight trend's HTML report headless in the tests
+	prometheus                          # promtool for the alert rules; a scrape round trip in the tests
+	prometheus-node-exporter            # its textfile collector serves the metrics in that test
+	python3-prometheus-client           # the tests check the OpenMetrics output with its strict parser
 )
+
+# Services these packages would start (and enable) on a build machine: the tests
+# start their own, on loopback, and stop them.
+SERVICES=(prometheus.service prometheus-node-exporter.service)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -40,5 +48,27 @@ fi
 
 echo "inflight: installing build dependencies with apt-get: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Debian's policy-rc.d protocol: exit status 101 forbids maintainer scripts to start services.
+# Only where the machine has none of its own, and removed again.
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod 755 "$policy"
+	own_policy=true
+fi
+trap '$own_policy && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# and none of them enabled for the next boot either (systemctl works without a running systemd)
+if command -v systemctl >/dev/null; then
+	for unit in "${SERVICES[@]}"; do
+		if systemctl list-unit-files "$unit" 2>/dev/null | grep -q "^$unit"; then
+			if [ -d /run/systemd/system ]; then
+				systemctl stop "$unit" >/dev/null 2>&1 || true
+			fi
+			systemctl disable "$unit" >/dev/null 2>&1 || true
+			systemctl mask "$unit" >/dev/null 2>&1 || true
+		fi
+	done
+fi

@@ -26,6 +26,9 @@ import test_load  # noqa: F401
 import test_lifecycle  # noqa: F401
 import test_conn_faults  # noqa: F401
 import test_sweep  # noqa: F401
+import test_trend  # noqa: F401
+import test_prometheus  # noqa: F401
+import test_systemd  # noqa: F401
 
 
 def main():

@@ -78,12 +78,49 @@ static void test_a_key_cut_at_an_escaped_nul_is_refused(void **state)
 	assert_non_null(strstr(why, "\\u0000"));
 }
 
+static int load_trend(const char *text, struct trend_thresholds *t, char *why, size_t size)
+{
+	int fd;
+
+	*t = trend_default_thresholds;
+	snprintf(path, sizeof(path), "/tmp/inflight-test-config-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(text, 0);
+	fd = config_load_trend(path, t, why, size);
+	unlink(path);
+	return fd;
+}
+
+/* One file for a fleet: trace takes its thresholds, trend its own, each leaves the other's. */
+static void test_one_file_for_trace_and_trend(void **state)
+{
+	const char *both = "{\"fanout_tasks\": 7, \"grow_tasks_pct\": 20, \"grow_min\": 0.5}";
+	struct trend_thresholds t;
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(load(both, 0, why, sizeof(why)), 0);
+	assert_int_equal(load_trend(both, &t, why, sizeof(why)), 0);
+	assert_true(t.grow_tasks_pct == 20 && t.grow_min == 0.5);
+	assert_true(t.grow_conns_pct == trend_default_thresholds.grow_conns_pct);
+	assert_int_equal(load_trend("{\"grow_task_pct\": 20}", &t, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "unknown key 'grow_task_pct'"));
+	assert_int_equal(load_trend("{\"grow_conns_pct\": -1}", &t, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "a percentage from 0"));
+	assert_int_equal(load_trend("{\"grow_leak_slope_pct\": \"50\"}", &t, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "must be a number"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_short_file_after_a_long_one),
 		cmocka_unit_test(test_text_after_the_object_is_refused),
 		cmocka_unit_test(test_a_key_cut_at_an_escaped_nul_is_refused),
+		cmocka_unit_test(test_one_file_for_trace_and_trend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

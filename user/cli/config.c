@@ -6,7 +6,7 @@
 #include <string.h>
 #include "config.h"
 
-enum value_kind { SECONDS, COUNT, FACTOR };
+enum value_kind { SECONDS, COUNT, FACTOR, PERCENT, AMOUNT };
 
 struct threshold_key {
 	const char *name;
@@ -31,8 +31,30 @@ static const struct threshold_key keys[] = {
 	KEY("never_closed_connections", COUNT, never_closed_min_conns),
 };
 
-static int set_value(const struct threshold_key *k, json_object *v, struct finding_thresholds *t,
-		     char *why, size_t why_size)
+#define TREND_KEY(name, kind, field) { name, kind, offsetof(struct trend_thresholds, field) }
+
+static const struct threshold_key trend_keys[] = {
+	TREND_KEY("grow_tasks_pct", PERCENT, grow_tasks_pct),
+	TREND_KEY("grow_conns_pct", PERCENT, grow_conns_pct),
+	TREND_KEY("grow_leak_slope_pct", PERCENT, grow_leak_slope_pct),
+	TREND_KEY("grow_min", AMOUNT, grow_min),
+};
+
+#define N_KEYS(table) (sizeof(table) / sizeof(table[0]))
+
+static const struct threshold_key *key_named(const struct threshold_key *table, size_t n,
+					     const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(table[i].name, name))
+			return &table[i];
+	return NULL;
+}
+
+static int set_value(const struct threshold_key *k, json_object *v, void *t, char *why,
+		     size_t why_size)
 {
 	double d;
 
@@ -45,7 +67,9 @@ static int set_value(const struct threshold_key *k, json_object *v, struct findi
 	    (k->kind == FACTOR && d < 1)) {
 		snprintf(why, why_size, "'%s' is out of range: %s, up to 1e9", k->name,
 			 k->kind == COUNT ? "a whole number from 1" :
-			 k->kind == FACTOR ? "a number from 1" : "seconds, from 0");
+			 k->kind == FACTOR ? "a number from 1" :
+			 k->kind == PERCENT ? "a percentage from 0" :
+			 k->kind == AMOUNT ? "a number from 0" : "seconds, from 0");
 		return -EINVAL;
 	}
 	if (k->kind == COUNT)
@@ -103,11 +127,16 @@ static json_object *read_json_file(const char *path, char *why, size_t why_size)
 	return root;
 }
 
-int config_load_thresholds(const char *path, struct finding_thresholds *t, char *why,
-			   size_t why_size)
+/*
+ * Sets the values of `mine` the file names; keys of `others` are another
+ * command's and left alone; any other key is refused.
+ */
+static int load_keys(const char *path, const struct threshold_key *mine, size_t n_mine,
+		     const struct threshold_key *others, size_t n_others, void *t, char *why,
+		     size_t why_size)
 {
 	json_object *root = read_json_file(path, why, why_size);
-	size_t i;
+	const struct threshold_key *k;
 	int err = 0;
 
 	if (!root)
@@ -118,18 +147,31 @@ int config_load_thresholds(const char *path, struct finding_thresholds *t, char 
 		return -EINVAL;
 	}
 	json_object_object_foreach(root, name, value) {
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (!strcmp(keys[i].name, name))
-				break;
-		if (i == sizeof(keys) / sizeof(keys[0])) {
+		k = key_named(mine, n_mine, name);
+		if (!k && key_named(others, n_others, name))
+			continue;
+		if (!k) {
 			snprintf(why, why_size, "unknown key '%s' (see inflight(8), CONFIGURATION)", name);
 			err = -EINVAL;
 			break;
 		}
-		err = set_value(&keys[i], value, t, why, why_size);
+		err = set_value(k, value, t, why, why_size);
 		if (err)
 			break;
 	}
 	json_object_put(root);
 	return err;
+}
+
+int config_load_thresholds(const char *path, struct finding_thresholds *t, char *why,
+			   size_t why_size)
+{
+	return load_keys(path, keys, N_KEYS(keys), trend_keys, N_KEYS(trend_keys), t, why,
+			 why_size);
+}
+
+int config_load_trend(const char *path, struct trend_thresholds *t, char *why, size_t why_size)
+{
+	return load_keys(path, trend_keys, N_KEYS(trend_keys), keys, N_KEYS(keys), t, why,
+			 why_size);
 }

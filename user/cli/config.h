@@ -4,6 +4,7 @@
 #define INFLIGHT_CONFIG_H
 #include <stddef.h>
 #include "findings.h"
+#include "trend.h"
 
 /*
  * Sets the thresholds the file names, leaving the others as they are.
@@ -12,5 +13,11 @@
  */
 int config_load_thresholds(const char *path, struct finding_thresholds *t, char *why,
 			   size_t why_size);
+/*
+ * The same file's trend keys (grow_tasks_pct, grow_conns_pct,
+ * grow_leak_slope_pct, grow_min), for inflight trend. Each command accepts
+ * the other's keys and leaves them, so one file serves both.
+ */
+int config_load_trend(const char *path, struct trend_thresholds *t, char *why, size_t why_size);
 
 #endif

@@ -14,6 +14,7 @@
 #include "ps_session.h"
 #include "sweep_session.h"
 #include "trace_session.h"
+#include "trend_cmd.h"
 
 #define EXIT_USAGE 2
 #define MAX_DURATION_S (30.0 * 24 * 3600)
@@ -29,6 +30,7 @@ static const char main_usage[] =
 	"  sweep     trace every CPython process on the host for a while, into a snapshot\n"
 	"  ps        list the asyncio tasks a process has now, grouped by what they do\n"
 	"  pstree    the same tasks as a tree: who awaits whom\n"
+	"  trend     what changed between sweep snapshots, per host, service and site\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help     show this help (inflight COMMAND --help for a command's)\n"
@@ -48,7 +50,10 @@ static const char trace_usage[] =
 	"  -p, --pid PID            process to trace (repeat for several)\n"
 	"  -d, --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
 	"  -i, --interval SECONDS   print a live summary on stderr this often\n"
-	"  -f, --format text|json   report format (default: text)\n"
+	"  -f, --format FORMAT      report format: text (default), json, or metrics for\n"
+	"                           Prometheus: openmetrics (OpenMetrics 1.0 text) or\n"
+	"                           prometheus (the text format of node_exporter's\n"
+	"                           textfile collector)\n"
 	"  -o, --output FILE        write the report to FILE, atomically (default: stdout)\n"
 	"      --close-wait-age SECONDS\n"
 	"                           a CLOSE_WAIT socket this old is a leak (default: 2)\n"
@@ -83,6 +88,8 @@ static const char trace_usage[] =
 	"  inflight trace -p 1234                 trace until Ctrl-C, text report\n"
 	"  inflight trace -p 1234 -d 30 -i 5      30 seconds, a summary every 5\n"
 	"  inflight trace -p 1234 -p 5678 -f json -o report.json\n"
+	"  inflight trace -p 1234 -d 300 -f prometheus \\\n"
+	"      -o /var/lib/prometheus/node-exporter/inflight.prom\n"
 	"  inflight trace -p 1234 --lean -d 60    fewer probe hits, for heavy task churn\n"
 	"  inflight trace -p 1234 --sampled -d 60 no probe on the task hot path\n"
 	"\n"
@@ -170,6 +177,47 @@ static const char pstree_usage[] =
 	"\n"
 	"Exit status: as for inflight ps.\n";
 
+static const char trend_usage[] =
+	"Usage: inflight trend SNAPSHOT... | DIR... [OPTIONS]\n"
+	"\n"
+	"Line up sweep snapshots (inflight-HOST-TIME.json.gz; a directory stands for\n"
+	"every *.json.gz in it) in time per host, service and site, and say what the\n"
+	"newest snapshot of each host has against the baseline: new and resolved\n"
+	"findings, sites whose peak tasks, peak connections or leak slope grew past\n"
+	"a threshold, new and vanished sites and services. Several hosts make one\n"
+	"fleet report. A snapshot that cannot be read (not gzip, truncated, corrupt,\n"
+	"another schema or version, larger than 64 MiB or 256 MiB decompressed) is\n"
+	"named on stderr with why and left out; the report is written from the rest.\n"
+	"\n"
+	"Options:\n"
+	"      --baseline FILE      compare against this snapshot (default: each host's\n"
+	"                           oldest); it need not be among those named\n"
+	"  -f, --format text|json|html\n"
+	"                           report format (default: text); html is one\n"
+	"                           self-contained page with charts, nothing fetched\n"
+	"  -o, --output FILE        write the report to FILE, atomically (default: stdout)\n"
+	"      --grow-tasks PCT     a site's peak tasks in flight grew by more than PCT\n"
+	"                           percent (default: 50)\n"
+	"      --grow-conns PCT     ...its peak connections (default: 50)\n"
+	"      --grow-leak-slope PCT\n"
+	"                           ...its leak slope, tasks per minute (default: 50)\n"
+	"      --grow-min N         and by N at least, N per minute for a slope, so small\n"
+	"                           figures do not make noise (default: 10)\n"
+	"      --config FILE        these thresholds from a JSON file (grow_tasks_pct,\n"
+	"                           grow_conns_pct, grow_leak_slope_pct, grow_min); options\n"
+	"                           given here win\n"
+	"  -h, --help               show this help\n"
+	"\n"
+	"Examples:\n"
+	"  inflight trend /var/lib/inflight          every snapshot there\n"
+	"  inflight trend -f html -o trend.html host1/ host2/\n"
+	"  inflight trend --baseline last-release.json.gz snapshots/ --grow-tasks 20\n"
+	"\n"
+	"Exit status: 0 report written; 1 report written, but some snapshots were\n"
+	"skipped (stderr says which and why); 2 bad input: no readable snapshot, a\n"
+	"baseline that cannot be read, or the report could not be written (then no\n"
+	"report file is written).\n";
+
 /* cmd is "trace " for a subcommand's error, "" for the top level's */
 static int __attribute__((format(printf, 2, 3))) usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -214,12 +262,21 @@ static int add_pid(struct trace_opts *o, const char *arg)
 	return 0;
 }
 
-static int format_option(const char *cmd, const char *arg, enum report_format *format)
+/* metrics: whether the command writes metrics (trace does; ps and pstree do not) */
+static int format_option(const char *cmd, const char *arg, bool metrics,
+			 enum report_format *format)
 {
 	if (!strcmp(arg, "text"))
 		*format = REPORT_TEXT;
 	else if (!strcmp(arg, "json"))
 		*format = REPORT_JSON;
+	else if (metrics && !strcmp(arg, "openmetrics"))
+		*format = REPORT_OPENMETRICS;
+	else if (metrics && !strcmp(arg, "prometheus"))
+		*format = REPORT_PROMETHEUS;
+	else if (metrics)
+		return usage_error(cmd, "invalid format '%s': expected text, json, openmetrics or "
+				   "prometheus", arg);
 	else
 		return usage_error(cmd, "invalid format '%s': expected text or json", arg);
 	return 0;
@@ -380,7 +437,7 @@ static int trace_main(int argc, char **argv)
 			err = seconds_option("trace ", optarg, "interval", 0.1, &o.interval_s);
 			break;
 		case 'f':
-			err = format_option("trace ", optarg, &o.format);
+			err = format_option("trace ", optarg, true, &o.format);
 			break;
 		case 'o':
 			if (!*optarg)
@@ -582,7 +639,7 @@ static int ps_main(int argc, char **argv, bool tree)
 			o.pause = true;
 			break;
 		case 'f':
-			if (format_option(cmd, optarg, &o.format))
+			if (format_option(cmd, optarg, false, &o.format))
 				return EXIT_USAGE;
 			break;
 		case 'o':
@@ -609,6 +666,125 @@ static int ps_main(int argc, char **argv, bool tree)
 	return ps_session_run(&o);
 }
 
+enum { OPT_BASELINE = 512, OPT_GROW_TASKS, OPT_GROW_CONNS, OPT_GROW_SLOPE, OPT_GROW_MIN,
+       OPT_TREND_CONFIG };
+
+static int pct_option(const char *arg, const char *what, double *out)
+{
+	if (!parse_seconds(arg, 0, 1e9, out))
+		return 0;
+	return usage_error("trend ", "invalid %s '%s': expected a number from 0 to 1e9", what, arg);
+}
+
+/* Threshold options win over --config wherever they stand, as for trace. */
+struct trend_overrides {
+	struct trend_thresholds values;
+	bool set[4];
+	const char *config;
+};
+
+static int apply_trend_thresholds(const struct trend_overrides *ov, struct trend_thresholds *t)
+{
+	double *field[4] = { &t->grow_tasks_pct, &t->grow_conns_pct, &t->grow_leak_slope_pct,
+			     &t->grow_min };
+	const double value[4] = { ov->values.grow_tasks_pct, ov->values.grow_conns_pct,
+				  ov->values.grow_leak_slope_pct, ov->values.grow_min };
+	char why[256];
+	int i;
+
+	*t = trend_default_thresholds;
+	if (ov->config && config_load_trend(ov->config, t, why, sizeof(why)))
+		return usage_error("trend ", "bad config file '%s': %s", ov->config, why);
+	for (i = 0; i < 4; i++)
+		if (ov->set[i])
+			*field[i] = value[i];
+	return 0;
+}
+
+static int trend_option(int c, const char *arg, struct trend_opts *o, struct trend_overrides *ov)
+{
+	switch (c) {
+	case 'f':
+		if (!strcmp(arg, "text"))
+			o->format = TREND_TEXT;
+		else if (!strcmp(arg, "json"))
+			o->format = TREND_JSON;
+		else if (!strcmp(arg, "html"))
+			o->format = TREND_HTML;
+		else
+			return usage_error("trend ", "invalid format '%s': expected text, json or html",
+					   arg);
+		return 0;
+	case 'o':
+		if (!*arg)
+			return usage_error("trend ", "empty output path: name a file, or '-' for stdout");
+		o->output = arg;
+		return 0;
+	case OPT_BASELINE:
+		o->baseline = arg;
+		return 0;
+	case OPT_GROW_TASKS:
+		ov->set[0] = true;
+		return pct_option(arg, "task growth", &ov->values.grow_tasks_pct);
+	case OPT_GROW_CONNS:
+		ov->set[1] = true;
+		return pct_option(arg, "connection growth", &ov->values.grow_conns_pct);
+	case OPT_GROW_SLOPE:
+		ov->set[2] = true;
+		return pct_option(arg, "leak slope growth", &ov->values.grow_leak_slope_pct);
+	case OPT_GROW_MIN:
+		ov->set[3] = true;
+		return pct_option(arg, "smallest rise", &ov->values.grow_min);
+	case OPT_TREND_CONFIG:
+		ov->config = arg;
+		return 0;
+	}
+	return usage_error("trend ", "invalid option");
+}
+
+static int trend_main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "baseline", required_argument, NULL, OPT_BASELINE },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "grow-tasks", required_argument, NULL, OPT_GROW_TASKS },
+		{ "grow-conns", required_argument, NULL, OPT_GROW_CONNS },
+		{ "grow-leak-slope", required_argument, NULL, OPT_GROW_SLOPE },
+		{ "grow-min", required_argument, NULL, OPT_GROW_MIN },
+		{ "config", required_argument, NULL, OPT_TREND_CONFIG },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct trend_overrides ov = {};
+	struct trend_opts o = {};
+	int c, err;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:o:h", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(trend_usage, stdout);
+			return 0;
+		}
+		if (c == ':')
+			return usage_error("trend ", "option '%s' needs a value", argv[optind - 1]);
+		if (c == '?')
+			return unknown_option("trend ", long_opts, argv[optind - 1]);
+		err = trend_option(c, optarg, &o, &ov);
+		if (err)
+			return err;
+	}
+	if (optind == argc)
+		return usage_error("trend ", "which snapshots? name snapshot files or directories");
+	o.inputs = argv + optind;
+	o.n_inputs = argc - optind;
+	err = apply_trend_thresholds(&ov, &o.thresholds);
+	if (err)
+		return err;
+	return trend_run(&o);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -632,5 +808,7 @@ int main(int argc, char **argv)
 		return sweep_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ps") || !strcmp(cmd, "pstree"))
 		return ps_main(argc - 1, argv + 1, !strcmp(cmd, "pstree"));
+	if (!strcmp(cmd, "trend"))
+		return trend_main(argc - 1, argv + 1);
 	return usage_error("", "unknown command '%s'", cmd);
 }

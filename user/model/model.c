@@ -528,6 +528,7 @@ void model_process_exec(struct model *m, pid_t pid, uint64_t ts_ns, const char *
 	p->execs++;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	snprintf(p->exe, sizeof(p->exe), "%s", exe);
+	p->python[0] = 0;	/* the new program's, once read */
 	/* the old program's tasks went with it, as at an exit */
 	model_tasks_process_exited(m, pid, ts_ns);
 }

@@ -2,6 +2,7 @@
 /* Reports: the model and its findings, as text for people or JSON for tools. */
 #ifndef INFLIGHT_REPORT_H
 #define INFLIGHT_REPORT_H
+#include <stdbool.h>
 #include <stdio.h>
 #include "findings.h"
 #include "model.h"
@@ -19,6 +20,41 @@ int report_write_text(FILE *f, const struct report_meta *meta, const struct mode
 		      const struct findings *fs);
 int report_write_json(FILE *f, const struct report_meta *meta, const struct model *m,
 		      const struct findings *fs);
+
+/*
+ * Metrics: the figures as OpenMetrics 1.0 text, or as the Prometheus text format
+ * (0.0.4) that node_exporter's textfile collector and promtool read. The two
+ * differ in how a counter, an info metric and the end are written.
+ */
+enum metrics_dialect {
+	METRICS_OPENMETRICS,
+	METRICS_PROMETHEUS,
+};
+
+/* A traced process, as its series name it. */
+struct metrics_service {
+	const char *service;	/* a name stable across restarts */
+	bool pid_label;		/* a trace names the process; a sweep only its service */
+	const struct proc_model *proc;	/* a process of the source's model */
+};
+
+/*
+ * One host's trace (or sweep): its model, findings and the processes to show.
+ * Processes of one service in one source are summed into the same series.
+ */
+struct metrics_source {
+	const char *host;
+	const struct report_meta *meta;
+	const struct model *model;
+	const struct findings *findings;
+	const struct metrics_service *services;
+	size_t n_services;
+};
+
+/* The metrics of several sources, one family after another: 0, -ENOMEM or -EIO. */
+int report_write_metrics(FILE *f, enum metrics_dialect dialect, const struct metrics_source *src,
+			 size_t n_sources);
+
 /* One line per process for -i: open connections by state, opened and closed so far. */
 void report_live_summary(FILE *f, const struct model *m, uint64_t now_ns);
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "bpf_setup.h"
 #include "clock.h"
 #include "conn_tracker.h"
@@ -432,6 +434,47 @@ static void reconcile_connections(struct session *s)
 			conn_tracker_reconcile(s->conns, s->targets[i].pid);
 }
 
+/*
+ * The name a process's series carry across restarts. A trace names the
+ * process it was given: its command name, else its executable.
+ */
+static const char *service_name(const struct proc_model *p)
+{
+	return p->comm[0] ? p->comm : p->exe;
+}
+
+/* Every traced process under host and service labels, for Prometheus. */
+static int write_metrics(struct session *s, const struct report_meta *meta,
+			 const struct findings *fs)
+{
+	struct metrics_source src = {
+		.meta = meta,
+		.model = &s->model,
+		.findings = fs,
+		.n_services = s->model.n_procs,
+	};
+	/* one more than needed: never an allocation of 0 */
+	struct metrics_service *svc = calloc(s->model.n_procs + 1, sizeof(*svc));
+	char host[HOST_NAME_MAX + 1] = "";
+	size_t i;
+	int err;
+
+	if (!svc)
+		return -ENOMEM;
+	for (i = 0; i < s->model.n_procs; i++) {
+		svc[i].service = service_name(&s->model.procs[i]);
+		svc[i].pid_label = true;
+		svc[i].proc = &s->model.procs[i];
+	}
+	gethostname(host, sizeof(host) - 1);
+	src.host = host;
+	src.services = svc;
+	err = report_write_metrics(s->out.f, s->opts->format == REPORT_OPENMETRICS ?
+				   METRICS_OPENMETRICS : METRICS_PROMETHEUS, &src, 1);
+	free(svc);
+	return err;
+}
+
 static int write_report(struct session *s, const char *end_reason)
 {
 	struct report_meta meta = {
@@ -450,6 +493,8 @@ static int write_report(struct session *s, const char *end_reason)
 		err = s->opts->sweep->write(s->opts->sweep->ctx, s->out.f, &meta, &s->model, &fs);
 	else if (s->opts->format == REPORT_JSON)
 		err = report_write_json(s->out.f, &meta, &s->model, &fs);
+	else if (s->opts->format == REPORT_OPENMETRICS || s->opts->format == REPORT_PROMETHEUS)
+		err = write_metrics(s, &meta, &fs);
 	else
 		err = report_write_text(s->out.f, &meta, &s->model, &fs);
 	findings_free(&fs);

@@ -14,6 +14,8 @@
 enum report_format {
 	REPORT_TEXT,
 	REPORT_JSON,
+	REPORT_OPENMETRICS,	/* trace only: metrics for Prometheus */
+	REPORT_PROMETHEUS,	/* the same in the text format node_exporter's textfile collector reads */
 };
 
 #define TRACE_MAX_PIDS 1024

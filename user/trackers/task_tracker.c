@@ -240,6 +240,7 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 		log_info("PID %d: no task tracking: %s", t->pid, t->py.problem);
 		return;
 	}
+	snprintf(p->python, sizeof(p->python), "%s", t->py.layout.version);
 	py_reader_init(&t->reader, t->pid, &t->py.layout);
 	err = attach_probes(tt, t);
 	if (err) {

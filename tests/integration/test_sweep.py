@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -354,3 +355,32 @@ def sweep_bad_input_writes_nothing():
         expect_eq("files after sweep %s" % " ".join(args), sorted(os.listdir(out_dir)), ["a-file"])
     with open(a_file) as f:
         expect_eq("the file -o named", f.read(), "keep me\n")
+
+
+@test
+def sweep_writes_metrics_for_prometheus():
+    """-f prometheus: the figures of every service, in one file a later sweep
+    replaces, named by service and not by PID; promtool accepts it."""
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    w = Workload("findings_suite.py", python=PYTHON, args=["pool"], quiet=True)
+    try:
+        service = command_service(w.pid)
+        for _ in range(2):
+            r = run_inflight("sweep", "-d", "1", "-f", "prometheus", "-o", out_dir,
+                             timeout=600)
+            assert r.returncode == 0, r.stderr
+    finally:
+        w.stop()
+    path = os.path.join(out_dir, "inflight-sweep.prom")
+    expect_eq("stdout", r.stdout.strip(), path)
+    expect_eq("files", os.listdir(out_dir), ["inflight-sweep.prom"])
+    with open(path) as f:
+        text = f.read()
+    info = [line for line in text.splitlines() if line.startswith("inflight_process_info{")]
+    escaped = service.replace("\\", "\\\\").replace('"', '\\"')
+    assert any('service="%s"' % escaped in line for line in info), (service, info)
+    assert not re.search(r'[{,]pid="', text), "a sweep's series carry a pid label"
+    if shutil.which("promtool"):
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stdout + r.stderr

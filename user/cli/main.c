@@ -113,7 +113,12 @@ static const char sweep_usage[] =
 	"  -d, --duration SECONDS   how long to trace (default: 60)\n"
 	"  -o, --output DIR         the directory to write the snapshot into; it must\n"
 	"                           exist (default: the current directory)\n"
-	"  -f, --format json        the snapshot's format (default and only: json)\n"
+	"  -f, --format json|openmetrics|prometheus\n"
+	"                           json (the default): the snapshot above; openmetrics\n"
+	"                           or prometheus: the figures of each service for\n"
+	"                           Prometheus instead, in DIR/inflight-sweep.om or\n"
+	"                           DIR/inflight-sweep.prom, replaced by each sweep\n"
+	"                           (prometheus for node_exporter's textfile collector)\n"
 	"      --sampled            read tasks from memory every --sample-period, no\n"
 	"                           probe on their creation or end (the default)\n"
 	"      --probes             a uprobe on each task's creation and end instead:\n"
@@ -494,6 +499,21 @@ static int trace_main(int argc, char **argv)
 	return trace_session_run(&o);
 }
 
+/* A sweep writes its snapshot, or metrics: never text. */
+static int sweep_format_option(const char *arg, enum report_format *format)
+{
+	if (!strcmp(arg, "json"))
+		*format = REPORT_JSON;
+	else if (!strcmp(arg, "openmetrics"))
+		*format = REPORT_OPENMETRICS;
+	else if (!strcmp(arg, "prometheus"))
+		*format = REPORT_PROMETHEUS;
+	else
+		return usage_error("sweep ", "invalid format '%s': expected json, openmetrics or "
+				   "prometheus", arg);
+	return 0;
+}
+
 /* --sampled or --probes: one of them at most */
 static int sweep_mode_option(bool *given, enum trace_mode *mode, enum trace_mode want)
 {
@@ -533,6 +553,7 @@ static int sweep_main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.dir = ".";
+	o.format = REPORT_JSON;
 	t->duration_s = SWEEP_DEFAULT_DURATION_S;
 	/* reading tasks from memory costs the swept services least (issue 25) */
 	t->mode = TRACE_MODE_SAMPLED;
@@ -554,8 +575,7 @@ static int sweep_main(int argc, char **argv)
 			o.dir = optarg;
 			break;
 		case 'f':
-			if (strcmp(optarg, "json"))
-				err = usage_error("sweep ", "invalid format '%s': expected json", optarg);
+			err = sweep_format_option(optarg, &o.format);
 			break;
 		case OPT_SAMPLED:
 		case OPT_PROBES:

@@ -45,6 +45,7 @@ struct sweep_entry {
 };
 
 struct sweep {
+	enum report_format format;
 	struct sweep_entry *entries;
 	size_t n, cap;
 	size_t n_traced, n_skipped;
@@ -321,6 +322,46 @@ static int write_snapshot(void *ctx, FILE *f, const struct report_meta *meta,
 	return err;
 }
 
+/* The traced processes' figures for Prometheus, each under its service's name. */
+static int write_metrics(const struct sweep *sw, FILE *f, const struct report_meta *meta,
+			 const struct model *m, const struct findings *fs)
+{
+	struct metrics_service *svc = calloc(sw->n_traced + 1, sizeof(*svc));
+	struct metrics_source src = { .meta = meta, .model = m, .findings = fs };
+	char host[256] = "";
+	const struct proc_model *p;
+	size_t i;
+	int err;
+
+	if (!svc)
+		return -ENOMEM;
+	for (i = 0; i < sw->n; i++) {
+		p = model_process(m, sw->entries[i].pid);
+		if (sw->entries[i].state != ENTRY_TRACED || !p)
+			continue;
+		svc[src.n_services].service = sw->entries[i].service;
+		svc[src.n_services++].proc = p;
+	}
+	gethostname(host, sizeof(host) - 1);
+	src.host = host;
+	src.services = svc;
+	err = report_write_metrics(f, sw->format == REPORT_OPENMETRICS ? METRICS_OPENMETRICS :
+				   METRICS_PROMETHEUS, &src, 1);
+	free(svc);
+	return err;
+}
+
+/* trace_sweep.write: the snapshot, or the metrics */
+static int write_result(void *ctx, FILE *f, const struct report_meta *meta, const struct model *m,
+			const struct findings *fs)
+{
+	const struct sweep *sw = ctx;
+
+	if (sw->format == REPORT_JSON)
+		return write_snapshot(ctx, f, meta, m, fs);
+	return write_metrics(sw, f, meta, m, fs);
+}
+
 static void sweep_free(struct sweep *sw)
 {
 	size_t i;
@@ -330,14 +371,20 @@ static void sweep_free(struct sweep *sw)
 	free(sw->entries);
 }
 
-/* DIR/inflight-HOSTNAME-YYYYmmddTHHMMSSZ.json.gz: 0, or -errno with why said */
-static int snapshot_path(const char *dir, char *path, size_t size)
+/*
+ * DIR/inflight-HOSTNAME-YYYYmmddTHHMMSSZ.json.gz for a snapshot, one per
+ * sweep; for metrics, one file each sweep replaces, as node_exporter's
+ * textfile collector reads them: DIR/inflight-sweep.prom (.om for
+ * OpenMetrics). 0, or -errno with why said.
+ */
+static int output_path(const char *dir, enum report_format format, char *path, size_t size)
 {
 	char host[256] = "", stamp[32];
 	struct stat st;
 	struct tm tm;
 	time_t now = time(NULL);
 	size_t i;
+	int n;
 
 	if (stat(dir, &st)) {
 		log_error("failed to open the snapshot directory '%s': %s; create it, or name "
@@ -355,8 +402,13 @@ static int snapshot_path(const char *dir, char *path, size_t size)
 			host[i] = '_';
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if ((size_t)snprintf(path, size, "%s/inflight-%s-%s.json.gz", dir, host[0] ? host : "unknown",
-			     stamp) >= size) {
+	if (format == REPORT_PROMETHEUS || format == REPORT_OPENMETRICS)
+		n = snprintf(path, size, "%s/inflight-sweep.%s", dir,
+			     format == REPORT_PROMETHEUS ? "prom" : "om");
+	else
+		n = snprintf(path, size, "%s/inflight-%s-%s.json.gz", dir,
+			     host[0] ? host : "unknown", stamp);
+	if (n < 0 || (size_t)n >= size) {
 		log_error("failed to name the snapshot in '%s': the path is too long", dir);
 		return -ENAMETOOLONG;
 	}
@@ -372,14 +424,15 @@ int sweep_session_run(struct sweep_opts *opts)
 		.find = find_new,
 		.added = target_added,
 		.progress = show_progress,
-		.write = write_snapshot,
+		.write = write_result,
 	};
 	char path[PATH_MAX];
 	int rc;
 
-	if (snapshot_path(opts->dir, path, sizeof(path)))
+	if (output_path(opts->dir, opts->format, path, sizeof(path)))
 		return EXIT_BAD_INPUT;
 	memset(&sw, 0, sizeof(sw));
+	sw.format = opts->format;
 	sw.self = getpid();
 	opts->trace.n_pids = 0;
 	opts->trace.output = path;

@@ -12,6 +12,8 @@
 
 struct sweep_opts {
 	const char *dir;		/* where the snapshot goes */
+	/* REPORT_JSON: the snapshot; REPORT_OPENMETRICS or REPORT_PROMETHEUS: metrics instead */
+	enum report_format format;
 	/* how to trace: duration, mode, thresholds, limits; its pids and output are the sweep's */
 	struct trace_opts trace;
 };

@@ -329,6 +329,14 @@ def sweep_for_a_duration_with_probes():
     assert s, "the workload is not in the snapshot"
     probes = [p["what"] for h in s[0]["target"]["hooks"] for p in h["probes"]]
     assert "Task init" in probes, probes
+    # inflight trend reads it as a sweep wrote it: every service (the processes of one
+    # service as one), nothing skipped
+    t = run_inflight("trend", "-f", "json", r.stdout.strip())
+    assert t.returncode == 0, t.stderr
+    trend = json.loads(t.stdout)
+    expect_eq("files trend skipped", trend["skipped"], [])
+    expect_eq("services trend read", trend["hosts"][0]["snapshots"][0]["services"],
+              len({s["service"] for s in snap["services"]}))
 
 
 @test

@@ -277,7 +277,9 @@ def sweep_of_a_host_running_known_workloads():
     assert not wrong, "; ".join(wrong)
     # the late one joined after the sweep began, and its rates count from then
     late = services[workloads["late"].pid]["target"]
-    assert late["joined_at_s"] > 0 and late["traced_s"] < snap["duration_s"], late
+    first = max(services[w.pid]["target"]["joined_at_s"] for role, w in workloads.items()
+                if role != "late")
+    assert late["joined_at_s"] > first and late["traced_s"] < snap["duration_s"], (first, late)
 
     s = services.get(no_asyncio.pid)
     assert s is not None, "the Python without asyncio is not in the services"

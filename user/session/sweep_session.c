@@ -12,6 +12,7 @@
 #include "log.h"
 #include "proc_identity.h"
 #include "python_target.h"
+#include "python_version.h"
 #include "report_snapshot.h"
 #include "sweep_session.h"
 
@@ -149,6 +150,8 @@ static void classify(struct sweep *sw, struct sweep_entry *e)
 		skip_entry(sw, e, sw->py.problem);
 		return;
 	}
+	/* 3.9 and 3.10 say their micro version only in memory: without it, "3.10" */
+	python_version_complete(&sw->py);
 	snprintf(e->python, sizeof(e->python), "%s", sw->py.version);
 	e->state = ENTRY_CANDIDATE;
 }

@@ -25,6 +25,7 @@ import test_namespaces  # noqa: F401
 import test_load  # noqa: F401
 import test_lifecycle  # noqa: F401
 import test_conn_faults  # noqa: F401
+import test_shared_probes  # noqa: F401
 
 
 def main():

@@ -5,13 +5,15 @@ its own. Checked against the workloads' own counts and the kernel's list of
 inflight's perf events."""
 import json
 import os
+import re
+import select
 import signal
 import time
 
 import harness
 from harness import Tracer, Workload, expect_eq, site_markers, target_of, test
 from test_conn_faults import bpftool, objects_of, still_loaded, uprobe_events
-from test_lifecycle import polls
+from test_lifecycle import read_until
 
 SHARED = "shared by the traced processes of this file"
 ALONE = "placed for this process alone"
@@ -72,7 +74,8 @@ def shared_probes_count_each_traced_process_and_nothing_of_an_untraced_one():
             w.do("work %d" % untraced)
         ending = traced[0]
         w.do("end %d" % ending)
-        polls(t, traced[1], 2)    # one to see the exit, one after
+        read_until(t, lambda line: re.search(r"\] pid %d: .*\(exited\)" % ending, line),
+                   "that PID %d exited" % ending)
         second = {c["pid"]: c for c in w.do("work")["children"]}
         expect_eq("uprobes after one target exited", uprobes_of(t.proc.pid), probes)
         rc, stdout, stderr = t.finish(signal.SIGINT)
@@ -150,3 +153,55 @@ def shared_probes_go_with_the_last_process_of_their_build():
     sites = [s["created"] for s in target_of(report, lone.pid)["tasks"]["sites"]
              if s["file"].endswith("task_service.py") and s["line"] == line]
     expect_eq("the lone process's fan-out", sites, [30])
+
+
+@test
+def shared_probes_joined_by_a_process_importing_asyncio_mid_trace():
+    """One process traced alone (probes of its own) churns tasks while another
+    of the same build imports asyncio mid-trace and joins: one set for both,
+    placed for every process. The first's hits move to the shared set as it
+    churns, none lost and none sent twice (while its own set is detached,
+    both trap it: without the per-target cookie it sent thousands of events
+    too many), and the joiner's tasks are counted too."""
+    churn_line = site_markers("task_flood.py")["churn"]
+    late_lines = site_markers("late_asyncio.py")
+    first = Workload("task_flood.py")
+    late = Workload("late_asyncio.py")
+    try:
+        t = Tracer("-p", str(first.pid), "-p", str(late.pid), "-f", "json")
+        alone = uprobes_of(t.proc.pid)
+        late.proc.stdin.write("go\n")
+        late.proc.stdin.flush()
+        churned = churn_until_readable(first, late.proc.stdout)
+        truth = late.read()["threads"]
+        shared = uprobes_of(t.proc.pid)
+        rc, stdout, stderr = t.finish(signal.SIGINT)
+        assert rc == 0, stderr
+        report = json.loads(stdout)
+    finally:
+        first.stop()
+        late.stop()
+    expect_eq("uprobes of the first alone", len(alone), 2)
+    expect_eq("uprobes once the second joined", len(shared), 2)
+    for pid in (first.pid, late.pid):
+        assert SHARED in tasks_hook(report, pid)["detail"], tasks_hook(report, pid)
+    sites = [s["created"] for s in target_of(report, first.pid)["tasks"]["sites"]
+             if s["file"].endswith("task_flood.py") and s["line"] == churn_line]
+    expect_eq("the churn's tasks", sites, [churned])
+    for name in ("a", "b"):
+        sites = [s["created"] for s in target_of(report, late.pid)["tasks"]["sites"]
+                 if s["line"] == late_lines["thread_" + name]]
+        expect_eq("the joiner's thread %s" % name, sites, [truth[name]])
+    expect_eq("task ring buffer drops", report["tracer"]["task_ringbuf_drops"], 0)
+    assert report["tracer"]["task_events"] <= events_bound(report), \
+        ("events sent twice", report["tracer"]["task_events"], events_bound(report))
+
+
+def churn_until_readable(w, f):
+    """Short tasks in w, 200 at a time, until f has something to read (the
+    joiner is done): how many. Paced so that the ring never fills, even while
+    inflight is busy probing the joiner."""
+    n = 0
+    while not select.select([f], [], [], 0.01)[0]:
+        n = w.do("churn 200 100")["created"]["churn"]
+    return n

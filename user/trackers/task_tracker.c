@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,10 @@ struct probed_file {
 	pid_t owner;		/* the target they are placed for alone, 0 once shared */
 	size_t users;		/* the targets hooked by them */
 	struct probe_links links;
+	/* the first target's own, detached off the poll loop once shared (see retire_links) */
+	struct probe_links retired;
+	pthread_t retirer;
+	bool retiring;
 };
 
 struct task_target {
@@ -184,6 +190,29 @@ static void drop_links(struct probe_links *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static void *drop_retired_links(void *arg)
+{
+	drop_links(arg);
+	return NULL;
+}
+
+/*
+ * Detaches f's superseded links in a thread of their own: each detach waits
+ * about 0.15 s in the kernel, and the poll loop, held that long, would let a
+ * churning target fill the task ring. Signals stay with the main thread.
+ */
+static void retire_links(struct probed_file *f)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	f->retiring = !pthread_create(&f->retirer, NULL, drop_retired_links, &f->retired);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!f->retiring)
+		drop_links(&f->retired);
+}
+
 /* The last target hooked by f's probes has gone: they go too. */
 static void drop_probed_file(struct task_tracker *tt, struct probed_file *f)
 {
@@ -192,6 +221,8 @@ static void drop_probed_file(struct task_tracker *tt, struct probed_file *f)
 	for (p = &tt->files; *p != f; p = &(*p)->next)
 		;
 	*p = f->next;
+	if (f->retiring)
+		pthread_join(f->retirer, NULL);
 	drop_links(&f->links);
 	free(f);
 }
@@ -333,8 +364,9 @@ static int share_probes(struct task_tracker *tt, struct probed_file *f,
 	/* BPF_EXIST: the kernel dropped an owner that exited, which is not to come back */
 	if (owner)
 		write_layout(tt, owner, PROBES_SHARED, BPF_EXIST);
-	drop_links(&f->links);
+	f->retired = f->links;
 	f->links = shared;
+	retire_links(f);
 	f->owner = 0;
 	if (owner && owner->status == TASKS_ATTACHED)
 		describe_hook(tt, owner);

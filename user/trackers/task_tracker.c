@@ -348,8 +348,8 @@ static void describe_hook(struct task_tracker *tt, struct task_target *t);
 /*
  * A second target maps f's file: its probes are placed again for every
  * process, and the first target's hits move to them before its own probes
- * go, so that none is lost or counted twice (but for a hit that straddles
- * the move, which one probe counts and the other may too).
+ * go, so that none is lost or counted twice (but for a hit under way while
+ * the first target's layout is rewritten, which either probe may count).
  */
 static int share_probes(struct task_tracker *tt, struct probed_file *f,
 			const struct task_target *t)

@@ -198,9 +198,10 @@ check: deps test-root
 	$(Q)$(MAKE) --no-print-directory bench QUICK=1
 
 # A benchmark, not a test: traced/untraced medians, tracer CPU and memory.
-# QUICK=1 is the CI-sized run that keeps it from rotting.
+# QUICK=1 is the CI-sized run that keeps it from rotting; BASE=PATH, another inflight (a
+# change's base) that the rows of processes of one interpreter build also run.
 bench: deps inflight
-	$(Q)python3 tools/bench/run.py --inflight ./inflight --json $(OUTPUT)/bench.json $(if $(QUICK),--quick)
+	$(Q)python3 tools/bench/run.py --inflight ./inflight --json $(OUTPUT)/bench.json $(if $(QUICK),--quick) $(if $(BASE),--base-inflight $(BASE))
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory inflight

@@ -118,6 +118,21 @@ static __always_inline const struct py_layout *traced_layout(__u32 *pid)
 	return bpf_map_lookup_elem(&py_procs, pid);
 }
 
+/*
+ * A uprobe on a file may be placed for every process (pid -1) and shared by
+ * the targets that map the file: a hit counts for a traced process only if
+ * it came through the probe the process is hooked by (its probe_cookie). An
+ * untraced process that maps the file returns here, at the map lookup.
+ */
+static __always_inline const struct py_layout *probed_layout(void *ctx, __u32 *pid)
+{
+	const struct py_layout *l = traced_layout(pid);
+
+	if (!l || bpf_get_attach_cookie(ctx) != l->probe_cookie)
+		return NULL;
+	return l;
+}
+
 static __always_inline __u64 field_u64(const struct frame_bytes *f, __u64 off)
 {
 	if (off > PY_FRAME_READ_MAX - 8)
@@ -318,7 +333,7 @@ int BPF_KPROBE(on_task_init, void *self, void *args)
 	__u64 tuple[3] = {}, coro = 0, parent;
 	__u32 pid, n = 0;
 
-	l = traced_layout(&pid);
+	l = probed_layout(ctx, &pid);
 	if (!l)
 		return 0;
 	/*
@@ -372,7 +387,7 @@ int BPF_KPROBE(on_task_dealloc, void *self)
 	__s32 state = -1;
 	__u32 pid;
 
-	l = traced_layout(&pid);
+	l = probed_layout(ctx, &pid);
 	if (!l)
 		return 0;
 	bpf_probe_read_user(&state, sizeof(state), (void *)((__u64)self + l->task_state));
@@ -413,7 +428,7 @@ int BPF_KPROBE(on_task_destroyed_pending, void *self)
 	__u64 coro;
 	__u32 pid;
 
-	l = traced_layout(&pid);
+	l = probed_layout(ctx, &pid);
 	if (!l)
 		return 0;
 	h = health();

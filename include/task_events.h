@@ -48,7 +48,15 @@ struct py_layout {
 	__u8 first_shim_owner;		/* and from here up, entry shims with no code (0xff: none) */
 	__u8 code_tag_bits;		/* low bits of frame_code that are tags (3.14+ stack refs) */
 	__u8 tuple_items;		/* PyTupleObject.ob_item: 24, 32 from 3.14 */
+	/*
+	 * the attach cookie of the uprobes whose hits count for this process:
+	 * its PID while they are placed for it alone, PROBES_SHARED once it
+	 * shares them (see task_tracker.c)
+	 */
+	__u32 probe_cookie;
 };
+
+#define PROBES_SHARED 0
 
 /* the bytes of a frame, or of a thread state from its thread id to its frame pointer */
 #define PY_FRAME_READ_MAX 192

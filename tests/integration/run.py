@@ -29,6 +29,7 @@ import test_sweep  # noqa: F401
 import test_trend  # noqa: F401
 import test_prometheus  # noqa: F401
 import test_systemd  # noqa: F401
+import test_shared_probes  # noqa: F401
 
 
 def main():

@@ -256,8 +256,8 @@ MANY = 200
 @test
 def two_hundred_targets_at_once():
     """One trace of 200 asyncio processes (forked by many_services.py), each
-    checked against its own counts. The detach takes most of the time: about
-    0.15 s per uprobe in the kernel, two per target."""
+    checked against its own counts. They share one interpreter's uprobes, so
+    the attach, which reads each target's sockets, takes most of the time."""
     line = site_markers("many_services.py")["work"]
     w = Workload("many_services.py", args=(str(MANY),))
     try:

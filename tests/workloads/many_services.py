@@ -3,10 +3,11 @@ asyncio service of its own (its own loop, its own echo server), and relays
 commands to them.
 
 Usage: many_services.py N. One command per line on stdin, one JSON line back.
-  work    every child opens 3 connections to its own server from 3 tasks,
-          closes 2 of them and holds the third; the answer lists each child's
-          own counts
-  quit    end every child, then exit
+  work [PID...]  every child (or those given) opens 3 connections to its own
+                 server from 3 tasks, closes 2 of them and holds the third;
+                 the answer lists each of those children's own counts
+  end PID        that child exits; the answer comes once it has
+  quit           end every child, then exit
 """
 import asyncio
 import json
@@ -98,12 +99,21 @@ def main():
     print(json.dumps({"ready": True, "pid": os.getpid(),
                       "children": [pid for pid, _, _ in children]}), flush=True)
     for line in sys.stdin:
-        if line.strip() == "work":
-            for _, cmd, _ in children:
+        words = line.split()
+        if words[:1] == ["work"]:
+            chosen = [c for c in children if len(words) == 1 or str(c[0]) in words[1:]]
+            for _, cmd, _ in chosen:
                 os.write(cmd, b"work\n")
-            counts = [json.loads(answers.readline()) for _, _, answers in children]
+            counts = [json.loads(answers.readline()) for _, _, answers in chosen]
             print(json.dumps({"ok": True, "children": counts}), flush=True)
-        elif line.strip() == "quit":
+        elif words[:1] == ["end"]:
+            ending = [c for c in children if str(c[0]) == words[1]]
+            for child_entry in ending:
+                os.write(child_entry[1], b"quit\n")
+                os.waitpid(child_entry[0], 0)
+                children.remove(child_entry)
+            print(json.dumps({"ok": bool(ending)}), flush=True)
+        elif words[:1] == ["quit"]:
             break
     for pid, cmd, _ in children:
         os.write(cmd, b"quit\n")

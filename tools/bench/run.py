@@ -908,23 +908,69 @@ def bench_in_flight(python, inflight, sizes):
     return rows
 
 
-def bench_processes(python, inflight, counts):
+class Fleet:
+    """fleet.py: n processes of one interpreter, forked as a pre-fork server's workers."""
+
+    def __init__(self, python, n):
+        self.proc = subprocess.Popen([python, os.path.join(HERE, "fleet.py"), str(n)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        hello = json.loads(self.proc.stdout.readline())
+        assert hello.get("ready"), hello
+        self.pids = hello["children"]
+
+    def churn(self, i, n, batch=1000):
+        self.proc.stdin.write("churn %d %d %d\n" % (i, n, batch))
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def uprobes_held(pid):
+    perf = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
+    return sum(1 for p in json.loads(perf.stdout or "[]")
+               if p.get("pid") == pid and p.get("fd_type") == "uprobe")
+
+
+def one_build_round(fleet, k, inflight, n):
+    """One round: the first k of the fleet traced by inflight (None: untraced), a task
+    churn in the first (a traced worker) and in the last (traced by none)."""
+    tracer = Traced(inflight, fleet.pids[:k]) if inflight else None
+    uprobes = uprobes_held(tracer.proc.pid) if tracer else 0
+    worker, neighbour = fleet.churn(0, n), fleet.churn(len(fleet.pids) - 1, n)
+    figures = tracer.stop() if tracer else {}
+    figures.pop("report", None)
+    return dict(figures, worker=worker, neighbour=neighbour, uprobes=uprobes)
+
+
+def bench_one_build(python, inflights, counts, n, reps):
+    """k processes of one interpreter build (forked, as a pre-fork server's workers are)
+    traced at once, of k + 1 (the last traced by none: a neighbour of the same build). Per
+    inflight (this one, and the base one when given): the time to attach (until its
+    'Tracing' line) and to detach (Ctrl-C to exit), its peak RSS, the uprobes it holds,
+    and what a task costs a traced worker and the untraced neighbour against untraced
+    rounds, interleaved with the traced ones."""
     rows = []
     for k in counts:
-        workloads = [start_workload(python, "hold.py", [100]) for _ in range(k)]
-        tracer = Traced(inflight, [w.pid for w in workloads])
-        for w in workloads:
-            w.stdin.write("\n")
-            w.stdin.flush()
-        for w in workloads:
-            w.stdout.readline()
-        figures = tracer.stop()
-        for w in workloads:
-            w.stdin.close()
-            w.wait()
-        rows.append({"processes": k, "attach_s": figures["attach_s"], "stop_s": figures["stop_s"],
-                     "loader_peak_rss_mib": figures["peak_rss_mib"],
-                     "loader_cpu_s": figures["cpu_s"]})
+        fleet = Fleet(python, k + 1)
+        kinds = ["untraced"] + list(inflights)
+        rounds = {kind: [] for kind in kinds}
+        try:
+            for i in range(reps):
+                for kind in kinds if i % 2 == 0 else kinds[::-1]:
+                    rounds[kind].append(one_build_round(fleet, k, inflights.get(kind), n))
+        finally:
+            fleet.stop()
+        row = {"processes": k, "tasks": n, "rounds": reps}
+        base = rounds.pop("untraced")
+        for kind, runs in rounds.items():
+            row[kind] = {key: statistics.median(r[key] for r in runs)
+                         for key in ("attach_s", "stop_s", "peak_rss_mib", "uprobes")}
+            for who in ("worker", "neighbour"):
+                row[kind][who] = cost_against([r[who] for r in runs], [r[who] for r in base], n)
+        rows.append(row)
     return rows
 
 
@@ -1155,13 +1201,7 @@ def print_table(results):
         print("%-12d %12d %11.1f MiB %10.2f %10.3f" % (r["in_flight"], r["seen_in_flight"],
                                                       r["loader_peak_rss_mib"], r["loader_cpu_s"],
                                                       r["attach_s"]))
-    # STOP: from Ctrl-C to exit; the report comes first, then the detach, ~90 ms a probe
-    print("%-12s %14s %10s %10s %10s" % ("PROCESSES", "LOADER RSS", "CPU s", "ATTACH s",
-                                         "STOP s"))
-    for r in results["process_scale"]:
-        print("%-12d %11.1f MiB %10.2f %10.3f %10.3f" % (
-            r["processes"], r["loader_peak_rss_mib"], r["loader_cpu_s"], r["attach_s"],
-            r["stop_s"]))
+    print_one_build(results["one_build_scale"])
     print("inflight ps (no probe: the target's memory read), medians:")
     print("%-12s %10s %10s %10s %14s %12s" % ("IN FLIGHT", "FOUND", "SECONDS", "CPU s",
                                                "LOADER RSS", "TARGET CPU s"))
@@ -1172,6 +1212,24 @@ def print_table(results):
     c = results["snapshot_cost"]
     print("task churn, %d tasks, read by inflight ps back to back (%.0f snapshots a run): "
           "ratio %.3f" % (c["tasks"], c["snapshots_per_run"], c["ratio"]))
+
+
+def print_one_build(rows):
+    """DETACH: from Ctrl-C to exit, the report first; per-task costs: extra wall µs per task
+    against the untraced rounds, extra system CPU µs in brackets."""
+    print("processes of one interpreter build traced at once (+1 of the build untraced), "
+          "medians:")
+    print("%-10s %-9s %8s %9s %9s %11s %18s %18s" % (
+        "PROCESSES", "INFLIGHT", "UPROBES", "ATTACH s", "DETACH s", "PEAK RSS", "WORKER us/task",
+        "UNTRACED us/task"))
+    for r in rows:
+        for kind in [k for k in ("base", "inflight") if k in r]:
+            c = r[kind]
+            print("%-10d %-9s %8d %9.2f %9.2f %7.1f MiB %9.2f [%5.2f] %9.2f [%5.2f]" % (
+                r["processes"], kind, c["uprobes"], c["attach_s"], c["stop_s"],
+                c["peak_rss_mib"], c["worker"]["extra_us_per_task"],
+                c["worker"]["extra_cpu_us_per_task"], c["neighbour"]["extra_us_per_task"],
+                c["neighbour"]["extra_cpu_us_per_task"]))
 
 
 def print_real_service(r):
@@ -1285,6 +1343,11 @@ def main():
                     "%(default)s; '' for none)")
     ap.add_argument("--versions-only", action="store_true",
                     help="only the per-version rows")
+    ap.add_argument("--base-inflight", metavar="PATH",
+                    help="another inflight (the base of a change) that the one-build rows "
+                    "also run, for comparison")
+    ap.add_argument("--one-build-only", action="store_true",
+                    help="only the rows of processes of one interpreter build")
     ap.add_argument("--real-service-only", action="store_true",
                     help="only the real service's rows (and the bpftrace churn row that "
                     "measures a trap's cost for them)")
@@ -1323,9 +1386,13 @@ def run_all(args, inflight):
                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if args.real_service_only:
         run_real_service_only(args, inflight, results)
+    elif args.one_build_only:
+        results["one_build_scale"] = bench_one_build(args.python, inflights(args, inflight),
+                                                     *one_build_size(args.quick))
     elif not args.versions_only:
         run_main(args, inflight, results)
-    versions = [v for v in args.versions.split(",") if v and not args.real_service_only]
+    versions = [v for v in args.versions.split(",")
+                if v and not args.real_service_only and not args.one_build_only]
     results["versions"] = bench_versions(versions, args.python, inflight, args.quick)
     if args.json:   # before the tables: what took minutes to measure outlives a bug in them
         tmp = args.json + ".tmp"
@@ -1334,6 +1401,8 @@ def run_all(args, inflight):
         os.replace(tmp, args.json)
     if args.real_service_only:
         print_real_service(results["real_service"])
+    elif args.one_build_only:
+        print_one_build(results["one_build_scale"])
     elif not args.versions_only:
         print_table(results)
     print_versions(results["versions"])
@@ -1356,12 +1425,24 @@ def run_main(args, inflight, results):
                                                  args.python)
     results["in_flight_scale"] = bench_in_flight(
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000])
-    results["process_scale"] = bench_processes(
-        args.python, inflight, [1, 10] if args.quick else [1, 10, 50])
+    results["one_build_scale"] = bench_one_build(args.python, inflights(args, inflight),
+                                                 *one_build_size(args.quick))
     results["snapshot_scale"] = bench_snapshot(
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000],
         3 if args.quick else 5)
     results["snapshot_cost"] = bench_snapshot_cost(args.python, inflight, args.quick)
+
+
+def one_build_size(quick):
+    """(process counts, tasks per churn, rounds) of the one-build rows."""
+    return ([1, 4], 2000, 1) if quick else ([1, 50, 200], 20000, 3)
+
+
+def inflights(args, inflight):
+    out = {"inflight": inflight}
+    if args.base_inflight:
+        out["base"] = os.path.abspath(args.base_inflight)
+    return out
 
 
 def run_real_service_only(args, inflight, results):

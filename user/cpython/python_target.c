@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "elf_image.h"
 #include "mapped_file.h"
@@ -323,6 +324,8 @@ static int resolve_functions(struct python_target *t, const struct file_mapping 
 	int err;
 
 	snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", m->path);
+	t->asyncio_dev = makedev(m->dev_major, m->dev_minor);
+	t->asyncio_ino = m->inode;
 	err = open_mapped(t, m, t->asyncio_open, sizeof(t->asyncio_open), &e);
 	if (err)
 		return err;

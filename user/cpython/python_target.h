@@ -22,6 +22,9 @@ struct python_target {
 	char asyncio_file[PATH_MAX];		/* the file holding _asyncio's code */
 	/* the path that reached asyncio_file from here, to attach uprobes by (see mapped_file_open) */
 	char asyncio_open[PATH_MAX + 32];
+	/* asyncio_file as the kernel knows it, whatever its name in any mount namespace */
+	dev_t asyncio_dev;
+	uint64_t asyncio_ino;
 	uint64_t task_init_offset;		/* file offsets, for uprobes */
 	uint64_t task_dealloc_offset;
 	uint64_t task_pending_offset;		/* the finalizer's pending path, 0 if not found */

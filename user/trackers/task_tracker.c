@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +33,46 @@ enum target_status {
 	TASKS_GONE,	/* exited: its PID may be another process's by now */
 };
 
+struct probe_links {
+	struct bpf_link *init, *dealloc;
+	/* --lean, where the finalizer's pending path was found: task ends are read from memory */
+	struct bpf_link *pending;
+};
+
+/*
+ * The uprobes on one file that holds _asyncio's code, known by device, inode
+ * and offsets, not by a path (a container names it otherwise): a uprobe is
+ * placed on a file, not on a process. While one target maps the file they
+ * are placed for that process alone; from the second on, once for every
+ * process (pid -1), and the programs drop the hits of processes not in
+ * py_procs. Both ways cost: a probe per process costs an attach and a detach
+ * (the detach about 0.15 s in the kernel) per process, which a fleet of one
+ * build would pay hundreds of times over; a pid -1 probe traps in every
+ * process that maps the file, traced or not (a trap, 1-1.8 us, then the
+ * early return), which a lone target's untraced neighbours are spared.
+ * Shared probes stay shared until their last target goes: going back to one
+ * process would cost that detach again.
+ */
+struct probed_file {
+	struct probed_file *next;
+	dev_t dev;
+	uint64_t ino, init_offset, dealloc_offset, pending_offset;
+	pid_t owner;		/* the target they are placed for alone, 0 once shared */
+	size_t users;		/* the targets hooked by them */
+	struct probe_links links;
+	/* the first target's own, detached off the poll loop once shared (see retire_links) */
+	struct probe_links retired;
+	pthread_t retirer;
+	bool retiring;
+};
+
 struct task_target {
 	pid_t pid;
 	int pidfd;	/* the session's, not ours: readable once the process has exited */
 	enum target_status status;
 	struct python_target py;
 	struct py_reader reader;
-	struct bpf_link *init_link, *dealloc_link;
-	/* --lean, where the finalizer's pending path was found: task ends are read from memory */
-	struct bpf_link *pending_link;
+	struct probed_file *probes;	/* NULL while not attached */
 	/* attached on a late import: its tasks are read once more at the next poll */
 	bool read_again;
 	struct task_sampler *sampler;	/* TRACE_MODE_SAMPLED: its reads, from the first on */
@@ -59,6 +92,7 @@ struct task_tracker {
 	struct model *model;
 	struct task_target *targets;
 	size_t n_targets;
+	struct probed_file *files;	/* the files probed, each once */
 	int n_cpus;
 	/*
 	 * TRACE_MODE_LEAN: no dealloc probe where the finalizer's pending path can
@@ -148,72 +182,257 @@ static bool is_going(const struct task_target *t)
 	return err == -ESRCH || (!err && proc_stat_exiting(&st));
 }
 
+static void drop_links(struct probe_links *l)
+{
+	bpf_link__destroy(l->init);
+	bpf_link__destroy(l->dealloc);
+	bpf_link__destroy(l->pending);
+	memset(l, 0, sizeof(*l));
+}
+
+static void *drop_retired_links(void *arg)
+{
+	drop_links(arg);
+	return NULL;
+}
+
+/*
+ * Detaches f's superseded links in a thread of their own: each detach waits
+ * about 0.15 s in the kernel, and the poll loop, held that long, would let a
+ * churning target fill the task ring. Signals stay with the main thread.
+ */
+static void retire_links(struct probed_file *f)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	f->retiring = !pthread_create(&f->retirer, NULL, drop_retired_links, &f->retired);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!f->retiring)
+		drop_links(&f->retired);
+}
+
+/* The last target hooked by f's probes has gone: they go too. */
+static void drop_probed_file(struct task_tracker *tt, struct probed_file *f)
+{
+	struct probed_file **p;
+
+	for (p = &tt->files; *p != f; p = &(*p)->next)
+		;
+	*p = f->next;
+	if (f->retiring)
+		pthread_join(f->retirer, NULL);
+	drop_links(&f->links);
+	free(f);
+}
+
+static void release_probes(struct task_tracker *tt, struct task_target *t)
+{
+	struct probed_file *f = t->probes;
+
+	t->probes = NULL;
+	if (f && --f->users == 0)
+		drop_probed_file(tt, f);
+}
+
 static void detach_probes(struct task_tracker *tt, struct task_target *t)
 {
 	__u32 key = t->pid;
 
 	bpf_map__delete_elem(tt->skel->maps.py_procs, &key, sizeof(key), 0);
-	bpf_link__destroy(t->init_link);
-	bpf_link__destroy(t->dealloc_link);
-	bpf_link__destroy(t->pending_link);
-	t->init_link = t->dealloc_link = t->pending_link = NULL;
+	release_probes(tt, t);
 	py_reader_free(&t->reader);
 	task_sampler_free(t->sampler);
 	t->sampler = NULL;
 	t->read_again = false;
 }
 
-static int attach_probes(struct task_tracker *tt, struct task_target *t)
+/* t's layout, for the programs to count hits through the probes whose cookie is cookie. */
+static int write_layout(struct task_tracker *tt, const struct task_target *t, __u32 cookie,
+			__u64 flags)
 {
 	struct py_layout layout;
 	__u32 key = t->pid;
-	int err;
 
 	cpython_bpf_layout(&t->py.layout, t->py.runtime_addr, &layout);
+	layout.probe_cookie = cookie;
 	if (bpf_map__update_elem(tt->skel->maps.py_procs, &key, sizeof(key), &layout,
-				 sizeof(layout), BPF_ANY))
+				 sizeof(layout), flags))
 		return -errno;
+	return 0;
+}
+
+/* A uprobe for pid alone (its PID its cookie), or for every process if pid is -1. */
+static struct bpf_link *attach_uprobe(const struct bpf_program *prog, pid_t pid, const char *path,
+				      uint64_t offset)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = pid > 0 ? (__u64)pid : PROBES_SHARED);
+
+	return bpf_program__attach_uprobe_opts(prog, pid, path, offset, &opts);
+}
+
+/* The probes t's interpreter build needs, for pid (t's, or -1 for all): 0 or -errno. */
+static int place_links(struct task_tracker *tt, const struct task_target *t, pid_t pid,
+		       struct probe_links *l)
+{
+	const char *path = t->py.asyncio_open;
+	int err;
+
+	memset(l, 0, sizeof(*l));
 	if (tt->mode != TRACE_MODE_SAMPLED) {
-		t->init_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_init, false,
-							  t->pid, t->py.asyncio_open,
-							  t->py.task_init_offset);
-		if (!t->init_link)
+		l->init = attach_uprobe(tt->skel->progs.on_task_init, pid, path,
+					t->py.task_init_offset);
+		if (!l->init)
 			return -errno;
 	}
 	if (tt->mode != TRACE_MODE_PROBES && t->py.task_pending_offset) {
-		t->pending_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_destroyed_pending,
-							     false, t->pid, t->py.asyncio_open,
-							     t->py.task_pending_offset);
-		if (t->pending_link)
+		l->pending = attach_uprobe(tt->skel->progs.on_task_destroyed_pending, pid, path,
+					   t->py.task_pending_offset);
+		if (l->pending)
 			return 0;
 	}
 	/* memory alone cannot tell which tasks were destroyed pending: without that probe, dealloc's */
-	t->dealloc_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_dealloc, false, t->pid,
-						     t->py.asyncio_open, t->py.task_dealloc_offset);
-	if (!t->dealloc_link) {
+	l->dealloc = attach_uprobe(tt->skel->progs.on_task_dealloc, pid, path,
+				   t->py.task_dealloc_offset);
+	if (!l->dealloc) {
 		err = -errno;
-		bpf_link__destroy(t->init_link);
-		t->init_link = NULL;
+		drop_links(l);
 		return err;
 	}
 	return 0;
 }
 
+static struct probed_file *probed_file_of(const struct task_tracker *tt,
+					  const struct task_target *t)
+{
+	struct probed_file *f;
+
+	for (f = tt->files; f; f = f->next)
+		if (f->dev == t->py.asyncio_dev && f->ino == t->py.asyncio_ino &&
+		    f->init_offset == t->py.task_init_offset &&
+		    f->dealloc_offset == t->py.task_dealloc_offset &&
+		    f->pending_offset == t->py.task_pending_offset)
+			return f;
+	return NULL;
+}
+
+/* The first target to map its file: probes for it alone. */
+static int probe_new_file(struct task_tracker *tt, const struct task_target *t,
+			  struct probed_file **out)
+{
+	struct probed_file *f = calloc(1, sizeof(*f));
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	err = place_links(tt, t, t->pid, &f->links);
+	if (err) {
+		free(f);
+		return err;
+	}
+	f->dev = t->py.asyncio_dev;
+	f->ino = t->py.asyncio_ino;
+	f->init_offset = t->py.task_init_offset;
+	f->dealloc_offset = t->py.task_dealloc_offset;
+	f->pending_offset = t->py.task_pending_offset;
+	f->owner = t->pid;
+	f->next = tt->files;
+	tt->files = f;
+	*out = f;
+	return 0;
+}
+
+static void describe_hook(struct task_tracker *tt, struct task_target *t);
+
+/*
+ * A second target maps f's file: its probes are placed again for every
+ * process, and the first target's hits move to them before its own probes
+ * go, so that none is lost or counted twice (but for a hit under way while
+ * the first target's layout is rewritten, which either probe may count).
+ */
+static int share_probes(struct task_tracker *tt, struct probed_file *f,
+			const struct task_target *t)
+{
+	struct task_target *owner = target_of(tt, f->owner);
+	struct probe_links shared;
+	int err;
+
+	err = place_links(tt, t, -1, &shared);
+	if (err)
+		return err;
+	/* BPF_EXIST: the kernel dropped an owner that exited, which is not to come back */
+	if (owner)
+		write_layout(tt, owner, PROBES_SHARED, BPF_EXIST);
+	f->retired = f->links;
+	f->links = shared;
+	retire_links(f);
+	f->owner = 0;
+	if (owner && owner->status == TASKS_ATTACHED)
+		describe_hook(tt, owner);
+	return 0;
+}
+
+static int attach_probes(struct task_tracker *tt, struct task_target *t)
+{
+	struct probed_file *f = probed_file_of(tt, t);
+	__u32 key = t->pid;
+	int err;
+
+	err = write_layout(tt, t, f ? PROBES_SHARED : (__u32)t->pid, BPF_ANY);
+	if (err)
+		return err;
+	if (!f)
+		err = probe_new_file(tt, t, &f);
+	else if (f->owner)
+		err = share_probes(tt, f, t);
+	if (err) {
+		bpf_map__delete_elem(tt->skel->maps.py_procs, &key, sizeof(key), 0);
+		return err;
+	}
+	f->users++;
+	t->probes = f;
+	return 0;
+}
+
 static const char *probes_description(const struct task_tracker *tt, const struct task_target *t)
 {
-	if (tt->mode == TRACE_MODE_SAMPLED && t->pending_link)
+	if (tt->mode == TRACE_MODE_SAMPLED && t->probes->links.pending)
 		return "tasks read from memory at each poll (--sampled), a uprobe on the "
 		       "finalizer's path for tasks destroyed pending";
 	if (tt->mode == TRACE_MODE_SAMPLED)
 		return "tasks read from memory at each poll (--sampled), a uprobe on Task dealloc "
 		       "(this build's finalizer has no pending path that can be probed)";
-	if (t->pending_link)
+	if (t->probes->links.pending)
 		return "uprobes on Task init and on the finalizer's path for tasks destroyed pending, "
 		       "task ends read from memory (--lean)";
 	if (tt->mode == TRACE_MODE_LEAN)
 		return "uprobes on Task init and dealloc (--lean, but this build's finalizer has no "
 		       "pending path that can be probed)";
 	return "uprobes on Task init and dealloc";
+}
+
+/* The asyncio_tasks hook of an attached target: what was probed, where, for whom. */
+static void describe_hook(struct task_tracker *tt, struct task_target *t)
+{
+	struct proc_model *p = model_process(tt->model, t->pid);
+	const struct probe_links *l = &t->probes->links;
+
+	model_set_hook(p, HOOK_NAME, true, "CPython %s; %s in %s (found by %s), %s",
+		       t->py.layout.version, probes_description(tt, t), t->py.asyncio_file,
+		       t->py.method, t->probes->owner ?
+		       "placed for this process alone (the only traced process of this file)" :
+		       "shared by the traced processes of this file (placed once for every process "
+		       "that maps it, the PID filtered in the kernel)");
+	if (l->init)
+		model_hook_probe(p, HOOK_NAME, "Task init", t->py.task_init_offset,
+				 t->py.task_init_insn);
+	if (l->dealloc)
+		model_hook_probe(p, HOOK_NAME, "Task dealloc", t->py.task_dealloc_offset,
+				 t->py.task_dealloc_insn);
+	if (l->pending)
+		model_hook_probe(p, HOOK_NAME, "Task finalizer, pending path",
+				 t->py.task_pending_offset, t->py.task_pending_insn);
 }
 
 /* Looks at the target's interpreter (again) and attaches when it can. */
@@ -256,17 +475,7 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 		return;
 	}
 	t->status = TASKS_ATTACHED;
-	model_set_hook(p, HOOK_NAME, true, "CPython %s; %s in %s (found by %s)", t->py.layout.version,
-		       probes_description(tt, t), t->py.asyncio_file, t->py.method);
-	if (t->init_link)
-		model_hook_probe(p, HOOK_NAME, "Task init", t->py.task_init_offset,
-				 t->py.task_init_insn);
-	if (t->dealloc_link)
-		model_hook_probe(p, HOOK_NAME, "Task dealloc", t->py.task_dealloc_offset,
-				 t->py.task_dealloc_insn);
-	if (t->pending_link)
-		model_hook_probe(p, HOOK_NAME, "Task finalizer, pending path",
-				 t->py.task_pending_offset, t->py.task_pending_insn);
+	describe_hook(tt, t);
 }
 
 int task_tracker_add_process(struct task_tracker *tt, pid_t pid, int pidfd)
@@ -613,7 +822,7 @@ static void refresh_task_states(struct task_tracker *tt, uint64_t now_ns)
 		t = target_of(tt, tt->pending[start].pid);
 		if (!t || t->status != TASKS_ATTACHED || !layout_in_kernel(tt, t))
 			continue;
-		if (t->pending_link)
+		if (t->probes->links.pending)
 			task_refresh_by_memory(tt->model, t->pid, &t->py.layout, tt->pending + start,
 					       i - start, now_ns, drain_ring, tt);
 		else

@@ -85,11 +85,12 @@ on_every_interpreter("findings_suite_", run_suite)
 # any one of which is right. A task it first sees in memory has the line where
 # its awaiter (else its coroutine) is suspended, not where it was created: a
 # TaskGroup's children the 'async with' line, a fire-and-forget task the line
-# its coroutine waits at. A task that ends between two reads is not seen: a
-# connection it opened goes to the line that opened it (close_wait's tasks end
-# at once, read or not), and 'forever's 180 short tasks are never its stuck
-# ones' siblings, so no usual lifetime makes those stuck (the probing mode's
-# finding this mode cannot make). A task destroyed pending that no read showed
+# its coroutine waits at, 'forever's stuck tasks the line they wait at. A task
+# that ends between two reads is not seen: a connection it opened goes to the
+# line that opened it (close_wait's tasks end at once, read or not); 'forever's
+# 180 short tasks are counted by their numbers (Task-N), which lie between the
+# stuck ones', and judged their siblings (or, when a read caught them, seen
+# finishing: a coroutine's lines are judged together). A task destroyed pending that no read showed
 # is placed from the finalizer probe's look at its coroutine's frame; on 3.9
 # and 3.10 the cyclic GC may have closed the coroutine first (its frame gone),
 # on 3.15 leaving it at its 'def' line: such tasks are counted in their
@@ -98,7 +99,7 @@ on_every_interpreter("findings_suite_", run_suite)
 SAMPLED_EXPECT = {
     "taskgroup": [{("unbounded-fanout", None, "taskgroup_seen")}],
     "fire_and_forget": [{("task-leak", "destroyed_pending", "never_seen")}],
-    "forever": [set()],
+    "forever": [{("task-leak", "stuck", "forever_seen")}],
     "close_wait": [{("connection-leak", "close_wait", "leak_one_seen")},
                    {("connection-leak", "close_wait", "close_wait")}],
 }
@@ -126,6 +127,13 @@ def run_sampled_suite(python, env=None):
     nested = [f for f in report["findings"] if f["pid"] == pids["nested"]][0]
     assert (nested["evidence"]["inside"] or {}).get("line") == lines["nested_outer"], nested
     assert "traced --sampled" in nested["caveat"], nested
+    # judged against the request tasks that finished, seen or counted by their numbers: said so
+    stuck = [f for f in report["findings"] if f["pid"] == pids["forever"]][0]
+    assert "judged against the finished request tasks" in stuck["caveat"], stuck
+    if stuck["evidence"]["short_unseen"]:
+        assert "weaker inference" in stuck["caveat"], stuck
+        assert 0 < stuck["evidence"]["short_unseen_within_s"] < stuck["evidence"]["oldest_age_s"], \
+            stuck
     # each of the 300 call_backend tasks opens one connection: all at the gather's line
     site = [x for x in target_of(report, pids["unbounded"])["tasks"]["sites"]
             if x["line"] == lines["unbounded"] and x["coroutine"] == "call_backend"]

@@ -125,8 +125,8 @@ def run_sampled_suite(python, env=None):
         if got not in wants:
             wrong.append("%s: expected one of %s, got %s" % (s, wants, sorted(got, key=str)))
             if s == "forever":  # what its stuck tasks were judged against
-                wrong.append(str([(x["line"], x["in_flight"], x["lifetimes"], x["short_unseen"],
-                                   x["short_unseen_within_s"])
+                wrong.append(str([(x["line"], x["in_flight"], x["lifetimes"], x.get("short_unseen"),
+                                   x.get("short_unseen_within_s"))
                                   for x in target_of(report, pid)["tasks"]["sites"]
                                   if x["coroutine"] == "request"]))
     assert not wrong, "; ".join(wrong)

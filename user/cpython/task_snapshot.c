@@ -1294,7 +1294,7 @@ static struct known_task *known_at(const struct task_sampler *ts, uint64_t addr)
 static void match_known(const struct task_sampler *ts, const uint64_t *addrs,
 			const struct identity *ids, size_t n, const struct known_task **match)
 {
-	const struct known_task *k = ts->known, *end = ts->known + ts->n_known;
+	const struct known_task *k = ts->known, *end = k ? k + ts->n_known : NULL;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -1365,7 +1365,7 @@ static int remember_tasks(struct task_sampler *ts, const struct task_snapshot *s
 			  const uint64_t *addrs, const struct known_task **match, size_t n)
 {
 	struct known_task *known = malloc((n + 1) * sizeof(*known));
-	const struct snapshot_task *t = s->tasks, *end = s->tasks + s->n_tasks;
+	const struct snapshot_task *t = s->tasks, *end = t ? t + s->n_tasks : NULL;
 	size_t i, k = 0;
 
 	if (!known)
@@ -1410,9 +1410,10 @@ static int note_serials(struct task_snapshot *s, const uint64_t *serials, size_t
 static void date_tasks(const struct task_sampler *ts, struct task_snapshot *s)
 {
 	struct snapshot_task *t;
-	size_t k;
+	size_t i, k;
 
-	for (t = s->tasks; t < s->tasks + s->n_tasks; t++) {
+	for (i = 0; i < s->n_tasks; i++) {
+		t = &s->tasks[i];
 		for (k = 0; t->serial && k < ts->n_marks; k++) {
 			if (ts->marks[k].complete && t->serial > ts->marks[k].highest) {
 				t->born_after_ns = ts->marks[k].started_ns;

@@ -215,7 +215,7 @@ static void count_short_unseen(struct model *m, const struct task_snapshot *s,
 			n = within_ns = 0;
 			continue;
 		}
-		if (br[i].serial <= br[i - 1].serial + 1)
+		if (br[i].serial - br[i - 1].serial <= 1)
 			continue;
 		n += unseen_between(s, done, n_done, br[i - 1].serial, br[i].serial);
 		if (read_ns - br[i - 1].born_after_ns > within_ns)

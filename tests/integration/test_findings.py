@@ -95,12 +95,12 @@ on_every_interpreter("findings_suite_", run_suite)
 # line that opened it (close_wait's tasks end at once, read or not); 'forever's
 # 180 short tasks are counted by their numbers (Task-N), which lie between the
 # stuck ones', and judged their siblings (or, when a read caught them, seen
-# finishing: a coroutine's lines are judged together). A task destroyed pending that no read showed
-# is placed from the finalizer probe's look at its coroutine's frame; on 3.9
-# and 3.10 the cyclic GC may have closed the coroutine first (its frame gone),
-# on 3.15 leaving it at its 'def' line: such tasks are counted in their
-# process, in no line, so fire_and_forget's finding there needs a read to have
-# seen its tasks (they live 0.2 s).
+# finishing: a coroutine's lines are judged together). A task destroyed
+# pending that no read showed is placed from the finalizer probe's look at its
+# coroutine's frame; on 3.9 and 3.10 the cyclic GC may have closed the
+# coroutine first (its frame gone), on 3.15 leaving it at its 'def' line: such
+# tasks are counted in their process, in no line, so fire_and_forget's finding
+# there needs a read to have seen its tasks (they live 0.2 s).
 SAMPLED_EXPECT = {
     "taskgroup": [{("unbounded-fanout", None, "taskgroup_seen")}],
     "fire_and_forget": [{("task-leak", "destroyed_pending", "never_seen")}],
@@ -125,8 +125,8 @@ def run_sampled_suite(python, env=None):
         if got not in wants:
             wrong.append("%s: expected one of %s, got %s" % (s, wants, sorted(got, key=str)))
             if s == "forever":  # what its stuck tasks were judged against
-                wrong.append(str([(x["line"], x["in_flight"], x["lifetimes"], x.get("short_unseen"),
-                                   x.get("short_unseen_within_s"))
+                wrong.append(str([(x["line"], x["in_flight"], x["lifetimes"],
+                                   x.get("short_unseen"), x.get("short_unseen_within_s"))
                                   for x in target_of(report, pid)["tasks"]["sites"]
                                   if x["coroutine"] == "request"]))
     assert not wrong, "; ".join(wrong)
@@ -142,8 +142,8 @@ def run_sampled_suite(python, env=None):
     assert "judged against the finished request tasks" in stuck["caveat"], stuck
     if stuck["evidence"]["short_unseen"]:
         assert "weaker inference" in stuck["caveat"], stuck
-        assert 0 < stuck["evidence"]["short_unseen_within_s"] < stuck["evidence"]["oldest_age_s"], \
-            stuck
+        within = stuck["evidence"]["short_unseen_within_s"]
+        assert 0 < within < stuck["evidence"]["oldest_age_s"], stuck
     # each of the 300 call_backend tasks opens one connection: all at the gather's line
     site = [x for x in target_of(report, pids["unbounded"])["tasks"]["sites"]
             if x["line"] == lines["unbounded"] and x["coroutine"] == "call_backend"]

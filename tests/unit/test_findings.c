@@ -1363,8 +1363,9 @@ static void read_fetch_tasks(struct model *m, size_t unnumbered, uint64_t other_
 	tasks[1].state = SNAP_FINISHED;
 	tasks[2] = read_task(&FETCH, 0x3000, 20, AT(0.5));
 	tasks[3] = read_task(&FETCH, 0x4000, 30, AT(0.5));
-	/* moved on while read: what looked like its number is no registry entry's */
-	tasks[4] = read_task(&FETCH, 0x5000, 90000, AT(0.5));
+	/* moved on while read: its two reads of its name disagreed, so it has no number */
+	tasks[4] = read_task(&FETCH, 0x5000, 90000, 0);
+	tasks[4].serial = 0;
 	tasks[4].flags = SNAP_CHANGED;
 	tasks[4].loop = other_loop ? other_loop : tasks[4].loop;
 	m->mode = TRACE_MODE_SAMPLED;

@@ -1423,6 +1423,24 @@ static void date_tasks(const struct task_sampler *ts, struct task_snapshot *s)
 	}
 }
 
+/*
+ * A task's number only where its two reads agree (the registry's, then its
+ * description's): a task that moves on under the read may show the bytes of
+ * another object for its name.
+ */
+static void check_serials(struct task_snapshot *s, const uint64_t *addrs, const uint64_t *serials,
+			  size_t n)
+{
+	const uint64_t *at;
+	size_t i;
+
+	for (i = 0; i < s->n_tasks; i++) {
+		at = n ? bsearch(&s->tasks[i].addr, addrs, n, sizeof(*addrs), cmp_u64) : NULL;
+		if (!at || serials[at - addrs] != s->tasks[i].serial)
+			s->tasks[i].serial = 0;
+	}
+}
+
 static void push_mark(struct task_sampler *ts, uint64_t started_ns, uint64_t highest,
 		      bool complete)
 {
@@ -1480,6 +1498,7 @@ static int describe_changes(struct task_sampler *ts, struct task_snapshot *s,
 	if (!err)
 		err = remember_tasks(ts, s, addrs, match, n);
 	if (!err) {
+		check_serials(s, addrs, serials, n);
 		date_tasks(ts, s);
 		push_mark(ts, s->started_ns, s->n_serials ? s->serials[s->n_serials - 1] : 0,
 			  !unread && !s->left_out);

@@ -56,7 +56,8 @@ struct snapshot_task {
 					   read", "Semaphore", "gather", "Task", "Future"... or NULL */
 	char name[48];
 	/* the number _asyncio gave it in its default name "Task-<n>" (one counter per
-	   interpreter, in creation order), 0 if it has another name */
+	   interpreter, in creation order), 0 if it has another name; a sampler's: 0
+	   too where its registry entry's name read otherwise */
 	uint64_t serial;
 	/* a sampler's: it was created after this read started (monotonic), because that
 	   read's registry held no number as high as its own; 0 if no read tells */

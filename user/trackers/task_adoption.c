@@ -156,17 +156,6 @@ static uint64_t unseen_between(const struct task_snapshot *s, const uint64_t *do
 	return gone + finished < span ? gone + finished : span;
 }
 
-/*
- * A task whose number can be trusted: read while it stood still, and the same
- * as a registry entry's read before it (a task that moves on under the read
- * may show the bytes of another object for its name).
- */
-static bool numbered(const struct task_snapshot *s, const struct snapshot_task *t)
-{
-	return t->serial && !(t->flags & SNAP_CHANGED) &&
-	       count_between(s->serials, s->n_serials, t->serial - 1, t->serial + 1);
-}
-
 /* A site's count, less the entries with no number: any of them may hold one in between. */
 static void credit_site(struct model *m, const struct task_snapshot *s, int site, uint64_t n,
 			uint64_t within_ns)
@@ -198,7 +187,7 @@ static void count_short_unseen(struct model *m, const struct task_snapshot *s,
 		goto out;
 	for (i = 0; i < s->n_tasks; i++) {
 		t = &s->tasks[i];
-		if (!numbered(s, t))
+		if (!t->serial)
 			continue;
 		if (t->state != SNAP_PENDING)
 			done[n_done++] = t->serial;

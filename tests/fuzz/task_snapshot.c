@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
  * The snapshot reader (user/cpython/task_snapshot.c, and py_objects.c,
- * py_containers.c, code_lines.c under it) on a made-up target memory: the
+ * py_containers.c, code_lines.c under it), and a sampler's repeated reads
+ * following it (task numbers included), on a made-up target memory: the
  * input (see snapshot_image.h) is one byte choosing the CPython version,
  * then the image, read through the memory_source seam as a process's
  * memory would be. Cycles, absurd sizes and pointers to nowhere must give
@@ -38,6 +39,32 @@ static void layout_of(unsigned int minor, const uint8_t *image, size_t len,
 					     CPYTHON_ASYNCIO_DEBUG_SIZE, why, sizeof(why));
 }
 
+/* Two reads of a sampler dated by the snapshot s: its numbers in order, none dated wrong. */
+static void sample_twice(const struct python_target *py, const struct task_snapshot *s)
+{
+	struct task_sampler *ts = task_sampler_new(py);
+	struct task_snapshot r;
+	char problem[256];
+	size_t i, read;
+
+	if (!ts)
+		return;
+	task_sampler_follow(ts, s);
+	for (read = 0; read < 2; read++) {
+		if (!task_sampler_read(ts, py, &r, problem, sizeof(problem))) {
+			for (i = 1; i < r.n_serials; i++)
+				if (r.serials[i - 1] > r.serials[i])
+					abort();
+			for (i = 0; i < r.n_tasks; i++)
+				if (r.tasks[i].born_after_ns > r.started_ns ||
+				    (r.tasks[i].born_after_ns && !r.tasks[i].serial))
+					abort();
+		}
+		task_snapshot_free(&r);
+	}
+	task_sampler_free(ts);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct python_target py;
@@ -66,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < s.n_tasks; i++)
 			if (s.tasks[i].n_frames > SNAPSHOT_MAX_CHAIN)
 				abort();
+		sample_twice(&py, &s);
 	}
 	task_snapshot_free(&s);
 	image_detach(FAKE_PID);

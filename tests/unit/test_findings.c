@@ -2,7 +2,8 @@
 /*
  * Unit tests for user/model/findings.c: CLOSE_WAIT and growth leak findings, and the
  * per-site findings: unbounded fan-out, and task leaks (destroyed pending,
- * stuck, growth).
+ * stuck, growth); with --sampled's stuck tasks, the short tasks no read
+ * showed counted from a read (task_adoption.c).
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -16,6 +17,9 @@
 #include <cmocka.h>
 #include "clock.h"
 #include "findings.h"
+#include "python_target.h"
+#include "task_adoption.h"
+#include "task_snapshot.h"
 
 #define START_NS (500 * NSEC_PER_SEC)
 #define AT(s) (START_NS + (uint64_t)((s) * (double)NSEC_PER_SEC))
@@ -1324,6 +1328,160 @@ static void test_sampled_connection_of_an_unseen_task(void **state)
 	assert_int_equal(model_find_conn(m, PID, 77)->site, site_of(m, PID, &opened_at));
 }
 
+/* A pending task of a sampled read, waiting at o's line, numbered serial. */
+static struct snapshot_task read_task(const struct task_origin *o, uint64_t addr, uint64_t serial,
+				      uint64_t born_after_ns)
+{
+	struct snapshot_task t = { .addr = addr, .coro = addr + 0x40, .loop = 0x7000,
+				   .coroutine = o->coroutine, .socket_fd = -1, .state = SNAP_PENDING,
+				   .serial = serial, .born_after_ns = born_after_ns, .n_frames = 1 };
+
+	snprintf(t.name, sizeof(t.name), "Task-%llu", (unsigned long long)serial);
+	t.frames[0] = (struct snapshot_frame){ o->file, o->function, o->line };
+	return t;
+}
+
+/*
+ * One read showed fetch tasks 10, 20 and 30 first, all three created since
+ * the read at AT(0.5); of the numbers between them, 12 is a pending task of
+ * the registry and 15 a finished one: 10 to 20 leaves 8 tasks that ended
+ * unseen (15 among them), 20 to 30 leaves 9. An entry with no number might
+ * hold one of them: each such entry counts one fewer.
+ */
+static void read_fetch_tasks(struct model *m, size_t unnumbered, uint64_t other_loop)
+{
+	uint64_t serials[] = { 10, 12, 15, 20, 30 };
+	struct snapshot_task tasks[5];
+	struct task_snapshot s = { .pid = PID, .tasks = tasks, .n_tasks = 5, .serials = serials,
+				   .n_serials = 5, .unnumbered = unnumbered };
+	struct python_target py = { .pid = PID };
+	struct task_sampler *sampler = task_sampler_new(&py);
+
+	assert_non_null(sampler);
+	tasks[0] = read_task(&FETCH, 0x1000, 10, AT(0.5));
+	tasks[1] = read_task(&FETCH, 0x2000, 15, AT(0.5));
+	tasks[1].state = SNAP_FINISHED;
+	tasks[2] = read_task(&FETCH, 0x3000, 20, AT(0.5));
+	tasks[3] = read_task(&FETCH, 0x4000, 30, AT(0.5));
+	/* moved on while read: its two reads of its name disagreed, so it has no number */
+	tasks[4] = read_task(&FETCH, 0x5000, 90000, 0);
+	tasks[4].serial = 0;
+	tasks[4].flags = SNAP_CHANGED;
+	tasks[4].loop = other_loop ? other_loop : tasks[4].loop;
+	m->mode = TRACE_MODE_SAMPLED;
+	adopt_sampled_snapshot(m, &s, AT(1), sampler);
+	task_sampler_free(sampler);
+}
+
+static struct task_origin seen_fetch(void)
+{
+	struct task_origin o = FETCH;
+
+	o.tid = 0;
+	o.sampled = true;
+	o.loop = 0x7000;
+	return o;
+}
+
+/* --sampled: tasks numbered between a site's own and gone by the read are its short ones */
+static void test_sampled_short_unseen_counted_between(void **state)
+{
+	struct model *m = *state;
+	struct task_origin o = seen_fetch();
+	const struct task_site *s;
+
+	read_fetch_tasks(m, 0, 0);
+	s = &m->sites[site_of(m, PID, &o)];
+	assert_int_equal(s->in_flight, 4);
+	assert_int_equal(s->short_unseen, 17);
+	assert_int_equal(s->short_unseen_within_ns, SEC(0.5));
+}
+
+static void test_sampled_short_unseen_less_unnumbered(void **state)
+{
+	struct model *m = *state;
+	struct task_origin o = seen_fetch();
+
+	read_fetch_tasks(m, 5, 0);
+	assert_int_equal(m->sites[site_of(m, PID, &o)].short_unseen, 12);
+}
+
+/* two event loops number their tasks from one counter: nothing is counted */
+static void test_sampled_short_unseen_not_across_loops(void **state)
+{
+	struct model *m = *state;
+	struct task_origin o = seen_fetch();
+
+	read_fetch_tasks(m, 0, 0x8000);
+	assert_int_equal(m->sites[site_of(m, PID, &o)].short_unseen, 0);
+}
+
+/*
+ * --sampled: 3 fetch tasks pending 39s, 17 short ones counted unseen (each
+ * lived under 0.5s): stuck, at 30s, and the caveat says on what.
+ */
+static void test_sampled_stuck_from_short_unseen(void **state)
+{
+	struct model *m = *state;
+	struct task_origin o = seen_fetch();
+	struct finding_thresholds t = thr;
+	const struct finding *f;
+	struct findings fs;
+
+	read_fetch_tasks(m, 0, 0);
+	model_task_done(m, PID, 0x5000, SNAP_FINISHED, AT(1.2));
+	compute(m, &t, AT(40), &fs);
+	f = finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &o), TASK_LEAK_STUCK);
+	assert_non_null(f);
+	assert_int_equal(f->task_leak.stuck, 3);
+	assert_int_equal(f->task_leak.short_unseen, 17);
+	assert_int_equal(f->task_leak.short_unseen_within_ns, SEC(0.5));
+	assert_int_equal(f->task_leak.usual_lifetime_ns, SEC(0.5));
+	assert_non_null(strstr(f->caveat, "judged against the finished fetch tasks"));
+	assert_non_null(strstr(f->caveat, "a weaker inference: 17 of those finished tasks"));
+	findings_free(&fs);
+	/* unseen tasks that may have lived 5s: 10 times that is 50s, more than 39s */
+	m->sites[site_of(m, PID, &o)].short_unseen_within_ns = SEC(5);
+	compute(m, &t, AT(40), &fs);
+	assert_null(finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &o), TASK_LEAK_STUCK));
+	findings_free(&fs);
+	/* fewer than ten finished tasks: no usual lifetime */
+	m->sites[site_of(m, PID, &o)].short_unseen_within_ns = SEC(0.5);
+	m->sites[site_of(m, PID, &o)].short_unseen = 8;
+	compute(m, &t, AT(40), &fs);
+	assert_null(finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &o), TASK_LEAK_STUCK));
+	findings_free(&fs);
+}
+
+/*
+ * --sampled: fetch tasks seen finishing at one line count for those pending
+ * at another (where a read first showed them); not a probed site's, nor
+ * another loop's.
+ */
+static void test_sampled_stuck_judged_per_coroutine(void **state)
+{
+	struct model *m = *state;
+	struct task_origin waits = seen_fetch(), sleeps = seen_fetch(), other_loop = seen_fetch();
+	struct findings fs;
+	uint64_t i;
+
+	m->mode = TRACE_MODE_SAMPLED;
+	sleeps.line = 43;
+	other_loop.loop = 0x8000;
+	for (i = 0; i < 10; i++) {
+		model_task_sampled(m, PID, 0x1000 + i * 0x100, &sleeps, 0, AT(1));
+		model_task_done(m, PID, 0x1000 + i * 0x100, SNAP_FINISHED, AT(1.1));
+	}
+	model_task_sampled(m, PID, 0x9000, &waits, 0, AT(1));
+	model_task_sampled(m, PID, 0xa000, &other_loop, 0, AT(1));
+	model_task_created(m, PID, 0xb000, &FETCH, 0, AT(1));
+	compute(m, &thr, AT(40), &fs);
+	assert_int_equal(fs.len, 1);
+	assert_non_null(finding_at(&fs, FINDING_TASK_LEAK, site_of(m, PID, &waits), TASK_LEAK_STUCK));
+	assert_non_null(strstr(fs.items[0].summary, "far longer than its coroutine's tasks"));
+	findings_free(&fs);
+}
+
 /* n tasks of c created at AT(0) and seen done lifetime_s later */
 static void finished(struct model *m, struct crowd *c, uint32_t n, double lifetime_s)
 {
@@ -1828,6 +1986,11 @@ int main(void)
 		T(test_sampled_tasks_have_seen_sites),
 		T(test_sampled_connection_of_an_unseen_task),
 		T(test_sampled_address_reused_between_reads),
+		T(test_sampled_short_unseen_counted_between),
+		T(test_sampled_short_unseen_less_unnumbered),
+		T(test_sampled_short_unseen_not_across_loops),
+		T(test_sampled_stuck_from_short_unseen),
+		T(test_sampled_stuck_judged_per_coroutine),
 		T(test_fanout_at_thresholds),
 		T(test_capped_tables_are_a_caveat),
 		T(test_fanout_one_task_below_no_finding),

@@ -731,6 +731,18 @@ static void decode_name(struct reader *rd, uint64_t addr, const uint8_t *obj, bo
 		snprintf(t->name, sizeof(t->name), "?");
 }
 
+/* The number in a default task name, "Task-<n>", as _asyncio counts its tasks; else 0. */
+static uint64_t name_serial(const char *name)
+{
+	unsigned long long n;
+	char *end;
+
+	if (strncmp(name, "Task-", 5) || name[5] < '1' || name[5] > '9')
+		return 0;
+	errno = 0;
+	n = strtoull(name + 5, &end, 10);
+	return *end || errno ? 0 : n;
+}
 
 /* Scratch for reading every task at once. */
 struct task_batch {
@@ -893,8 +905,10 @@ static void read_names(struct reader *rd, struct snapshot_task *tasks, struct ta
 	for (i = 0; i < n; i++)
 		b->ptrs[i] = u64_at(b->tasks + i * tsize, rd->py.layout.task_name);
 	py_read_many(rd->py.pid, b->ptrs, n, NAME_READ, b->names, b->cok);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		decode_name(rd, b->ptrs[i], b->names + i * NAME_READ, b->cok[i], &tasks[i]);
+		tasks[i].serial = name_serial(tasks[i].name);
+	}
 }
 
 /* The object a frame's local or stack slot refers to (3.14+: a tagged _PyStackRef). */
@@ -1121,6 +1135,7 @@ static void snapshot_start(const struct python_target *py, struct task_snapshot 
 	memset(s, 0, sizeof(*s));
 	s->pid = py->pid;
 	s->python_version = py->layout.version;
+	s->started_ns = monotonic_ns();
 }
 
 int task_snapshot_read(const struct python_target *py, struct task_snapshot *s, char *problem,
@@ -1173,6 +1188,7 @@ void task_snapshot_free(struct task_snapshot *s)
 		free(rd);
 	}
 	free(s->tasks);
+	free(s->serials);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -1191,10 +1207,19 @@ struct known_task {
 	bool again;		/* the caller wants it described at the next read */
 };
 
+/* What one read's registry held, as numbers: a task numbered above them all came after it. */
+struct read_mark {
+	uint64_t started_ns;
+	uint64_t highest;	/* the highest number among its entries */
+	bool complete;		/* every entry's name was read: none could hide a higher number */
+};
+
 struct task_sampler {
 	struct reader rd;
 	struct known_task *known;	/* in address order */
 	size_t n_known;
+	struct read_mark marks[2];	/* of the last two reads, the latest first */
+	size_t n_marks;
 };
 
 static uint64_t name_hash(const char *name)
@@ -1211,9 +1236,12 @@ static struct identity identity_of(const struct snapshot_task *t)
 	return (struct identity){ .coro = t->coro, .name = name_hash(t->name) };
 }
 
-/* Every task's coroutine and name: two batched reads of a few words each. */
+/*
+ * Every task's coroutine and name: two batched reads of a few words each;
+ * with each name's number (0 if none), *unread counting names not read.
+ */
 static int read_identities(struct reader *rd, const uint64_t *addrs, size_t n,
-			   struct identity *ids)
+			   struct identity *ids, uint64_t *serials, size_t *unread)
 {
 	const struct cpython_layout *l = &rd->py.layout;
 	uint32_t lo = l->task_coro < l->task_name ? l->task_coro : l->task_name;
@@ -1235,11 +1263,15 @@ static int read_identities(struct reader *rd, const uint64_t *addrs, size_t n,
 		at[i] = ok[i] ? u64_at(words + i * span, l->task_name - lo) : 0;
 	}
 	py_read_many(rd->py.pid, at, n, NAME_READ, names, ok);
+	*unread = 0;
 	for (i = 0; i < n; i++) {
 		scratch.name[0] = '\0';
 		if (at[i])
 			decode_name(rd, at[i], names + i * NAME_READ, ok[i], &scratch);
 		ids[i].name = name_hash(scratch.name);
+		serials[i] = name_serial(scratch.name);
+		if (!scratch.name[0] || !strcmp(scratch.name, "?"))
+			(*unread)++;
 	}
 	free(words), free(names), free(ok), free(at);
 	return 0;
@@ -1262,7 +1294,7 @@ static struct known_task *known_at(const struct task_sampler *ts, uint64_t addr)
 static void match_known(const struct task_sampler *ts, const uint64_t *addrs,
 			const struct identity *ids, size_t n, const struct known_task **match)
 {
-	const struct known_task *k = ts->known, *end = ts->known + ts->n_known;
+	const struct known_task *k = ts->known, *end = k ? k + ts->n_known : NULL;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -1333,7 +1365,7 @@ static int remember_tasks(struct task_sampler *ts, const struct task_snapshot *s
 			  const uint64_t *addrs, const struct known_task **match, size_t n)
 {
 	struct known_task *known = malloc((n + 1) * sizeof(*known));
-	const struct snapshot_task *t = s->tasks, *end = s->tasks + s->n_tasks;
+	const struct snapshot_task *t = s->tasks, *end = t ? t + s->n_tasks : NULL;
 	size_t i, k = 0;
 
 	if (!known)
@@ -1352,6 +1384,84 @@ static int remember_tasks(struct task_sampler *ts, const struct task_snapshot *s
 	return 0;
 }
 
+/* The numbers of this read's registry, ascending, and how many entries had none. */
+static int note_serials(struct task_snapshot *s, const uint64_t *serials, size_t n)
+{
+	size_t i;
+
+	s->serials = malloc((n + 1) * sizeof(*s->serials));
+	if (!s->serials)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (serials[i])
+			s->serials[s->n_serials++] = serials[i];
+		else
+			s->unnumbered++;
+	}
+	qsort(s->serials, s->n_serials, sizeof(*s->serials), cmp_u64);
+	return 0;
+}
+
+/*
+ * Since when each task described is known to exist: the start of the latest
+ * earlier read whose registry was wholly read and held no number as high as
+ * its own. Registries hold a task from its creation on, so it came after.
+ */
+static void date_tasks(const struct task_sampler *ts, struct task_snapshot *s)
+{
+	struct snapshot_task *t;
+	size_t i, k;
+
+	for (i = 0; i < s->n_tasks; i++) {
+		t = &s->tasks[i];
+		for (k = 0; t->serial && k < ts->n_marks; k++) {
+			if (ts->marks[k].complete && t->serial > ts->marks[k].highest) {
+				t->born_after_ns = ts->marks[k].started_ns;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * A task's number only where its two reads agree (the registry's, then its
+ * description's): a task that moves on under the read may show the bytes of
+ * another object for its name.
+ */
+static void check_serials(struct task_snapshot *s, const uint64_t *addrs, const uint64_t *serials,
+			  size_t n)
+{
+	const uint64_t *at;
+	size_t i;
+
+	for (i = 0; i < s->n_tasks; i++) {
+		at = n ? bsearch(&s->tasks[i].addr, addrs, n, sizeof(*addrs), cmp_u64) : NULL;
+		if (!at || serials[at - addrs] != s->tasks[i].serial)
+			s->tasks[i].serial = 0;
+	}
+}
+
+static void push_mark(struct task_sampler *ts, uint64_t started_ns, uint64_t highest,
+		      bool complete)
+{
+	ts->marks[1] = ts->marks[0];
+	ts->marks[0] = (struct read_mark){ .started_ns = started_ns, .highest = highest,
+					   .complete = complete };
+	if (ts->n_marks < 2)
+		ts->n_marks++;
+}
+
+void task_sampler_follow(struct task_sampler *ts, const struct task_snapshot *s)
+{
+	uint64_t highest = 0;
+	size_t i;
+
+	for (i = 0; i < s->n_tasks; i++)
+		if (s->tasks[i].serial > highest)
+			highest = s->tasks[i].serial;
+	push_mark(ts, s->started_ns, highest, !s->unreadable && !s->left_out);
+}
+
 /*
  * The tasks of the registry the sampler does not know yet, or asked to read
  * again; with them, the known tasks awaiting them. A task caught in a gather()
@@ -1363,10 +1473,13 @@ static int describe_changes(struct task_sampler *ts, struct task_snapshot *s,
 	struct identity *ids = malloc((n + 1) * sizeof(*ids));
 	const struct known_task **match = malloc((n + 1) * sizeof(*match));
 	uint64_t *fresh = malloc((n + 1) * sizeof(*fresh));
-	size_t i, n_fresh = 0;
+	uint64_t *serials = malloc((n + 1) * sizeof(*serials));
+	size_t i, n_fresh = 0, unread;
 	int err = -ENOMEM;
 
-	if (!ids || !match || !fresh || read_identities(&ts->rd, addrs, n, ids))
+	if (!ids || !match || !fresh || !serials ||
+	    read_identities(&ts->rd, addrs, n, ids, serials, &unread) ||
+	    note_serials(s, serials, n))
 		goto out;
 	match_known(ts, addrs, ids, n, match);
 	for (i = 0; i < n; i++)
@@ -1384,8 +1497,14 @@ static int describe_changes(struct task_sampler *ts, struct task_snapshot *s,
 	}
 	if (!err)
 		err = remember_tasks(ts, s, addrs, match, n);
+	if (!err) {
+		check_serials(s, addrs, serials, n);
+		date_tasks(ts, s);
+		push_mark(ts, s->started_ns, s->n_serials ? s->serials[s->n_serials - 1] : 0,
+			  !unread && !s->left_out);
+	}
 out:
-	free(ids), free(match), free(fresh);
+	free(ids), free(match), free(fresh), free(serials);
 	return err;
 }
 

@@ -55,6 +55,13 @@ struct snapshot_task {
 	const char *waits_on;		/* what its innermost await waits for: "sleep", "stream
 					   read", "Semaphore", "gather", "Task", "Future"... or NULL */
 	char name[48];
+	/* the number _asyncio gave it in its default name "Task-<n>" (one counter per
+	   interpreter, in creation order), 0 if it has another name; a sampler's: 0
+	   too where its registry entry's name read otherwise */
+	uint64_t serial;
+	/* a sampler's: it was created after this read started (monotonic), because that
+	   read's registry held no number as high as its own; 0 if no read tells */
+	uint64_t born_after_ns;
 	int32_t socket_fd;		/* the socket its asyncio stream read (or connect, see
 					   SNAP_CONNECTING) waits on, or -1 */
 	uint8_t state;			/* enum snapshot_state */
@@ -74,6 +81,11 @@ struct task_snapshot {
 					   or finished while being read: left out */
 	size_t changed;			/* tasks that moved on while being read: kept, flagged */
 	size_t left_out;		/* registry entries past SNAPSHOT_MAX_TASKS: not read */
+	uint64_t started_ns;		/* when the read began (monotonic) */
+	/* a sampler's: the numbers (serial) of every registry entry it read, any state,
+	   ascending; and how many entries it could give no number (another name, or none read) */
+	uint64_t *serials;
+	size_t n_serials, unnumbered;
 	uint64_t cache_full;		/* reads of code objects and names refused: the reader's caches
 					   were full (py_objects.h) */
 	bool asyncio_loaded;		/* false: no _asyncio in sys.modules, so no tasks */
@@ -107,6 +119,11 @@ struct task_sampler;
 struct task_sampler *task_sampler_new(const struct python_target *py);
 int task_sampler_read(struct task_sampler *ts, const struct python_target *py,
 		      struct task_snapshot *s, char *problem, size_t size);
+/*
+ * The read a trace made at attach (s, read by task_snapshot_read): a task of
+ * the sampler's first read numbered above all of its tasks was created since.
+ */
+void task_sampler_follow(struct task_sampler *ts, const struct task_snapshot *s);
 /* Describe the task at addr again at the next read, though it has not changed. */
 void task_sampler_read_again(struct task_sampler *ts, uint64_t addr);
 void task_sampler_free(struct task_sampler *ts);

@@ -509,25 +509,92 @@ static int find_destroyed_pending(const struct model *m, const struct task_site 
 
 #define STUCK_MIN_FINISHED 10
 
+/* What a site's pending tasks are judged against: the finished tasks like them. */
+struct usual_life {
+	uint64_t finished;		/* seen done, or (sampled) counted unseen */
+	uint64_t lifetime_ns;		/* how long they usually live */
+	uint64_t short_unseen, short_unseen_within_ns;
+};
+
 struct stuck_ctx {
 	const struct model *m;
 	const struct finding_thresholds *t;
 	uint64_t now_ns;
 	uint32_t *stuck;	/* per site */
 	uint64_t *oldest;	/* per site */
+	struct usual_life *usual;	/* per site */
 };
 
-/* how old a pending task of this site must be to count as stuck */
-static uint64_t stuck_age(const struct task_site *s, const struct finding_thresholds *t)
+/* Without enough finished tasks there is no usual lifetime: a long-lived worker is not stuck. */
+static bool lifetime_known(const struct usual_life *u)
+{
+	return u->finished >= STUCK_MIN_FINISHED;
+}
+
+/* how old a pending task must be to count as stuck, against u */
+static uint64_t stuck_age(const struct usual_life *u, const struct finding_thresholds *t)
 {
 	uint64_t min_ns = (uint64_t)(t->stuck_min_age_s * NSEC_PER_SEC);
-	uint64_t usual = duration_quantile(&s->lifetimes, 0.95);
-	double scaled = (double)usual * t->stuck_lifetime_factor;
+	double scaled = (double)u->lifetime_ns * t->stuck_lifetime_factor;
 
 	/* a factor so large no task is ever old enough: never stuck, not stuck at once */
 	if (scaled >= 0x1p63)
 		return UINT64_MAX;
 	return (uint64_t)scaled > min_ns ? (uint64_t)scaled : min_ns;
+}
+
+/*
+ * A sampled trace places a task where a read first showed it suspended, so
+ * the tasks one line creates from one coroutine may sit at several lines:
+ * the coroutine's sampled sites on one event loop are judged together.
+ */
+static bool same_coroutine(const struct task_site *a, const struct task_site *b)
+{
+	return a->sampled_site && b->sampled_site && a->pid == b->pid && a->loop == b->loop &&
+	       !strcmp(a->coroutine, b->coroutine);
+}
+
+static void add_lifetimes(struct duration_stats *to, const struct duration_stats *from)
+{
+	unsigned int i;
+
+	if (!from->count)
+		return;
+	if (!to->count || from->min_ns < to->min_ns)
+		to->min_ns = from->min_ns;
+	if (from->max_ns > to->max_ns)
+		to->max_ns = from->max_ns;
+	to->count += from->count;
+	to->sum_ns += from->sum_ns;
+	for (i = 0; i < 64; i++)
+		to->buckets[i] += from->buckets[i];
+}
+
+/*
+ * The finished tasks site i is judged against, with how long they usually
+ * live: the unseen ones as long as they may have lived, at most.
+ */
+static void usual_life_of(const struct model *m, size_t i, struct usual_life *u)
+{
+	const struct task_site *s = &m->sites[i];
+	struct duration_stats all = s->lifetimes;
+	uint64_t seen;
+	size_t j;
+
+	u->short_unseen = s->short_unseen;
+	u->short_unseen_within_ns = s->short_unseen_within_ns;
+	for (j = 0; s->sampled_site && j < m->n_sites; j++) {
+		if (j == i || !same_coroutine(s, &m->sites[j]))
+			continue;
+		add_lifetimes(&all, &m->sites[j].lifetimes);
+		u->short_unseen += m->sites[j].short_unseen;
+		if (m->sites[j].short_unseen_within_ns > u->short_unseen_within_ns)
+			u->short_unseen_within_ns = m->sites[j].short_unseen_within_ns;
+	}
+	seen = duration_quantile(&all, 0.95);
+	u->finished = all.count + u->short_unseen;
+	u->lifetime_ns = u->short_unseen && u->short_unseen_within_ns > seen ?
+			 u->short_unseen_within_ns : seen;
 }
 
 static void count_stuck(pid_t pid, int site, uint64_t created_ns, void *ctx)
@@ -537,10 +604,9 @@ static void count_stuck(pid_t pid, int site, uint64_t created_ns, void *ctx)
 
 	const struct proc_model *p = model_process(c->m, pid);
 
-	/* without finished tasks there is no usual lifetime: a long-lived worker is not stuck;
-	 * and the tasks of a process that exited are not waiting any more */
-	if (site < 0 || !p || p->exited || c->m->sites[site].lifetimes.count < STUCK_MIN_FINISHED ||
-	    age < stuck_age(&c->m->sites[site], c->t))
+	/* the tasks of a process that exited are not waiting any more */
+	if (site < 0 || !p || p->exited || !lifetime_known(&c->usual[site]) ||
+	    age < stuck_age(&c->usual[site], c->t))
 		return;
 	c->stuck[site]++;
 	if (age > c->oldest[site])
@@ -568,9 +634,9 @@ static void count_stuck_at_shutdown(struct stuck_ctx *c, uint32_t *at_shutdown)
 
 	for (i = 0; i < c->m->n_sites; i++) {
 		s = &c->m->sites[i];
-		if (!s->shutdown_ages.count || s->lifetimes.count < STUCK_MIN_FINISHED)
+		if (!s->shutdown_ages.count || !lifetime_known(&c->usual[i]))
 			continue;
-		n = count_at_least(&s->shutdown_ages, stuck_age(s, c->t));
+		n = count_at_least(&s->shutdown_ages, stuck_age(&c->usual[i], c->t));
 		if (!n)
 			continue;
 		at_shutdown[i] = n;
@@ -580,12 +646,26 @@ static void count_stuck_at_shutdown(struct stuck_ctx *c, uint32_t *at_shutdown)
 	}
 }
 
+/* The sites that have pending tasks or tasks ended at shutdown: only they may be stuck. */
+static void judge_usual_lives(struct stuck_ctx *c)
+{
+	const struct task_site *s;
+	size_t i;
+
+	for (i = 0; i < c->m->n_sites; i++) {
+		s = &c->m->sites[i];
+		if (s->in_flight || s->shutdown_ages.count)
+			usual_life_of(c->m, i, &c->usual[i]);
+	}
+}
+
 static int find_stuck(const struct model *m, const struct finding_thresholds *t, uint64_t now_ns,
 		      struct findings *out)
 {
 	uint32_t *at_shutdown = NULL;
 	struct stuck_ctx c = { .m = m, .t = t, .now_ns = now_ns };
 	const struct task_site *s;
+	const struct usual_life *u;
 	struct finding *f;
 	int err = 0;
 	size_t i;
@@ -594,17 +674,20 @@ static int find_stuck(const struct model *m, const struct finding_thresholds *t,
 		return 0;
 	c.stuck = calloc(m->n_sites, sizeof(*c.stuck));
 	c.oldest = calloc(m->n_sites, sizeof(*c.oldest));
+	c.usual = calloc(m->n_sites, sizeof(*c.usual));
 	at_shutdown = calloc(m->n_sites, sizeof(*at_shutdown));
-	if (!c.stuck || !c.oldest || !at_shutdown) {
+	if (!c.stuck || !c.oldest || !c.usual || !at_shutdown) {
 		err = -ENOMEM;
 		goto out;
 	}
+	judge_usual_lives(&c);
 	model_foreach_pending_task_age(m, count_stuck, &c);
 	count_stuck_at_shutdown(&c, at_shutdown);
 	for (i = 0; i < m->n_sites && !err; i++) {
 		if (!c.stuck[i])
 			continue;
 		s = &m->sites[i];
+		u = &c.usual[i];
 		f = task_leak_finding(m, s, TASK_LEAK_STUCK, out);
 		if (!f) {
 			err = -ENOMEM;
@@ -614,15 +697,18 @@ static int find_stuck(const struct model *m, const struct finding_thresholds *t,
 		f->task_leak.stuck = c.stuck[i];
 		f->task_leak.stuck_at_shutdown = at_shutdown[i];
 		f->task_leak.oldest_age_ns = c.oldest[i];
-		f->task_leak.usual_lifetime_ns = duration_quantile(&s->lifetimes, 0.95);
+		f->task_leak.usual_lifetime_ns = u->lifetime_ns;
+		f->task_leak.short_unseen = u->short_unseen;
+		f->task_leak.short_unseen_within_ns = u->short_unseen_within_ns;
 		snprintf(f->summary, sizeof(f->summary),
-			 "%u %s task%s pending for %.1fs or more, far longer than this site's tasks "
+			 "%u %s task%s pending for %.1fs or more, far longer than %s tasks "
 			 "usually live", c.stuck[i], s->coroutine, c.stuck[i] == 1 ? "" : "s",
-			 ns_to_s(stuck_age(s, t)));
+			 ns_to_s(stuck_age(u, t)), s->sampled_site ? "its coroutine's" : "this site's");
 	}
 out:
 	free(c.stuck);
 	free(c.oldest);
+	free(c.usual);
 	free(at_shutdown);
 	return err;
 }
@@ -756,6 +842,18 @@ static void note_sampling(const struct model *m, struct finding *f)
 		 "%straced --sampled: the line is where these tasks were seen (awaited, or "
 		 "opening a connection), not where they were created; tasks that ended within "
 		 "a poll were not seen", len ? "; " : "");
+	len = strlen(f->caveat);
+	if (f->kind != FINDING_TASK_LEAK || f->task_leak.reason != TASK_LEAK_STUCK)
+		return;
+	len += (size_t)snprintf(f->caveat + len, sizeof(f->caveat) - len,
+				"; judged against the finished %s tasks wherever reads showed them, "
+				"ages counted from the read that first showed these", s->coroutine);
+	if (f->task_leak.short_unseen && len < sizeof(f->caveat))
+		snprintf(f->caveat + len, sizeof(f->caveat) - len,
+			 "; a weaker inference: %llu of those finished tasks were never seen, only "
+			 "counted by the numbers of their default names (Task-N) between these "
+			 "tasks' own, and taken for their siblings",
+			 (unsigned long long)f->task_leak.short_unseen);
 }
 
 static int cmp_severity(const void *a, const void *b)

@@ -85,6 +85,10 @@ struct task_leak_evidence {
 	uint32_t stuck;
 	uint64_t oldest_age_ns;
 	uint64_t usual_lifetime_ns;	/* p95 of the site's finished tasks; 0 if none finished */
+	/* --sampled: of those, the ones no read showed (counted between its tasks' numbers),
+	   and how long they lived at most; the usual lifetime is then at least that */
+	uint64_t short_unseen;
+	uint64_t short_unseen_within_ns;
 	uint32_t in_flight_first, in_flight_last;
 	double slope_per_min;
 	uint64_t window_start_ns, window_end_ns;
@@ -102,7 +106,7 @@ struct finding {
 	char summary[256];
 	const char *remediation;
 	bool raised;		/* one severity up: the process died of something wrong */
-	char caveat[400];	/* why its counts or its line may be off, "" if they are not */
+	char caveat[640];	/* why its counts or its line may be off, "" if they are not */
 	union {
 		struct conn_leak_evidence conn_leak;
 		struct fanout_evidence fanout;

@@ -172,6 +172,9 @@ struct proc_model {
 	uint64_t tasks_created, tasks_done, tasks_destroyed_pending;
 	uint64_t tasks_finished, tasks_cancelled, tasks_ended_at_shutdown;
 	uint64_t tasks_at_attach;	/* pending when the trace began, read from memory */
+	/* TRACE_MODE_SAMPLED: the event loop of the tasks reads showed; more than one ever */
+	uint64_t sampled_loop;
+	bool sampled_loops_many;
 	uint32_t tasks_in_flight, peak_tasks_in_flight;
 	uint64_t peak_tasks_ns;
 	double tasks_in_flight_s;	/* tasks in flight integrated over time: task-seconds */
@@ -214,6 +217,13 @@ struct task_site {
 	uint64_t peak_ns;	/* since trace start */
 	double in_flight_s;	/* tasks in flight integrated over time: task-seconds */
 	struct duration_stats lifetimes;	/* created to seen done */
+	/*
+	 * TRACE_MODE_SAMPLED: tasks no read showed pending whose numbers lay between
+	 * two of this site's tasks that one read showed first (see task_adoption.c),
+	 * taken for its tasks; each lived less than short_unseen_within_ns at most
+	 */
+	uint64_t short_unseen;
+	uint64_t short_unseen_within_ns;
 	uint64_t conns_opened;
 	uint64_t conns_closed, conns_closed_at_exit;	/* by the process; by its exit */
 	uint32_t conns_open, peak_conns_open;
@@ -416,12 +426,18 @@ void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct
 /*
  * TRACE_MODE_SAMPLED: a task memory showed pending at ts_ns that the model
  * does not hold, so created since the last read; counted as created, at a
- * sampled site. Ignored if the model holds it; a task the model holds at its
+ * sampled site (true). Ignored if the model holds it (false); a task the model holds at its
  * address with another identity ended unseen (as by model_task_destroyed
  * with state -1), its block reused between two reads.
  */
-void model_task_sampled(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
+bool model_task_sampled(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			uint64_t parent, uint64_t ts_ns);
+/* The site of the live task at addr, or -1. */
+int model_task_site(const struct model *m, pid_t pid, uint64_t addr);
+/* TRACE_MODE_SAMPLED: n tasks of site no read showed, each of which lived less than within_ns. */
+void model_site_short_unseen(struct model *m, int site, uint64_t n, uint64_t within_ns);
+/* TRACE_MODE_SAMPLED: whether all the tasks reads showed in pid ran on one event loop. */
+bool model_sampled_one_loop(const struct model *m, pid_t pid);
 /* The live task driving the coroutine at coro (its origin's coro_addr), or 0. */
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro);
 /* A live task was seen done (state 1 cancelled, 2 finished). */

@@ -321,20 +321,59 @@ void model_task_existing(struct model *m, pid_t pid, uint64_t addr, const struct
 		m->sites[t->site].task_name[0] = '\0';
 }
 
-void model_task_sampled(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
+static void note_loop(struct proc_model *p, uint64_t loop)
+{
+	if (!loop || loop == p->sampled_loop)
+		return;
+	if (p->sampled_loop)
+		p->sampled_loops_many = true;
+	else
+		p->sampled_loop = loop;
+}
+
+bool model_task_sampled(struct model *m, pid_t pid, uint64_t addr, const struct task_origin *o,
 			uint64_t parent, uint64_t ts_ns)
 {
 	struct proc_model *p = model_process(m, pid);
 	struct task_rec *t = find_task(m, pid, addr);
 
-	if (!p || (t && (!t->identity || !o->identity || t->identity == o->identity)))
-		return;
+	if (!p)
+		return false;
+	note_loop(p, o->loop);
+	if (t && (!t->identity || !o->identity || t->identity == o->identity))
+		return false;
 	if (t)
 		model_task_destroyed(m, pid, addr, -1, ts_ns);
 	p->tasks_created++;
 	t = track_task(m, p, pid, addr, o, parent, ts_ns);
 	if (t && t->site >= 0)
 		m->sites[t->site].created++;
+	return t != NULL;
+}
+
+int model_task_site(const struct model *m, pid_t pid, uint64_t addr)
+{
+	const struct task_rec *t = find_task(m, pid, addr);
+
+	return t && !t->done ? t->site : -1;
+}
+
+void model_site_short_unseen(struct model *m, int site, uint64_t n, uint64_t within_ns)
+{
+	struct task_site *s = site >= 0 && (size_t)site < m->n_sites ? &m->sites[site] : NULL;
+
+	if (!s || !n)
+		return;
+	s->short_unseen += n;
+	if (within_ns > s->short_unseen_within_ns)
+		s->short_unseen_within_ns = within_ns;
+}
+
+bool model_sampled_one_loop(const struct model *m, pid_t pid)
+{
+	const struct proc_model *p = model_process(m, pid);
+
+	return p && !p->sampled_loops_many;
 }
 
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro)

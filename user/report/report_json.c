@@ -156,6 +156,9 @@ static json_object *task_leak_evidence_json(const struct task_leak_evidence *ev)
 		json_object_object_add(o, "stuck_at_shutdown", json_u64(ev->stuck_at_shutdown));
 		json_object_object_add(o, "oldest_age_s", json_seconds(ev->oldest_age_ns));
 		json_object_object_add(o, "usual_lifetime_s", json_seconds(ev->usual_lifetime_ns));
+		json_object_object_add(o, "short_unseen", json_u64(ev->short_unseen));
+		json_object_object_add(o, "short_unseen_within_s", ev->short_unseen ?
+				       json_seconds(ev->short_unseen_within_ns) : NULL);
 		break;
 	case TASK_LEAK_GROWTH:
 		json_object_object_add(o, "in_flight_first", json_u64(ev->in_flight_first));
@@ -382,6 +385,9 @@ static json_object *site_json(const struct model *m, const struct task_site *s, 
 	json_object_object_add(o, "cancelled", json_u64(s->cancelled));
 	json_object_object_add(o, "ended_at_shutdown", json_u64(s->ended_at_shutdown));
 	json_object_object_add(o, "lifetimes", lifetimes_json(&s->lifetimes));
+	json_object_object_add(o, "short_unseen", json_u64(s->short_unseen));
+	json_object_object_add(o, "short_unseen_within_s", s->short_unseen ?
+			       json_seconds(s->short_unseen_within_ns) : NULL);
 	conns = json_object_new_object();
 	json_object_object_add(conns, "opened", json_u64(s->conns_opened));
 	json_object_object_add(conns, "opened_per_s", per_second(s->conns_opened, span));

@@ -82,9 +82,17 @@ static void print_fanout_evidence(FILE *f, const struct model *m, const struct f
 
 static void print_task_leak_evidence(FILE *f, const struct task_leak_evidence *ev)
 {
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 
-	if (ev->reason == TASK_LEAK_STUCK)
+	if (ev->reason == TASK_LEAK_STUCK && ev->short_unseen)
+		fprintf(f, "      oldest pending %s; this site's finished tasks live %s or less: "
+			"%llu no read showed, numbered between its own, lived under %s%s\n",
+			format_duration(ev->oldest_age_ns, a, sizeof(a)),
+			format_duration(ev->usual_lifetime_ns, b, sizeof(b)),
+			(unsigned long long)ev->short_unseen,
+			format_duration(ev->short_unseen_within_ns, c, sizeof(c)),
+			ev->stuck_at_shutdown ? "; still stuck when the process shut down" : "");
+	else if (ev->reason == TASK_LEAK_STUCK)
 		fprintf(f, "      oldest pending %s; this site's finished tasks live %s (p95)%s\n",
 			format_duration(ev->oldest_age_ns, a, sizeof(a)),
 			ev->usual_lifetime_ns ? format_duration(ev->usual_lifetime_ns, b, sizeof(b))

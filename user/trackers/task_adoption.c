@@ -49,6 +49,10 @@ void existing_origin(const struct snapshot_task *task, const struct snapshot_tas
 
 #define MAX_ADOPT_DEPTH 64
 
+/* adopted[]: the task was adopted by this read; and the model started tracking it then */
+#define ADOPTED 1
+#define NEWLY_TRACKED 2
+
 struct adoption {
 	struct model *m;
 	const struct task_snapshot *s;
@@ -67,7 +71,7 @@ static void adopt_task(const struct adoption *a, const struct snapshot_task *t, 
 
 	if (a->adopted[t - s->tasks] || t->state != SNAP_PENDING)
 		return;
-	a->adopted[t - s->tasks] = 1;
+	a->adopted[t - s->tasks] = ADOPTED;
 	if (parent && depth < MAX_ADOPT_DEPTH)
 		adopt_task(a, parent, depth + 1);
 	/*
@@ -88,7 +92,127 @@ static void adopt_task(const struct adoption *a, const struct snapshot_task *t, 
 	origin.task_name = NULL;
 	origin.sampled = true;
 	origin.loop = t->loop;
-	model_task_sampled(a->m, s->pid, t->addr, &origin, t->parent, a->read_ns);
+	if (model_task_sampled(a->m, s->pid, t->addr, &origin, t->parent, a->read_ns))
+		a->adopted[t - s->tasks] = NEWLY_TRACKED;
+}
+
+/* One of a site's tasks a read showed first, by its number. */
+struct bracket {
+	int site;
+	uint64_t serial;
+	uint64_t born_after_ns;
+};
+
+static int cmp_bracket(const void *a, const void *b)
+{
+	const struct bracket *x = a, *y = b;
+
+	if (x->site != y->site)
+		return x->site < y->site ? -1 : 1;
+	return x->serial < y->serial ? -1 : x->serial > y->serial;
+}
+
+static int cmp_serial(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* How many of sorted[0..n) are at most x. */
+static size_t count_up_to(const uint64_t *sorted, size_t n, uint64_t x)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (sorted[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* How many of sorted[0..n) lie strictly between lo and hi (lo < hi). */
+static uint64_t count_between(const uint64_t *sorted, size_t n, uint64_t lo, uint64_t hi)
+{
+	return count_up_to(sorted, n, hi - 1) - count_up_to(sorted, n, lo);
+}
+
+/*
+ * The numbers between two tasks a and b (a < b) that this read showed no
+ * task pending under: tasks created after a, so after the read a's number
+ * dates it from, and gone or done by this one.
+ */
+static uint64_t unseen_between(const struct task_snapshot *s, const uint64_t *done, size_t n_done,
+			       uint64_t a, uint64_t b)
+{
+	uint64_t span = b - a - 1;
+	uint64_t present = count_between(s->serials, s->n_serials, a, b);
+	uint64_t gone = span > present ? span - present : 0;
+	uint64_t finished = count_between(done, n_done, a, b);
+
+	return gone + finished < span ? gone + finished : span;
+}
+
+/* A site's count, less the entries with no number: any of them may hold one in between. */
+static void credit_site(struct model *m, const struct task_snapshot *s, int site, uint64_t n,
+			uint64_t within_ns)
+{
+	if (site >= 0 && n > s->unnumbered)
+		model_site_short_unseen(m, site, n - s->unnumbered, within_ns);
+}
+
+/*
+ * A sampled trace does not see the tasks that live and die between two
+ * reads, but _asyncio numbers every task it names by default, one counter in
+ * creation order: the numbers between two tasks of one site that this read
+ * showed first (both created since an earlier read, see born_after_ns) that
+ * no task pending holds now belong to tasks created between those two and
+ * already done. They are taken for that site's tasks, as a line that creates
+ * tasks in a loop makes them. Only in a process whose tasks run on one event
+ * loop: another loop's thread numbers its tasks in between.
+ */
+static void count_short_unseen(struct model *m, const struct task_snapshot *s,
+			       const uint8_t *adopted, uint64_t read_ns)
+{
+	struct bracket *br = malloc((s->n_tasks + 1) * sizeof(*br));
+	uint64_t *done = malloc((s->n_tasks + 1) * sizeof(*done));
+	uint64_t n = 0, within_ns = 0;
+	const struct snapshot_task *t;
+	size_t i, n_br = 0, n_done = 0;
+
+	if (!br || !done || !s->serials || !model_sampled_one_loop(m, s->pid))
+		goto out;
+	for (i = 0; i < s->n_tasks; i++) {
+		t = &s->tasks[i];
+		if (!t->serial)
+			continue;
+		if (t->state != SNAP_PENDING)
+			done[n_done++] = t->serial;
+		else if (adopted[i] == NEWLY_TRACKED && t->born_after_ns)
+			br[n_br++] = (struct bracket){ .site = model_task_site(m, s->pid, t->addr),
+						       .serial = t->serial,
+						       .born_after_ns = t->born_after_ns };
+	}
+	qsort(done, n_done, sizeof(*done), cmp_serial);
+	qsort(br, n_br, sizeof(*br), cmp_bracket);
+	for (i = 1; i <= n_br; i++) {
+		if (i == n_br || br[i].site != br[i - 1].site) {
+			credit_site(m, s, br[i - 1].site, n, within_ns);
+			n = within_ns = 0;
+			continue;
+		}
+		if (br[i].serial - br[i - 1].serial <= 1)
+			continue;
+		n += unseen_between(s, done, n_done, br[i - 1].serial, br[i].serial);
+		if (read_ns - br[i - 1].born_after_ns > within_ns)
+			within_ns = read_ns - br[i - 1].born_after_ns;
+	}
+out:
+	free(br);
+	free(done);
 }
 
 static void adopt(struct model *m, const struct task_snapshot *s, uint64_t read_ns,
@@ -109,6 +233,8 @@ static void adopt(struct model *m, const struct task_snapshot *s, uint64_t read_
 		return;
 	for (i = 0; i < s->n_tasks; i++)
 		adopt_task(&a, &s->tasks[i], 0);
+	if (sampled)
+		count_short_unseen(m, s, a.adopted, read_ns);
 	free(a.adopted);
 	/* during a sampled trace, connect's own attribution (a walk of the stack) comes first */
 	for (i = 0; !sampled && i < s->n_tasks; i++) {

@@ -700,8 +700,16 @@ static void adopt_existing_tasks(struct task_tracker *tt, struct task_target *t,
 	struct proc_model *p = model_process(tt->model, t->pid);
 	struct task_snapshot s;
 	char problem[512];
+	int err;
 
-	if (read_and_adopt(tt, t, hold_still, &s, problem, sizeof(problem)))
+	err = read_and_adopt(tt, t, hold_still, &s, problem, sizeof(problem));
+
+	/* the sampler's first read tells the tasks created since this one by their numbers */
+	if (!err && tt->mode == TRACE_MODE_SAMPLED && !t->sampler)
+		t->sampler = task_sampler_new(&t->py);
+	if (!err && t->sampler)
+		task_sampler_follow(t->sampler, &s);
+	if (err)
 		model_set_hook(p, "existing_tasks", false, "%s", is_going(t) ?
 			       "the process exited while its tasks were read" : problem);
 	else

@@ -544,6 +544,8 @@ int trace_session_run(const struct trace_opts *opts)
 			  opts->output, output_strerror(err));
 		goto bad_input;
 	}
+	if (opts->sweep && opts->sweep->open(opts->sweep->ctx))
+		goto bad_input;
 	install_signal_handlers();
 	if (open_targets(&s) || attach(&s))
 		goto bad_input;

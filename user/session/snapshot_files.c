@@ -110,18 +110,17 @@ static int list_others(DIR *d, const char *host, const char *written, char ***na
 int snapshot_keep_newest(const char *dir, const char *host, const char *written, size_t keep,
 			 size_t *removed)
 {
-	DIR *d = opendir(dir);
 	char **names;
 	size_t n, i;
 	int err, first_err = 0;
+	DIR *d;
 
 	*removed = 0;
+	if (keep < 1)
+		return -EINVAL;
+	d = opendir(dir);
 	if (!d)
 		return -errno;
-	if (keep < 1) {
-		closedir(d);
-		return -EINVAL;
-	}
 	err = list_others(d, host, written, &names, &n);
 	if (!err && n)
 		/* the stamps sort as the times do; written is one of the keep */

@@ -9,10 +9,10 @@
 #include <unistd.h>
 #include "clock.h"
 #include "log.h"
+#include "output.h"
 #include "proc_identity.h"
 #include "python_target.h"
 #include "python_version.h"
-#include "output.h"
 #include "report_snapshot.h"
 #include "snapshot_files.h"
 #include "sweep_session.h"
@@ -358,7 +358,8 @@ static int write_metrics(struct sweep *sw, const struct report_meta *meta,
 
 /*
  * trace_sweep.write: the snapshot into f, and with --metrics, the metrics
- * into their file, put in place first (the snapshot is once f is).
+ * into their file, renamed into place here; the trace puts the snapshot in
+ * place once this returns 0.
  */
 static int write_result(void *ctx, FILE *f, const struct report_meta *meta, const struct model *m,
 			const struct findings *fs)

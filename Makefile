@@ -7,6 +7,8 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
 PREFIX ?= /usr/local
+# systemd reads units from /usr/local/lib/systemd/system too
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
@@ -207,9 +209,14 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory inflight
 	$(Q)bash tools/demo.sh
 
+# the sweep's units run the inflight installed here: their ExecStart names $(PREFIX)/sbin
 install: inflight
 	install -D -m 0755 inflight $(DESTDIR)$(PREFIX)/sbin/inflight
 	install -D -m 0644 man/inflight.8 $(DESTDIR)$(PREFIX)/share/man/man8/inflight.8
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|^ExecStart=/usr/local/sbin/inflight |ExecStart=$(PREFIX)/sbin/inflight |' \
+		tools/systemd/inflight-sweep.service > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/inflight-sweep.service
+	install -m 0644 tools/systemd/inflight-sweep.timer $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
 
 clean:
 	rm -rf $(OUTPUT) inflight

@@ -349,7 +349,7 @@ def sweep_bad_input_writes_nothing():
         (["-o", out_dir, "-d", "0"], "invalid duration '0'"),
         (["-o", out_dir, "-d", "soon"], "invalid duration 'soon'"),
         (["-o", out_dir, "--probes", "--sampled"], "give one of them"),
-        (["-o", out_dir, "--format", "xml"], "invalid format 'xml'"),
+        (["-o", out_dir, "--format", "json"], "invalid option '--format'"),
         (["-o", out_dir, "--probes", "--sample-period", "1"], "--sample-period"),
         (["-o", out_dir, "stray"], "unexpected argument 'stray'"),
     ]
@@ -365,28 +365,66 @@ def sweep_bad_input_writes_nothing():
 
 @test
 def sweep_writes_metrics_for_prometheus():
-    """-f prometheus: the figures of every service, in one file a later sweep
-    replaces, named by service and not by PID; promtool accepts it."""
+    """--metrics FILE: the figures of every service, beside the snapshot, in one
+    file a later sweep replaces, named by service and not by PID, readable by
+    another user (node_exporter's); promtool accepts it."""
     out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    textfiles = tempfile.mkdtemp(prefix="inflight-textfile-")
+    path = os.path.join(textfiles, "inflight.prom")
     w = Workload("findings_suite.py", python=PYTHON, args=["pool"], quiet=True)
     try:
         service = command_service(w.pid)
+        snapshots = []
         for _ in range(2):
-            r = run_inflight("sweep", "-d", "1", "-f", "prometheus", "-o", out_dir,
-                             timeout=600)
+            r = run_inflight("sweep", "-d", "1", "-o", out_dir, "--metrics", path, timeout=600)
             assert r.returncode == 0, r.stderr
+            snapshots.append(r.stdout.strip())
     finally:
         w.stop()
-    path = os.path.join(out_dir, "inflight-sweep.prom")
-    expect_eq("stdout", r.stdout.strip(), path)
-    expect_eq("files", os.listdir(out_dir), ["inflight-sweep.prom"])
+    expect_eq("snapshots", sorted(os.listdir(out_dir)),
+              sorted(os.path.basename(p) for p in set(snapshots)))
+    assert re.fullmatch(r"inflight-.+-\d{8}T\d{6}Z\.json\.gz", os.path.basename(snapshots[-1]))
+    expect_eq("files beside the metrics", os.listdir(textfiles), ["inflight.prom"])
+    assert os.stat(path).st_mode & 0o004, oct(os.stat(path).st_mode)
     with open(path) as f:
         text = f.read()
     info = [line for line in text.splitlines() if line.startswith("inflight_process_info{")]
     escaped = service.replace("\\", "\\\\").replace('"', '\\"')
     assert any('service="%s"' % escaped in line for line in info), (service, info)
     assert not re.search(r'[{,]pid="', text), "a sweep's series carry a pid label"
+    # the snapshot and the metrics are of one run: the same services
+    snap = read_snapshot(snapshots[-1])
+    for s in snap["services"]:
+        escaped = s["service"].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        assert 'service="%s"' % escaped in text, s["service"]
     if shutil.which("promtool"):
         r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                            text=True)
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+@test
+def sweep_keep_and_metrics_bad_input():
+    """--keep below 1 or not a number, --metrics to stdout or a missing
+    directory: refused, exit 2, nothing written and nothing removed."""
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    old = "inflight-%s-20200101T000000Z.json.gz" % os.uname().nodename.replace("/", "_")
+    open(os.path.join(out_dir, old), "w").close()
+    cases = [
+        (["--keep", "0"], "invalid number of snapshots to keep '0'"),
+        (["--keep", "-1"], "invalid number of snapshots to keep '-1'"),
+        (["--keep", "2K"], "invalid number of snapshots to keep '2K'"),
+        (["--keep", ""], "invalid number of snapshots to keep ''"),
+        (["--metrics", "-"], "invalid metrics file '-'"),
+        (["--metrics", ""], "invalid metrics file ''"),
+        (["--metrics", os.path.join(out_dir, "missing", "inflight.prom")],
+         "failed to open the metrics file"),
+        (["--metrics", out_dir], "failed to open the metrics file"),
+        (["-f", "prometheus"], "invalid option '-f'"),
+    ]
+    for args, message in cases:
+        r = run_inflight("sweep", "-o", out_dir, "--keep", "1", *args)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert message in r.stderr, (args, r.stderr)
+        assert r.stdout == "", (args, r.stdout)
+        expect_eq("files after sweep %s" % " ".join(args), os.listdir(out_dir), [old])

@@ -1,19 +1,26 @@
 """The scheduled sweep's systemd units (tools/systemd): systemd-analyze verify
-finds nothing to say about them, the timer is weekly, and the service's
-retention command keeps the newest snapshots only."""
+finds nothing to say about them; the timer is weekly; `make install` puts the
+units where systemd reads them, running the inflight it installs; and the
+service's own command, run for real, writes a snapshot and the metrics and
+keeps this host's newest snapshots, leaving every other file alone."""
+import gzip
+import json
 import os
-import re
+import shlex
 import shutil
+import socket
 import subprocess
 import tempfile
 
-from harness import inflight, test
+from harness import expect_eq, inflight, test
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-UNITS = os.path.join(HERE, "..", "..", "tools", "systemd")
-MAN = os.path.join(HERE, "..", "..", "man", "inflight.8")
-INSTALLED = "/usr/sbin/inflight"
+REPO = os.path.join(HERE, "..", "..")
+UNITS = os.path.join(REPO, "tools", "systemd")
+MAN = os.path.join(REPO, "man", "inflight.8")
+INSTALLED = "/usr/local/sbin/inflight"
 SNAPSHOTS = "/var/lib/inflight/snapshots"
+TEXTFILES = "/var/lib/prometheus/node-exporter"
 KEEP = 26
 
 
@@ -31,20 +38,15 @@ def unit_copies(tmp):
     return dict(os.environ, MANPATH=os.path.join(tmp, "man"))
 
 
+def directives(path, key):
+    with open(path) as f:
+        return [line.split("=", 1)[1].strip() for line in f if line.startswith(key + "=")]
+
+
 def directive(unit, key):
-    with open(os.path.join(UNITS, unit)) as f:
-        found = [line.split("=", 1)[1].strip() for line in f if line.startswith(key + "=")]
+    found = directives(os.path.join(UNITS, unit), key)
     assert len(found) == 1, "%s: %s=: %s" % (unit, key, found)
     return found[0]
-
-
-def retention_command(snapshots):
-    """ExecStartPost's shell command, as systemd hands it to sh, on snapshots."""
-    line = directive("inflight-sweep.service", "ExecStartPost")
-    m = re.fullmatch(r"/bin/sh -c '(.*)'", line)
-    assert m, line
-    # systemd undoes C escapes in a command line: "\\n" reaches sh as "\n"
-    return m.group(1).replace("\\\\", "\\").replace(SNAPSHOTS, snapshots)
 
 
 @test
@@ -57,21 +59,102 @@ def test_systemd_units():
                            text=True)
         assert r.returncode == 0 and not r.stderr.strip(), \
             "systemd-analyze verify (rc %d): %s%s" % (r.returncode, r.stdout, r.stderr)
-        assert directive("inflight-sweep.timer", "OnCalendar") == "weekly"
-        assert directive("inflight-sweep.timer", "Persistent") == "true"
-        assert directive("inflight-sweep.service", "ExecStart").startswith(
-            INSTALLED + " sweep -d 300 -o " + SNAPSHOTS)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert directive("inflight-sweep.timer", "OnCalendar") == "weekly"
+    assert directive("inflight-sweep.timer", "Persistent") == "true"
+    argv = shlex.split(directive("inflight-sweep.service", "ExecStart"))
+    expect_eq("ExecStart", argv, [INSTALLED, "sweep", "-d", "300", "-o", SNAPSHOTS, "--keep",
+                                  str(KEEP), "--metrics", TEXTFILES + "/inflight.prom"])
+    # the one command keeps the snapshots bounded, with nothing after it
+    expect_eq("ExecStartPost", directives(os.path.join(UNITS, "inflight-sweep.service"),
+                                          "ExecStartPost"), [])
+    # ProtectSystem=strict: the textfile directory must be opened for writing
+    expect_eq("ProtectSystem", directive("inflight-sweep.service", "ProtectSystem"), "strict")
+    expect_eq("ReadWritePaths", directive("inflight-sweep.service", "ReadWritePaths"),
+              "-" + TEXTFILES)
 
-        # 30 weekly snapshots, written out of order, and a file that is not one
-        snapshots = os.path.join(tmp, "snapshots")
+
+@test
+def test_systemd_units_run_the_installed_inflight():
+    """make install, with the default prefix and with PREFIX=/usr: the units land
+    where systemd looks for them, and ExecStart names the inflight installed."""
+    if not os.path.exists(os.path.join(REPO, "inflight")):
+        raise AssertionError("build ./inflight first (make inflight): make install copies it")
+    for prefix in (None, "/usr"):
+        dest = tempfile.mkdtemp(prefix="inflight-install-")
+        try:
+            args = ["make", "-s", "--no-print-directory", "-C", REPO, "-o", "inflight", "install",
+                    "DESTDIR=" + dest] + (["PREFIX=" + prefix] if prefix else [])
+            r = subprocess.run(args, capture_output=True, text=True)
+            assert r.returncode == 0, r.stdout + r.stderr
+            units = os.path.join(dest, (prefix or "/usr/local").lstrip("/"), "lib", "systemd",
+                                 "system")
+            expect_eq("units installed", sorted(os.listdir(units)),
+                      ["inflight-sweep.service", "inflight-sweep.timer"])
+            exe = shlex.split(directives(os.path.join(units, "inflight-sweep.service"),
+                                         "ExecStart")[0])[0]
+            assert os.access(dest + exe, os.X_OK), "ExecStart=%s, not installed (PREFIX=%s)" % (
+                exe, prefix)
+        finally:
+            shutil.rmtree(dest, ignore_errors=True)
+
+
+def sweep_command(snapshots, textfiles):
+    """The service's ExecStart, run on inflight under test, writing into the
+    directories given, for a second rather than five minutes."""
+    argv = shlex.split(directive("inflight-sweep.service", "ExecStart"))
+    out = []
+    for a in argv:
+        a = a.replace(INSTALLED, inflight()).replace(SNAPSHOTS, snapshots)
+        out.append(a.replace(TEXTFILES, textfiles))
+    out[out.index("-d") + 1] = "1"
+    return out
+
+
+@test
+def test_systemd_sweep_keeps_the_newest_snapshots():
+    tmp = tempfile.mkdtemp(prefix="inflight-systemd-")
+    try:
+        snapshots, textfiles = os.path.join(tmp, "snapshots"), os.path.join(tmp, "textfile")
         os.mkdir(snapshots)
-        names = ["inflight-web-1-2026%02d%02dT031500Z.json.gz" % (1 + w // 4, 1 + w % 4 * 7)
+        os.mkdir(textfiles)
+        # a real snapshot, then as many weeks of it as make the keep overflow
+        r = subprocess.run([inflight(), "sweep", "-d", "0.5", "-o", tmp], capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        real = r.stdout.strip()
+        host = socket.gethostname().replace("/", "_")
+        weeks = ["inflight-%s-2026%02d%02dT031500Z.json.gz" % (host, 1 + w // 4, 1 + w % 4 * 7)
                  for w in range(30)]
-        for name in reversed(names):
-            open(os.path.join(snapshots, name), "w").close()
-        open(os.path.join(snapshots, "notes.txt"), "w").close()
-        subprocess.run(["/bin/sh", "-c", retention_command(snapshots)], check=True)
-        left = sorted(os.listdir(snapshots))
-        assert left == sorted(names[-KEEP:] + ["notes.txt"]), left
+        for name in reversed(weeks):
+            shutil.copy(real, os.path.join(snapshots, name))
+        # what must survive: another host whose name starts with this one's, files not
+        # snapshots, and a link named as one
+        decoys = ["inflight-%s-1-20260101T031500Z.json.gz" % host,
+                  "inflight-other-20260101T031500Z.json.gz",
+                  "notes.txt", "inflight-%s-latest.json.gz" % host,
+                  "inflight-%s-20260101T031500Z.json.gz.bak" % host]
+        for name in decoys:
+            shutil.copy(real, os.path.join(snapshots, name))
+        link = "inflight-%s-20250101T000000Z.json.gz" % host
+        os.symlink(real, os.path.join(snapshots, link))
+        decoys.append(link)
+
+        umask = int(directive("inflight-sweep.service", "UMask"), 8)
+        r = subprocess.run(sweep_command(snapshots, textfiles), capture_output=True, text=True,
+                           timeout=600, preexec_fn=lambda: os.umask(umask))
+        assert r.returncode == 0, r.stderr
+        new = os.path.basename(r.stdout.strip())
+        expect_eq("snapshots kept", sorted(os.listdir(snapshots)),
+                  sorted(weeks[-(KEEP - 1):] + [new] + decoys))
+        assert new > weeks[-1], new
+        with gzip.open(os.path.join(snapshots, new), "rt") as f:
+            expect_eq("the new snapshot's schema", json.load(f)["schema"], "inflight-snapshot")
+        expect_eq("textfile directory", os.listdir(textfiles), ["inflight.prom"])
+        with open(os.path.join(textfiles, "inflight.prom")) as f:
+            assert "# TYPE inflight_trace_duration_seconds gauge" in f.read()
+        # node_exporter reads it as another user, under the unit's UMask=
+        assert os.stat(os.path.join(textfiles, "inflight.prom")).st_mode & 0o004
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/cli/parse.c: strict PID and seconds parsing. */
+/* Unit tests for user/cli/parse.c: strict PID, seconds, size and count parsing. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -242,6 +242,27 @@ static void test_size_out_of_range(void **state)
 	expect_size_error("99999999999999999999999", 1, ~0ULL, -ERANGE);
 }
 
+static void test_count_digits_only(void **state)
+{
+	unsigned long long v = 7;
+
+	assert_int_equal(parse_count("26", 1, 100, &v), 0);
+	assert_true(v == 26);
+	assert_int_equal(parse_count("100", 1, 100, &v), 0);
+	assert_true(v == 100);
+	v = 7;
+	/* a count is no size: no K, M or G */
+	assert_int_equal(parse_count("1K", 1, 1 << 20, &v), -EINVAL);
+	assert_int_equal(parse_count("", 1, 100, &v), -EINVAL);
+	assert_int_equal(parse_count(NULL, 1, 100, &v), -EINVAL);
+	assert_int_equal(parse_count("-1", 1, 100, &v), -EINVAL);
+	assert_int_equal(parse_count(" 5", 1, 100, &v), -EINVAL);
+	assert_int_equal(parse_count("0", 1, 100, &v), -ERANGE);
+	assert_int_equal(parse_count("101", 1, 100, &v), -ERANGE);
+	assert_int_equal(parse_count("99999999999999999999999", 1, ~0ULL, &v), -ERANGE);
+	assert_true(v == 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_size_plain_and_suffixed),
 		cmocka_unit_test(test_size_garbage_rejected),
 		cmocka_unit_test(test_size_out_of_range),
+		cmocka_unit_test(test_count_digits_only),
 		cmocka_unit_test(test_pid_max_limit_accepted),
 		cmocka_unit_test(test_pid_zero_out_of_range),
 		cmocka_unit_test(test_pid_above_limit_out_of_range),

@@ -113,12 +113,13 @@ static const char sweep_usage[] =
 	"  -d, --duration SECONDS   how long to trace (default: 60)\n"
 	"  -o, --output DIR         the directory to write the snapshot into; it must\n"
 	"                           exist (default: the current directory)\n"
-	"  -f, --format json|openmetrics|prometheus\n"
-	"                           json (the default): the snapshot above; openmetrics\n"
-	"                           or prometheus: the figures of each service for\n"
-	"                           Prometheus instead, in DIR/inflight-sweep.om or\n"
-	"                           DIR/inflight-sweep.prom, replaced by each sweep\n"
-	"                           (prometheus for node_exporter's textfile collector)\n"
+	"      --metrics FILE       also write the figures of each service for\n"
+	"                           Prometheus to FILE, atomically, replacing it: the\n"
+	"                           text format node_exporter's textfile collector\n"
+	"                           reads (its directory, *.prom)\n"
+	"      --keep N             then keep this host's newest N snapshots in DIR\n"
+	"                           (the new one among them) and remove its older\n"
+	"                           ones; nothing else in DIR is touched\n"
 	"      --sampled            read tasks from memory every --sample-period, no\n"
 	"                           probe on their creation or end (the default)\n"
 	"      --probes             a uprobe on each task's creation and end instead:\n"
@@ -136,10 +137,12 @@ static const char sweep_usage[] =
 	"\n"
 	"Examples:\n"
 	"  inflight sweep                          60 seconds, snapshot in .\n"
-	"  inflight sweep -d 300 -o /var/lib/inflight\n"
+	"  inflight sweep -d 300 -o /var/lib/inflight --keep 26 \\\n"
+	"      --metrics /var/lib/prometheus/node-exporter/inflight.prom\n"
 	"\n"
-	"Exit status: 0 snapshot written; 1 failed while tracing; 2 bad input or\n"
-	"environment (nothing is left attached and no snapshot is written).\n";
+	"Exit status: 0 snapshot written; 1 failed while tracing or writing, or\n"
+	"removing older snapshots; 2 bad input or environment (nothing is left\n"
+	"attached and no file is written).\n";
 
 static const char ps_usage[] =
 	"Usage: inflight ps -p PID [OPTIONS]\n"
@@ -298,7 +301,7 @@ static int seconds_option(const char *cmd, const char *arg, const char *what, do
 
 enum { OPT_CLOSE_WAIT_AGE = 256, OPT_FANOUT_TASKS, OPT_FANOUT_CONNS, OPT_STUCK_AGE, OPT_CONFIG,
        OPT_PAUSE, OPT_LEAN, OPT_SAMPLED, OPT_SAMPLE_PERIOD, OPT_MAX_SOCKETS, OPT_RING_SIZE,
-       OPT_PROBES };
+       OPT_PROBES, OPT_METRICS, OPT_KEEP };
 
 #define MAX_SOCKETS_LIMIT (4ULL << 20)
 #define RING_SIZE_LIMIT (1ULL << 30)
@@ -499,18 +502,25 @@ static int trace_main(int argc, char **argv)
 	return trace_session_run(&o);
 }
 
-/* A sweep writes its snapshot, or metrics: never text. */
-static int sweep_format_option(const char *arg, enum report_format *format)
+/* --metrics FILE: a file, written beside the snapshot; stdout carries the snapshot's path */
+static int metrics_option(const char *arg, const char **path)
 {
-	if (!strcmp(arg, "json"))
-		*format = REPORT_JSON;
-	else if (!strcmp(arg, "openmetrics"))
-		*format = REPORT_OPENMETRICS;
-	else if (!strcmp(arg, "prometheus"))
-		*format = REPORT_PROMETHEUS;
-	else
-		return usage_error("sweep ", "invalid format '%s': expected json, openmetrics or "
-				   "prometheus", arg);
+	if (!*arg || !strcmp(arg, "-"))
+		return usage_error("sweep ", "invalid metrics file '%s': name the file to write "
+				   "them to, such as /var/lib/prometheus/node-exporter/inflight.prom",
+				   arg);
+	*path = arg;
+	return 0;
+}
+
+static int keep_option(const char *arg, size_t *keep)
+{
+	unsigned long long n;
+
+	if (parse_count(arg, 1, SWEEP_MAX_KEEP, &n))
+		return usage_error("sweep ", "invalid number of snapshots to keep '%s': expected "
+				   "1 to %d", arg, SWEEP_MAX_KEEP);
+	*keep = (size_t)n;
 	return 0;
 }
 
@@ -530,7 +540,8 @@ static int sweep_main(int argc, char **argv)
 	static const struct option long_opts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'f' },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "sampled", no_argument, NULL, OPT_SAMPLED },
 		{ "probes", no_argument, NULL, OPT_PROBES },
 		{ "sample-period", required_argument, NULL, OPT_SAMPLE_PERIOD },
@@ -553,7 +564,6 @@ static int sweep_main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.dir = ".";
-	o.format = REPORT_JSON;
 	t->duration_s = SWEEP_DEFAULT_DURATION_S;
 	/* reading tasks from memory costs the swept services least (issue 25) */
 	t->mode = TRACE_MODE_SAMPLED;
@@ -562,7 +572,7 @@ static int sweep_main(int argc, char **argv)
 	t->ring_bytes = TRACE_DEFAULT_RING_BYTES;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:o:f:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:o:vh", long_opts, NULL)) != -1) {
 		err = 0;
 		switch (c) {
 		case 'd':
@@ -574,8 +584,11 @@ static int sweep_main(int argc, char **argv)
 						  "-o out for the current directory");
 			o.dir = optarg;
 			break;
-		case 'f':
-			err = sweep_format_option(optarg, &o.format);
+		case OPT_METRICS:
+			err = metrics_option(optarg, &o.metrics);
+			break;
+		case OPT_KEEP:
+			err = keep_option(optarg, &o.keep);
 			break;
 		case OPT_SAMPLED:
 		case OPT_PROBES:

@@ -78,3 +78,11 @@ int parse_size(const char *s, unsigned long long min, unsigned long long max,
 	*out = v;
 	return 0;
 }
+
+int parse_count(const char *s, unsigned long long min, unsigned long long max,
+		unsigned long long *out)
+{
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+		return -EINVAL;
+	return parse_size(s, min, max, out);
+}

@@ -14,5 +14,8 @@ int parse_seconds(const char *s, double min, double max, double *out);
  */
 int parse_size(const char *s, unsigned long long min, unsigned long long max,
 	       unsigned long long *out);
+/* A whole number, digits only, in [min, max]; 0 or -EINVAL / -ERANGE. */
+int parse_count(const char *s, unsigned long long min, unsigned long long max,
+		unsigned long long *out);
 
 #endif

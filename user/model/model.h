@@ -146,7 +146,7 @@ struct proc_model {
 	pid_t pid;
 	char comm[16];
 	char exe[PATH_MAX];
-	char python[16];	/* its CPython's version, "3.11"; "" until read */
+	char python[24];	/* its CPython's version, "3.11.2" (or "3.10": see python_version.h) */
 	bool exited;
 	uint64_t exited_ns;	/* monotonic */
 	uint64_t joined_ns;	/* monotonic: when it joined a trace already under way; 0 at its start */

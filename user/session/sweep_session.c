@@ -9,10 +9,12 @@
 #include <unistd.h>
 #include "clock.h"
 #include "log.h"
+#include "output.h"
 #include "proc_identity.h"
 #include "python_target.h"
 #include "python_version.h"
 #include "report_snapshot.h"
+#include "snapshot_files.h"
 #include "sweep_session.h"
 
 #define EXIT_BAD_INPUT 2
@@ -45,7 +47,8 @@ struct sweep_entry {
 };
 
 struct sweep {
-	enum report_format format;
+	struct output metrics;	/* --metrics FILE; metrics.f NULL without it */
+	const char *metrics_path;
 	struct sweep_entry *entries;
 	size_t n, cap;
 	size_t n_traced, n_skipped;
@@ -287,11 +290,9 @@ static const char *machine_id(char *buf, size_t size)
 	return buf[0] ? buf : NULL;
 }
 
-/* trace_sweep.write */
-static int write_snapshot(void *ctx, FILE *f, const struct report_meta *meta,
+static int write_snapshot(const struct sweep *sw, FILE *f, const struct report_meta *meta,
 			  const struct model *m, const struct findings *fs)
 {
-	struct sweep *sw = ctx;
 	struct snapshot_process *traced, *skipped;
 	struct snapshot_info info = {};
 	char host[256] = "", mid[64];
@@ -324,8 +325,11 @@ static int write_snapshot(void *ctx, FILE *f, const struct report_meta *meta,
 	return err;
 }
 
-/* The traced processes' figures for Prometheus, each under its service's name. */
-static int write_metrics(const struct sweep *sw, FILE *f, const struct report_meta *meta,
+/*
+ * The traced processes' figures for Prometheus, each under its service's
+ * name, in the text format node_exporter's textfile collector reads.
+ */
+static int write_metrics(struct sweep *sw, const struct report_meta *meta,
 			 const struct model *m, const struct findings *fs)
 {
 	struct metrics_service *svc = calloc(sw->n_traced + 1, sizeof(*svc));
@@ -347,21 +351,30 @@ static int write_metrics(const struct sweep *sw, FILE *f, const struct report_me
 	gethostname(host, sizeof(host) - 1);
 	src.host = host;
 	src.services = svc;
-	err = report_write_metrics(f, sw->format == REPORT_OPENMETRICS ? METRICS_OPENMETRICS :
-				   METRICS_PROMETHEUS, &src, 1);
+	err = report_write_metrics(sw->metrics.f, METRICS_PROMETHEUS, &src, 1);
 	free(svc);
-	return err;
+	return err ? err : output_commit(&sw->metrics);
 }
 
-/* trace_sweep.write: the snapshot, or the metrics */
+/*
+ * trace_sweep.write: the snapshot into f, and with --metrics, the metrics
+ * into their file, renamed into place here; the trace puts the snapshot in
+ * place once this returns 0.
+ */
 static int write_result(void *ctx, FILE *f, const struct report_meta *meta, const struct model *m,
 			const struct findings *fs)
 {
-	const struct sweep *sw = ctx;
+	struct sweep *sw = ctx;
+	int err;
 
-	if (sw->format == REPORT_JSON)
-		return write_snapshot(ctx, f, meta, m, fs);
-	return write_metrics(sw, f, meta, m, fs);
+	err = write_snapshot(sw, f, meta, m, fs);
+	if (err || !sw->metrics.f)
+		return err;
+	err = write_metrics(sw, meta, m, fs);
+	if (err)
+		log_error("failed to write the metrics to '%s': %s", sw->metrics_path,
+			  strerror(-err));
+	return err;
 }
 
 static void sweep_free(struct sweep *sw)
@@ -371,21 +384,18 @@ static void sweep_free(struct sweep *sw)
 	for (i = 0; i < sw->n; i++)
 		entry_forget(&sw->entries[i]);
 	free(sw->entries);
+	output_abort(&sw->metrics);
 }
 
 /*
- * DIR/inflight-HOSTNAME-YYYYmmddTHHMMSSZ.json.gz for a snapshot, one per
- * sweep; for metrics, one file each sweep replaces, as node_exporter's
- * textfile collector reads them: DIR/inflight-sweep.prom (.om for
- * OpenMetrics). 0, or -errno with why said.
+ * DIR/inflight-HOSTNAME-YYYYmmddTHHMMSSZ.json.gz, one per sweep; *name, where
+ * its file name starts in path. 0, or -errno with why said.
  */
-static int output_path(const char *dir, enum report_format format, char *path, size_t size)
+static int snapshot_path(const char *dir, const char *host, char *path, size_t size,
+			 const char **name)
 {
-	char host[256] = "", stamp[32];
+	char file[NAME_MAX + 1];
 	struct stat st;
-	struct tm tm;
-	time_t now = time(NULL);
-	size_t i;
 	int n;
 
 	if (stat(dir, &st)) {
@@ -398,23 +408,50 @@ static int output_path(const char *dir, enum report_format format, char *path, s
 			  "the directory the snapshot is written into", dir);
 		return -ENOTDIR;
 	}
-	gethostname(host, sizeof(host) - 1);
-	for (i = 0; host[i]; i++)
-		if (host[i] == '/')
-			host[i] = '_';
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (format == REPORT_PROMETHEUS || format == REPORT_OPENMETRICS)
-		n = snprintf(path, size, "%s/inflight-sweep.%s", dir,
-			     format == REPORT_PROMETHEUS ? "prom" : "om");
+	if (snapshot_file_name(host, time(NULL), file, sizeof(file)))
+		n = -1;
 	else
-		n = snprintf(path, size, "%s/inflight-%s-%s.json.gz", dir,
-			     host[0] ? host : "unknown", stamp);
+		n = snprintf(path, size, "%s/%s", dir, file);
 	if (n < 0 || (size_t)n >= size) {
 		log_error("failed to name the snapshot in '%s': the path is too long", dir);
 		return -ENAMETOOLONG;
 	}
+	*name = path + n - strlen(file);
 	return 0;
+}
+
+/*
+ * trace_sweep.open: the metrics file, before the trace starts, so one that
+ * cannot be written fails the sweep before anything is attached.
+ */
+static int open_metrics(void *ctx)
+{
+	struct sweep *sw = ctx;
+	int err;
+
+	if (!sw->metrics_path)
+		return 0;
+	err = output_open(&sw->metrics, sw->metrics_path);
+	if (err)
+		log_error("failed to open the metrics file '%s': %s; choose a writable path with "
+			  "--metrics", sw->metrics_path, output_strerror(err));
+	return err;
+}
+
+/* --keep: after the snapshot is written, the host's older ones beyond keep go. */
+static int keep_newest(const struct sweep_opts *opts, const char *host, const char *written)
+{
+	size_t removed;
+	int err;
+
+	err = snapshot_keep_newest(opts->dir, host, written, opts->keep, &removed);
+	if (err)
+		log_error("failed to remove the snapshots beyond the newest %zu in '%s': %s",
+			  opts->keep, opts->dir, strerror(-err));
+	else if (removed)
+		log_info("removed %zu older snapshot%s of this host, keeping the newest %zu",
+			 removed, removed == 1 ? "" : "s", opts->keep);
+	return err;
 }
 
 int sweep_session_run(struct sweep_opts *opts)
@@ -424,17 +461,21 @@ int sweep_session_run(struct sweep_opts *opts)
 		.ctx = &sw,
 		.rescan_s = RESCAN_PERIOD_S,
 		.find = find_new,
+		.open = open_metrics,
 		.added = target_added,
 		.progress = show_progress,
 		.write = write_result,
 	};
-	char path[PATH_MAX];
+	char path[PATH_MAX], hostname[256] = "", host[256];
+	const char *name = NULL;
 	int rc;
 
-	if (output_path(opts->dir, opts->format, path, sizeof(path)))
+	gethostname(hostname, sizeof(hostname) - 1);
+	snapshot_host_name(hostname, host, sizeof(host));
+	if (snapshot_path(opts->dir, host, path, sizeof(path), &name))
 		return EXIT_BAD_INPUT;
 	memset(&sw, 0, sizeof(sw));
-	sw.format = opts->format;
+	sw.metrics_path = opts->metrics;
 	sw.self = getpid();
 	opts->trace.n_pids = 0;
 	opts->trace.output = path;
@@ -442,6 +483,8 @@ int sweep_session_run(struct sweep_opts *opts)
 	rc = trace_session_run(&opts->trace);
 	if (!rc)
 		printf("%s\n", path);
+	if (!rc && opts->keep && keep_newest(opts, host, name))
+		rc = 1;
 	sweep_free(&sw);
 	return rc;
 }

@@ -52,6 +52,21 @@ static unsigned long long start_time_of(pid_t pid)
 	return proc_stat_read(pid, &st) ? 0 : st.start_time;
 }
 
+/* Its container, unit or command line; its executable if those cannot be read. */
+static void read_service(struct target *t)
+{
+	struct proc_identity *id = malloc(sizeof(*id));
+
+	if (id && !proc_identity_read(t->pid, id)) {
+		proc_identity_service(id, t->service, sizeof(t->service));
+		proc_identity_free(id);
+	} else {
+		snprintf(t->service, sizeof(t->service), "%.*s", (int)sizeof(t->service) - 1,
+			 t->exe[0] ? t->exe : t->comm);
+	}
+	free(id);
+}
+
 static void read_identity(struct target *t)
 {
 	char path[64];
@@ -68,6 +83,7 @@ static void read_identity(struct target *t)
 	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
 	n = readlink(path, t->exe, sizeof(t->exe) - 1);
 	t->exe[n > 0 ? n : 0] = '\0';
+	read_service(t);
 }
 
 int target_open(struct target *t, pid_t pid)

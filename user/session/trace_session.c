@@ -435,12 +435,17 @@ static void reconcile_connections(struct session *s)
 }
 
 /*
- * The name a process's series carry across restarts. A trace names the
- * process it was given: its command name, else its executable.
+ * The name a process's series carry across restarts, as a sweep names it:
+ * its container, else its systemd unit, else its command line.
  */
-static const char *service_name(const struct proc_model *p)
+static const char *service_name(const struct session *s, const struct proc_model *p)
 {
-	return p->comm[0] ? p->comm : p->exe;
+	size_t i;
+
+	for (i = 0; i < s->n_targets; i++)
+		if (s->targets[i].pid == p->pid)
+			return s->targets[i].service;
+	return p->exe;
 }
 
 /* Every traced process under host and service labels, for Prometheus. */
@@ -462,7 +467,7 @@ static int write_metrics(struct session *s, const struct report_meta *meta,
 	if (!svc)
 		return -ENOMEM;
 	for (i = 0; i < s->model.n_procs; i++) {
-		svc[i].service = service_name(&s->model.procs[i]);
+		svc[i].service = service_name(s, &s->model.procs[i]);
 		svc[i].pid_label = true;
 		svc[i].proc = &s->model.procs[i];
 	}
@@ -544,6 +549,8 @@ int trace_session_run(const struct trace_opts *opts)
 			  opts->output, output_strerror(err));
 		goto bad_input;
 	}
+	if (opts->sweep && opts->sweep->open(opts->sweep->ctx))
+		goto bad_input;
 	install_signal_handlers();
 	if (open_targets(&s) || attach(&s))
 		goto bad_input;

@@ -34,6 +34,12 @@ struct trace_sweep {
 	size_t (*find)(void *ctx, pid_t *pids, size_t max);
 	/* How adding pid went: 0, or -errno (-ESRCH: it exited first). */
 	void (*added)(void *ctx, pid_t pid, int err);
+	/*
+	 * Once the trace's output is open, before attaching: opens what else the
+	 * sweep writes (in the mount namespace the trace runs in). 0, or -errno
+	 * with why said: the trace then ends as bad input.
+	 */
+	int (*open)(void *ctx);
 	/* After each rescan: left_s to go (negative: until interrupted). */
 	void (*progress)(void *ctx, double left_s);
 	/* Writes the document to f: 0 or -errno. */

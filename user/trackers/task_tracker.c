@@ -17,6 +17,7 @@
 #include "process_pause.h"
 #include "py_objects.h"
 #include "python_target.h"
+#include "python_version.h"
 #include "task_events.h"
 #include "task_adoption.h"
 #include "task_refresh.h"
@@ -459,7 +460,9 @@ static void discover(struct task_tracker *tt, struct task_target *t)
 		log_info("PID %d: no task tracking: %s", t->pid, t->py.problem);
 		return;
 	}
-	snprintf(p->python, sizeof(p->python), "%s", t->py.layout.version);
+	/* "3.10.13": where the binary says only "3.10", from sys.version (best effort) */
+	python_version_complete(&t->py);
+	snprintf(p->python, sizeof(p->python), "%s", t->py.version);
 	py_reader_init(&t->reader, t->pid, &t->py.layout);
 	err = attach_probes(tt, t);
 	if (err) {

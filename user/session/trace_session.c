@@ -199,6 +199,7 @@ static int attach(struct session *s)
 		}
 		model_set_hook(p, "connections", true, CONNECTIONS_HOOK_DETAIL);
 	}
+	conn_tracker_scan_end(s->conns);
 	/* after the sockets: a task found reading one is attributed it */
 	task_tracker_adopt_existing(s->tasks);
 	return 0;
@@ -236,6 +237,7 @@ static int add_joined_target(struct session *s, pid_t pid)
 	else
 		model_set_hook(p, "asyncio_tasks", false, "the task tracker is not running");
 	err = conn_tracker_scan_existing(s->conns, pid);
+	conn_tracker_scan_end(s->conns);
 	if (err)
 		model_set_hook(p, "connections", false, "failed to read the sockets it had open: %s",
 			       strerror(-err));

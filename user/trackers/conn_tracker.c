@@ -32,7 +32,7 @@ struct conn_tracker {
 	size_t n_tables;
 };
 
-static int drain(struct conn_tracker *ct);
+static int consume_events(struct conn_tracker *ct);
 
 int conn_tracker_load(struct conn_tracker **out, const struct conn_tracker_config *cfg,
 		      struct model *m)
@@ -248,7 +248,7 @@ int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid)
 	if (!p)
 		return -ENOENT;
 	/* what the probes saw first takes precedence over the scan */
-	conn_tracker_poll(ct);
+	consume_events(ct);
 	err = held_tcp_sockets(ct, pid, &table);
 	if (err) {
 		proc_tcp_table_free(&table);
@@ -326,7 +326,7 @@ int conn_tracker_reconcile(struct conn_tracker *ct, pid_t pid)
 	if (err)
 		return err;
 	g.held = held;
-	drain(ct);
+	consume_events(ct);
 	model_foreach_conn(ct->model, pid, collect_gone, &g);
 	for (i = 0; i < g.gone.n; i++)
 		model_conn_gone(ct->model, pid, g.gone.inos[i]);
@@ -367,13 +367,22 @@ static void read_kernel_counters(struct conn_tracker *ct)
 	}
 }
 
+/*
+ * The events only: the kernel's counters cost a lookup per target, so they
+ * are read once a poll, not at each of a round's scans or reconciles.
+ */
+static int consume_events(struct conn_tracker *ct)
+{
+	return ct->rb ? ring_buffer__consume(ct->rb) : 0;
+}
+
 static int drain(struct conn_tracker *ct)
 {
 	int n;
 
 	if (!ct->rb)
 		return 0;
-	n = ring_buffer__consume(ct->rb);
+	n = consume_events(ct);
 	read_kernel_counters(ct);
 	return n;
 }

@@ -182,7 +182,9 @@ static void add_found_socket(struct conn_tracker *ct, pid_t pid, const struct pr
  * The TCP table of pid's network namespace: read once a round, since each
  * read lists every socket there, whoever holds it. Reads from before the
  * kernel side followed pid are gone (conn_tracker_scan_end), so a socket pid
- * opened after the read is seen by the tracepoints instead.
+ * opened after the read is seen by the tracepoints instead. A state change
+ * between the read and the socket's handover (add_found_socket) goes unseen,
+ * as with a read per process; the window is now the round's scans.
  */
 static int netns_table(struct conn_tracker *ct, pid_t pid, const struct proc_tcp_table **out)
 {

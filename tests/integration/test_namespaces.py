@@ -243,3 +243,46 @@ for _check in IN_CONTAINER + NEED_DEBIAN[1:]:
         skip(_check.__name__, "no %s (Debian's interpreter) to copy" % DEBIAN_PYTHON)
     else:
         test(_check)
+
+
+def in_own_network_namespace():
+    """conn_service.py in a network namespace of its own, its loopback up."""
+    return Workload(command=["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"',
+                             "netns", PYTHON, os.path.join(WORKLOADS, "conn_service.py")])
+
+
+def targets_in_several_network_namespaces_each_get_their_own_sockets():
+    """Two targets in the host's network namespace (sharing its table's read) and
+    one in each of two namespaces of their own, traced at once: each finds, at
+    attach, the connections it holds, which only its own namespace's table lists."""
+    holding = {}
+    workloads = []
+    try:
+        for k, make in enumerate((Workload, Workload, in_own_network_namespace,
+                                  in_own_network_namespace), start=1):
+            w = make()
+            workloads.append(w)
+            w.do("hold %d" % k)
+            holding[w.pid] = 2 * k      # each connection: its client and its accepted end
+        namespaces = {os.stat("/proc/%d/ns/net" % pid).st_ino for pid in holding}
+        expect_eq("network namespaces", len(namespaces), 3)
+        t = Tracer(*[arg for pid in holding for arg in ("-p", str(pid))], "-f", "json")
+        for w in workloads:
+            w.do("mark")
+        truth = {w.pid: w.do("churn 2") for w in workloads}
+        rc, out, err = t.finish()
+        assert rc == 0, err
+        report = json.loads(out)
+    finally:
+        for w in workloads:
+            w.stop()
+    for pid, held in holding.items():
+        conns = target_of(report, pid)["connections"]
+        expect_eq("%d: open at attach" % pid, conns["open_at_attach"], held)
+        expect_eq("%d: open" % pid, conns["open"], held)
+        expect_eq("%d: opened" % pid, conns["opened"],
+                  truth[pid]["connected"] + truth[pid]["accepted"])
+        expect_eq("%d: closed" % pid, conns["closed"], truth[pid]["closed"])
+
+
+test(targets_in_several_network_namespaces_each_get_their_own_sockets)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * Unit tests for user/sys/proc_net.c: parsing /proc/net/tcp and tcp6 text, and
- * telling an exited process (whose fd table reads empty) from a live one.
+ * Unit tests for user/sys/proc_net.c: parsing /proc/net/tcp and tcp6 text,
+ * reading a network namespace's table once and picking a process's sockets
+ * from it, and telling an exited process (whose fd table reads empty) from a
+ * live one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -369,6 +373,69 @@ static void test_an_exited_process_has_no_fd_table(void **state)
 	close(fds[1]);
 }
 
+/* the table of a namespace, with one process's inodes picked out of it */
+static void test_select_picks_only_held_tcp_inodes(void **state)
+{
+	struct proc_tcp_table all = {}, mine = {};
+	/* 99: not TCP (a UNIX socket, say); unsorted, as fd tables come */
+	const uint64_t held[] = { 34569, 99, 23456 };
+
+	assert_int_equal(parse_text(tcp6_text, AF_INET6, NULL, 0, &all), 0);
+	assert_int_equal(parse_text(tcp4_text, AF_INET, NULL, 0, &all), 0);
+	/* sorted by inode, as proc_read_tcp_table leaves it */
+	for (size_t i = 0; i + 1 < all.len; i++)
+		for (size_t j = i + 1; j < all.len; j++)
+			if (all.socks[j].ino < all.socks[i].ino) {
+				struct proc_tcp_socket tmp = all.socks[i];
+
+				all.socks[i] = all.socks[j];
+				all.socks[j] = tmp;
+			}
+	assert_int_equal(proc_tcp_table_select(&all, held, 3, &mine), 0);
+	assert_int_equal(mine.len, 2);
+	assert_int_equal(mine.socks[0].ino, 34569);
+	assert_int_equal(mine.socks[0].family, AF_INET6);
+	assert_int_equal(mine.socks[1].ino, 23456);
+	assert_int_equal(mine.socks[1].family, AF_INET);
+	assert_int_equal(mine.socks[1].state, 0x0A);
+	proc_tcp_table_free(&mine);
+	assert_int_equal(proc_tcp_table_select(&all, held, 0, &mine), 0);
+	assert_int_equal(mine.len, 0);
+	proc_tcp_table_free(&all);
+	assert_int_equal(proc_tcp_table_select(&all, held, 3, &mine), 0);
+	assert_int_equal(mine.len, 0);
+}
+
+/* this process's listener, found in its namespace's table by its fd's inode */
+static void test_read_own_namespace_table(void **state)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct proc_tcp_table all = {}, mine = {};
+	uint64_t ns, ino;
+	struct stat st;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	ino = proc_socket_inode(getpid(), fd);
+	assert_true(ino != 0);
+	assert_int_equal(proc_net_namespace(getpid(), &ns), 0);
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	assert_int_equal(ns, st.st_ino);
+	assert_int_equal(proc_read_tcp_table(getpid(), &all), 0);
+	for (size_t i = 1; i < all.len; i++)
+		assert_true(all.socks[i - 1].ino <= all.socks[i].ino);
+	assert_int_equal(proc_tcp_table_select(&all, &ino, 1, &mine), 0);
+	assert_int_equal(mine.len, 1);
+	assert_int_equal(mine.socks[0].state, 0x0A);	/* LISTEN */
+	proc_tcp_table_free(&mine);
+	proc_tcp_table_free(&all);
+	close(fd);
+	assert_int_equal(proc_net_namespace(-1, &ns), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +457,8 @@ int main(void)
 		cmocka_unit_test_setup(test_many_sockets_grow_table, little_endian_only),
 		cmocka_unit_test_setup(test_table_free_resets, little_endian_only),
 		cmocka_unit_test(test_an_exited_process_has_no_fd_table),
+		cmocka_unit_test_setup(test_select_picks_only_held_tcp_inodes, little_endian_only),
+		cmocka_unit_test(test_read_own_namespace_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -968,6 +968,8 @@ def bench_one_build(python, inflights, counts, n, reps):
         for kind, runs in rounds.items():
             row[kind] = {key: statistics.median(r[key] for r in runs)
                          for key in ("attach_s", "stop_s", "peak_rss_mib", "uprobes")}
+            for key in ("attach_s", "stop_s", "peak_rss_mib"):
+                row[kind][key + "_range"] = [f(r[key] for r in runs) for f in (min, max)]
             for who in ("worker", "neighbour"):
                 row[kind][who] = cost_against([r[who] for r in runs], [r[who] for r in base], n)
         rows.append(row)
@@ -1219,17 +1221,22 @@ def print_one_build(rows):
     against the untraced rounds, extra system CPU µs in brackets."""
     print("processes of one interpreter build traced at once (+1 of the build untraced), "
           "medians:")
-    print("%-10s %-9s %8s %9s %9s %11s %18s %18s" % (
-        "PROCESSES", "INFLIGHT", "UPROBES", "ATTACH s", "DETACH s", "PEAK RSS", "WORKER us/task",
-        "UNTRACED us/task"))
+    print("%-10s %-9s %8s %-20s %-20s %11s %18s %18s" % (
+        "PROCESSES", "INFLIGHT", "UPROBES", "ATTACH s [range]", "DETACH s [range]", "PEAK RSS",
+        "WORKER us/task", "UNTRACED us/task"))
     for r in rows:
         for kind in [k for k in ("base", "inflight") if k in r]:
             c = r[kind]
-            print("%-10d %-9s %8d %9.2f %9.2f %7.1f MiB %9.2f [%5.2f] %9.2f [%5.2f]" % (
-                r["processes"], kind, c["uprobes"], c["attach_s"], c["stop_s"],
+            print("%-10d %-9s %8d %-20s %-20s %7.1f MiB %9.2f [%5.2f] %9.2f [%5.2f]" % (
+                r["processes"], kind, c["uprobes"], spread(c, "attach_s"), spread(c, "stop_s"),
                 c["peak_rss_mib"], c["worker"]["extra_us_per_task"],
                 c["worker"]["extra_cpu_us_per_task"], c["neighbour"]["extra_us_per_task"],
                 c["neighbour"]["extra_cpu_us_per_task"]))
+
+
+def spread(figures, key):
+    """A median with its rounds' lowest and highest: '1.23 [1.10, 1.40]'."""
+    return "%.2f [%.2f, %.2f]" % (figures[key], *figures[key + "_range"])
 
 
 def print_real_service(r):

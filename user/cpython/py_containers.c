@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "py_containers.h"
@@ -129,33 +130,78 @@ static int read_keys(const struct py_reader *r, uint64_t keys, struct keys_view 
 	return 0;
 }
 
+/*
+ * A dict's keys are read KEY_CHUNK at a time, the first KEY_HEAD bytes of each
+ * in as few system calls as can be: a name that long fits, header and all.
+ */
+#define KEY_CHUNK 256
+#define KEY_HEAD 128
+#define KEY_TEXT (1024 * 4 + 1)	/* as long as py_str_decode writes */
+
+/* Whether the str at addr is name; head: its first KEY_HEAD bytes, or NULL if unread. */
+static bool key_is(struct py_reader *r, uint64_t addr, const uint8_t *head, const char *name)
+{
+	char text[KEY_TEXT];
+	const char *key;
+	int err = head ? py_str_decode(&r->layout, head, KEY_HEAD, text, sizeof(text)) : -ERANGE;
+
+	if (!err)
+		return !strcmp(text, name);
+	if (err != -ERANGE)
+		return false;	/* not a str */
+	key = py_str(r, addr);	/* longer than its head, or near the end of a mapping */
+	return key && !strcmp(key, name);
+}
+
+/* Among the keys at addrs (n of them, at most KEY_CHUNK), the one that is name, or -1. */
+static int match_key(struct py_reader *r, const uint64_t *addrs, size_t n, const char *name,
+		     uint8_t *heads)
+{
+	uint8_t ok[KEY_CHUNK];
+	size_t i;
+
+	if (py_read_many(r->pid, addrs, n, KEY_HEAD, heads, ok) < 0)
+		memset(ok, 0, n);
+	for (i = 0; i < n; i++)
+		if (key_is(r, addrs[i], ok[i] ? heads + i * KEY_HEAD : NULL, name))
+			return (int)i;
+	return -1;
+}
+
 /* The index of the entry whose str key is name, and its value slot: 0 or -errno. */
 static int find_entry(struct py_reader *r, const struct keys_view *v, const char *name,
 		      uint32_t *index, uint64_t *value)
 {
-	uint8_t *buf = malloc((size_t)v->n * v->entry_size + 1);
-	const char *key;
-	uint64_t k;
-	uint32_t i;
-	int err = -ENOENT;
+	uint8_t *buf = malloc((size_t)v->n * v->entry_size + 1), *heads = malloc(KEY_CHUNK * KEY_HEAD);
+	uint32_t at[KEY_CHUNK], i;
+	uint64_t addrs[KEY_CHUNK];
+	int err = -ENOENT, hit;
+	size_t n = 0;
 
-	if (!buf)
-		return -ENOMEM;
+	if (!buf || !heads) {
+		err = -ENOMEM;
+		goto out;
+	}
 	if (py_read_memory(r->pid, v->entries, buf, (size_t)v->n * v->entry_size)) {
-		free(buf);
-		return -EFAULT;
+		err = -EFAULT;
+		goto out;
 	}
 	for (i = 0; i < v->n && err == -ENOENT; i++) {
-		memcpy(&k, buf + (size_t)i * v->entry_size + v->key_at, 8);
-		if (!k)
+		memcpy(&addrs[n], buf + (size_t)i * v->entry_size + v->key_at, 8);
+		if (addrs[n])	/* else a deleted entry */
+			at[n++] = i;
+		if (n < KEY_CHUNK && i + 1 < v->n)
 			continue;
-		key = py_str(r, k);
-		if (key && !strcmp(key, name)) {
-			*index = i;
-			memcpy(value, buf + (size_t)i * v->entry_size + v->value_at, 8);
+		hit = match_key(r, addrs, n, name, heads);
+		if (hit >= 0) {
+			*index = at[hit];
+			memcpy(value, buf + (size_t)at[hit] * v->entry_size + v->value_at, 8);
 			err = 0;
 		}
+		n = 0;
 	}
+out:
+	free(heads);
 	free(buf);
 	return err;
 }

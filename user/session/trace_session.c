@@ -199,6 +199,7 @@ static int attach(struct session *s)
 		}
 		model_set_hook(p, "connections", true, CONNECTIONS_HOOK_DETAIL);
 	}
+	conn_tracker_scan_end(s->conns);
 	/* after the sockets: a task found reading one is attributed it */
 	task_tracker_adopt_existing(s->tasks);
 	return 0;
@@ -206,8 +207,9 @@ static int attach(struct session *s)
 
 /*
  * A process found while the trace runs (inflight sweep): followed as the
- * first ones are, in the order attach() follows, from now on. 0, or -errno
- * when it could not be opened (it is then not in the model).
+ * first ones are, in the order attach() follows, from now on (its sockets
+ * and tasks are read by scan_joined_target). 0, or -errno when it could not
+ * be opened (it is then not in the model).
  */
 static int add_joined_target(struct session *s, pid_t pid)
 {
@@ -235,27 +237,45 @@ static int add_joined_target(struct session *s, pid_t pid)
 		task_tracker_add_process(s->tasks, pid, t->pidfd);
 	else
 		model_set_hook(p, "asyncio_tasks", false, "the task tracker is not running");
-	err = conn_tracker_scan_existing(s->conns, pid);
+	return 0;
+}
+
+/* The sockets and tasks a joined target had before it was followed. */
+static void scan_joined_target(struct session *s, pid_t pid)
+{
+	int err = conn_tracker_scan_existing(s->conns, pid);
+	struct proc_model *p = model_process(&s->model, pid);
+
 	if (err)
 		model_set_hook(p, "connections", false, "failed to read the sockets it had open: %s",
 			       strerror(-err));
 	else
 		model_set_hook(p, "connections", true, CONNECTIONS_HOOK_DETAIL);
 	task_tracker_adopt_joined(s->tasks, pid);
-	return 0;
 }
 
-/* inflight sweep: the processes found since the last look. */
+/*
+ * inflight sweep: the processes found since the last look, a batch at a
+ * time: all of a batch are followed before any is scanned, so that the scans
+ * share each network namespace's socket table.
+ */
 static void add_found_targets(struct session *s)
 {
 	const struct trace_sweep *sw = s->opts->sweep;
 	pid_t pids[64];
+	int errs[64];
 	size_t n, i;
 
 	do {
 		n = sw->find(sw->ctx, pids, sizeof(pids) / sizeof(pids[0]));
 		for (i = 0; i < n; i++)
-			sw->added(sw->ctx, pids[i], add_joined_target(s, pids[i]));
+			errs[i] = add_joined_target(s, pids[i]);
+		for (i = 0; i < n; i++)
+			if (!errs[i])
+				scan_joined_target(s, pids[i]);
+		conn_tracker_scan_end(s->conns);
+		for (i = 0; i < n; i++)
+			sw->added(sw->ctx, pids[i], errs[i]);
 	} while (n == sizeof(pids) / sizeof(pids[0]) && !stop_requested);
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "proc_net.h"
 
@@ -213,8 +214,19 @@ int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n)
 	return 0;
 }
 
-static int scan_one(pid_t pid, const char *name, uint16_t family, const uint64_t *inos,
-		    size_t n, struct proc_tcp_table *out)
+int proc_net_namespace(pid_t pid, uint64_t *ns)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	if (stat(path, &st))
+		return -errno;
+	*ns = st.st_ino;
+	return 0;
+}
+
+static int read_one(pid_t pid, const char *name, uint16_t family, struct proc_tcp_table *out)
 {
 	char path[64];
 	FILE *f;
@@ -224,26 +236,52 @@ static int scan_one(pid_t pid, const char *name, uint16_t family, const uint64_t
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;	/* no IPv6 in this kernel */
-	err = proc_net_parse_tcp(f, family, inos, n, out);
+	err = proc_net_parse_tcp(f, family, NULL, 0, out);
 	fclose(f);
 	return err;
 }
 
-int proc_scan_tcp_sockets(pid_t pid, struct proc_tcp_table *out)
+static int cmp_socket_ino(const void *a, const void *b)
 {
-	uint64_t *inos;
-	size_t n;
+	return cmp_u64(&((const struct proc_tcp_socket *)a)->ino,
+		       &((const struct proc_tcp_socket *)b)->ino);
+}
+
+int proc_read_tcp_table(pid_t pid, struct proc_tcp_table *out)
+{
 	int err;
 
-	err = proc_socket_inodes(pid, &inos, &n);
-	if (err)
+	err = read_one(pid, "tcp", AF_INET, out);
+	if (!err)
+		err = read_one(pid, "tcp6", AF_INET6, out);
+	if (err) {
+		proc_tcp_table_free(out);
 		return err;
-	if (n)
-		err = scan_one(pid, "tcp", AF_INET, inos, n, out);
-	if (n && !err)
-		err = scan_one(pid, "tcp6", AF_INET6, inos, n, out);
-	free(inos);
-	return err;
+	}
+	if (out->len)
+		qsort(out->socks, out->len, sizeof(*out->socks), cmp_socket_ino);
+	return 0;
+}
+
+int proc_tcp_table_select(const struct proc_tcp_table *all, const uint64_t *inos, size_t n,
+			  struct proc_tcp_table *out)
+{
+	const struct proc_tcp_socket *s;
+	struct proc_tcp_socket key;
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		key.ino = inos[i];
+		s = all->len ? bsearch(&key, all->socks, all->len, sizeof(key), cmp_socket_ino)
+			     : NULL;
+		if (!s)
+			continue;	/* not TCP, or opened after the table was read */
+		err = table_append(out, s);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 void proc_tcp_table_free(struct proc_tcp_table *t)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0) */
 /*
  * The TCP sockets a process holds right now, from /proc: its fd table gives
- * the socket inodes, /proc/PID/net/tcp{,6} (the process's own network
- * namespace) gives each inode's endpoints and state.
+ * the socket inodes, /proc/PID/net/tcp{,6} (every socket of the process's
+ * network namespace) gives each inode's endpoints and state.
  */
 #ifndef INFLIGHT_PROC_NET_H
 #define INFLIGHT_PROC_NET_H
@@ -40,8 +40,19 @@ uint64_t proc_socket_inode(pid_t pid, int fd);
  * process has exited, when its fd table reads empty.
  */
 int proc_socket_inodes(pid_t pid, uint64_t **inos, size_t *n);
-/* Every TCP socket (listeners included) the process holds: 0 or -errno. */
-int proc_scan_tcp_sockets(pid_t pid, struct proc_tcp_table *out);
+/* The network namespace pid is in, by the inode of /proc/PID/ns/net: 0 or -errno. */
+int proc_net_namespace(pid_t pid, uint64_t *ns);
+/*
+ * Every TCP socket (listeners included) of pid's network namespace, sorted by
+ * inode: 0 or -errno.
+ */
+int proc_read_tcp_table(pid_t pid, struct proc_tcp_table *out);
+/*
+ * Appends the sockets of all (sorted by inode, as proc_read_tcp_table leaves
+ * it) whose inode is in inos (any order): 0 or -ENOMEM.
+ */
+int proc_tcp_table_select(const struct proc_tcp_table *all, const uint64_t *inos, size_t n,
+			  struct proc_tcp_table *out);
 void proc_tcp_table_free(struct proc_tcp_table *t);
 /* Whether pid has exited (a zombie, or gone), by /proc/PID/stat. */
 bool proc_has_exited(pid_t pid);

@@ -15,6 +15,12 @@
 /* after events were dropped, the fd tables are read again at most this often */
 #define RESYNC_PERIOD_NS NSEC_PER_SEC
 
+/* One network namespace's TCP sockets, read for the scans of one round. */
+struct netns_table {
+	uint64_t ns;	/* inode of /proc/PID/ns/net */
+	struct proc_tcp_table socks;
+};
+
 struct conn_tracker {
 	struct conn_tracker_bpf *skel;
 	struct ring_buffer *rb;
@@ -22,9 +28,11 @@ struct conn_tracker {
 	int n_cpus;
 	uint64_t drops_resynced;	/* ring-buffer drops the last resync accounted for */
 	uint64_t resynced_ns;
+	struct netns_table *tables;	/* read since the last target was added */
+	size_t n_tables;
 };
 
-static int drain(struct conn_tracker *ct);
+static int consume_events(struct conn_tracker *ct);
 
 int conn_tracker_load(struct conn_tracker **out, const struct conn_tracker_config *cfg,
 		      struct model *m)
@@ -64,6 +72,8 @@ int conn_tracker_add_target(struct conn_tracker *ct, pid_t pid)
 	__u32 key = pid;
 	__u8 one = 1;
 
+	/* read before pid was followed: a socket it opened since is in neither */
+	conn_tracker_scan_end(ct);
 	if (bpf_map__update_elem(ct->skel->maps.targets, &key, sizeof(key), &one, sizeof(one),
 				 BPF_ANY))
 		return -errno;
@@ -136,6 +146,7 @@ int conn_tracker_attach(struct conn_tracker *ct)
 		log_error("failed to open the ring buffer: %s", strerror(-err));
 		return err;
 	}
+	conn_tracker_scan_end(ct);
 	ct->skel->bss->ready = true;
 	return 0;
 }
@@ -167,6 +178,68 @@ static void add_found_socket(struct conn_tracker *ct, pid_t pid, const struct pr
 		ct->model->found_table_full++;
 }
 
+/*
+ * The TCP table of pid's network namespace: read once a round, since each
+ * read lists every socket there, whoever holds it. Reads from before the
+ * kernel side followed pid are gone (conn_tracker_scan_end), so a socket pid
+ * opened after the read is seen by the tracepoints instead. A state change
+ * between the read and the socket's handover (add_found_socket) goes unseen,
+ * as with a read per process; the window is now the round's scans.
+ */
+static int netns_table(struct conn_tracker *ct, pid_t pid, const struct proc_tcp_table **out)
+{
+	struct netns_table *grown, *t;
+	uint64_t ns;
+	size_t i;
+	int err;
+
+	err = proc_net_namespace(pid, &ns);
+	if (err)
+		return err;
+	for (i = 0; i < ct->n_tables; i++) {
+		if (ct->tables[i].ns == ns) {
+			*out = &ct->tables[i].socks;
+			return 0;
+		}
+	}
+	grown = reallocarray(ct->tables, ct->n_tables + 1, sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	ct->tables = grown;
+	t = &ct->tables[ct->n_tables];
+	memset(t, 0, sizeof(*t));
+	t->ns = ns;
+	err = proc_read_tcp_table(pid, &t->socks);
+	if (err)
+		return err;
+	ct->n_tables++;
+	*out = &t->socks;
+	return 0;
+}
+
+/* The TCP sockets pid holds: those of its fd table its namespace's table lists. */
+static int held_tcp_sockets(struct conn_tracker *ct, pid_t pid, struct proc_tcp_table *out)
+{
+	const struct proc_tcp_table *all;
+	uint64_t *inos;
+	size_t n;
+	int err;
+
+	/*
+	 * Either order of the two reads is sound: a socket closed between them
+	 * is missing from the later one, one opened between them from the
+	 * earlier one, and the tracepoints follow what it opens.
+	 */
+	err = proc_socket_inodes(pid, &inos, &n);
+	if (err || !n)
+		return err;
+	err = netns_table(ct, pid, &all);
+	if (!err)
+		err = proc_tcp_table_select(all, inos, n, out);
+	free(inos);
+	return err;
+}
+
 int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid)
 {
 	struct proc_tcp_table table = {};
@@ -177,10 +250,12 @@ int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid)
 	if (!p)
 		return -ENOENT;
 	/* what the probes saw first takes precedence over the scan */
-	conn_tracker_poll(ct);
-	err = proc_scan_tcp_sockets(pid, &table);
-	if (err)
+	consume_events(ct);
+	err = held_tcp_sockets(ct, pid, &table);
+	if (err) {
+		proc_tcp_table_free(&table);
 		return err;
+	}
 	for (i = 0; i < table.len; i++)
 		if (table.socks[i].state == TCP_STATE_LISTEN)
 			model_add_listener(p, table.socks[i].sport);
@@ -189,6 +264,17 @@ int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid)
 			add_found_socket(ct, pid, &table.socks[i]);
 	proc_tcp_table_free(&table);
 	return 0;
+}
+
+void conn_tracker_scan_end(struct conn_tracker *ct)
+{
+	size_t i;
+
+	for (i = 0; i < ct->n_tables; i++)
+		proc_tcp_table_free(&ct->tables[i].socks);
+	free(ct->tables);
+	ct->tables = NULL;
+	ct->n_tables = 0;
 }
 
 struct gone_ctx {
@@ -242,7 +328,7 @@ int conn_tracker_reconcile(struct conn_tracker *ct, pid_t pid)
 	if (err)
 		return err;
 	g.held = held;
-	drain(ct);
+	consume_events(ct);
 	model_foreach_conn(ct->model, pid, collect_gone, &g);
 	for (i = 0; i < g.gone.n; i++)
 		model_conn_gone(ct->model, pid, g.gone.inos[i]);
@@ -283,13 +369,22 @@ static void read_kernel_counters(struct conn_tracker *ct)
 	}
 }
 
+/*
+ * The events only: the kernel's counters cost a lookup per target, so they
+ * are read once a poll, not at each of a round's scans or reconciles.
+ */
+static int consume_events(struct conn_tracker *ct)
+{
+	return ct->rb ? ring_buffer__consume(ct->rb) : 0;
+}
+
 static int drain(struct conn_tracker *ct)
 {
 	int n;
 
 	if (!ct->rb)
 		return 0;
-	n = ring_buffer__consume(ct->rb);
+	n = consume_events(ct);
 	read_kernel_counters(ct);
 	return n;
 }
@@ -341,6 +436,7 @@ void conn_tracker_destroy(struct conn_tracker *ct)
 {
 	if (!ct)
 		return;
+	conn_tracker_scan_end(ct);
 	ring_buffer__free(ct->rb);
 	conn_tracker_bpf__destroy(ct->skel);
 	free(ct);

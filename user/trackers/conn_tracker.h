@@ -24,9 +24,13 @@ int conn_tracker_attach(struct conn_tracker *ct);
 /*
  * Records the TCP sockets pid holds now (call after attach): listeners as
  * such, connections into the model as found at attach, and their inodes to
- * the kernel side so it follows them from here on. 0 or -errno.
+ * the kernel side so it follows them from here on. The scans of one round
+ * (the targets added before it) read each network namespace's table once.
+ * 0 or -errno.
  */
 int conn_tracker_scan_existing(struct conn_tracker *ct, pid_t pid);
+/* The round of scans is over: the tables it read are let go. */
+void conn_tracker_scan_end(struct conn_tracker *ct);
 /*
  * The connections the model holds that a live pid no longer does (their close
  * event was lost) leave the model; those it holds are marked seen. Done at

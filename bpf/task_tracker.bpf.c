@@ -38,6 +38,20 @@ struct {
 	__type(value, struct py_layout);
 } py_procs SEC(".maps");
 
+/*
+ * The same layouts by slot, for the uprobes, which are attached per target
+ * with its slot as their cookie: an array lookup costs next to nothing where
+ * hashing the PID costs a tenth of on_task_dealloc. A slot whose frame_kind
+ * is 0 is of no traced program: proc_exit.bpf.c, sharing this map, clears it
+ * as it drops the target from py_procs (at an exec or the exit).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, INFLIGHT_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct py_layout);
+} py_layouts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -116,6 +130,22 @@ static __always_inline const struct py_layout *traced_layout(__u32 *pid)
 		return NULL;
 	*pid = bpf_get_current_pid_tgid() >> 32;
 	return bpf_map_lookup_elem(&py_procs, pid);
+}
+
+/* The layout of the target a uprobe was attached to (its cookie is the slot), if still traced. */
+static __always_inline const struct py_layout *probed_layout(void *ctx, __u32 *pid)
+{
+	const struct py_layout *l;
+	__u32 slot;
+
+	if (!ready)
+		return NULL;
+	slot = bpf_get_attach_cookie(ctx);
+	l = bpf_map_lookup_elem(&py_layouts, &slot);
+	if (!l || !l->frame_kind)
+		return NULL;
+	*pid = bpf_get_current_pid_tgid() >> 32;
+	return l;
 }
 
 static __always_inline __u64 field_u64(const struct frame_bytes *f, __u64 off)
@@ -318,7 +348,7 @@ int BPF_KPROBE(on_task_init, void *self, void *args)
 	__u64 tuple[3] = {}, coro = 0, parent;
 	__u32 pid, n = 0;
 
-	l = traced_layout(&pid);
+	l = probed_layout(ctx, &pid);
 	if (!l)
 		return 0;
 	/*
@@ -372,7 +402,7 @@ int BPF_KPROBE(on_task_dealloc, void *self)
 	__s32 state = -1;
 	__u32 pid;
 
-	l = traced_layout(&pid);
+	l = probed_layout(ctx, &pid);
 	if (!l)
 		return 0;
 	bpf_probe_read_user(&state, sizeof(state), (void *)((__u64)self + l->task_state));
@@ -413,7 +443,7 @@ int BPF_KPROBE(on_task_destroyed_pending, void *self)
 	__u64 coro;
 	__u32 pid;
 
-	l = traced_layout(&pid);
+	l = probed_layout(ctx, &pid);
 	if (!l)
 		return 0;
 	h = health();

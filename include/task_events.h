@@ -48,6 +48,7 @@ struct py_layout {
 	__u8 first_shim_owner;		/* and from here up, entry shims with no code (0xff: none) */
 	__u8 code_tag_bits;		/* low bits of frame_code that are tags (3.14+ stack refs) */
 	__u8 tuple_items;		/* PyTupleObject.ob_item: 24, 32 from 3.14 */
+	__u32 slot;			/* this layout's index in py_layouts */
 };
 
 /* the bytes of a frame, or of a thread state from its thread id to its frame pointer */

@@ -38,6 +38,7 @@ struct task_target {
 	struct python_target py;
 	struct py_reader reader;
 	struct bpf_link *init_link, *dealloc_link;
+	int slot;	/* its layout's in py_layouts, its uprobes' cookie; -1: none */
 	/* --lean, where the finalizer's pending path was found: task ends are read from memory */
 	struct bpf_link *pending_link;
 	/* attached on a late import: its tasks are read once more at the next poll */
@@ -59,6 +60,7 @@ struct task_tracker {
 	struct model *model;
 	struct task_target *targets;
 	size_t n_targets;
+	bool slot_used[INFLIGHT_MAX_TARGETS];	/* py_layouts' slots held by targets */
 	int n_cpus;
 	/*
 	 * TRACE_MODE_LEAN: no dealloc probe where the finalizer's pending path can
@@ -148,55 +150,101 @@ static bool is_going(const struct task_target *t)
 	return err == -ESRCH || (!err && proc_stat_exiting(&st));
 }
 
+/* Takes a free slot of py_layouts for t: 0, or -ENOSPC. */
+static int take_slot(struct task_tracker *tt, struct task_target *t)
+{
+	int i;
+
+	for (i = 0; i < INFLIGHT_MAX_TARGETS; i++) {
+		if (!tt->slot_used[i]) {
+			tt->slot_used[i] = true;
+			t->slot = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Clears t's slot (its uprobes, if any still run, stop reading it) and gives it back. */
+static void release_slot(struct task_tracker *tt, struct task_target *t)
+{
+	struct py_layout none = {};
+	__u32 key = t->slot;
+
+	if (t->slot < 0)
+		return;
+	bpf_map__update_elem(tt->skel->maps.py_layouts, &key, sizeof(key), &none, sizeof(none),
+			     BPF_ANY);
+	tt->slot_used[t->slot] = false;
+	t->slot = -1;
+}
+
+static void destroy_links(struct task_target *t)
+{
+	bpf_link__destroy(t->init_link);
+	bpf_link__destroy(t->dealloc_link);
+	bpf_link__destroy(t->pending_link);
+	t->init_link = t->dealloc_link = t->pending_link = NULL;
+}
+
 static void detach_probes(struct task_tracker *tt, struct task_target *t)
 {
 	__u32 key = t->pid;
 
 	bpf_map__delete_elem(tt->skel->maps.py_procs, &key, sizeof(key), 0);
-	bpf_link__destroy(t->init_link);
-	bpf_link__destroy(t->dealloc_link);
-	bpf_link__destroy(t->pending_link);
-	t->init_link = t->dealloc_link = t->pending_link = NULL;
+	destroy_links(t);
+	release_slot(tt, t);
 	py_reader_free(&t->reader);
 	task_sampler_free(t->sampler);
 	t->sampler = NULL;
 	t->read_again = false;
 }
 
+/* A uprobe on t's _asyncio at offset, with t's slot as its cookie: NULL with errno set on failure. */
+static struct bpf_link *attach_uprobe(struct bpf_program *prog, const struct task_target *t,
+				      size_t offset)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = (__u64)t->slot);
+
+	return bpf_program__attach_uprobe_opts(prog, t->pid, t->py.asyncio_open, offset, &opts);
+}
+
+/* The layout in both maps, then the uprobes: 0, or -errno with nothing attached or held. */
 static int attach_probes(struct task_tracker *tt, struct task_target *t)
 {
+	struct task_tracker_bpf *skel = tt->skel;
 	struct py_layout layout;
-	__u32 key = t->pid;
+	__u32 key = t->pid, slot;
 	int err;
 
+	err = take_slot(tt, t);
+	if (err)
+		return err;
 	cpython_bpf_layout(&t->py.layout, t->py.runtime_addr, &layout);
-	if (bpf_map__update_elem(tt->skel->maps.py_procs, &key, sizeof(key), &layout,
+	layout.slot = slot = t->slot;
+	if (bpf_map__update_elem(skel->maps.py_layouts, &slot, sizeof(slot), &layout,
+				 sizeof(layout), BPF_ANY) ||
+	    bpf_map__update_elem(skel->maps.py_procs, &key, sizeof(key), &layout,
 				 sizeof(layout), BPF_ANY))
-		return -errno;
-	if (tt->mode != TRACE_MODE_SAMPLED) {
-		t->init_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_init, false,
-							  t->pid, t->py.asyncio_open,
-							  t->py.task_init_offset);
-		if (!t->init_link)
-			return -errno;
-	}
+		goto fail;
+	if (tt->mode != TRACE_MODE_SAMPLED &&
+	    !(t->init_link = attach_uprobe(skel->progs.on_task_init, t, t->py.task_init_offset)))
+		goto fail;
 	if (tt->mode != TRACE_MODE_PROBES && t->py.task_pending_offset) {
-		t->pending_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_destroyed_pending,
-							     false, t->pid, t->py.asyncio_open,
-							     t->py.task_pending_offset);
+		t->pending_link = attach_uprobe(skel->progs.on_task_destroyed_pending, t,
+						t->py.task_pending_offset);
 		if (t->pending_link)
 			return 0;
 	}
 	/* memory alone cannot tell which tasks were destroyed pending: without that probe, dealloc's */
-	t->dealloc_link = bpf_program__attach_uprobe(tt->skel->progs.on_task_dealloc, false, t->pid,
-						     t->py.asyncio_open, t->py.task_dealloc_offset);
-	if (!t->dealloc_link) {
-		err = -errno;
-		bpf_link__destroy(t->init_link);
-		t->init_link = NULL;
-		return err;
-	}
+	t->dealloc_link = attach_uprobe(skel->progs.on_task_dealloc, t, t->py.task_dealloc_offset);
+	if (!t->dealloc_link)
+		goto fail;
 	return 0;
+fail:
+	err = -errno;
+	detach_probes(tt, t);
+	return err;
 }
 
 static const char *probes_description(const struct task_tracker *tt, const struct task_target *t)
@@ -278,6 +326,7 @@ int task_tracker_add_process(struct task_tracker *tt, pid_t pid, int pidfd)
 	tt->targets = grown;
 	t = &tt->targets[tt->n_targets++];
 	memset(t, 0, sizeof(*t));
+	t->slot = -1;
 	t->pid = pid;
 	t->pidfd = pidfd;
 	discover(tt, t);
@@ -720,6 +769,11 @@ void task_tracker_read_new_program(struct task_tracker *tt, pid_t pid)
 int task_tracker_py_procs_fd(const struct task_tracker *tt)
 {
 	return bpf_map__fd(tt->skel->maps.py_procs);
+}
+
+int task_tracker_py_layouts_fd(const struct task_tracker *tt)
+{
+	return bpf_map__fd(tt->skel->maps.py_layouts);
 }
 
 void task_tracker_destroy(struct task_tracker *tt)

@@ -38,7 +38,7 @@ struct task_target {
 	struct python_target py;
 	struct py_reader reader;
 	struct bpf_link *init_link, *dealloc_link;
-	int slot;	/* its layout's in py_layouts, its uprobes' cookie; -1: none */
+	int slot;	/* where its layout is in py_layouts, and its uprobes' cookie; -1: none */
 	/* --lean, where the finalizer's pending path was found: task ends are read from memory */
 	struct bpf_link *pending_link;
 	/* attached on a late import: its tasks are read once more at the next poll */

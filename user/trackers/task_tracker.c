@@ -46,8 +46,9 @@ struct probe_links {
  * are placed for that process alone, the target's slot in py_layouts their
  * attach cookie, so that a hit finds its layout without hashing the PID;
  * from the second on, once for every process (pid -1, cookie PROBES_SHARED),
- * and the programs drop the hits of processes not in py_procs. Both ways cost: a probe per process costs an attach and a detach
- * (the detach about 0.15 s in the kernel) per process, which a fleet of one
+ * and the programs drop the hits of processes not in py_procs. Both ways
+ * cost: a probe per process costs an attach and a detach (the detach about
+ * 0.15 s in the kernel) per process, which a fleet of one
  * build would pay hundreds of times over; a pid -1 probe traps in every
  * process that maps the file, traced or not (a trap, 1-1.8 us, then the
  * early return), which a lone target's untraced neighbours are spared.

@@ -69,11 +69,32 @@ struct {
 	__type(value, struct py_layout);
 } py_procs SEC(".maps");
 
+/* task_tracker.bpf.c's py_layouts, shared: a target's slot there is let go with py_procs */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, INFLIGHT_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct py_layout);
+} py_layouts SEC(".maps");
+
+/* Drops a target's interpreter layout: its uprobes and tracepoint programs stop reading it. */
+static void forget_layout(__u32 tgid)
+{
+	struct py_layout *l = bpf_map_lookup_elem(&py_procs, &tgid), *slot;
+
+	if (!l)
+		return;
+	slot = bpf_map_lookup_elem(&py_layouts, &l->slot);
+	if (slot)
+		slot->probe_cookie = PROBES_NONE;
+	bpf_map_delete_elem(&py_procs, &tgid);
+}
+
 /* The process has no thread left: every filter forgets its PID. */
 static void forget_target(__u32 tgid)
 {
 	bpf_map_delete_elem(&conn_targets, &tgid);
-	bpf_map_delete_elem(&py_procs, &tgid);
+	forget_layout(tgid);
 	bpf_map_delete_elem(&targets, &tgid);
 }
 
@@ -110,7 +131,7 @@ int BPF_PROG(on_process_exec, struct task_struct *p, pid_t old_pid, struct linux
 
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
-	bpf_map_delete_elem(&py_procs, &tgid);
+	forget_layout(tgid);
 	prev = bpf_map_lookup_elem(&execs, &tgid);
 	info.count = prev ? prev->count + 1 : 1;
 	info.ts_ns = bpf_ktime_get_ns();

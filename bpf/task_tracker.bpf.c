@@ -38,6 +38,21 @@ struct {
 	__type(value, struct py_layout);
 } py_procs SEC(".maps");
 
+/*
+ * The same layouts by slot, for the task uprobes: a link placed for one
+ * target carries its slot as its cookie, and an array lookup costs next to
+ * nothing where hashing the PID costs a tenth of on_task_dealloc. A slot's
+ * probe_cookie says which links' hits count for its target (see
+ * probed_layout); proc_exit.bpf.c, sharing this map, sets it to PROBES_NONE
+ * as it drops the target from py_procs (at an exec or the exit).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, INFLIGHT_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct py_layout);
+} py_layouts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -119,16 +134,36 @@ static __always_inline const struct py_layout *traced_layout(__u32 *pid)
 }
 
 /*
- * A uprobe on a file may be placed for every process (pid -1) and shared by
- * the targets that map the file: a hit counts for a traced process only if
- * it came through the probe the process is hooked by (its probe_cookie). An
- * untraced process that maps the file returns here, at the map lookup.
+ * The layout of the target a task uprobe's hit counts for, by the link's
+ * attach cookie (see task_tracker.c). A link placed for one target alone
+ * carries the target's slot: the kernel has filtered the hit by the target's
+ * PID already, so the slot is all there is to look up (its pid is checked
+ * only because a slot given back may be another target's by now). A link
+ * placed for every process that maps the file carries PROBES_SHARED: the
+ * PID's py_procs entry says which slot, and an untraced process returns
+ * there. Either way the hit counts only if the slot's probe_cookie is the
+ * link's: one word, so a target moving from its own links to shared ones
+ * counts each hit through exactly one, and proc_exit.bpf.c sets it to
+ * PROBES_NONE at an exec or the exit, before any hit can read the new
+ * program's memory with the old program's layout.
  */
 static __always_inline const struct py_layout *probed_layout(void *ctx, __u32 *pid)
 {
-	const struct py_layout *l = traced_layout(pid);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	const struct py_layout *l;
+	__u32 slot = cookie;
 
-	if (!l || bpf_get_attach_cookie(ctx) != l->probe_cookie)
+	if (!ready)
+		return NULL;
+	*pid = bpf_get_current_pid_tgid() >> 32;
+	if (cookie == PROBES_SHARED) {
+		l = bpf_map_lookup_elem(&py_procs, pid);
+		if (!l)
+			return NULL;
+		slot = l->slot;
+	}
+	l = bpf_map_lookup_elem(&py_layouts, &slot);
+	if (!l || l->probe_cookie != cookie || l->pid != *pid)
 		return NULL;
 	return l;
 }

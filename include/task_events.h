@@ -48,15 +48,20 @@ struct py_layout {
 	__u8 first_shim_owner;		/* and from here up, entry shims with no code (0xff: none) */
 	__u8 code_tag_bits;		/* low bits of frame_code that are tags (3.14+ stack refs) */
 	__u8 tuple_items;		/* PyTupleObject.ob_item: 24, 32 from 3.14 */
+	__u32 slot;			/* this layout's index in py_layouts */
+	__u32 pid;			/* the target's */
 	/*
-	 * the attach cookie of the uprobes whose hits count for this process:
-	 * its PID while they are placed for it alone, PROBES_SHARED once it
-	 * shares them (see task_tracker.c)
+	 * in py_layouts, the attach cookie of the task uprobes whose hits count
+	 * for the target: its slot while they are placed for it alone,
+	 * PROBES_SHARED once it shares them, PROBES_NONE once its program is
+	 * gone (see task_tracker.c)
 	 */
 	__u32 probe_cookie;
 };
 
-#define PROBES_SHARED 0
+/* attach cookies beyond any slot: links placed for every process; a slot of no program */
+#define PROBES_SHARED 0xfffffffeU
+#define PROBES_NONE 0xffffffffU
 
 /* the bytes of a frame, or of a thread state from its thread id to its frame pointer */
 #define PY_FRAME_READ_MAX 192
@@ -123,7 +128,7 @@ struct task_tracker_health {
 	__u64 no_thread_state;	/* the thread's PyThreadState was not found */
 };
 
-_Static_assert(sizeof(struct py_layout) == 88, "py_layout layout");
+_Static_assert(sizeof(struct py_layout) == 96, "py_layout layout");
 _Static_assert(sizeof(struct task_create_event) == TASK_CREATE_EVENT_SIZE(TASK_MAX_FRAMES) &&
 	       __builtin_offsetof(struct task_create_event, frames) == TASK_CREATE_EVENT_SIZE(0),
 	       "task_create_event layout");

@@ -202,23 +202,31 @@ def lifecycle_pid_reuse():
                      r"process \(python3?[.\d]*\), which is not traced" % pid, err), err
 
 
-def exec_scenario(into, want_tracked):
+def exec_scenario(into, want_tracked, before_noticed=False):
     """A target on one CPython with tasks pending execs `into`; returns the
     report, inflight's stderr, the target's pid and its truths before and
-    after (the latter None for a program that is not Python)."""
+    after (the latter None for a program that is not Python). With
+    before_noticed, inflight is stopped (SIGSTOP) from before the exec until
+    the new program has made its tasks: its probes run meanwhile, its polls
+    cannot have seen the exec."""
     before_python, _ = pyenv_pythons()
     w = Workload("lifecycle_target.py", python=before_python, args=["exec"], quiet=True)
     try:
         t = Tracer("-f", "json", "-i", "0.1", "-p", str(w.pid))
         truth_before = w.do("tasks 7")
         polls(t, w.pid, 2)    # the first may have begun before the tasks were made
+        if before_noticed:
+            os.kill(t.proc.pid, signal.SIGSTOP)
         w.proc.stdin.write("exec %s\n" % " ".join(into))
         w.proc.stdin.flush()
         truth_after = None
         if want_tracked:
             assert w.read()["ready"]    # the new program's first line
+        if before_noticed:
+            truth_after = w.do("tasks 5")
+            os.kill(t.proc.pid, signal.SIGCONT)
         read_until(t, lambda line: "PID %d exec()ed" % w.pid in line, "that the target exec()ed")
-        if want_tracked:
+        if want_tracked and not before_noticed:
             truth_after = w.do("tasks 5")
         polls(t, w.pid, 3)
         rc, out, err = t.finish()
@@ -256,6 +264,31 @@ def lifecycle_exec_into_python():
     assert old["in_flight"] == 0 and old["ended_at_shutdown"] == before["created"], old
     assert new and new["created"] == after["created"] and new["in_flight"] == after["created"], \
         sites
+    assert "its asyncio tasks are now tracked in the new program" in err, err
+
+
+@test
+def lifecycle_exec_into_same_python():
+    """A traced CPython exec()s itself and makes 5 tasks before inflight has
+    noticed: the probes, still attached to the same _asyncio file, fire in the
+    new program, and must read nothing with the old program's layout. The 5
+    tasks are the new program's, found pending when it is read afresh, never
+    counted as the old one's (created, then ended with it)."""
+    python, _ = pyenv_pythons()
+    report, err, pid, before, after = exec_scenario([python, SCRIPT, "after_exec"], True,
+                                                    before_noticed=True)
+    lines = site_markers("lifecycle_target.py")
+    target = target_of(report, pid)
+    assert target["execs"] == 1 and target["exe"] == os.path.realpath(python), target
+    tasks_tracked(report, pid)
+    # the old program's: "tasks 7" ran one task (spawn) that made 7
+    assert target["tasks"]["created"] == before["created"] + 1, target["tasks"]
+    assert target["tasks"]["at_attach"] == after["pending"], target["tasks"]
+    sites = sites_by_line(target)
+    old, new = sites.get(lines["before_exec"]), sites.get(lines["after_exec"])
+    assert old and old["created"] == before["created"], sites
+    assert old["ended_at_shutdown"] == before["created"], old
+    assert not new or not new["created"], new
     assert "its asyncio tasks are now tracked in the new program" in err, err
 
 

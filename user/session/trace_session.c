@@ -140,9 +140,11 @@ static void prepare_task_tracking(struct session *s)
 static void start_exit_tracking(struct session *s)
 {
 	int py_procs_fd = s->tasks ? task_tracker_py_procs_fd(s->tasks) : -1;
+	int py_layouts_fd = s->tasks ? task_tracker_py_layouts_fd(s->tasks) : -1;
 	size_t i;
 
-	if (exit_tracker_start(&s->exits, conn_tracker_targets_fd(s->conns), py_procs_fd))
+	if (exit_tracker_start(&s->exits, conn_tracker_targets_fd(s->conns), py_procs_fd,
+			       py_layouts_fd))
 		return;
 	for (i = 0; i < s->n_targets; i++)
 		exit_tracker_add_target(s->exits, s->targets[i].pid);

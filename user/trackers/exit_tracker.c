@@ -18,7 +18,8 @@ static int share_map(struct bpf_map *map, int fd)
 	return fd < 0 ? 0 : bpf_map__reuse_fd(map, fd);
 }
 
-int exit_tracker_start(struct exit_tracker **out, int conn_targets_fd, int py_procs_fd)
+int exit_tracker_start(struct exit_tracker **out, int conn_targets_fd, int py_procs_fd,
+		       int py_layouts_fd)
 {
 	struct exit_tracker *et = calloc(1, sizeof(*et));
 	int err;
@@ -33,6 +34,8 @@ int exit_tracker_start(struct exit_tracker **out, int conn_targets_fd, int py_pr
 	err = share_map(et->skel->maps.conn_targets, conn_targets_fd);
 	if (!err)
 		err = share_map(et->skel->maps.py_procs, py_procs_fd);
+	if (!err)
+		err = share_map(et->skel->maps.py_layouts, py_layouts_fd);
 	if (!err)
 		err = proc_exit_bpf__load(et->skel);
 	if (err)

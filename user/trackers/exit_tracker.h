@@ -17,9 +17,11 @@ struct exit_tracker;
 /*
  * Loads and attaches the programs: 0 or -errno (the trace goes on without it).
  * conn_targets_fd and py_procs_fd: the other tracers' maps of targets, emptied
- * of a target as it exits (py_procs also at its exec); -1 when there is none.
+ * of a target as it exits (py_procs also at its exec; the target's slot in
+ * py_layouts_fd is cleared with it); -1 when there is none.
  */
-int exit_tracker_start(struct exit_tracker **out, int conn_targets_fd, int py_procs_fd);
+int exit_tracker_start(struct exit_tracker **out, int conn_targets_fd, int py_procs_fd,
+		       int py_layouts_fd);
 int exit_tracker_add_target(struct exit_tracker *et, pid_t pid);
 /* How pid ended, and when (monotonic ns): 0, or -ENOENT if the kernel did not say. */
 int exit_tracker_lookup(const struct exit_tracker *et, pid_t pid, struct proc_end *end,

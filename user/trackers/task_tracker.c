@@ -44,10 +44,12 @@ struct probe_links {
  * The uprobes on one file that holds _asyncio's code, known by device, inode
  * and offsets, not by a path (a container names it otherwise): a uprobe is
  * placed on a file, not on a process. While one target maps the file they
- * are placed for that process alone; from the second on, once for every
- * process (pid -1), and the programs drop the hits of processes not in
- * py_procs. Both ways cost: a probe per process costs an attach and a detach
- * (the detach about 0.15 s in the kernel) per process, which a fleet of one
+ * are placed for that process alone, the target's slot in py_layouts their
+ * attach cookie, so that a hit finds its layout without hashing the PID;
+ * from the second on, once for every process (pid -1, cookie PROBES_SHARED),
+ * and the programs drop the hits of processes not in py_procs. Both ways
+ * cost: a probe per process costs an attach and a detach (the detach about
+ * 0.15 s in the kernel) per process, which a fleet of one
  * build would pay hundreds of times over; a pid -1 probe traps in every
  * process that maps the file, traced or not (a trap, 1-1.8 us, then the
  * early return), which a lone target's untraced neighbours are spared.
@@ -74,6 +76,7 @@ struct task_target {
 	struct python_target py;
 	struct py_reader reader;
 	struct probed_file *probes;	/* NULL while not attached */
+	int slot;	/* where its layout is in py_layouts, and its own links' cookie; -1: none */
 	/* attached on a late import: its tasks are read once more at the next poll */
 	bool read_again;
 	struct task_sampler *sampler;	/* TRACE_MODE_SAMPLED: its reads, from the first on */
@@ -94,6 +97,7 @@ struct task_tracker {
 	struct task_target *targets;
 	size_t n_targets;
 	struct probed_file *files;	/* the files probed, each once */
+	bool slot_used[INFLIGHT_MAX_TARGETS];	/* py_layouts' slots held by targets */
 	int n_cpus;
 	/*
 	 * TRACE_MODE_LEAN: no dealloc probe where the finalizer's pending path can
@@ -237,12 +241,42 @@ static void release_probes(struct task_tracker *tt, struct task_target *t)
 		drop_probed_file(tt, f);
 }
 
+/* Takes a free slot of py_layouts for t: 0, or -ENOSPC. */
+static int take_slot(struct task_tracker *tt, struct task_target *t)
+{
+	int i;
+
+	for (i = 0; i < INFLIGHT_MAX_TARGETS; i++) {
+		if (!tt->slot_used[i]) {
+			tt->slot_used[i] = true;
+			t->slot = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Marks t's slot as of no program (no link's hits count through it) and gives it back. */
+static void release_slot(struct task_tracker *tt, struct task_target *t)
+{
+	struct py_layout none = { .probe_cookie = PROBES_NONE };
+	__u32 key = t->slot;
+
+	if (t->slot < 0)
+		return;
+	bpf_map__update_elem(tt->skel->maps.py_layouts, &key, sizeof(key), &none, sizeof(none),
+			     BPF_ANY);
+	tt->slot_used[t->slot] = false;
+	t->slot = -1;
+}
+
 static void detach_probes(struct task_tracker *tt, struct task_target *t)
 {
 	__u32 key = t->pid;
 
 	bpf_map__delete_elem(tt->skel->maps.py_procs, &key, sizeof(key), 0);
 	release_probes(tt, t);
+	release_slot(tt, t);
 	py_reader_free(&t->reader);
 	task_sampler_free(t->sampler);
 	t->sampler = NULL;
@@ -254,47 +288,57 @@ static int write_layout(struct task_tracker *tt, const struct task_target *t, __
 			__u64 flags)
 {
 	struct py_layout layout;
-	__u32 key = t->pid;
+	__u32 key = t->pid, slot = t->slot;
 
 	cpython_bpf_layout(&t->py.layout, t->py.runtime_addr, &layout);
+	layout.slot = slot;
+	layout.pid = t->pid;
 	layout.probe_cookie = cookie;
+	/* py_procs first: the slot is written only while the kernel still holds the target */
 	if (bpf_map__update_elem(tt->skel->maps.py_procs, &key, sizeof(key), &layout,
-				 sizeof(layout), flags))
+				 sizeof(layout), flags) ||
+	    bpf_map__update_elem(tt->skel->maps.py_layouts, &slot, sizeof(slot), &layout,
+				 sizeof(layout), BPF_ANY))
 		return -errno;
 	return 0;
 }
 
-/* A uprobe for pid alone (its PID its cookie), or for every process if pid is -1. */
-static struct bpf_link *attach_uprobe(const struct bpf_program *prog, pid_t pid, const char *path,
-				      uint64_t offset)
+/* A uprobe for pid alone, or for every process if pid is -1 (cookie: see probed_layout). */
+static struct bpf_link *attach_uprobe(const struct bpf_program *prog, pid_t pid, __u32 cookie,
+				      const char *path, uint64_t offset)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = pid > 0 ? (__u64)pid : PROBES_SHARED);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie);
 
 	return bpf_program__attach_uprobe_opts(prog, pid, path, offset, &opts);
 }
 
-/* The probes t's interpreter build needs, for pid (t's, or -1 for all): 0 or -errno. */
+/*
+ * The probes t's interpreter build needs, for pid (t's, or -1 for all): 0 or
+ * -errno. Placed for t alone, their cookie is t's slot, for every process
+ * PROBES_SHARED.
+ */
 static int place_links(struct task_tracker *tt, const struct task_target *t, pid_t pid,
 		       struct probe_links *l)
 {
+	__u32 cookie = pid > 0 ? (__u32)t->slot : PROBES_SHARED;
 	const char *path = t->py.asyncio_open;
 	int err;
 
 	memset(l, 0, sizeof(*l));
 	if (tt->mode != TRACE_MODE_SAMPLED) {
-		l->init = attach_uprobe(tt->skel->progs.on_task_init, pid, path,
+		l->init = attach_uprobe(tt->skel->progs.on_task_init, pid, cookie, path,
 					t->py.task_init_offset);
 		if (!l->init)
 			return -errno;
 	}
 	if (tt->mode != TRACE_MODE_PROBES && t->py.task_pending_offset) {
-		l->pending = attach_uprobe(tt->skel->progs.on_task_destroyed_pending, pid, path,
-					   t->py.task_pending_offset);
+		l->pending = attach_uprobe(tt->skel->progs.on_task_destroyed_pending, pid, cookie,
+					   path, t->py.task_pending_offset);
 		if (l->pending)
 			return 0;
 	}
 	/* memory alone cannot tell which tasks were destroyed pending: without that probe, dealloc's */
-	l->dealloc = attach_uprobe(tt->skel->progs.on_task_dealloc, pid, path,
+	l->dealloc = attach_uprobe(tt->skel->progs.on_task_dealloc, pid, cookie, path,
 				   t->py.task_dealloc_offset);
 	if (!l->dealloc) {
 		err = -errno;
@@ -349,8 +393,9 @@ static void describe_hook(struct task_tracker *tt, struct task_target *t);
 /*
  * A second target maps f's file: its probes are placed again for every
  * process, and the first target's hits move to them before its own probes
- * go, so that none is lost or counted twice (but for a hit under way while
- * the first target's layout is rewritten, which either probe may count).
+ * go, so that none is lost or counted twice: the programs count a hit
+ * through the links whose cookie is in the target's slot, one word rewritten
+ * at once (but for a hit under way while it is, which either may count).
  */
 static int share_probes(struct task_tracker *tt, struct probed_file *f,
 			const struct task_target *t)
@@ -380,15 +425,16 @@ static int attach_probes(struct task_tracker *tt, struct task_target *t)
 	__u32 key = t->pid;
 	int err;
 
-	err = write_layout(tt, t, f ? PROBES_SHARED : (__u32)t->pid, BPF_ANY);
-	if (err)
-		return err;
-	if (!f)
+	err = take_slot(tt, t);
+	if (!err)
+		err = write_layout(tt, t, f ? PROBES_SHARED : (__u32)t->slot, BPF_ANY);
+	if (!err && !f)
 		err = probe_new_file(tt, t, &f);
-	else if (f->owner)
+	else if (!err && f->owner)
 		err = share_probes(tt, f, t);
 	if (err) {
 		bpf_map__delete_elem(tt->skel->maps.py_procs, &key, sizeof(key), 0);
+		release_slot(tt, t);
 		return err;
 	}
 	f->users++;
@@ -491,6 +537,7 @@ int task_tracker_add_process(struct task_tracker *tt, pid_t pid, int pidfd)
 	tt->targets = grown;
 	t = &tt->targets[tt->n_targets++];
 	memset(t, 0, sizeof(*t));
+	t->slot = -1;
 	t->pid = pid;
 	t->pidfd = pidfd;
 	discover(tt, t);
@@ -952,6 +999,11 @@ void task_tracker_read_new_program(struct task_tracker *tt, pid_t pid)
 int task_tracker_py_procs_fd(const struct task_tracker *tt)
 {
 	return bpf_map__fd(tt->skel->maps.py_procs);
+}
+
+int task_tracker_py_layouts_fd(const struct task_tracker *tt)
+{
+	return bpf_map__fd(tt->skel->maps.py_layouts);
 }
 
 void task_tracker_destroy(struct task_tracker *tt)

@@ -39,6 +39,8 @@ void task_tracker_forget_program(struct task_tracker *tt, pid_t pid);
 void task_tracker_read_new_program(struct task_tracker *tt, pid_t pid);
 /* The kernel's map of interpreter layouts, for the exit tracker to empty. */
 int task_tracker_py_procs_fd(const struct task_tracker *tt);
+/* The same layouts by slot, which the exit tracker clears with py_procs. */
+int task_tracker_py_layouts_fd(const struct task_tracker *tt);
 /* Starts attribution of connections to tasks and every probe: 0 or -errno. */
 int task_tracker_attach(struct task_tracker *tt);
 /* Adds the tasks pending before the probes, from a snapshot of each target's memory. */

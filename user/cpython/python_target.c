@@ -406,7 +406,7 @@ out:
 
 int python_target_discover(pid_t pid, struct python_target *t)
 {
-	const struct file_mapping *asyncio;
+	const struct file_mapping *asyncio, *runtime;
 	struct proc_maps maps;
 	int err;
 
@@ -425,7 +425,15 @@ int python_target_discover(pid_t pid, struct python_target *t)
 		goto out;
 	}
 	/* built into the interpreter (probed before it is even imported), or not loaded yet */
-	err = resolve_functions(t, proc_maps_find_path(&maps, t->runtime_file));
+	runtime = proc_maps_find_path(&maps, t->runtime_file);
+	if (!runtime) {
+		/* the maps read a moment ago had it: the process exec()ed or exited since */
+		snprintf(t->problem, sizeof(t->problem), "%s is no longer mapped: the process "
+			 "exec()ed or exited while being looked at", t->runtime_file);
+		err = -ESRCH;
+		goto out;
+	}
+	err = resolve_functions(t, runtime);
 	if (err) {
 		t->asyncio_file[0] = '\0';
 		snprintf(t->problem, sizeof(t->problem), "asyncio is not imported yet");

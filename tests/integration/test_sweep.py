@@ -91,10 +91,11 @@ def command_service(pid):
 
 
 class Sweep:
-    """inflight sweep -v, read until it says what it wants."""
+    """inflight sweep -v, read until it says what it wants; wrap: a command
+    that runs it (unshare, say)."""
 
-    def __init__(self, out_dir, *args):
-        self.proc = subprocess.Popen([inflight(), "sweep", "-v", "-o", out_dir, *args],
+    def __init__(self, out_dir, *args, wrap=()):
+        self.proc = subprocess.Popen([*wrap, inflight(), "sweep", "-v", "-o", out_dir, *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.stderr = []
 

@@ -264,7 +264,7 @@ def sweep_of_a_host_running_known_workloads():
                                                                    sorted(got, key=str)))
         if role == "container":
             expect_eq("container's service", (s["service"], s["service_source"]),
-                      ("docker:" + cgroup.id[:12], "container"))
+                      ("docker:" + cgroup.id[:12], "container-id"))
             expect_eq("container", s["container"],
                       {"cgroup": "/docker-%s.scope" % cgroup.id, "runtime": "docker",
                        "name": None, "id": cgroup.id})
@@ -307,6 +307,59 @@ def sweep_of_a_host_running_known_workloads():
         assert "CPython 3.8 is not supported" in s["reason"], s
         assert old.pid not in services
     assert os.getpid() not in skipped
+
+
+class DockerConfig:
+    """What a Docker host keeps of a container in /var/lib/docker (its
+    config.v2.json, which holds its name), for a container ID; removes what it
+    made."""
+
+    ROOT = "/var/lib/docker/containers"
+
+    def __init__(self, container_id, name):
+        self.made = [d for d in ("/var/lib/docker", self.ROOT) if not os.path.exists(d)]
+        os.makedirs(self.ROOT, exist_ok=True)
+        self.dir = os.path.join(self.ROOT, container_id)
+        os.mkdir(self.dir)
+        self.made.append(self.dir)
+        with open(os.path.join(self.dir, "config.v2.json"), "w") as f:
+            json.dump({"ID": container_id, "Name": "/" + name, "State": {"Running": True},
+                       "Config": {"Hostname": container_id[:12]}}, f)
+
+    def remove(self):
+        shutil.rmtree(self.made[-1])
+        for d in reversed(self.made[:-1]):
+            os.rmdir(d)
+
+
+@test
+def sweep_names_a_docker_container_by_its_name():
+    """A process in a Docker container's cgroup is named by the name Docker
+    keeps for the container, which outlives its ID (a re-created container
+    keeps its name, not its ID)."""
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    cgroup = DockerLikeCgroup()
+    name = "billing-api-" + os.urandom(4).hex()
+    config = DockerConfig(cgroup.id, name)
+    w = None
+    try:
+        w = Workload("findings_suite.py", python=PYTHON, args=["pool"], quiet=True)
+        cgroup.enter(w.pid)
+        r = run_inflight("sweep", "-d", "1", "-o", out_dir, timeout=600)
+    finally:
+        if w:
+            w.stop()
+        cgroup.remove()
+        config.remove()
+    assert r.returncode == 0, r.stderr
+    snap = read_snapshot(r.stdout.strip())
+    s = [s for s in snap["services"] if s["pid"] == w.pid]
+    assert s, "the workload is not in the snapshot"
+    expect_eq("container's service", (s[0]["service"], s[0]["service_source"]),
+              ("docker:" + name, "container"))
+    expect_eq("container", s[0]["container"],
+              {"cgroup": "/docker-%s.scope" % cgroup.id, "runtime": "docker", "name": name,
+               "id": cgroup.id})
 
 
 @test

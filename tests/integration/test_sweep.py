@@ -11,11 +11,13 @@ import glob
 import gzip
 import json
 import os
+import random
 import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import uuid
 
 from harness import (PYTHON, WORKLOADS, Workload, expect_eq, inflight, interpreters, run_inflight,
                      site_markers, skip, test)
@@ -360,6 +362,46 @@ def sweep_names_a_docker_container_by_its_name():
     expect_eq("container", s[0]["container"],
               {"cgroup": "/docker-%s.scope" % cgroup.id, "runtime": "docker", "name": name,
                "id": cgroup.id})
+
+
+@test
+def sweep_names_a_kubernetes_pod_by_its_stable_name():
+    """A process in a pod's cgroup (kubepods...pod<uid>.slice) is named by its
+    pod's name, the HOSTNAME in its environment, without the suffixes a
+    Deployment adds (pod-template hash, random): a redeployed pod keeps it."""
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    root = cgroup2_root()
+    assert root, "no cgroup v2 hierarchy mounted"
+    uid = str(uuid.uuid4())
+    container_id = os.urandom(32).hex()
+    base = "billing-" + "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
+    dirs = [os.path.join(root, "kubepods.slice"),
+            os.path.join(root, "kubepods.slice", "kubepods-pod%s.slice" % uid.replace("-", "_"))]
+    dirs.append(os.path.join(dirs[-1], "cri-containerd-%s.scope" % container_id))
+    made, w = [], None
+    try:
+        for d in dirs:
+            if not os.path.isdir(d):
+                os.mkdir(d)
+                made.append(d)
+        env = dict(os.environ, HOSTNAME=base + "-7d9c8b6f5d-x2kqz")
+        w = Workload("findings_suite.py", python=PYTHON, args=["pool"], env=env, quiet=True)
+        with open(os.path.join(dirs[-1], "cgroup.procs"), "w") as f:
+            f.write(str(w.pid))
+        r = run_inflight("sweep", "-d", "1", "-o", out_dir, timeout=600)
+    finally:
+        if w:
+            w.stop()
+        for d in reversed(made):
+            os.rmdir(d)
+    assert r.returncode == 0, r.stderr
+    snap = read_snapshot(r.stdout.strip())
+    s = [s for s in snap["services"] if s["pid"] == w.pid]
+    assert s, "the workload is not in the snapshot"
+    expect_eq("pod's service", (s[0]["service"], s[0]["service_source"]),
+              ("kubernetes:" + base, "container"))
+    expect_eq("pod's container", (s[0]["container"]["runtime"], s[0]["container"]["name"],
+                                  s[0]["container"]["id"]), ("kubernetes", base, container_id))
 
 
 @test

@@ -67,6 +67,54 @@ static void test_container_id_checked(void **state)
 					       name, sizeof(name)), -EINVAL);
 }
 
+static int pod_of(const char *env, size_t len, char *name)
+{
+	return pod_name_from_environ(env, len, name, CONTAINER_NAME_MAX);
+}
+
+#define ENV(s) s, sizeof(s) - 1
+
+static void test_pod_name_without_generated_suffixes(void **state)
+{
+	char name[CONTAINER_NAME_MAX];
+
+	/* a Deployment's pod: its ReplicaSet's pod-template hash, then a random suffix */
+	assert_int_equal(pod_of(ENV("PATH=/bin\0HOSTNAME=billing-api-7d9c8b6f5d-x2kqz\0"), name), 0);
+	assert_string_equal(name, "billing-api");
+	/* a DaemonSet's: the random suffix only */
+	assert_int_equal(pod_of(ENV("HOSTNAME=node-agent-q8w2z"), name), 0);
+	assert_string_equal(name, "node-agent");
+	/* a StatefulSet's ordinal and a bare pod's name are stable: kept */
+	assert_int_equal(pod_of(ENV("HOSTNAME=db-0\0"), name), 0);
+	assert_string_equal(name, "db-0");
+	assert_int_equal(pod_of(ENV("HOSTNAME=api-worker\0"), name), 0);
+	assert_string_equal(name, "api-worker");
+	/* words with vowels are not generated suffixes */
+	assert_int_equal(pod_of(ENV("HOSTNAME=web-frontend-cache\0"), name), 0);
+	assert_string_equal(name, "web-frontend-cache");
+	/* what is left is still a name: no dash left at its end */
+	assert_int_equal(pod_of(ENV("HOSTNAME=billing--7db6db6f5d-x2kqz"), name), 0);
+	assert_string_equal(name, "billing--7db6db6f5d");
+	/* the first HOSTNAME, as getenv() finds it */
+	assert_int_equal(pod_of(ENV("HOSTNAME=a-x2kqz\0HOSTNAME=b"), name), 0);
+	assert_string_equal(name, "a");
+}
+
+static void test_pod_name_refused(void **state)
+{
+	char name[CONTAINER_NAME_MAX] = "kept", small[4];
+
+	assert_int_equal(pod_of(ENV("PATH=/bin\0HOME=/\0"), name), -ENOENT);
+	assert_int_equal(pod_of(ENV("HOSTNAME=\0"), name), -ENOENT);
+	assert_int_equal(pod_of(ENV("HOSTNAME=Web\0"), name), -EINVAL);
+	assert_int_equal(pod_of(ENV("HOSTNAME=web\x1b[31m\0"), name), -EINVAL);
+	assert_int_equal(pod_of(ENV("HOSTNAME=-web\0"), name), -EINVAL);
+	assert_int_equal(pod_of(ENV("XHOSTNAME=web\0"), name), -ENOENT);
+	assert_string_equal(name, "kept");
+	assert_int_equal(pod_name_from_environ(ENV("HOSTNAME=abcd"), small, sizeof(small)),
+			 -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -74,6 +122,8 @@ int main(void)
 		cmocka_unit_test(test_not_a_name),
 		cmocka_unit_test(test_too_long_or_too_big),
 		cmocka_unit_test(test_container_id_checked),
+		cmocka_unit_test(test_pod_name_without_generated_suffixes),
+		cmocka_unit_test(test_pod_name_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,3 +130,94 @@ int docker_container_name(const char *id, char *name, size_t size)
 	free(text);
 	return err;
 }
+
+/* The characters Kubernetes draws generated name suffixes and hashes from. */
+static bool is_generated(const char *s, size_t len, size_t min, size_t max)
+{
+	static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+	size_t i;
+
+	if (len < min || len > max)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!s[i] || !strchr(alphabet, s[i]))
+			return false;
+	return true;
+}
+
+/* A hostname Kubernetes could give: lower-case letters, digits, '-' and '.', not at the ends. */
+static bool is_dns_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || s[0] == '-' || s[0] == '.' || s[len - 1] == '-' || s[len - 1] == '.')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '.'))
+			return false;
+	return true;
+}
+
+/* len of s without its last "-<generated part of min..max characters>", or len itself. */
+static size_t drop_generated(const char *s, size_t len, size_t min, size_t max)
+{
+	const char *dash = NULL;
+	size_t i;
+
+	for (i = len; i > 0; i--)
+		if (s[i - 1] == '-') {
+			dash = s + i - 1;
+			break;
+		}
+	/* what is left must still be a name: not empty, not ending in '-' */
+	if (!dash || dash == s || dash[-1] == '-')
+		return len;
+	i = (size_t)(dash - s);
+	return is_generated(dash + 1, len - i - 1, min, max) ? i : len;
+}
+
+int pod_name_from_environ(const char *text, size_t len, char *name, size_t size)
+{
+	const char *var = text, *end = text + len, *nul, *value = NULL;
+	size_t n = 0, cut;
+
+	for (; var < end; var = nul + 1) {
+		nul = memchr(var, '\0', (size_t)(end - var));
+		if (!nul)
+			nul = end;
+		/* the first, as getenv() would find it */
+		if ((size_t)(nul - var) > 9 && !strncmp(var, "HOSTNAME=", 9)) {
+			value = var + 9;
+			n = (size_t)(nul - value);
+			break;
+		}
+	}
+	if (!value)
+		return -ENOENT;
+	if (!is_dns_name(value, n))
+		return -EINVAL;
+	cut = drop_generated(value, n, 5, 5);
+	if (cut != n)
+		cut = drop_generated(value, cut, 6, 10);
+	if (cut >= size)
+		return -ENAMETOOLONG;
+	memcpy(name, value, cut);
+	name[cut] = '\0';
+	return 0;
+}
+
+int pod_name_of_process(pid_t pid, char *name, size_t size)
+{
+	char path[64], *text = NULL;
+	size_t len = 0;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	err = read_capped(path, ENVIRON_MAX_BYTES, &text, &len);
+	if (err)
+		return err;
+	err = pod_name_from_environ(text, len, name, size);
+	free(text);
+	return err;
+}

@@ -131,8 +131,13 @@ static void container_name_read(struct proc_identity *id)
 {
 	const struct cgroup_identity *c = &id->cgroup;
 
-	if (c->runtime == CGROUP_RUNTIME_DOCKER &&
-	    docker_container_name(c->id, id->container_name, sizeof(id->container_name)))
+	int err = -ENOENT;
+
+	if (c->runtime == CGROUP_RUNTIME_DOCKER)
+		err = docker_container_name(c->id, id->container_name, sizeof(id->container_name));
+	else if (c->runtime == CGROUP_RUNTIME_KUBERNETES)
+		err = pod_name_of_process(id->pid, id->container_name, sizeof(id->container_name));
+	if (err)
 		id->container_name[0] = '\0';
 }
 

@@ -99,7 +99,7 @@ unit: $(UNIT_BINS)
 
 # Fuzzing: libFuzzer harnesses (tests/fuzz/<target>.c) over the parsers of what the target
 # controls, each linked with the library objects it needs only, built with clang.
-FUZZ_TARGETS := elf_image x86_code proc_maps proc_net proc_cgroup config task_snapshot snapshot
+FUZZ_TARGETS := elf_image x86_code proc_maps proc_net proc_cgroup container_name config task_snapshot snapshot
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_DIR := $(OUTPUT)/fuzz
@@ -112,6 +112,7 @@ FUZZ_LIB_x86_code := sys/x86_code
 FUZZ_LIB_proc_maps := sys/proc_maps
 FUZZ_LIB_proc_net := sys/proc_net
 FUZZ_LIB_proc_cgroup := sys/proc_cgroup
+FUZZ_LIB_container_name := sys/container_name
 FUZZ_LIB_config := cli/config
 # decompressed snapshots are capped at 256 MiB (SNAPSHOT_MAX_JSON_BYTES); a fuzz input
 # of a few KiB inflates to a few MiB at most

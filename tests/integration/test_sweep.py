@@ -11,11 +11,13 @@ import glob
 import gzip
 import json
 import os
+import random
 import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import uuid
 
 from harness import (PYTHON, WORKLOADS, Workload, expect_eq, inflight, interpreters, run_inflight,
                      site_markers, skip, test)
@@ -91,10 +93,11 @@ def command_service(pid):
 
 
 class Sweep:
-    """inflight sweep -v, read until it says what it wants."""
+    """inflight sweep -v, read until it says what it wants; wrap: a command
+    that runs it (unshare, say)."""
 
-    def __init__(self, out_dir, *args):
-        self.proc = subprocess.Popen([inflight(), "sweep", "-v", "-o", out_dir, *args],
+    def __init__(self, out_dir, *args, wrap=()):
+        self.proc = subprocess.Popen([*wrap, inflight(), "sweep", "-v", "-o", out_dir, *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.stderr = []
 
@@ -263,7 +266,7 @@ def sweep_of_a_host_running_known_workloads():
                                                                    sorted(got, key=str)))
         if role == "container":
             expect_eq("container's service", (s["service"], s["service_source"]),
-                      ("docker:" + cgroup.id[:12], "container"))
+                      ("docker:" + cgroup.id[:12], "container-id"))
             expect_eq("container", s["container"],
                       {"cgroup": "/docker-%s.scope" % cgroup.id, "runtime": "docker",
                        "name": None, "id": cgroup.id})
@@ -306,6 +309,99 @@ def sweep_of_a_host_running_known_workloads():
         assert "CPython 3.8 is not supported" in s["reason"], s
         assert old.pid not in services
     assert os.getpid() not in skipped
+
+
+class DockerConfig:
+    """What a Docker host keeps of a container in /var/lib/docker (its
+    config.v2.json, which holds its name), for a container ID; removes what it
+    made."""
+
+    ROOT = "/var/lib/docker/containers"
+
+    def __init__(self, container_id, name):
+        self.made = [d for d in ("/var/lib/docker", self.ROOT) if not os.path.exists(d)]
+        os.makedirs(self.ROOT, exist_ok=True)
+        self.dir = os.path.join(self.ROOT, container_id)
+        os.mkdir(self.dir)
+        self.made.append(self.dir)
+        with open(os.path.join(self.dir, "config.v2.json"), "w") as f:
+            json.dump({"ID": container_id, "Name": "/" + name, "State": {"Running": True},
+                       "Config": {"Hostname": container_id[:12]}}, f)
+
+    def remove(self):
+        shutil.rmtree(self.made[-1])
+        for d in reversed(self.made[:-1]):
+            os.rmdir(d)
+
+
+@test
+def sweep_names_a_docker_container_by_its_name():
+    """A process in a Docker container's cgroup is named by the name Docker
+    keeps for the container, which outlives its ID (a re-created container
+    keeps its name, not its ID)."""
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    cgroup = DockerLikeCgroup()
+    name = "billing-api-" + os.urandom(4).hex()
+    config = DockerConfig(cgroup.id, name)
+    w = None
+    try:
+        w = Workload("findings_suite.py", python=PYTHON, args=["pool"], quiet=True)
+        cgroup.enter(w.pid)
+        r = run_inflight("sweep", "-d", "1", "-o", out_dir, timeout=600)
+    finally:
+        if w:
+            w.stop()
+        cgroup.remove()
+        config.remove()
+    assert r.returncode == 0, r.stderr
+    snap = read_snapshot(r.stdout.strip())
+    s = [s for s in snap["services"] if s["pid"] == w.pid]
+    assert s, "the workload is not in the snapshot"
+    expect_eq("container's service", (s[0]["service"], s[0]["service_source"]),
+              ("docker:" + name, "container"))
+    expect_eq("container", s[0]["container"],
+              {"cgroup": "/docker-%s.scope" % cgroup.id, "runtime": "docker", "name": name,
+               "id": cgroup.id})
+
+
+@test
+def sweep_names_a_kubernetes_pod_by_its_stable_name():
+    """A process in a pod's cgroup (kubepods...pod<uid>.slice) is named by its
+    pod's name, the HOSTNAME in its environment, without the suffixes a
+    Deployment adds (pod-template hash, random): a redeployed pod keeps it."""
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    root = cgroup2_root()
+    assert root, "no cgroup v2 hierarchy mounted"
+    uid = str(uuid.uuid4())
+    container_id = os.urandom(32).hex()
+    base = "billing-" + "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
+    dirs = [os.path.join(root, "kubepods.slice"),
+            os.path.join(root, "kubepods.slice", "kubepods-pod%s.slice" % uid.replace("-", "_"))]
+    dirs.append(os.path.join(dirs[-1], "cri-containerd-%s.scope" % container_id))
+    made, w = [], None
+    try:
+        for d in dirs:
+            if not os.path.isdir(d):
+                os.mkdir(d)
+                made.append(d)
+        env = dict(os.environ, HOSTNAME=base + "-7d9c8b6f5d-x2kqz")
+        w = Workload("findings_suite.py", python=PYTHON, args=["pool"], env=env, quiet=True)
+        with open(os.path.join(dirs[-1], "cgroup.procs"), "w") as f:
+            f.write(str(w.pid))
+        r = run_inflight("sweep", "-d", "1", "-o", out_dir, timeout=600)
+    finally:
+        if w:
+            w.stop()
+        for d in reversed(made):
+            os.rmdir(d)
+    assert r.returncode == 0, r.stderr
+    snap = read_snapshot(r.stdout.strip())
+    s = [s for s in snap["services"] if s["pid"] == w.pid]
+    assert s, "the workload is not in the snapshot"
+    expect_eq("pod's service", (s[0]["service"], s[0]["service_source"]),
+              ("kubernetes:" + base, "container"))
+    expect_eq("pod's container", (s[0]["container"]["runtime"], s[0]["container"]["name"],
+                                  s[0]["container"]["id"]), ("kubernetes", base, container_id))
 
 
 @test

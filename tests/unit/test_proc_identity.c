@@ -73,8 +73,12 @@ static void test_service_of_a_container(void **state)
 	char name[SERVICE_NAME_MAX];
 
 	with_cgroup(&id, "/system.slice/docker-" ID ".scope");
-	assert_string_equal(proc_identity_service(&id, name, sizeof(name)), "container");
+	assert_string_equal(proc_identity_service(&id, name, sizeof(name)), "container-id");
 	assert_string_equal(name, "docker:4f1e9c2b7a0d");
+	/* the name the runtime keeps, where it keeps one: it outlives the ID */
+	snprintf(id.container_name, sizeof(id.container_name), "billing-api");
+	assert_string_equal(proc_identity_service(&id, name, sizeof(name)), "container");
+	assert_string_equal(name, "docker:billing-api");
 	with_cgroup(&id, "/machine.slice/libpod-" ID ".scope/container");
 	proc_identity_service(&id, name, sizeof(name));
 	assert_string_equal(name, "podman:4f1e9c2b7a0d");
@@ -90,7 +94,7 @@ static void test_service_of_a_pod(void **state)
 
 	with_cgroup(&id, "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
 			 "8e1f3a2b_4c5d_6e7f_8091_a2b3c4d5e6f7.slice/cri-containerd-" ID ".scope");
-	assert_string_equal(proc_identity_service(&id, name, sizeof(name)), "container");
+	assert_string_equal(proc_identity_service(&id, name, sizeof(name)), "container-id");
 	assert_string_equal(name, "kubernetes:pod-8e1f3a2b-4c5d-6e7f-8091-a2b3c4d5e6f7");
 }
 

@@ -427,10 +427,10 @@ int python_target_discover(pid_t pid, struct python_target *t)
 	/* built into the interpreter (probed before it is even imported), or not loaded yet */
 	runtime = proc_maps_find_path(&maps, t->runtime_file);
 	if (!runtime) {
-		/* mapped at the first read of the maps, gone at this one */
+		/* the maps read a moment ago had it: the process exec()ed or exited since */
 		snprintf(t->problem, sizeof(t->problem), "%s is no longer mapped: the process "
-			 "exited or exec()ed while it was read", t->runtime_file);
-		err = -ENOENT;
+			 "exec()ed or exited while being looked at", t->runtime_file);
+		err = -ESRCH;
 		goto out;
 	}
 	err = resolve_functions(t, runtime);

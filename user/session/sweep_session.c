@@ -271,7 +271,8 @@ static void describe(const struct sweep_entry *e, struct snapshot_process *sp)
 	sp->python = e->python[0] ? e->python : NULL;
 	sp->cgroup = c->path[0] ? c->path : NULL;
 	sp->runtime = cgroup_runtime_name(c->runtime);
-	sp->container_name = c->runtime == CGROUP_RUNTIME_SYSTEMD ? c->unit : NULL;
+	sp->container_name = c->runtime == CGROUP_RUNTIME_SYSTEMD ? c->unit :
+			     e->id->container_name[0] ? e->id->container_name : NULL;
 	sp->container_id = c->id[0] ? c->id : NULL;
 	sp->reason = e->reason ? e->reason : "";
 }

@@ -126,6 +126,21 @@ int proc_identity_peek(pid_t pid, unsigned long long *start_time, char *exe, siz
 	return 0;
 }
 
+/* The container's name where its runtime keeps one on this host; left "" otherwise. */
+static void container_name_read(struct proc_identity *id)
+{
+	const struct cgroup_identity *c = &id->cgroup;
+
+	int err = -ENOENT;
+
+	if (c->runtime == CGROUP_RUNTIME_DOCKER)
+		err = docker_container_name(c->id, id->container_name, sizeof(id->container_name));
+	else if (c->runtime == CGROUP_RUNTIME_KUBERNETES)
+		err = pod_name_of_process(id->pid, id->container_name, sizeof(id->container_name));
+	if (err)
+		id->container_name[0] = '\0';
+}
+
 int proc_identity_read(pid_t pid, struct proc_identity *id)
 {
 	int err;
@@ -138,9 +153,12 @@ int proc_identity_read(pid_t pid, struct proc_identity *id)
 	err = read_cmdline(pid, id);
 	if (!err)
 		err = proc_cgroup_read(pid, &id->cgroup);
-	if (err)
+	if (err) {
 		proc_identity_free(id);
-	return err;
+		return err;
+	}
+	container_name_read(id);
+	return 0;
 }
 
 void proc_identity_free(struct proc_identity *id)
@@ -190,18 +208,22 @@ const char *proc_identity_service(const struct proc_identity *id, char *buf, siz
 	const struct cgroup_identity *c = &id->cgroup;
 	const char *leaf;
 
+	if (id->container_name[0] && c->runtime != CGROUP_RUNTIME_SYSTEMD) {
+		snprintf(buf, size, "%s:%s", cgroup_runtime_name(c->runtime), id->container_name);
+		return "container";
+	}
 	switch (c->runtime) {
 	case CGROUP_RUNTIME_DOCKER:
 	case CGROUP_RUNTIME_PODMAN:
 	case CGROUP_RUNTIME_CONTAINERD:
 		snprintf(buf, size, "%s:%.12s", cgroup_runtime_name(c->runtime), c->id);
-		return "container";
+		return "container-id";
 	case CGROUP_RUNTIME_KUBERNETES:
 		if (c->pod_uid[0])
 			snprintf(buf, size, "kubernetes:pod-%s", c->pod_uid);
 		else
 			snprintf(buf, size, "kubernetes:%.12s", c->id);
-		return "container";
+		return "container-id";
 	case CGROUP_RUNTIME_SYSTEMD:
 		snprintf(buf, size, "%s", c->unit);
 		return "cgroup";

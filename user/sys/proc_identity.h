@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "container_name.h"
 #include "proc_cgroup.h"
 
 #define SERVICE_NAME_MAX 256
@@ -21,6 +22,7 @@ struct proc_identity {
 	char **argv;			/* its command line, argc strings */
 	size_t argc;
 	struct cgroup_identity cgroup;
+	char container_name[CONTAINER_NAME_MAX];	/* as its runtime names it; "" if not known */
 };
 
 /* The PIDs of every process on the host, ascending: 0 or -errno; free(*pids). */
@@ -37,8 +39,10 @@ int proc_identity_read(pid_t pid, struct proc_identity *id);
 void proc_identity_free(struct proc_identity *id);
 /*
  * The name of the service the process runs, and what it comes from: its
- * container ("docker:<first 12 digits of its ID>", "podman:...",
- * "containerd:...", "kubernetes:pod-<uid>"), else its systemd unit or a
+ * container's name where the runtime keeps one ("docker:<name>",
+ * "container"), else its ID ("docker:<first 12 digits of its ID>",
+ * "podman:...", "containerd:...", "kubernetes:pod-<uid>"; "container-id": it
+ * changes when the container is re-created), else its systemd unit or a
  * cgroup of its own ("cgroup"), else its executable and arguments
  * ("command"; truncated to size).
  */

@@ -27,7 +27,8 @@ def uprobes_of(pid):
 
 def uprobes_until(pid, n):
     """inflight's uprobes once there are n of them (it drops a target's at its
-    next poll after the exit), or as they are after 10 s."""
+    next poll after the exit, and a target's own ones in a thread once shared
+    ones replace them), or as they are after 10 s."""
     for _ in range(100):
         probes = uprobes_of(pid)
         if len(probes) == n:
@@ -130,7 +131,7 @@ def shared_probes_go_with_the_last_process_of_their_build():
     try:
         pids = pair.hello["children"]
         t = Tracer("-p", str(pids[0]), "-p", str(pids[1]), "-p", str(lone.pid), "-f", "json")
-        expect_eq("uprobes for two builds", len(uprobes_of(t.proc.pid)), 4)
+        expect_eq("uprobes for two builds", len(uprobes_until(t.proc.pid, 4)), 4)
         pair.do("work")
         for pid in pids:
             pair.do("end %d" % pid)

@@ -50,15 +50,23 @@ struct {
 	__type(value, __u64);
 } warn_drops SEC(".maps");
 
-static __always_inline __u64 argument(struct pt_regs *ctx, __u32 i)
+/* warn_explicit's first five arguments, each read at a fixed place in the registers */
+struct arguments {
+	__u64 v[5];
+};
+
+static __always_inline void read_arguments(struct pt_regs *ctx, struct arguments *a)
 {
-	switch (i) {
-	case 0: return PT_REGS_PARM1(ctx);
-	case 1: return PT_REGS_PARM2(ctx);
-	case 2: return PT_REGS_PARM3(ctx);
-	case 3: return PT_REGS_PARM4(ctx);
-	default: return PT_REGS_PARM5(ctx);
-	}
+	a->v[0] = PT_REGS_PARM1(ctx);
+	a->v[1] = PT_REGS_PARM2(ctx);
+	a->v[2] = PT_REGS_PARM3(ctx);
+	a->v[3] = PT_REGS_PARM4(ctx);
+	a->v[4] = PT_REGS_PARM5(ctx);
+}
+
+static __always_inline __u64 argument(const struct arguments *a, __u32 i)
+{
+	return i < 5 ? a->v[i] : 0;
 }
 
 /* Copies a str object's first bytes, fewer when it sits at the end of its mapping. */
@@ -156,6 +164,7 @@ int on_warn_explicit(struct pt_regs *ctx)
 	const struct warn_layout *l;
 	struct warn_event *e;
 	__u64 *drops, category, msg;
+	struct arguments args;
 
 	if (!ready)
 		return 0;
@@ -169,15 +178,16 @@ int on_warn_explicit(struct pt_regs *ctx)
 		return 0;
 	e->pid = pid;
 	e->fd_ino = 0;
-	category = argument(ctx, l->first_arg);
+	read_arguments(ctx, &args);
+	category = argument(&args, l->first_arg);
 	e->category[0] = '\0';
 	bpf_probe_read_user_str(e->category, sizeof(e->category),
 				(void *)read_ptr(category + l->tp_name));
-	msg = message_str(l, argument(ctx, l->first_arg + 1), &from);
+	msg = message_str(l, argument(&args, l->first_arg + 1), &from);
 	e->message_from = from;
 	e->message_bytes = copy_object(e->message, msg);
-	e->filename_bytes = copy_object(e->filename, argument(ctx, l->first_arg + 2));
-	e->lineno = (__s32)argument(ctx, l->first_arg + 3);
+	e->filename_bytes = copy_object(e->filename, argument(&args, l->first_arg + 2));
+	e->lineno = (__s32)argument(&args, l->first_arg + 3);
 	note_fd(l, e);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;

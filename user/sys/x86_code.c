@@ -42,6 +42,7 @@ static int reg_family(x86_reg r)
 }
 
 #define RDI_FAMILY 5
+#define RSP_FAMILY 7
 
 /* What the scan knows between instructions. */
 struct scan {
@@ -327,10 +328,13 @@ int task_finalize_pending_site(const uint8_t *code, size_t len, uint64_t addr,
 #define STACK_ARGS_MIN_POP 0x10
 #define STACK_ARGS_MAX_POP 0x28
 
+/* instructions that may come between such a call and the clean-up (moves of its result) */
+#define STACK_CLEANUP_WITHIN 6
+
 struct stack_call_walk {
 	int pushes;		/* since the previous call */
 	uint64_t candidate;	/* a call made after pushes, until the next instructions tell */
-	int pops;
+	int pops, between;
 	uint64_t *target;
 };
 
@@ -355,7 +359,11 @@ static int judge_candidate(csh h, const cs_insn *insn, struct stack_call_walk *w
 	}
 	if (w->pops >= 2 && !cs_insn_group(h, insn, X86_GRP_RET))
 		return 0;
-	return -1;
+	if (w->pops || cs_insn_group(h, insn, X86_GRP_JUMP) || cs_insn_group(h, insn, X86_GRP_CALL) ||
+	    cs_insn_group(h, insn, X86_GRP_RET) || insn->id == X86_INS_PUSH ||
+	    writes_family(h, insn, RSP_FAMILY) || ++w->between > STACK_CLEANUP_WITHIN)
+		return -1;
+	return 1;
 }
 
 static int visit_stack_calls(csh h, const cs_insn *insn, void *ctx)
@@ -380,6 +388,7 @@ static int visit_stack_calls(csh h, const cs_insn *insn, void *ctx)
 		if (w->pushes >= 2 && x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
 			w->candidate = (uint64_t)x->operands[0].imm;
 			w->pops = 0;
+			w->between = 0;
 		}
 		w->pushes = 0;
 	}

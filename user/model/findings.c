@@ -962,6 +962,31 @@ static int find_never_awaited(const struct warning_group *g, int group, struct f
 	return 0;
 }
 
+static bool opener_known(const struct model *m, const struct warning_group *g)
+{
+	return g->connection && g->conn_site >= 0 && (size_t)g->conn_site < m->n_sites;
+}
+
+/* The finding already made for connections of this opener, if any. */
+static struct finding *opener_finding(struct findings *out, pid_t pid, int site)
+{
+	size_t i;
+
+	for (i = 0; i < out->len; i++)
+		if (out->items[i].kind == FINDING_UNCLOSED_RESOURCE && out->items[i].pid == pid &&
+		    out->items[i].warning.attributed && out->items[i].site == site)
+			return &out->items[i];
+	return NULL;
+}
+
+static void describe_unclosed(struct finding *f)
+{
+	snprintf(f->summary, sizeof(f->summary), "%s%s left for the garbage collector to close, "
+		 "never closed by the program (%llu warning%s)", f->warning.resource,
+		 f->warning.attributed ? " of a connection" : "",
+		 (unsigned long long)f->warning.warnings, f->warning.warnings > 1 ? "s" : "");
+}
+
 static int find_unclosed(const struct model *m, const struct warning_group *g, int group,
 			 struct findings *out)
 {
@@ -970,17 +995,23 @@ static int find_unclosed(const struct model *m, const struct warning_group *g, i
 
 	if (strcmp(g->category, "ResourceWarning") || !what)
 		return 0;
+	/* a socket and its transport (or writer), collected together: one connection */
+	f = opener_known(m, g) ? opener_finding(out, g->pid, g->conn_site) : NULL;
+	if (f) {
+		f->warning.warnings += g->count;
+		describe_unclosed(f);
+		return 0;
+	}
 	f = warning_finding(out, FINDING_UNCLOSED_RESOURCE, SEVERITY_WARNING, g, group);
 	if (!f)
 		return -ENOMEM;
 	f->warning.resource = what;
-	if (g->connection && g->conn_site >= 0 && (size_t)g->conn_site < m->n_sites) {
+	f->warning.warnings = g->count;
+	if (opener_known(m, g)) {
 		f->site = g->conn_site;
 		f->warning.attributed = true;
 	}
-	snprintf(f->summary, sizeof(f->summary), "%llu %s%s left for the garbage collector to "
-		 "close, never closed by the program", (unsigned long long)g->count, what,
-		 g->count > 1 ? "s" : "");
+	describe_unclosed(f);
 	f->remediation = unclosed_fix;
 	return 0;
 }

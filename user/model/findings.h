@@ -107,6 +107,9 @@ struct warning_evidence {
 	char coroutine[128];	/* never-awaited: the coroutine the message names */
 	const char *resource;	/* unclosed-resource: "transport", "socket", "stream writer", ... */
 	bool attributed;	/* unclosed-resource: finding's site is its connection's opener */
+	/* unclosed-resource: the warnings about those connections, the group's and those of
+	   other groups attributed to the same opener (a socket and its transport both warn) */
+	uint64_t warnings;
 	char call[WARNING_MESSAGE_MAX];	/* deprecated-api: the call, as the message says or the table names */
 	const char *removed_in;	/* the Python version that removes it, NULL if not known */
 	const char *replacement;	/* what to use instead, NULL if not known */

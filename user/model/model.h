@@ -332,6 +332,17 @@ struct model {
 	struct warning_group *warnings;
 	size_t n_warnings, cap_warnings;
 	uint64_t warnings_ungrouped;	/* past MODEL_MAX_WARNING_GROUPS: counted here only */
+	/*
+	 * The connection the last warnings naming an fd found there: an object
+	 * and its owner collected together warn one after the other (a socket,
+	 * then its transport), the second after the first closed the fd.
+	 */
+	struct warned_fd {
+		pid_t pid;
+		int fd, conn_site;
+		uint64_t ts_ns;
+	} warned_fds[16];
+	size_t next_warned_fd;
 	uint64_t warning_drops;		/* lost to a full ring */
 };
 
@@ -362,7 +373,8 @@ struct warning_seen {
 	const char *category, *file, *message;	/* message "" when it could not be read */
 	bool message_cut;
 	int line;
-	uint64_t fd_ino;	/* the inode of the fd the message names, as it was then; 0 if none */
+	int fd;			/* the fd the message names, -1 if none */
+	uint64_t fd_ino;	/* its inode as it was then; 0 if none, or already closed */
 };
 
 /* One warning in pid at ts_ns, grouped with its category and site. */

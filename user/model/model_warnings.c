@@ -40,17 +40,58 @@ static struct warning_group *new_group(struct model *m)
 	return grown;
 }
 
-/* A message that named a traced connection: who opened it, while it is still known. */
-static void note_connection(const struct model *m, pid_t pid, struct warning_group *g,
-			    uint64_t ino)
-{
-	const struct conn *c = ino ? model_find_conn(m, pid, ino) : NULL;
+/* a warning about the same fd this soon after one that found its connection: the same one */
+#define SAME_COLLECTION_NS (100ULL * 1000 * 1000)
 
+static void attribute_group(struct warning_group *g, int site)
+{
 	/* one that a task opened is worth more than one the loop accepted */
-	if (!c || (g->connection && (g->conn_site >= 0 || c->site < 0)))
+	if (g->connection && (g->conn_site >= 0 || site < 0))
 		return;
 	g->connection = true;
-	g->conn_site = c->site;
+	g->conn_site = site;
+}
+
+static void remember_fd(struct model *m, pid_t pid, int fd, int site, uint64_t ts_ns)
+{
+	size_t n = sizeof(m->warned_fds) / sizeof(m->warned_fds[0]);
+
+	m->warned_fds[m->next_warned_fd++ % n] = (struct warned_fd){ .pid = pid, .fd = fd,
+		.conn_site = site, .ts_ns = ts_ns };
+}
+
+static const struct warned_fd *recently_warned(const struct model *m, pid_t pid, int fd,
+					       uint64_t ts_ns)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(m->warned_fds) / sizeof(m->warned_fds[0]); i++)
+		if (m->warned_fds[i].pid == pid && m->warned_fds[i].fd == fd &&
+		    ts_ns >= m->warned_fds[i].ts_ns &&
+		    ts_ns - m->warned_fds[i].ts_ns < SAME_COLLECTION_NS)
+			return &m->warned_fds[i];
+	return NULL;
+}
+
+/*
+ * A message that named a traced connection: who opened it, while it is
+ * still known; or, with its fd already closed, the connection a warning
+ * about that fd found just before.
+ */
+static void note_connection(struct model *m, pid_t pid, struct warning_group *g,
+			    const struct warning_seen *w, uint64_t ts_ns)
+{
+	const struct conn *c = w->fd_ino ? model_find_conn(m, pid, w->fd_ino) : NULL;
+	const struct warned_fd *before;
+
+	if (c) {
+		attribute_group(g, c->site);
+		remember_fd(m, pid, w->fd, c->site, ts_ns);
+		return;
+	}
+	before = w->fd >= 0 && !w->fd_ino ? recently_warned(m, pid, w->fd, ts_ns) : NULL;
+	if (before)
+		attribute_group(g, before->conn_site);
 }
 
 void model_warning(struct model *m, pid_t pid, const struct warning_seen *w, uint64_t ts_ns)
@@ -73,5 +114,5 @@ void model_warning(struct model *m, pid_t pid, const struct warning_seen *w, uin
 	}
 	g->count++;
 	g->last_ns = ts_ns;
-	note_connection(m, pid, g, w->fd_ino);
+	note_connection(m, pid, g, w, ts_ns);
 }

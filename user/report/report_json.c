@@ -213,6 +213,7 @@ static json_object *warning_evidence_json(const struct model *m, const struct fi
 		json_object_object_add(o, "coroutine", json_str(ev->coroutine));
 	if (fd->kind == FINDING_UNCLOSED_RESOURCE) {
 		json_object_object_add(o, "resource", json_str(ev->resource));
+		json_object_object_add(o, "warnings", json_u64(ev->warnings));
 		json_object_object_add(o, "opened_by", ev->attributed ?
 				       site_ref_json(m, fd->site) : NULL);
 	}

@@ -164,6 +164,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	decode_text(t, e->message, e->message_bytes, message, sizeof(message), &seen.message_cut);
 	decode_text(t, e->filename, e->filename_bytes, file, sizeof(file), &file_cut);
 	seen.line = e->lineno;
+	seen.fd = e->fd;
 	seen.fd_ino = e->fd_ino;
 	model_warning(wt->model, t->pid, &seen, e->hdr.ts_ns);
 	return 0;

@@ -39,7 +39,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 16 << 20);	/* 22k warnings a poll: a hot loop of them may still fill it */
 } warn_events SEC(".maps");
 
 /* warnings lost to a full ring: per CPU, summed by userspace */

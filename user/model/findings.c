@@ -823,6 +823,11 @@ static void note_losses(const struct model *m, struct finding *f)
 			     m->code_cache_full + m->tasks_at_attach_left_out;
 	uint64_t lost = f->kind == FINDING_CONNECTION_LEAK ? conn_lost : conn_lost + task_lost;
 
+	if (f->kind == FINDING_NEVER_AWAITED || f->kind == FINDING_DEPRECATED_API)
+		lost = m->warning_drops + m->warnings_ungrouped;
+	else if (f->kind == FINDING_UNCLOSED_RESOURCE)
+		lost = conn_lost + task_lost + m->warning_drops + m->warnings_ungrouped;
+
 	if (lost)
 		snprintf(f->caveat, sizeof(f->caveat),
 			 "counts may be off: the tracer lost %llu events or records (ring buffer, "

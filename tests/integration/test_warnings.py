@@ -50,6 +50,8 @@ def check_warnings(python, env=None):
     for pid in pids.values():
         hook = [h for h in target_of(report, pid)["hooks"] if h["name"] == "warnings"][0]
         assert hook["attached"], hook
+        # four processes of one build: one probe for all of them, filtered by PID
+        assert "shared by the traced processes" in hook["detail"], hook
     wrong = []
     for s, pid in pids.items():
         want = {(kind, lines[marker]) for kind, marker in answers[s]["expect"]}

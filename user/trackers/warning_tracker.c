@@ -6,16 +6,32 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
+#include "task_events.h"
 #include "warn_funnel.h"
 #include "warning_tracker.h"
 #include "warnings.skel.h"
 
 #define HOOK_NAME "warnings"
 
+/*
+ * The probe on one file's warn_explicit, as task_tracker.c places its own:
+ * for its first target alone while it has one, then once for every process
+ * that maps the file (pid -1), the hits of processes not in warn_procs
+ * dropped in the kernel; shared until its last target goes.
+ */
+struct probed_file {
+	struct probed_file *next;
+	dev_t dev;
+	uint64_t ino, offset;
+	pid_t owner;		/* the target it is placed for alone, 0 once shared */
+	size_t users;
+	struct bpf_link *link;
+};
+
 struct warn_target {
 	pid_t pid;
 	struct warn_funnel funnel;
-	struct bpf_link *link;	/* NULL when not hooked */
+	struct probed_file *probe;	/* NULL when not hooked */
 };
 
 struct warning_tracker {
@@ -24,6 +40,7 @@ struct warning_tracker {
 	struct model *model;
 	struct warn_target *targets;
 	size_t n_targets, cap_targets;
+	struct probed_file *files;
 	int n_cpus;
 };
 
@@ -77,22 +94,115 @@ static struct warn_target *new_target(struct warning_tracker *wt, pid_t pid)
 	return grown;
 }
 
-/* A probe for t's process alone, its PID its cookie: 0 or -errno. */
-static int hook(struct warning_tracker *wt, struct warn_target *t)
+static int write_layout(struct warning_tracker *wt, const struct warn_target *t, __u32 cookie,
+			__u64 flags)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = (__u64)t->pid);
+	struct warn_layout l = t->funnel.bpf;
 	__u32 key = t->pid;
 
-	t->funnel.bpf.probe_cookie = t->pid;
-	if (bpf_map__update_elem(wt->skel->maps.warn_procs, &key, sizeof(key), &t->funnel.bpf,
-				 sizeof(t->funnel.bpf), BPF_ANY))
+	l.probe_cookie = cookie;
+	if (bpf_map__update_elem(wt->skel->maps.warn_procs, &key, sizeof(key), &l, sizeof(l), flags))
 		return -errno;
-	t->link = bpf_program__attach_uprobe_opts(wt->skel->progs.on_warn_explicit, t->pid,
-						   t->funnel.open_path, t->funnel.offset, &opts);
-	if (!t->link) {
-		bpf_map__delete_elem(wt->skel->maps.warn_procs, &key, sizeof(key), 0);
+	return 0;
+}
+
+/* A uprobe for pid alone (its PID its cookie), or for every process if pid is -1. */
+static struct bpf_link *attach_uprobe(struct warning_tracker *wt, const struct warn_target *t,
+				      pid_t pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = pid > 0 ? (__u64)pid : PROBES_SHARED);
+
+	return bpf_program__attach_uprobe_opts(wt->skel->progs.on_warn_explicit, pid,
+					       t->funnel.open_path, t->funnel.offset, &opts);
+}
+
+static struct probed_file *probed_file_of(const struct warning_tracker *wt,
+					  const struct warn_target *t)
+{
+	struct probed_file *f;
+
+	for (f = wt->files; f; f = f->next)
+		if (f->dev == t->funnel.dev && f->ino == t->funnel.ino &&
+		    f->offset == t->funnel.offset)
+			return f;
+	return NULL;
+}
+
+static int probe_new_file(struct warning_tracker *wt, const struct warn_target *t,
+			  struct probed_file **out)
+{
+	struct probed_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->link = attach_uprobe(wt, t, t->pid);
+	if (!f->link) {
+		free(f);
 		return -errno;
 	}
+	f->dev = t->funnel.dev;
+	f->ino = t->funnel.ino;
+	f->offset = t->funnel.offset;
+	f->owner = t->pid;
+	f->next = wt->files;
+	wt->files = f;
+	*out = f;
+	return 0;
+}
+
+/* The warnings hook of a hooked target: what was probed, where, for whom. */
+static void describe_hook(struct warning_tracker *wt, const struct warn_target *t)
+{
+	struct proc_model *p = model_process(wt->model, t->pid);
+
+	model_set_hook(p, HOOK_NAME, true, "CPython %s; a uprobe on warn_explicit() in %s (found by "
+		       "%s): every warning, shown or filtered out, once; %s", t->funnel.layout.version,
+		       t->funnel.file, t->funnel.method, t->probe->owner ?
+		       "placed for this process alone" :
+		       "shared by the traced processes of this file, the PID filtered in the kernel");
+	model_hook_probe(p, HOOK_NAME, "warn_explicit", t->funnel.offset, t->funnel.insn);
+}
+
+/* A second target of f's file: one probe for every process, its owner's hits moved to it. */
+static int share_probe(struct warning_tracker *wt, struct probed_file *f,
+		       const struct warn_target *t)
+{
+	struct warn_target *owner = target_of(wt, f->owner);
+	struct bpf_link *shared = attach_uprobe(wt, t, -1);
+
+	if (!shared)
+		return -errno;
+	/* BPF_EXIST: an owner that exited is not to come back */
+	if (owner)
+		write_layout(wt, owner, PROBES_SHARED, BPF_EXIST);
+	bpf_link__destroy(f->link);
+	f->link = shared;
+	f->owner = 0;
+	if (owner && owner->probe)
+		describe_hook(wt, owner);
+	return 0;
+}
+
+/* 0 or -errno, with nothing left in the kernel for t on failure. */
+static int hook(struct warning_tracker *wt, struct warn_target *t)
+{
+	struct probed_file *f = probed_file_of(wt, t);
+	__u32 key = t->pid;
+	int err;
+
+	err = write_layout(wt, t, f ? PROBES_SHARED : (__u32)t->pid, BPF_ANY);
+	if (err)
+		return err;
+	if (!f)
+		err = probe_new_file(wt, t, &f);
+	else if (f->owner)
+		err = share_probe(wt, f, t);
+	if (err) {
+		bpf_map__delete_elem(wt->skel->maps.warn_procs, &key, sizeof(key), 0);
+		return err;
+	}
+	f->users++;
+	t->probe = f;
 	return 0;
 }
 
@@ -119,22 +229,26 @@ void warning_tracker_add_process(struct warning_tracker *wt, pid_t pid)
 			       t->funnel.file, strerror(-err));
 		return;
 	}
-	model_set_hook(p, HOOK_NAME, true, "CPython %s; a uprobe on warn_explicit() in %s (found by "
-		       "%s): every warning, shown or filtered out, once", t->funnel.layout.version,
-		       t->funnel.file, t->funnel.method);
-	model_hook_probe(p, HOOK_NAME, "warn_explicit", t->funnel.offset, t->funnel.insn);
+	describe_hook(wt, t);
 }
 
 void warning_tracker_remove_process(struct warning_tracker *wt, pid_t pid)
 {
 	struct warn_target *t = wt ? target_of(wt, pid) : NULL;
+	struct probed_file **at;
 	__u32 key = pid;
 
-	if (!t || !t->link)
+	if (!t || !t->probe)
 		return;
-	bpf_link__destroy(t->link);
-	t->link = NULL;
 	bpf_map__delete_elem(wt->skel->maps.warn_procs, &key, sizeof(key), 0);
+	if (--t->probe->users == 0) {
+		for (at = &wt->files; *at != t->probe; at = &(*at)->next)
+			;
+		*at = t->probe->next;
+		bpf_link__destroy(t->probe->link);
+		free(t->probe);
+	}
+	t->probe = NULL;
 }
 
 static void decode_text(const struct warn_target *t, const __u8 *obj, __u32 have, char *out,
@@ -203,12 +317,15 @@ void warning_tracker_poll(struct warning_tracker *wt)
 
 void warning_tracker_destroy(struct warning_tracker *wt)
 {
-	size_t i;
+	struct probed_file *f, *next;
 
 	if (!wt)
 		return;
-	for (i = 0; i < wt->n_targets; i++)
-		bpf_link__destroy(wt->targets[i].link);
+	for (f = wt->files; f; f = next) {
+		next = f->next;
+		bpf_link__destroy(f->link);
+		free(f);
+	}
 	ring_buffer__free(wt->rb);
 	warnings_bpf__destroy(wt->skel);
 	free(wt->targets);

@@ -99,7 +99,8 @@ unit: $(UNIT_BINS)
 
 # Fuzzing: libFuzzer harnesses (tests/fuzz/<target>.c) over the parsers of what the target
 # controls, each linked with the library objects it needs only, built with clang.
-FUZZ_TARGETS := elf_image x86_code proc_maps proc_net proc_cgroup container_name config task_snapshot snapshot
+FUZZ_TARGETS := elf_image x86_code proc_maps proc_net proc_cgroup container_name config \
+	task_snapshot snapshot warn_text
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_DIR := $(OUTPUT)/fuzz
@@ -114,6 +115,10 @@ FUZZ_LIB_proc_net := sys/proc_net
 FUZZ_LIB_proc_cgroup := sys/proc_cgroup
 FUZZ_LIB_container_name := sys/container_name
 FUZZ_LIB_config := cli/config
+# warn_funnel.c's discovery is linked but not run: the target's text alone is fuzzed
+FUZZ_LIB_warn_text := cpython/warn_funnel cpython/py_objects cpython/py_containers \
+	cpython/code_lines cpython/cpython_layout cpython/python_target cpython/task_type_finder \
+	sys/memory_source sys/elf_image sys/proc_maps sys/x86_code sys/mapped_file
 # decompressed snapshots are capped at 256 MiB (SNAPSHOT_MAX_JSON_BYTES); a fuzz input
 # of a few KiB inflates to a few MiB at most
 FUZZ_LIB_snapshot := trend/snapshot trend/trend report/trend_text report/trend_html report/utf8

@@ -2,7 +2,8 @@
 /*
  * The x86-64 decoder (user/sys/x86_code.c) on any bytes: a function's first
  * bytes come from the target's files. The first two bytes of the input
- * choose fut_state's offset in the Task object, the rest is the code.
+ * choose fut_state's offset in the Task object, the rest is the code; the
+ * search for warn_explicit's call site in a stripped build runs on it too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,5 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strnlen(text, sizeof(text)) == sizeof(text))
 		abort();
 	task_finalize_pending_site(data, size, CODE_ADDR, state_offset, &site);
+	/* the callee found in a stripped build's caller of warn_explicit */
+	x86_stack_argument_call(data, size, CODE_ADDR, &site);
 	return 0;
 }

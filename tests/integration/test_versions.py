@@ -44,7 +44,7 @@ def patched_python(root, name, patch):
 
 def refused_by_name(name, patch, why):
     """ps refuses the process with why; trace follows its connections and says why on
-    the asyncio_tasks hook."""
+    the asyncio_tasks and warnings hooks."""
     root = sid_root()
     python = patched_python(root, name, patch)
     w = Workload(command=["chroot", root, python, "/opt/inflight-test/conn_service.py"])
@@ -64,6 +64,9 @@ def refused_by_name(name, patch, why):
     hooks = {h["name"]: h for h in target["hooks"]}
     assert not hooks["asyncio_tasks"]["attached"], hooks
     assert why in hooks["asyncio_tasks"]["detail"], hooks
+    # nor is its warning funnel hooked, for the same reason, and the rest goes on
+    assert not hooks["warnings"]["attached"], hooks
+    assert why in hooks["warnings"]["detail"], hooks
     assert hooks["connections"]["attached"], hooks
     expect_eq("connections opened", target["connections"]["opened"],
               truth["connected"] + truth["accepted"])

@@ -225,6 +225,24 @@ def bench_churn(python, inflight, quick):
     }
 
 
+def bench_warnings(python, inflight, quick):
+    """A hot loop of filtered warnings: each one traps in the warn_explicit probe and
+    sends an event, shown or not. The cost per warning, and whether all were counted."""
+    n, reps = (20000, 3) if quick else (200000, 5)
+    r = interleaved(python, "warn_loop.py", [n], inflight, reps)
+    report = r["tracer"][-1]["report"]
+    seen = report["targets"][0]["warnings"]["total"]
+    return {
+        "warnings": n, "untraced_us_per_warning": r["untraced_s"] / n * 1e6,
+        "traced_us_per_warning": r["traced_s"] / n * 1e6, "ratio": r["ratio"],
+        "extra_us_per_warning": (r["traced_s"] - r["untraced_s"]) / n * 1e6,
+        "cpu_ratio": r["cpu_ratio"], "extra_cpu_us_per_warning": r["extra_sys_s"] / n * 1e6,
+        "warnings_seen": seen,
+        "ringbuf_drops": report["tracer"]["warning_ringbuf_drops"],
+        "programs": program_costs(r["tracer"]),
+    }
+
+
 def bench_churn_threads(python, inflight, quick, threads=16):
     """The same churn in a process with a pool of idle threads, as services have: the
     creation probe must find the event loop's thread among them."""
@@ -1169,6 +1187,14 @@ def print_table(results):
     print("  with %d idle threads: ratio %.2f, %.2f us extra per task, %.0f ns inside "
           "on_task_init" % (t["threads"], t["ratio"], t["extra_us_per_task"],
                             t["programs"].get("on_task_init", {}).get("ns_per_run") or 0))
+    w = results["warnings"]
+    print("filtered warnings in a hot loop, %d: %.2f us each untraced, %.2f traced (ratio %.2f), "
+          "%.2f us extra per warning (%.2f us from CPU time), %.0f ns inside on_warn_explicit; "
+          "%d seen, %d drops" % (
+              w["warnings"], w["untraced_us_per_warning"], w["traced_us_per_warning"],
+              w["ratio"], w["extra_us_per_warning"], w["extra_cpu_us_per_warning"],
+              w["programs"].get("on_warn_explicit", {}).get("ns_per_run") or 0,
+              w["warnings_seen"], w["ringbuf_drops"]))
     b = results["bpftrace_task_churn"]
     print_bpftrace_row("counting the same two probes", b)
     if "skipped" not in b:
@@ -1421,6 +1447,7 @@ def run_main(args, inflight, results):
     """Everything but the per-version rows, on the default python."""
     results["task_churn"] = bench_churn(args.python, inflight, args.quick)
     results["task_churn_threads"] = bench_churn_threads(args.python, inflight, args.quick)
+    results["warnings"] = bench_warnings(args.python, inflight, args.quick)
     sites = task_probe_sites(args.python, inflight)
     results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick, sites)
     measure_floor(results["task_churn"], results["bpftrace_task_churn"])

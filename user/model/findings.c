@@ -36,6 +36,9 @@ const char *finding_kind_name(enum finding_kind k)
 	case FINDING_CONNECTION_LEAK: return "connection-leak";
 	case FINDING_UNBOUNDED_FANOUT: return "unbounded-fanout";
 	case FINDING_TASK_LEAK: return "task-leak";
+	case FINDING_NEVER_AWAITED: return "never-awaited";
+	case FINDING_UNCLOSED_RESOURCE: return "unclosed-resource";
+	case FINDING_DEPRECATED_API: return "deprecated-api";
 	}
 	return "unknown";
 }
@@ -820,6 +823,11 @@ static void note_losses(const struct model *m, struct finding *f)
 			     m->code_cache_full + m->tasks_at_attach_left_out;
 	uint64_t lost = f->kind == FINDING_CONNECTION_LEAK ? conn_lost : conn_lost + task_lost;
 
+	if (f->kind == FINDING_NEVER_AWAITED || f->kind == FINDING_DEPRECATED_API)
+		lost = m->warning_drops + m->warnings_ungrouped;
+	else if (f->kind == FINDING_UNCLOSED_RESOURCE)
+		lost = conn_lost + task_lost + m->warning_drops + m->warnings_ungrouped;
+
 	if (lost)
 		snprintf(f->caveat, sizeof(f->caveat),
 			 "counts may be off: the tracer lost %llu events or records (ring buffer, "
@@ -865,6 +873,204 @@ static int cmp_severity(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/*
+ * What the message of a DeprecationWarning is known to be about: the call,
+ * the version that removes it (NULL: not scheduled), what to use instead.
+ */
+struct deprecation {
+	const char *message_part, *call, *removed_in, *replacement;
+};
+
+static const struct deprecation deprecations[] = {
+	{ "There is no current event loop", "asyncio.get_event_loop()", "3.14",
+	  "asyncio.get_running_loop() inside a coroutine, or asyncio.run() / asyncio.Runner" },
+	{ "passing of coroutine objects to asyncio.wait()", "asyncio.wait() on coroutines", "3.11",
+	  "wrap each coroutine in asyncio.create_task() and pass the tasks" },
+	{ "SSLContext() without protocol argument", "ssl.SSLContext() without a protocol", NULL,
+	  "ssl.create_default_context(), or ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)" },
+	{ "get_event_loop_policy", "asyncio.get_event_loop_policy()", "3.16",
+	  "asyncio.run() / asyncio.Runner, without policies" },
+};
+
+static const char *const never_awaited_fix =
+	"await the coroutine, or schedule it with asyncio.create_task() and keep a reference: "
+	"as it is, the work it stands for never runs";
+static const char *const unclosed_fix =
+	"close it where it is opened (writer.close(); await writer.wait_closed(), or 'async "
+	"with'/try-finally): the peer and the fd are held until the garbage collector finds it";
+static const char *const deprecated_fix =
+	"replace the call before upgrading Python: the filters hide this warning, the next "
+	"version may not keep the call";
+
+/* The name between the quotes of "coroutine 'NAME' was never awaited". */
+static bool never_awaited_name(const char *message, char *name, size_t size)
+{
+	const char *start, *end;
+
+	if (strncmp(message, "coroutine '", strlen("coroutine '")))
+		return false;
+	start = message + strlen("coroutine '");
+	end = strstr(start, "' was never awaited");
+	if (!end)
+		return false;
+	snprintf(name, size, "%.*s", (int)(end - start), start);
+	return true;
+}
+
+/* What an "unclosed ..." message says is left open, NULL if it is not one. */
+static const char *unclosed_resource(const char *message)
+{
+	if (!strncmp(message, "unclosed transport", strlen("unclosed transport")))
+		return "transport";
+	if (!strncmp(message, "unclosed <socket", strlen("unclosed <socket")))
+		return "socket";
+	if (!strncmp(message, "unclosed <StreamWriter", strlen("unclosed <StreamWriter")))
+		return "stream writer";
+	if (!strncmp(message, "unclosed file", strlen("unclosed file")))
+		return "file";
+	if (!strncmp(message, "unclosed event loop", strlen("unclosed event loop")))
+		return "event loop";
+	return !strncmp(message, "unclosed", strlen("unclosed")) ? "resource" : NULL;
+}
+
+static struct finding *warning_finding(struct findings *out, enum finding_kind kind,
+				       enum severity sev, const struct warning_group *g, int group)
+{
+	struct finding *f = new_finding(out);
+
+	if (!f)
+		return NULL;
+	f->kind = kind;
+	f->severity = sev;
+	f->pid = g->pid;
+	f->site = -1;
+	f->warning.group = group;
+	return f;
+}
+
+static int find_never_awaited(const struct warning_group *g, int group, struct findings *out)
+{
+	char name[128];
+	struct finding *f;
+
+	if (strcmp(g->category, "RuntimeWarning") || !never_awaited_name(g->message, name,
+									  sizeof(name)))
+		return 0;
+	f = warning_finding(out, FINDING_NEVER_AWAITED, SEVERITY_WARNING, g, group);
+	if (!f)
+		return -ENOMEM;
+	snprintf(f->warning.coroutine, sizeof(f->warning.coroutine), "%s", name);
+	snprintf(f->summary, sizeof(f->summary), "coroutine %s was created and dropped without "
+		 "being awaited, %llu time%s", name, (unsigned long long)g->count,
+		 g->count > 1 ? "s" : "");
+	f->remediation = never_awaited_fix;
+	return 0;
+}
+
+static bool opener_known(const struct model *m, const struct warning_group *g)
+{
+	return g->connection && g->conn_site >= 0 && (size_t)g->conn_site < m->n_sites;
+}
+
+/* The finding already made for connections of this opener, if any. */
+static struct finding *opener_finding(struct findings *out, pid_t pid, int site)
+{
+	size_t i;
+
+	for (i = 0; i < out->len; i++)
+		if (out->items[i].kind == FINDING_UNCLOSED_RESOURCE && out->items[i].pid == pid &&
+		    out->items[i].warning.attributed && out->items[i].site == site)
+			return &out->items[i];
+	return NULL;
+}
+
+static void describe_unclosed(struct finding *f)
+{
+	snprintf(f->summary, sizeof(f->summary), "%s%s left for the garbage collector to close, "
+		 "never closed by the program (%llu warning%s)", f->warning.resource,
+		 f->warning.attributed ? " of a connection" : "",
+		 (unsigned long long)f->warning.warnings, f->warning.warnings > 1 ? "s" : "");
+}
+
+static int find_unclosed(const struct model *m, const struct warning_group *g, int group,
+			 struct findings *out)
+{
+	const char *what = unclosed_resource(g->message);
+	struct finding *f;
+
+	if (strcmp(g->category, "ResourceWarning") || !what)
+		return 0;
+	/* a socket and its transport (or writer), collected together: one connection */
+	f = opener_known(m, g) ? opener_finding(out, g->pid, g->conn_site) : NULL;
+	if (f) {
+		f->warning.warnings += g->count;
+		describe_unclosed(f);
+		return 0;
+	}
+	f = warning_finding(out, FINDING_UNCLOSED_RESOURCE, SEVERITY_WARNING, g, group);
+	if (!f)
+		return -ENOMEM;
+	f->warning.resource = what;
+	f->warning.warnings = g->count;
+	if (opener_known(m, g)) {
+		f->site = g->conn_site;
+		f->warning.attributed = true;
+	}
+	describe_unclosed(f);
+	f->remediation = unclosed_fix;
+	return 0;
+}
+
+static const struct deprecation *known_deprecation(const char *message)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(deprecations) / sizeof(deprecations[0]); i++)
+		if (strstr(message, deprecations[i].message_part))
+			return &deprecations[i];
+	return NULL;
+}
+
+static int find_deprecated(const struct warning_group *g, int group, struct findings *out)
+{
+	const struct deprecation *d;
+	struct finding *f;
+
+	if (strcmp(g->category, "DeprecationWarning") &&
+	    strcmp(g->category, "PendingDeprecationWarning"))
+		return 0;
+	f = warning_finding(out, FINDING_DEPRECATED_API, SEVERITY_INFO, g, group);
+	if (!f)
+		return -ENOMEM;
+	d = known_deprecation(g->message);
+	snprintf(f->warning.call, sizeof(f->warning.call), "%s", d ? d->call : g->message);
+	f->warning.removed_in = d ? d->removed_in : NULL;
+	f->warning.replacement = d ? d->replacement : NULL;
+	snprintf(f->summary, sizeof(f->summary), "a deprecated API, called %llu time%s%s%s",
+		 (unsigned long long)g->count, g->count > 1 ? "s" : "",
+		 f->warning.removed_in ? "; removed in Python " : "",
+		 f->warning.removed_in ? f->warning.removed_in : "");
+	f->remediation = deprecated_fix;
+	return 0;
+}
+
+static int find_warning_findings(const struct model *m, struct findings *out)
+{
+	const struct warning_group *g;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < m->n_warnings && !err; i++) {
+		g = &m->warnings[i];
+		err = find_never_awaited(g, (int)i, out);
+		if (!err)
+			err = find_unclosed(m, g, (int)i, out);
+		if (!err)
+			err = find_deprecated(g, (int)i, out);
+	}
+	return err;
+}
+
 int findings_compute(const struct model *m, const struct finding_thresholds *t, uint64_t now_ns,
 		     struct findings *out)
 {
@@ -881,6 +1087,8 @@ int findings_compute(const struct model *m, const struct finding_thresholds *t, 
 	}
 	if (!err)
 		err = find_site_findings(m, t, now_ns, out);
+	if (!err)
+		err = find_warning_findings(m, out);
 	if (err) {
 		findings_free(out);
 		return err;

@@ -18,6 +18,9 @@ enum finding_kind {
 	FINDING_CONNECTION_LEAK,
 	FINDING_UNBOUNDED_FANOUT,
 	FINDING_TASK_LEAK,
+	FINDING_NEVER_AWAITED,
+	FINDING_UNCLOSED_RESOURCE,
+	FINDING_DEPRECATED_API,
 };
 /* "connection-leak", ... as in docs/findings.md */
 const char *finding_kind_name(enum finding_kind k);
@@ -98,6 +101,20 @@ struct task_leak_evidence {
 	uint32_t stuck_at_shutdown;	/* of stuck: pending that long when its shutdown ended them */
 };
 
+/* A finding from a group of Python warnings (model's warnings). */
+struct warning_evidence {
+	int group;		/* the model's warning group */
+	char coroutine[128];	/* never-awaited: the coroutine the message names */
+	const char *resource;	/* unclosed-resource: "transport", "socket", "stream writer", ... */
+	bool attributed;	/* unclosed-resource: finding's site is its connection's opener */
+	/* unclosed-resource: the warnings about those connections, the group's and those of
+	   other groups attributed to the same opener (a socket and its transport both warn) */
+	uint64_t warnings;
+	char call[WARNING_MESSAGE_MAX];	/* deprecated-api: the call, as the message says or the table names */
+	const char *removed_in;	/* the Python version that removes it, NULL if not known */
+	const char *replacement;	/* what to use instead, NULL if not known */
+};
+
 struct finding {
 	enum finding_kind kind;
 	enum severity severity;
@@ -111,6 +128,7 @@ struct finding {
 		struct conn_leak_evidence conn_leak;
 		struct fanout_evidence fanout;
 		struct task_leak_evidence task_leak;
+		struct warning_evidence warning;
 	};
 };
 

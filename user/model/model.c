@@ -164,6 +164,7 @@ int model_init(struct model *m, uint64_t start_ns, size_t max_conns)
 void model_free(struct model *m)
 {
 	model_tasks_free(m);
+	free(m->warnings);
 	free(m->pending_attr);
 	free(m->recent_cancels);
 	free(m->close_wait_history);

@@ -328,7 +328,57 @@ struct model {
 	/* TRACE_MODE_SAMPLED: reads of a target's tasks that failed (its tasks created since the
 	 * last read are then found at the next); connections opened by a task no read showed */
 	uint64_t task_reads_failed, conn_tasks_unresolved;
+	/* Python warnings, by (process, category, file, line): see model_warning */
+	struct warning_group *warnings;
+	size_t n_warnings, cap_warnings;
+	uint64_t warnings_ungrouped;	/* past MODEL_MAX_WARNING_GROUPS: counted here only */
+	/*
+	 * The connection the last warnings naming an fd found there: an object
+	 * and its owner collected together warn one after the other (a socket,
+	 * then its transport), the second after the first closed the fd.
+	 */
+	struct warned_fd {
+		pid_t pid;
+		int fd, conn_site;
+		uint64_t ts_ns;
+	} warned_fds[16];
+	size_t next_warned_fd;
+	uint64_t warning_drops;		/* lost to a full ring */
 };
+
+/* --- Python warnings (model_warnings.c) --- */
+
+#define MODEL_MAX_WARNING_GROUPS 4096
+#define WARNING_MESSAGE_MAX 240
+#define WARNING_CATEGORY_MAX 64
+
+/* The warnings of one category at one site (where Python attributed them). */
+struct warning_group {
+	pid_t pid;
+	char category[WARNING_CATEGORY_MAX];	/* "DeprecationWarning" */
+	char file[256];
+	int line;
+	uint64_t count;
+	uint64_t first_ns, last_ns;	/* monotonic */
+	char message[WARNING_MESSAGE_MAX];	/* the first one's, UTF-8, cut short (target data) */
+	bool message_cut;
+	/* the first message naming a file descriptor that was a traced connection then:
+	   the creation site of the task that opened it (-1 if not known) */
+	bool connection;
+	int conn_site;
+};
+
+/* What the tracer saw of one warning. */
+struct warning_seen {
+	const char *category, *file, *message;	/* message "" when it could not be read */
+	bool message_cut;
+	int line;
+	int fd;			/* the fd the message names, -1 if none */
+	uint64_t fd_ino;	/* its inode as it was then; 0 if none, or already closed */
+};
+
+/* One warning in pid at ts_ns, grouped with its category and site. */
+void model_warning(struct model *m, pid_t pid, const struct warning_seen *w, uint64_t ts_ns);
 
 int model_init(struct model *m, uint64_t start_ns, size_t max_conns);
 void model_free(struct model *m);

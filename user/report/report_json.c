@@ -176,8 +176,67 @@ static json_object *task_leak_evidence_json(const struct task_leak_evidence *ev)
 	return o;
 }
 
+static const struct warning_group *group_of(const struct model *m, const struct finding *fd)
+{
+	int g = fd->warning.group;
+
+	return g >= 0 && (size_t)g < m->n_warnings ? &m->warnings[g] : NULL;
+}
+
+static json_object *warning_site_json(const struct warning_group *g)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "file", json_str(g->file));
+	json_object_object_add(o, "line", json_object_new_int(g->line));
+	return o;
+}
+
+static json_object *warning_evidence_json(const struct model *m, const struct finding *fd)
+{
+	const struct warning_evidence *ev = &fd->warning;
+	const struct warning_group *g = group_of(m, fd);
+	json_object *o = json_object_new_object();
+
+	if (!g)
+		return o;
+	json_object_object_add(o, "category", json_str(g->category));
+	json_object_object_add(o, "count", json_u64(g->count));
+	json_object_object_add(o, "first_s", json_seconds(g->first_ns > m->start_ns ?
+							   g->first_ns - m->start_ns : 0));
+	json_object_object_add(o, "last_s", json_seconds(g->last_ns > m->start_ns ?
+							  g->last_ns - m->start_ns : 0));
+	json_object_object_add(o, "message", json_str(g->message));
+	json_object_object_add(o, "message_truncated", json_object_new_boolean(g->message_cut));
+	json_object_object_add(o, "warned_at", warning_site_json(g));
+	if (fd->kind == FINDING_NEVER_AWAITED)
+		json_object_object_add(o, "coroutine", json_str(ev->coroutine));
+	if (fd->kind == FINDING_UNCLOSED_RESOURCE) {
+		json_object_object_add(o, "resource", json_str(ev->resource));
+		json_object_object_add(o, "warnings", json_u64(ev->warnings));
+		json_object_object_add(o, "opened_by", ev->attributed ?
+				       site_ref_json(m, fd->site) : NULL);
+	}
+	if (fd->kind == FINDING_DEPRECATED_API) {
+		json_object_object_add(o, "call", json_str(ev->call));
+		json_object_object_add(o, "removed_in", ev->removed_in ? json_str(ev->removed_in) :
+				       NULL);
+		json_object_object_add(o, "replacement", ev->replacement ?
+				       json_str(ev->replacement) : NULL);
+	}
+	return o;
+}
+
+static bool from_warning(const struct finding *fd)
+{
+	return fd->kind == FINDING_NEVER_AWAITED || fd->kind == FINDING_UNCLOSED_RESOURCE ||
+	       fd->kind == FINDING_DEPRECATED_API;
+}
+
 static json_object *evidence_json(const struct model *m, const struct finding *fd)
 {
+	if (from_warning(fd))
+		return warning_evidence_json(m, fd);
 	switch (fd->kind) {
 	case FINDING_UNBOUNDED_FANOUT:
 		return fanout_evidence_json(m, &fd->fanout);
@@ -210,6 +269,12 @@ json_object *report_json_finding(const struct model *m, const struct finding *fd
 		json_object_object_add(site, "thread", json_object_new_int(s->tid));
 		json_object_object_add(site, "kind", json_str(site_kind(s)));
 		coroutine = json_str(s->coroutine);
+	} else if (from_warning(fd) && group_of(m, fd)) {
+		/* where Python attributed the warning: the line that dropped or called it */
+		site = warning_site_json(group_of(m, fd));
+		json_object_object_add(site, "kind", json_str("warned_at"));
+		if (fd->kind == FINDING_NEVER_AWAITED)
+			coroutine = json_str(fd->warning.coroutine);
 	}
 
 	json_object_object_add(o, "kind", json_str(finding_kind_name(fd->kind)));
@@ -468,6 +533,41 @@ static json_object *ended_json(const struct model *m, const struct proc_model *p
 	return o;
 }
 
+static json_object *warnings_json(const struct model *m, const struct proc_model *p)
+{
+	json_object *o = json_object_new_object(), *groups = json_object_new_array(), *e;
+	json_object *by_category = json_object_new_object(), *n;
+	const struct warning_group *g;
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < m->n_warnings; i++) {
+		g = &m->warnings[i];
+		if (g->pid != p->pid)
+			continue;
+		total += g->count;
+		e = warning_site_json(g);
+		json_object_object_add(e, "category", json_str(g->category));
+		json_object_object_add(e, "count", json_u64(g->count));
+		json_object_object_add(e, "first_s", json_seconds(g->first_ns > m->start_ns ?
+								   g->first_ns - m->start_ns : 0));
+		json_object_object_add(e, "last_s", json_seconds(g->last_ns > m->start_ns ?
+								  g->last_ns - m->start_ns : 0));
+		json_object_object_add(e, "message", json_str(g->message));
+		json_object_object_add(e, "message_truncated",
+				       json_object_new_boolean(g->message_cut));
+		json_object_array_add(groups, e);
+		if (json_object_object_get_ex(by_category, g->category, &n))
+			json_object_set_int64(n, json_object_get_int64(n) + (int64_t)g->count);
+		else
+			json_object_object_add(by_category, g->category, json_u64(g->count));
+	}
+	json_object_object_add(o, "total", json_u64(total));
+	json_object_object_add(o, "by_category", by_category);
+	json_object_object_add(o, "groups", groups);
+	return o;
+}
+
 json_object *report_json_target(const struct model *m, const struct proc_model *p, uint64_t now_ns)
 {
 	json_object *o = json_object_new_object();
@@ -484,6 +584,7 @@ json_object *report_json_target(const struct model *m, const struct proc_model *
 	json_object_object_add(o, "hooks", hooks_json(p));
 	json_object_object_add(o, "connections", connections_json(m, p, now_ns));
 	json_object_object_add(o, "tasks", tasks_json(m, p, now_ns));
+	json_object_object_add(o, "warnings", warnings_json(m, p));
 	json_object_object_add(o, "time_series", time_series_json(p));
 	return o;
 }
@@ -527,6 +628,8 @@ json_object *report_json_tracer(const struct model *m)
 	json_object_object_add(o, "close_wait_history_lost", json_u64(m->close_wait_history_lost));
 	json_object_object_add(o, "task_events", json_u64(m->task_events));
 	json_object_object_add(o, "task_ringbuf_drops", json_u64(m->task_ringbuf_drops));
+	json_object_object_add(o, "warning_ringbuf_drops", json_u64(m->warning_drops));
+	json_object_object_add(o, "warnings_ungrouped", json_u64(m->warnings_ungrouped));
 	json_object_object_add(o, "untracked_tasks", json_u64(m->untracked_tasks));
 	json_object_object_add(o, "stacks_not_read", json_u64(m->no_thread_state));
 	json_object_object_add(o, "site_table_full", json_u64(m->site_table_full));

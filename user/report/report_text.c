@@ -159,6 +159,32 @@ static void print_end_note(FILE *f, const struct proc_model *p, const struct fin
 		fd->raised ? ": this is likely why (severity raised one level)" : "");
 }
 
+static bool from_warning(const struct finding *fd)
+{
+	return fd->kind == FINDING_NEVER_AWAITED || fd->kind == FINDING_UNCLOSED_RESOURCE ||
+	       fd->kind == FINDING_DEPRECATED_API;
+}
+
+/* A finding from warnings: where Python said, what it said, and what is known of it. */
+static void print_warning_evidence(FILE *f, const struct model *m, const struct finding *fd)
+{
+	const struct warning_evidence *ev = &fd->warning;
+	const struct warning_group *g = ev->group >= 0 && (size_t)ev->group < m->n_warnings ?
+					&m->warnings[ev->group] : NULL;
+
+	if (!g)
+		return;
+	fprintf(f, "      %s at %s:%d, %llu time%s: \"%s%s\"\n", text_shown(g->category),
+		text_shown(g->file), g->line, (unsigned long long)g->count,
+		g->count > 1 ? "s" : "", text_shown(g->message), g->message_cut ? "..." : "");
+	if (fd->kind == FINDING_UNCLOSED_RESOURCE && !ev->attributed)
+		fprintf(f, "      opened by: not known (no traced connection named by the message)\n");
+	if (fd->kind == FINDING_DEPRECATED_API)
+		fprintf(f, "      call: %s; removed in: %s; instead: %s\n", text_shown(ev->call),
+			ev->removed_in ? ev->removed_in : "not announced",
+			ev->replacement ? ev->replacement : "see the message");
+}
+
 static void print_findings(FILE *f, const struct model *m, const struct findings *fs)
 {
 	const struct proc_model *p;
@@ -175,7 +201,10 @@ static void print_findings(FILE *f, const struct model *m, const struct findings
 			finding_kind_name(fd->kind), fd->pid, p ? text_shown(p->comm) : "?");
 		/* ours, with the target's names in it */
 		fprintf(f, "      %s\n", text_shown(fd->summary));
-		print_site_line(f, m, fd);
+		if (!from_warning(fd) || fd->site >= 0)
+			print_site_line(f, m, fd);
+		if (from_warning(fd))
+			print_warning_evidence(f, m, fd);
 		if (fd->kind == FINDING_CONNECTION_LEAK)
 			print_conn_leak_evidence(f, &fd->conn_leak);
 		else if (fd->kind == FINDING_TASK_LEAK)
@@ -292,6 +321,26 @@ static void print_tasks(FILE *f, const struct model *m, const struct proc_model 
 	print_sites(f, m, p);
 }
 
+/* Every (category, site) the process warned at, shown or filtered out. */
+static void print_warnings(FILE *f, const struct model *m, const struct proc_model *p)
+{
+	const struct warning_group *g;
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < m->n_warnings; i++) {
+		g = &m->warnings[i];
+		if (g->pid != p->pid)
+			continue;
+		if (!any)
+			fprintf(f, "  warnings       (category, where, how many: shown or filtered out)\n");
+		any = true;
+		fprintf(f, "    %-22s %s:%d  %llu  \"%s%s\"\n", text_shown(g->category),
+			text_shown(g->file), g->line, (unsigned long long)g->count,
+			text_shown(g->message), g->message_cut ? "..." : "");
+	}
+}
+
 static void print_process(FILE *f, const struct model *m, const struct proc_model *p,
 			  uint64_t now_ns)
 {
@@ -328,6 +377,7 @@ static void print_process(FILE *f, const struct model *m, const struct proc_mode
 		(unsigned long long)p->accept_calls);
 	print_endpoint_table(f, m, p, now_ns);
 	print_tasks(f, m, p);
+	print_warnings(f, m, p);
 	fputc('\n', f);
 }
 

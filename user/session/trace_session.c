@@ -17,6 +17,7 @@
 #include "report.h"
 #include "target.h"
 #include "task_tracker.h"
+#include "warning_tracker.h"
 #include "trace_session.h"
 
 #define EXIT_BAD_INPUT 2
@@ -57,6 +58,7 @@ struct session {
 	struct conn_tracker *conns;
 	struct task_tracker *tasks;	/* NULL when task tracking could not load */
 	struct exit_tracker *exits;	/* NULL when the kernel would not tell how processes end */
+	struct warning_tracker *warnings;	/* NULL when its program did not load */
 	struct output out;
 };
 
@@ -121,6 +123,32 @@ static void load_task_tracking(struct session *s)
 				       "the task tracker's BPF programs did not load");
 }
 
+/* The warning funnel is best effort too: without it, everything else is still traced. */
+static void load_warning_tracking(struct session *s)
+{
+	size_t i;
+
+	if (warning_tracker_load(&s->warnings, &s->model))
+		for (i = 0; i < s->model.n_procs; i++)
+			model_set_hook(&s->model.procs[i], "warnings", false,
+				       "the warning tracker's BPF program did not load");
+	for (i = 0; s->warnings && i < s->n_targets; i++)
+		warning_tracker_add_process(s->warnings, s->targets[i].pid);
+}
+
+static void start_warning_tracking(struct session *s)
+{
+	size_t i;
+
+	if (s->warnings && warning_tracker_attach(s->warnings)) {
+		warning_tracker_destroy(s->warnings);
+		s->warnings = NULL;
+		for (i = 0; i < s->model.n_procs; i++)
+			model_set_hook(&s->model.procs[i], "warnings", false,
+				       "the warning tracker did not start");
+	}
+}
+
 /*
  * Placing the uprobes (the slow part) happens before the trace starts; the
  * probes count nothing until start_task_tracking.
@@ -180,11 +208,13 @@ static int attach(struct session *s)
 	load_task_tracking(s);
 	start_exit_tracking(s);
 	prepare_task_tracking(s);
+	load_warning_tracking(s);
 	s->model.start_ns = monotonic_ns();
 	err = conn_tracker_attach(s->conns);
 	if (err)
 		return err;
 	start_task_tracking(s);
+	start_warning_tracking(s);
 	for (i = 0; i < s->n_targets; i++) {
 		struct proc_model *p = model_process(&s->model, s->targets[i].pid);
 
@@ -235,6 +265,10 @@ static int add_joined_target(struct session *s, pid_t pid)
 	}
 	model_process_joined(&s->model, p, now);
 	exit_tracker_add_target(s->exits, pid);
+	if (s->warnings)
+		warning_tracker_add_process(s->warnings, pid);
+	else
+		model_set_hook(p, "warnings", false, "the warning tracker is not running");
 	if (s->tasks)
 		task_tracker_add_process(s->tasks, pid, t->pidfd);
 	else
@@ -303,6 +337,7 @@ static void record_exit(struct session *s, pid_t pid, uint64_t now)
 	struct proc_end end = {};
 	uint64_t ts = now;
 
+	warning_tracker_poll(s->warnings);
 	conn_tracker_poll(s->conns);
 	task_tracker_poll(s->tasks);
 	if (exit_tracker_lookup(s->exits, pid, &end, &ts) || ts > now)
@@ -310,6 +345,7 @@ static void record_exit(struct session *s, pid_t pid, uint64_t now)
 	model_process_exited(&s->model, pid, ts, &end);
 	conn_tracker_remove_target(s->conns, pid);
 	task_tracker_remove_process(s->tasks, pid);
+	warning_tracker_remove_process(s->warnings, pid);
 }
 
 /* Said once: with -p PID, the target is the process, not whatever has its number now. */
@@ -409,6 +445,8 @@ static const char *follow(struct session *s)
 	uint64_t next_rescan = start + rescan;
 
 	for (;;) {
+		/* first: a warning that names a connection comes before the close that ends it */
+		warning_tracker_poll(s->warnings);
 		conn_tracker_poll(s->conns);
 		now = monotonic_ns();
 		check_execs(s);
@@ -450,6 +488,7 @@ static void reconcile_connections(struct session *s)
 {
 	size_t i;
 
+	warning_tracker_poll(s->warnings);
 	conn_tracker_poll(s->conns);
 	for (i = 0; i < s->n_targets; i++)
 		if (!target_has_exited(&s->targets[i]))
@@ -536,6 +575,8 @@ static void session_cleanup(struct session *s)
 
 	task_tracker_destroy(s->tasks);
 	s->tasks = NULL;
+	warning_tracker_destroy(s->warnings);
+	s->warnings = NULL;
 	exit_tracker_destroy(s->exits);
 	s->exits = NULL;
 	conn_tracker_destroy(s->conns);

@@ -42,6 +42,7 @@ static int reg_family(x86_reg r)
 }
 
 #define RDI_FAMILY 5
+#define RSP_FAMILY 7
 
 /* What the scan knows between instructions. */
 struct scan {
@@ -321,4 +322,83 @@ int task_finalize_pending_site(const uint8_t *code, size_t len, uint64_t addr,
 
 	/* running out of instructions before the site is found is giving up too */
 	return decode_each(code, len, addr, MAX_INSNS, visit_finalizer, &w) == 0 ? 0 : -ENOENT;
+}
+
+#define STACK_CALL_INSNS 512
+#define STACK_ARGS_MIN_POP 0x10
+#define STACK_ARGS_MAX_POP 0x28
+
+/* instructions that may come between such a call and the clean-up (moves of its result) */
+#define STACK_CLEANUP_WITHIN 6
+
+struct stack_call_walk {
+	int pushes;		/* since the previous call */
+	uint64_t candidate;	/* a call made after pushes, until the next instructions tell */
+	int pops, between;
+	uint64_t *target;
+};
+
+static bool frees_stack_arguments(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	return insn->id == X86_INS_ADD && x->op_count == 2 &&
+	       x->operands[0].type == X86_OP_REG && x->operands[0].reg == X86_REG_RSP &&
+	       x->operands[1].type == X86_OP_IMM && x->operands[1].imm >= STACK_ARGS_MIN_POP &&
+	       x->operands[1].imm <= STACK_ARGS_MAX_POP;
+}
+
+/* After a candidate call: 0 accepted, 1 still undecided, -1 not it. */
+static int judge_candidate(csh h, const cs_insn *insn, struct stack_call_walk *w)
+{
+	if (frees_stack_arguments(insn))
+		return 0;
+	if (insn->id == X86_INS_POP) {
+		w->pops++;
+		return 1;
+	}
+	if (w->pops >= 2 && !cs_insn_group(h, insn, X86_GRP_RET))
+		return 0;
+	if (w->pops || cs_insn_group(h, insn, X86_GRP_JUMP) || cs_insn_group(h, insn, X86_GRP_CALL) ||
+	    cs_insn_group(h, insn, X86_GRP_RET) || insn->id == X86_INS_PUSH ||
+	    writes_family(h, insn, RSP_FAMILY) || ++w->between > STACK_CLEANUP_WITHIN)
+		return -1;
+	return 1;
+}
+
+static int visit_stack_calls(csh h, const cs_insn *insn, void *ctx)
+{
+	struct stack_call_walk *w = ctx;
+	const cs_x86 *x = &insn->detail->x86;
+	int verdict;
+
+	if (w->candidate) {
+		verdict = judge_candidate(h, insn, w);
+		if (verdict == 0) {
+			*w->target = w->candidate;
+			return 0;
+		}
+		if (verdict == 1)
+			return 1;
+		w->candidate = 0;
+	}
+	if (insn->id == X86_INS_PUSH)
+		w->pushes++;
+	if (insn->id == X86_INS_CALL) {
+		if (w->pushes >= 2 && x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
+			w->candidate = (uint64_t)x->operands[0].imm;
+			w->pops = 0;
+			w->between = 0;
+		}
+		w->pushes = 0;
+	}
+	return 1;
+}
+
+int x86_stack_argument_call(const uint8_t *code, size_t len, uint64_t addr, uint64_t *target)
+{
+	struct stack_call_walk w = { .target = target };
+
+	return decode_each(code, len, addr, STACK_CALL_INSNS, visit_stack_calls, &w) == 0 ?
+	       0 : -ENOENT;
 }

@@ -55,4 +55,15 @@ int x86_entry_probe_site(const uint8_t *code, size_t len, uint64_t addr, uint64_
 int task_finalize_pending_site(const uint8_t *code, size_t len, uint64_t addr,
 			       uint32_t state_offset, uint64_t *site);
 
+/*
+ * The first direct call in code (at addr) that passes arguments on the
+ * stack: two or more pushes since the previous call, and the stack taken
+ * back right after it, within a few instructions that touch neither the
+ * stack nor the flow (an add of 0x10 to 0x28 to rsp, or two or more pops
+ * not followed by a return, which a function's own epilogue would be).
+ * This is how a caller of a function with more than six arguments looks in
+ * GCC's x86-64 code. 0 with *target, or -ENOENT if there is none.
+ */
+int x86_stack_argument_call(const uint8_t *code, size_t len, uint64_t addr, uint64_t *target);
+
 #endif

@@ -20,9 +20,12 @@ ALONE = "placed for this process alone"
 
 
 def uprobes_of(pid):
-    """The uprobes inflight (pid) holds, as (file offset, prog id), sorted."""
+    """The task uprobes inflight (pid) holds, as (file offset, prog id), sorted
+    (the warning funnel's probe, one per build too, is left out)."""
+    task_progs = {p["id"] for p in bpftool("prog", "show")
+                  if p.get("name", "").startswith("on_task_")}
     return sorted((p["offset"], p["prog_id"]) for p in bpftool("perf", "show")
-                  if p["pid"] == pid and p["fd_type"] == "uprobe")
+                  if p["pid"] == pid and p["fd_type"] == "uprobe" and p["prog_id"] in task_progs)
 
 
 def uprobes_until(pid, n):

@@ -31,12 +31,6 @@ ROLES = {
 }
 
 
-# Leak slopes left out: trend estimates a site's from the tasks in flight at the end
-# that were not at the attach, over the sweep's duration, and these patterns begin
-# during short sweeps whose durations differ week to week (under load, by far more
-# than the 50% threshold); a service swept in its steady state has no such slope.
-SLOPE_OFF = ("--grow-leak-slope", "100000")
-
 
 def sid_python314():
     for name, path, _ in interpreters()[0]:
@@ -179,7 +173,7 @@ def check_json(report, lines, names):
         [(api, "connection-leak", "close_wait", lines["fetch"])], web1["resolved_findings"]
     grown = {(g["service"], g["site"]["line"], g["metric"]) for g in ours(web1["grown"], names)}
     assert {(s, line) for s, line, _ in grown} == {(api, lines["fan_out"])}, web1["grown"]
-    assert {m for _, _, m in grown} >= {"peak_tasks", "peak_connections"}, web1["grown"]
+    assert {m for _, _, m in grown} == {"peak_tasks", "peak_connections"}, web1["grown"]
     tasks = [g for g in ours(web1["grown"], names) if g["metric"] == "peak_tasks"][0]
     assert tasks["baseline"] == 20 and tasks["newest"] == 300, tasks
     for k in ("new_sites", "vanished_sites", "new_services", "vanished_services"):
@@ -285,20 +279,20 @@ def trend_names_the_regression_and_the_fix():
     directory = tempfile.mkdtemp(prefix="inflight-trend-")
     try:
         names = snapshots(directory)
-        r = run_inflight("trend", *SLOPE_OFF, "-f", "json", directory)
+        r = run_inflight("trend", "-f", "json", directory)
         assert r.returncode == 0, r.stderr
         check_json(json.loads(r.stdout), lines, names)
-        r = run_inflight("trend", *SLOPE_OFF, directory)
+        r = run_inflight("trend", directory)
         assert r.returncode == 0, r.stderr
         check_text(r.stdout, lines, names)
         html = os.path.join(directory, "trend.html")
-        r = run_inflight("trend", *SLOPE_OFF, "-f", "html", "-o", html, directory)
+        r = run_inflight("trend", "-f", "html", "-o", html, directory)
         assert r.returncode == 0, r.stderr
         check_html(html, directory, lines, names)
 
         bad = broken_snapshots(directory)
         out = os.path.join(directory, "with-bad.json")
-        r = run_inflight("trend", *SLOPE_OFF, "-f", "json", "-o", out, directory)
+        r = run_inflight("trend", "-f", "json", "-o", out, directory)
         assert r.returncode == 1, (r.returncode, r.stderr)
         errors = r.stderr.strip().splitlines()
         assert len(errors) == len(bad), errors
@@ -314,7 +308,7 @@ def trend_names_the_regression_and_the_fix():
         for name in bad:
             shutil.move(os.path.join(directory, name), only_bad)
         out = os.path.join(directory, "none.json")
-        r = run_inflight("trend", *SLOPE_OFF, "-o", out, only_bad)
+        r = run_inflight("trend", "-o", out, only_bad)
         assert r.returncode == 2 and not os.path.exists(out), (r.returncode, r.stderr)
     finally:
         shutil.rmtree(directory)

@@ -308,8 +308,7 @@ static void test_hosts_apart_and_a_given_baseline(void **state)
 
 /*
  * Processes of one service are one service: the busiest process's peak per
- * site. The leak slope comes from a growth finding where one gives it, else
- * from the tasks in flight at the end over the snapshot's length.
+ * site. The leak slope comes from a growth finding only.
  */
 static void test_processes_merge_and_leak_slopes(void **state)
 {
@@ -319,7 +318,7 @@ static void test_processes_merge_and_leak_slopes(void **state)
 	const struct snap_service *svc;
 
 	(void)state;
-	/* the grower's second process has more in flight: its estimate loses to the finding's */
+	/* the grower's second process has more in flight, and no finding: the finding's slope */
 	parse_ok(snapshot_json("h", "2026-12-03T03:00:00Z", 30,
 			       join(join(service("gunicorn", 1, site("a.py", 1, "x", 5, 2, 10), NULL),
 					 service("gunicorn", 2, site("a.py", 1, "x", 9, 1, 2), NULL)),
@@ -333,7 +332,7 @@ static void test_processes_merge_and_leak_slopes(void **state)
 	assert_int_equal(svc->n_sites, 1);
 	assert_int_equal(svc->sites[0].peak_tasks, 9);
 	assert_int_equal(svc->sites[0].peak_conns, 2);
-	assert_true(svc->sites[0].leak_slope_per_min == 20);	/* 10 in flight over 30 s */
+	assert_true(svc->sites[0].leak_slope_per_min == 0);	/* 10 more in flight, no finding */
 	assert_false(svc->sites[0].slope_from_finding);
 	svc = snapshot_service(&s, "grower");
 	assert_int_equal(svc->sites[0].peak_tasks, 900);

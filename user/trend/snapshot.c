@@ -338,10 +338,10 @@ static int parse_finding(json_object *o, struct snap_finding *f, struct why *w)
 	return err;
 }
 
-static int parse_site(json_object *o, double duration_s, struct snap_site *s, struct why *w)
+static int parse_site(json_object *o, struct snap_site *s, struct why *w)
 {
 	json_object *conns, *conc, *conns_open;
-	uint64_t in_flight, at_attach, conc_max;
+	uint64_t conc_max;
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -353,8 +353,6 @@ static int parse_site(json_object *o, double duration_s, struct snap_site *s, st
 	err = err ?: get_string(o, "function", false, &s->function, "a site", w);
 	err = err ?: get_line(o, &s->line, "a site", w);
 	err = err ?: get_count(o, "peak_in_flight", &s->peak_tasks, "a site", w);
-	err = err ?: get_count(o, "in_flight", &in_flight, "a site", w);
-	err = err ?: get_count(o, "at_attach", &at_attach, "a site", w);
 	err = err ?: get_typed(o, "connections", json_type_object, false, &conns, "a site", w);
 	err = err ?: get_count(conns, "peak_open", &s->peak_conns, "a site's connections", w);
 	err = err ?: get_typed(o, "concurrency", json_type_object, false, &conc, "a site", w);
@@ -371,15 +369,14 @@ static int parse_site(json_object *o, double duration_s, struct snap_site *s, st
 	}
 	if (conc_max > s->peak_conns)
 		s->peak_conns = conc_max;
-	/* tasks still in flight at the end that were not at the start, per minute */
-	if (duration_s > 0 && in_flight > at_attach)
-		s->leak_slope_per_min = (double)(in_flight - at_attach) * 60.0 / duration_s;
 	return 0;
 }
 
 /*
  * A site seen in another process (or thread) of the service: the busiest
- * one's figures; a slope measured by a growth finding wins over estimates.
+ * one's figures. Leak slopes come from growth findings only (see
+ * slopes_from_findings): tasks in flight at the end over a short sweep say
+ * how long the sweep was, not how fast anything leaks.
  */
 static void merge_site(struct snap_site *into, const struct snap_site *s)
 {
@@ -387,8 +384,6 @@ static void merge_site(struct snap_site *into, const struct snap_site *s)
 		into->peak_tasks = s->peak_tasks;
 	if (s->peak_conns > into->peak_conns)
 		into->peak_conns = s->peak_conns;
-	if (!into->slope_from_finding && s->leak_slope_per_min > into->leak_slope_per_min)
-		into->leak_slope_per_min = s->leak_slope_per_min;
 }
 
 static int add_site(struct snap_service *svc, struct snap_site *s, struct why *w)
@@ -453,8 +448,7 @@ static void slopes_from_findings(struct snap_service *svc)
 	}
 }
 
-static int parse_sites(json_object *target, double duration_s, struct snap_service *svc,
-		       struct why *w)
+static int parse_sites(json_object *target, struct snap_service *svc, struct why *w)
 {
 	json_object *tasks, *sites;
 	struct snap_site s;
@@ -467,7 +461,7 @@ static int parse_sites(json_object *target, double duration_s, struct snap_servi
 		return err;
 	n = json_object_array_length(sites);
 	for (i = 0; i < n && !err; i++) {
-		err = parse_site(json_object_array_get_idx(sites, i), duration_s, &s, w);
+		err = parse_site(json_object_array_get_idx(sites, i), &s, w);
 		err = err ?: add_site(svc, &s, w);
 	}
 	return err;
@@ -531,7 +525,7 @@ static int parse_service(json_object *o, struct snapshot *s, struct why *w)
 	if (!svc)
 		return -ENOMEM;
 	svc->processes++;
-	err = parse_sites(target, s->duration_s, svc, w);
+	err = parse_sites(target, svc, w);
 	err = err ?: parse_findings(findings, svc, w);
 	slopes_from_findings(svc);
 	return err;

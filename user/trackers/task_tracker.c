@@ -76,6 +76,7 @@ struct task_target {
 	/* attached on a late import: its tasks are read once more at the next poll */
 	bool read_again;
 	struct task_sampler *sampler;	/* TRACE_MODE_SAMPLED: its reads, from the first on */
+	uint64_t next_read_ns;		/* TRACE_MODE_SAMPLED: when its tasks are next due a read */
 };
 
 /* A connection whose opening task no read had shown yet, and where it was opened. */
@@ -103,11 +104,14 @@ struct task_tracker {
 	/* connections whose opener's coroutine no read had shown yet (TRACE_MODE_SAMPLED) */
 	struct held_conn *unresolved;
 	size_t n_unresolved;
-	uint64_t next_read_ns;	/* TRACE_MODE_SAMPLED: when the tasks are next read */
+	size_t read_cursor;	/* TRACE_MODE_SAMPLED: the target whose turn to be read is next */
 	/* the tasks not yet seen done, gathered for reading their states */
 	struct pending_task *pending;
 	size_t n_pending, cap_pending;
 };
+
+/* how long one poll reads targets' tasks at most (TRACE_MODE_SAMPLED) */
+#define READ_BUDGET_NS (50 * NSEC_PER_MSEC)
 
 /* connects by tasks created since the last read, held until the next: more are counted lost */
 #define MAX_UNRESOLVED 4096
@@ -856,29 +860,65 @@ static void read_health(struct task_tracker *tt)
 	}
 }
 
-/* TRACE_MODE_SAMPLED: the tasks created since the last read, from memory. */
-static void read_new_tasks(struct task_tracker *tt)
+/* TRACE_MODE_SAMPLED: t's tasks created since its last read, from memory. */
+static void read_new_tasks(struct task_tracker *tt, struct task_target *t)
 {
-	struct task_target *t;
 	struct task_snapshot s;
 	char problem[512];
+
+	if (!t->sampler && !(t->sampler = task_sampler_new(&t->py))) {
+		tt->model->task_reads_failed++;
+		return;
+	}
+	if (!task_sampler_read(t->sampler, &t->py, &s, problem, sizeof(problem))) {
+		adopt_sampled_snapshot(tt->model, &s, monotonic_ns(), t->sampler);
+		model_task_read(tt->model, t->pid, monotonic_ns());
+	} else {
+		tt->model->task_reads_failed++;
+	}
+	task_snapshot_free(&s);
+}
+
+static bool read_due(const struct task_tracker *tt, const struct task_target *t, uint64_t now_ns)
+{
+	return t->status == TASKS_ATTACHED && layout_in_kernel(tt, t) && t->next_read_ns <= now_ns;
+}
+
+/*
+ * TRACE_MODE_SAMPLED: the targets due a read, each on its own cadence, in
+ * turn from where the last poll stopped. A poll reads for READ_BUDGET_NS at
+ * most, so that many targets or a slow read hold back neither the events nor
+ * the targets after it: those are read first at the next poll.
+ */
+static void read_due_targets(struct task_tracker *tt)
+{
+	uint64_t period = tt->model->sample_period_ns, start = monotonic_ns(), now = start;
+	struct task_target *t;
+	size_t k;
+
+	for (k = 0; k < tt->n_targets && now - start < READ_BUDGET_NS; k++) {
+		t = &tt->targets[(tt->read_cursor + k) % tt->n_targets];
+		if (!read_due(tt, t, now))
+			continue;
+		read_new_tasks(tt, t);
+		now = monotonic_ns();
+		/* the next read a period after this one was due; one behind is read at its next turn */
+		t->next_read_ns = t->next_read_ns + period > now ? t->next_read_ns + period : now;
+	}
+	if (tt->n_targets)
+		tt->read_cursor = (tt->read_cursor + k) % tt->n_targets;
+	resolve_held_conns(tt);
+}
+
+uint64_t task_tracker_next_read_ns(const struct task_tracker *tt)
+{
+	uint64_t next = UINT64_MAX;
 	size_t i;
 
-	for (i = 0; i < tt->n_targets; i++) {
-		t = &tt->targets[i];
-		if (t->status != TASKS_ATTACHED || !layout_in_kernel(tt, t))
-			continue;
-		if (!t->sampler && !(t->sampler = task_sampler_new(&t->py))) {
-			tt->model->task_reads_failed++;
-			continue;
-		}
-		if (!task_sampler_read(t->sampler, &t->py, &s, problem, sizeof(problem)))
-			adopt_sampled_snapshot(tt->model, &s, monotonic_ns(), t->sampler);
-		else
-			tt->model->task_reads_failed++;
-		task_snapshot_free(&s);
-	}
-	resolve_held_conns(tt);
+	for (i = 0; tt && tt->mode == TRACE_MODE_SAMPLED && i < tt->n_targets; i++)
+		if (tt->targets[i].next_read_ns < next && read_due(tt, &tt->targets[i], UINT64_MAX))
+			next = tt->targets[i].next_read_ns;
+	return next;
 }
 
 void task_tracker_drain(struct task_tracker *tt)
@@ -896,10 +936,8 @@ void task_tracker_poll(struct task_tracker *tt)
 		return;
 	ring_buffer__consume(tt->rb);
 	refresh_task_states(tt, monotonic_ns());
-	if (tt->mode == TRACE_MODE_SAMPLED && monotonic_ns() >= tt->next_read_ns) {
-		read_new_tasks(tt);
-		tt->next_read_ns = monotonic_ns() + tt->model->sample_period_ns;
-	}
+	if (tt->mode == TRACE_MODE_SAMPLED)
+		read_due_targets(tt);
 	read_health(tt);
 	for (i = 0; i < tt->n_targets; i++) {
 		t = &tt->targets[i];

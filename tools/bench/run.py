@@ -863,17 +863,22 @@ class Sweeper:
         return self.proc and loaded_programs(self.proc.pid, "on_")
 
     def stop(self):
+        """Its CPU and peak RSS as /proc has them just before it is told to stop (the
+        snapshot's writing left out), then its snapshot."""
+        cpu, rss = target_cpu_s(self.proc.pid), peak_rss_mib(self.proc.pid)
         self.proc.send_signal(signal.SIGINT)
-        out = self.proc.stdout.read()
-        self.proc.stderr.read()
-        _, status, usage = os.wait4(self.proc.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError("inflight sweep failed: rc=%d" % os.waitstatus_to_exitcode(status))
+        out, _ = self.proc.communicate()
+        if self.proc.returncode != 0:
+            raise RuntimeError("inflight sweep failed: rc=%d" % self.proc.returncode)
         with gzip.open(out.strip(), "rt") as f:
             snapshot = json.load(f)
         shutil.rmtree(self.dir)
-        return {"cpu_s": usage.ru_utime + usage.ru_stime,
-                "peak_rss_mib": usage.ru_maxrss / 1024, "snapshot": snapshot}
+        return {"cpu_s": cpu, "peak_rss_mib": rss, "snapshot": snapshot}
+
+
+def peak_rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M).group(1)) / 1024
 
 
 def sweep_round(host, mode, inflight, size):

@@ -585,17 +585,22 @@ static void attribute_conn(struct task_tracker *tt, const struct conn_task_event
 }
 
 /*
- * After a read: the connections held for it go to their tasks; one whose task
- * it did not show either (the task ended first) goes to where it was opened.
+ * After a read of pid: the connections held for it go to their tasks; one
+ * whose task it did not show either (the task ended first) goes to where it
+ * was opened. Those of the other processes wait for their own reads.
  */
-static void resolve_held_conns(struct task_tracker *tt)
+static void resolve_held_conns(struct task_tracker *tt, pid_t pid)
 {
 	const struct held_conn *h;
 	uint64_t task;
-	size_t i;
+	size_t i, kept = 0;
 
 	for (i = 0; i < tt->n_unresolved; i++) {
 		h = &tt->unresolved[i];
+		if (h->pid != pid) {
+			tt->unresolved[kept++] = *h;
+			continue;
+		}
 		task = model_task_of_coroutine(tt->model, h->pid, h->coro);
 		if (task) {
 			model_conn_task(tt->model, h->pid, h->ino, task);
@@ -604,7 +609,7 @@ static void resolve_held_conns(struct task_tracker *tt)
 		tt->model->conn_tasks_unresolved++;
 		model_conn_opened_at(tt->model, h->pid, h->ino, &h->opened_at);
 	}
-	tt->n_unresolved = 0;
+	tt->n_unresolved = kept;
 }
 
 /*
@@ -877,6 +882,7 @@ static void read_new_tasks(struct task_tracker *tt, struct task_target *t)
 		tt->model->task_reads_failed++;
 	}
 	task_snapshot_free(&s);
+	resolve_held_conns(tt, t->pid);
 }
 
 static bool read_due(const struct task_tracker *tt, const struct task_target *t, uint64_t now_ns)
@@ -907,7 +913,6 @@ static void read_due_targets(struct task_tracker *tt)
 	}
 	if (tt->n_targets)
 		tt->read_cursor = (tt->read_cursor + k) % tt->n_targets;
-	resolve_held_conns(tt);
 }
 
 uint64_t task_tracker_next_read_ns(const struct task_tracker *tt)

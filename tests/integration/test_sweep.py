@@ -144,10 +144,13 @@ def plan():
     return roles
 
 
-def expected_findings(lines, scenario, expect, minor):
-    """The findings --sampled (the sweep's default) should give, as the choices
-    test_findings.py allows, as sets of (kind, reason, line)."""
-    choices = SAMPLED_EXPECT.get(scenario, [{tuple(e) for e in expect}])
+def expected_findings(lines, scenario, expect, minor, probes=False):
+    """The findings --sampled (the sweep's default), or --probes, should give, as the
+    choices test_findings.py allows, as sets of (kind, reason, line)."""
+    choices = [{tuple(e) for e in expect}]
+    if probes:
+        return [{(kind, reason, lines[marker]) for kind, reason, marker in c} for c in choices]
+    choices = SAMPLED_EXPECT.get(scenario, choices)
     if scenario == "fire_and_forget" and (minor <= 10 or minor >= 15):
         choices = choices + [set()]
     return [{(kind, reason, lines[marker]) for kind, reason, marker in c} for c in choices]
@@ -164,6 +167,17 @@ def go(workload):
 
 @test
 def sweep_of_a_host_running_known_workloads():
+    sweep_known_workloads([])
+
+
+@test
+def sweep_of_a_host_running_known_workloads_with_probes():
+    """The same host swept --probes: the findings the default (--sampled) gives are
+    those of the probing mode, workload by workload."""
+    sweep_known_workloads(["--probes"])
+
+
+def sweep_known_workloads(mode_options):
     lines = site_markers("findings_suite.py")
     roles = plan()
     out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
@@ -201,7 +215,7 @@ def sweep_of_a_host_running_known_workloads():
                  "no CPython 3.8 here for a process the sweep must skip")
 
         sweep = Sweep(out_dir, "-d", "60", "--close-wait-age", "0.5", "--stuck-age", "1",
-                      "--config", config.name)
+                      "--config", config.name, *mode_options)
         sweep.read_until(r"^Sweeping: ")
         for w in workloads.values():
             go(w)
@@ -240,7 +254,7 @@ def sweep_of_a_host_running_known_workloads():
         config.close()
 
     expect_eq("schema", (snap["schema"], snap["schema_version"]), ("inflight-snapshot", 1))
-    expect_eq("mode", snap["mode"], "sampled")
+    expect_eq("mode", snap["mode"], "probes" if mode_options else "sampled")
     expect_eq("end reason", snap["end_reason"], "interrupted")
     expect_eq("hostname", snap["host"]["hostname"], os.uname().nodename)
     expect_eq("kernel", snap["host"]["kernel"], os.uname().release)
@@ -260,7 +274,7 @@ def sweep_of_a_host_running_known_workloads():
         expect_eq("%s's pid in its target" % role, s["target"]["pid"], w.pid)
         minor = int(s["python"].split(".")[1])
         got = found({"findings": s["findings"]}, w.pid)
-        wants = expected_findings(lines, scenario, expected[role], minor)
+        wants = expected_findings(lines, scenario, expected[role], minor, bool(mode_options))
         if got not in wants:
             wrong.append("%s (%s): expected one of %s, got %s" % (role, scenario, wants,
                                                                    sorted(got, key=str)))
@@ -405,6 +419,51 @@ def sweep_names_a_kubernetes_pod_by_its_stable_name():
 
 
 @test
+def sweep_reports_the_read_period_it_achieved():
+    """--sampled reads each process on a deadline of its own: the snapshot says how often
+    it read each one, and the reads it counts agree with the times it gives and the time
+    each was traced; a process is never read more often than --sample-period."""
+    out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
+    workloads = [Workload("findings_suite.py", python=PYTHON, args=["pool"], quiet=True)
+                 for _ in range(3)]
+    try:
+        r = run_inflight("sweep", "-d", "2", "--sample-period", "0.2", "-o", out_dir,
+                         timeout=600)
+    finally:
+        for w in workloads:
+            w.stop()
+    assert r.returncode == 0, r.stderr
+    snap = read_snapshot(r.stdout.strip())
+    period = snap["tracer"]["sample_period_s"]
+    expect_eq("sample period", period, 0.2)
+    read, longest = [], 0
+    for s in snap["services"]:
+        t, reads = s["target"], s["target"]["task_reads"]
+        if not [h for h in t["hooks"] if h["name"] == "asyncio_tasks" and h["attached"]]:
+            continue
+        if s["pid"] in [w.pid for w in workloads]:
+            assert reads["count"] >= 2, (s["pid"], reads)
+        if reads["count"] < 2:
+            continue
+        span = reads["last_at_s"] - reads["first_at_s"]
+        assert t["joined_at_s"] - 0.01 <= reads["first_at_s"] <= reads["last_at_s"] <= \
+            snap["duration_s"] + 0.01, (t["joined_at_s"], reads, snap["duration_s"])
+        assert abs(reads["period_s"] - span / (reads["count"] - 1)) <= 0.001, reads
+        assert reads["period_s"] <= reads["longest_gap_s"] + 0.001, reads
+        # each read is due a period after the last was due: never closer on the whole
+        assert (reads["count"] - 1) * period <= t["traced_s"] + period, (reads, t["traced_s"])
+        read.append(reads["period_s"])
+        longest = max(longest, reads["longest_gap_s"])
+    achieved = snap["tracer"]["sample_period_achieved_s"]
+    read.sort()
+    n = len(read)
+    expect_eq("processes read twice or more", achieved["processes"], n)
+    median = read[n // 2] if n % 2 else (read[n // 2 - 1] + read[n // 2]) / 2
+    assert abs(achieved["p50"] - median) <= 0.001, (achieved, read)
+    assert abs(achieved["max"] - longest) <= 0.001, (achieved, longest)
+
+
+@test
 def sweep_for_a_duration_with_probes():
     out_dir = tempfile.mkdtemp(prefix="inflight-sweep-")
     w = Workload("findings_suite.py", python=PYTHON, args=["pool"], quiet=True)
@@ -416,6 +475,7 @@ def sweep_for_a_duration_with_probes():
     assert "Sweeping: " in r.stderr, r.stderr
     snap = read_snapshot(r.stdout.strip())
     expect_eq("mode", (snap["mode"], snap["tracer"]["mode"]), ("probes", "probes"))
+    expect_eq("read period", snap["tracer"]["sample_period_achieved_s"], None)
     expect_eq("end reason", snap["end_reason"], "duration")
     # from the start of the attach, so also the time attaching to every Python here took
     assert snap["duration_s"] >= 1, snap["duration_s"]

@@ -5,9 +5,11 @@ medians compared; nothing here is a pass/fail test.
 
 Usage: run.py --inflight PATH [--quick] [--json FILE] [--python PATH]
               [--versions 3.11,3.14,3.15] [--versions-only] [--real-service-only]
+              [--sweep-only]
 """
 import argparse
 import ctypes
+import gzip
 import json
 import os
 import re
@@ -800,6 +802,241 @@ def bench_real_service(inflight, quick, trap_us, trap_source, default_python):
                 trap_us=trap_us, trap_source=trap_source, modes=modes, runs=runs)
 
 
+# The sweep rows: a host running several Python services at once, swept by inflight sweep
+# (every CPython on the host) in each of its two ways of following tasks, against the same
+# host unswept, in interleaved rounds.
+SWEEP_MODES = [
+    {"name": "sampled", "what": "inflight sweep (--sampled, the default)", "options": []},
+    {"name": "probes", "what": "inflight sweep --probes", "options": ["--probes"]},
+]
+
+
+class SweepHost:
+    """The services a sweep finds: the aiohttp API (on SERVICE_CPU) with its backends, a
+    churning service (a fleet.py child, on SERVICE_CPU) and idle services each holding
+    tasks pending (hold.py). Kept across rounds: a fleet's services run for weeks."""
+
+    def __init__(self, python, default_python, idle, held):
+        self.procs = []
+        self.backends = self.start([*pinned(LOAD_CPU), default_python,
+                                    os.path.join(HERE, "api_backends.py")])
+        self.ports = json.loads(self.backends.stdout.readline())["ports"]
+        self.api = self.start([*pinned(SERVICE_CPU), python,
+                               os.path.join(HERE, "api_service.py"), *map(str, self.ports)])
+        self.port = json.loads(self.api.stdout.readline())["port"]
+        self.fleet = self.start([*pinned(SERVICE_CPU), default_python,
+                                 os.path.join(HERE, "fleet.py"), "1"])
+        self.churner = json.loads(self.fleet.stdout.readline())["children"][0]
+        self.idle = [self.start([default_python, os.path.join(HERE, "hold.py"), str(held)])
+                     for _ in range(idle)]
+        for p in self.idle:
+            assert json.loads(p.stdout.readline()).get("ready")
+            p.stdin.write("\n")
+            p.stdin.flush()
+        for p in self.idle:
+            assert json.loads(p.stdout.readline()).get("holding") == held
+
+    def start(self, args):
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        self.procs.append(proc)
+        return proc
+
+    def churn(self, n):
+        self.fleet.stdin.write("churn 0 %d 1000\n" % n)
+        self.fleet.stdin.flush()
+        return json.loads(self.fleet.stdout.readline())
+
+    def idle_cpu_s(self):
+        return sum(target_cpu_s(p.pid) for p in self.idle)
+
+    def stop(self):
+        for p in self.procs:
+            if p.stdin:
+                p.stdin.close()
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+class Sweeper:
+    """inflight sweep on LOAD_CPU until stopped: its BPF programs' counters meanwhile,
+    its CPU, peak RSS and snapshot once stopped."""
+
+    def __init__(self, inflight, options):
+        self.dir = tempfile.mkdtemp(prefix="inflight-bench-sweep-")
+        self.proc = subprocess.Popen([*pinned(LOAD_CPU), inflight, "sweep", "-d", "3600",
+                                      "-o", self.dir, *options], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        for line in self.proc.stderr:
+            if line.startswith("Sweeping:"):
+                break
+        else:
+            raise RuntimeError("inflight sweep did not start: rc=%s" % self.proc.wait())
+
+    def programs(self):
+        return self.proc and loaded_programs(self.proc.pid, "on_")
+
+    def stop(self):
+        """Its CPU and peak RSS as /proc has them just before it is told to stop (the
+        snapshot's writing left out), then its snapshot."""
+        cpu, rss = target_cpu_s(self.proc.pid), peak_rss_mib(self.proc.pid)
+        self.proc.send_signal(signal.SIGINT)
+        out, _ = self.proc.communicate()
+        if self.proc.returncode != 0:
+            raise RuntimeError("inflight sweep failed: rc=%d" % self.proc.returncode)
+        with gzip.open(out.strip(), "rt") as f:
+            snapshot = json.load(f)
+        shutil.rmtree(self.dir)
+        return {"cpu_s": cpu, "peak_rss_mib": rss, "snapshot": snapshot}
+
+
+def peak_rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M).group(1)) / 1024
+
+
+def sweep_round(host, mode, inflight, size):
+    """One round of the host under mode (None: unswept): the API under h2load's load, then
+    the churn, each service's CPU over its own work, the idle services' CPU over both, and
+    the sweep's programs, CPU, RSS and what its snapshot says of the services."""
+    sweeper = Sweeper(inflight, mode["options"]) if mode else None
+    try:
+        idle = host.idle_cpu_s()
+        programs = sweeper.programs() if sweeper else {}
+        cpu = target_cpu_s(host.api.pid)
+        load = offer_load(host.port, size["requests"], size["clients"], size["rps"])
+        api_cpu = target_cpu_s(host.api.pid) - cpu
+        api_programs = programs_delta(programs, sweeper.programs()) if sweeper else {}
+        churn = host.churn(size["tasks"])
+        churn_programs = (programs_delta(programs, sweeper.programs()) if sweeper else {})
+        churn_programs = {k: {"runs": v["runs"] - api_programs.get(k, {}).get("runs", 0),
+                              "ns": v["ns"] - api_programs.get(k, {}).get("ns", 0),
+                              "trap": v["trap"]} for k, v in churn_programs.items()}
+        idle = host.idle_cpu_s() - idle
+        figures = sweeper.stop() if sweeper else {}
+        sweeper = None
+    finally:
+        if sweeper:
+            sweeper.proc.kill()
+            sweeper.proc.wait()
+    n = max(load["requests"], 1)
+    out = {"api_cpu_us_per_request": api_cpu / n * 1e6,
+           "churn_cpu_us_per_task": (churn["user_s"] + churn["sys_s"]) / size["tasks"] * 1e6,
+           "idle_cpu_s": idle, "requests": load["requests"], "load_s": load["seconds"],
+           "api_traps_per_request": trap_hits(api_programs) / n,
+           "api_in_programs_us_per_request": sum(p["ns"] for p in api_programs.values()) / n / 1e3,
+           "churn_traps_per_task": trap_hits(churn_programs) / size["tasks"],
+           "churn_in_programs_us_per_task": sum(p["ns"] for p in churn_programs.values()) / size[
+               "tasks"] / 1e3}
+    if figures:
+        snap = figures.pop("snapshot")
+        out.update(figures, services=len(snap["services"]),
+                   period_achieved=snap["tracer"].get("sample_period_achieved_s"),
+                   findings={s["pid"]: sorted(f["kind"] for f in s["findings"])
+                             for s in snap["services"]
+                             if s["pid"] in [host.api.pid, host.churner] + [
+                                 p.pid for p in host.idle]})
+    return out
+
+
+def bench_sweep(inflight, quick, trap_us, trap_source, default_python):
+    """A host of several Python services swept by inflight sweep --sampled and --probes
+    and left unswept, in interleaved rounds: per service, the per-round ratio of its CPU
+    per request or task to the unswept run of its round (median and range), the probing
+    mode's cost added up from its parts, and the sweep's own CPU and peak RSS."""
+    python = aiohttp_python(default_python)
+    if not shutil.which("h2load"):
+        return {"skipped": "h2load is not installed (apt-get install nghttp2-client)"}
+    if not python:
+        return {"skipped": "no python here imports aiohttp (apt-get install python3-aiohttp)"}
+    if not {int(SERVICE_CPU), int(LOAD_CPU)} <= os.sched_getaffinity(0):
+        return {"skipped": "the services and the sweep need CPUs %s and %s, one each" % (
+            SERVICE_CPU, LOAD_CPU)}
+    size = ({"clients": 4, "rps": 50, "requests": 200, "tasks": 20000, "idle": 3, "held": 200,
+             "rounds": 1} if quick else
+            {"clients": 16, "rps": 25, "requests": 4000, "tasks": 200000, "idle": 8,
+             "held": 2000, "rounds": 5})
+    host = SweepHost(python, default_python, size["idle"], size["held"])
+    runs = {m["name"]: [] for m in [{"name": "unswept"}] + SWEEP_MODES}
+    try:
+        offer_load(host.port, 400, size["clients"], size["rps"])    # warm-up
+        order = [None] + SWEEP_MODES
+        for i in range(size["rounds"]):
+            for mode in order if i % 2 == 0 else order[::-1]:
+                runs[mode["name"] if mode else "unswept"].append(
+                    sweep_round(host, mode, inflight, size))
+    finally:
+        host.stop()
+    base = runs["unswept"]
+    modes = []
+    for m in SWEEP_MODES:
+        mine, row = runs[m["name"]], {"name": m["name"], "what": m["what"]}
+        for key, unit in (("api_cpu_us_per_request", "request"), ("churn_cpu_us_per_task", "task")):
+            row[key + "_ratio"], row[key + "_ratio_range"] = median_spread(
+                r[key] / b[key] for r, b in zip(mine, base))
+        for key in ("api_traps_per_request", "api_in_programs_us_per_request",
+                    "churn_traps_per_task", "churn_in_programs_us_per_task", "idle_cpu_s",
+                    "cpu_s", "peak_rss_mib", "services"):
+            row[key], row[key + "_range"] = median_spread(r[key] for r in mine)
+        base_api = statistics.median(r["api_cpu_us_per_request"] for r in base)
+        base_churn = statistics.median(r["churn_cpu_us_per_task"] for r in base)
+        row["api_parts_ratio"] = 1 + (row["api_traps_per_request"] * trap_us +
+                                      row["api_in_programs_us_per_request"]) / base_api
+        row["churn_parts_ratio"] = 1 + (row["churn_traps_per_task"] * trap_us +
+                                        row["churn_in_programs_us_per_task"]) / base_churn
+        row["period_achieved"] = [r.get("period_achieved") for r in mine]
+        row["findings"] = mine[-1]["findings"]
+        modes.append(row)
+    return dict(size, python=python, trap_us=trap_us, trap_source=trap_source, modes=modes,
+                unswept={k: median_spread(r[k] for r in base) for k in (
+                    "api_cpu_us_per_request", "churn_cpu_us_per_task", "idle_cpu_s")},
+                runs=runs)
+
+
+def print_sweep(r):
+    """The sweep rows: per mode, per-round ratios to the unswept run of the round
+    (median [lowest..highest]), never one number."""
+    if "skipped" in r:
+        print("SKIP sweep: %s" % r["skipped"])
+        return
+    u = r["unswept"]
+    print("sweep of a host of Python services at once: the aiohttp API (%s, CPU %s) under "
+          "h2load (%d requests/s open loop, %d a round), a churning service (%d tasks a round, "
+          "CPU %s), %d idle services holding %d pending tasks each, and whatever else runs "
+          "CPython here; inflight sweep on CPU %s; %d rounds, interleaved" % (
+              r["python"], SERVICE_CPU, r["clients"] * r["rps"], r["requests"], r["tasks"],
+              SERVICE_CPU, r["idle"], r["held"], LOAD_CPU, r["rounds"]))
+    print("  unswept: API %.0f us CPU/request [%.0f..%.0f]; churn %.2f us CPU/task "
+          "[%.2f..%.2f]; idle services %.3f s CPU a round" % (
+              u["api_cpu_us_per_request"][0], *u["api_cpu_us_per_request"][1],
+              u["churn_cpu_us_per_task"][0], *u["churn_cpu_us_per_task"][1],
+              u["idle_cpu_s"][0]))
+    print("  %-40s %-20s %-20s %-10s %-10s %9s %9s %8s %9s" % (
+        "MODE", "API CPU/REQ RATIO", "CHURN CPU/TASK RATIO", "API PARTS", "CHURN PARTS",
+        "IDLE CPU", "SWEEP CPU", "RSS MiB", "SERVICES"))
+    for m in r["modes"]:
+        print("  %-40s %-20s %-20s %-10s %-10s %7.3f s %7.2f s %8.1f %9.0f" % (
+            m["what"], "%.3f [%.3f..%.3f]" % (m["api_cpu_us_per_request_ratio"],
+                                               *m["api_cpu_us_per_request_ratio_range"]),
+            "%.3f [%.3f..%.3f]" % (m["churn_cpu_us_per_task_ratio"],
+                                   *m["churn_cpu_us_per_task_ratio_range"]),
+            "%.3f" % m["api_parts_ratio"], "%.3f" % m["churn_parts_ratio"], m["idle_cpu_s"],
+            m["cpu_s"], m["peak_rss_mib"], m["services"]))
+        print("    parts: API %.2f traps + %.1f us in BPF programs a request; churn %.2f traps + "
+              "%.2f us a task; read period achieved %s" % (
+                  m["api_traps_per_request"], m["api_in_programs_us_per_request"],
+                  m["churn_traps_per_task"], m["churn_in_programs_us_per_task"],
+                  ", ".join("p50 %.3f s max %.3f s" % (p["p50"], p["max"])
+                            for p in m["period_achieved"] if p) or "-"))
+    print("  PARTS: 1 + (traps x %.2f us (%s) + time inside the BPF programs, tracepoints "
+          "included) / unswept CPU; SWEEP CPU and RSS: inflight's own over the round" % (
+              r["trap_us"], r["trap_source"]))
+
+
 def trap_cost(bpftrace_churn):
     """CPU per uprobe trap, and where the figure comes from: bpftrace counting inflight's
     two task probes in the churn, per hit, when that row measured it; else the reference."""
@@ -1224,6 +1461,7 @@ def print_table(results):
                       "programs): ratio %.3f" % (b["parts_trap_hits"],
                                                  b["parts_in_program_s"] * 1e3, b["parts_ratio"]))
     print_real_service(results["real_service"])
+    print_sweep(results["sweep"])
     print("%-12s %12s %14s %10s %10s" % ("IN FLIGHT", "SEEN", "LOADER RSS", "CPU s", "ATTACH s"))
     for r in results["in_flight_scale"]:
         print("%-12d %12d %11.1f MiB %10.2f %10.3f" % (r["in_flight"], r["seen_in_flight"],
@@ -1381,6 +1619,9 @@ def main():
                     "also run, for comparison")
     ap.add_argument("--one-build-only", action="store_true",
                     help="only the rows of processes of one interpreter build")
+    ap.add_argument("--sweep-only", action="store_true",
+                    help="only the sweep rows (and the bpftrace churn row that measures a "
+                    "trap's cost for them)")
     ap.add_argument("--real-service-only", action="store_true",
                     help="only the real service's rows (and the bpftrace churn row that "
                     "measures a trap's cost for them)")
@@ -1419,13 +1660,15 @@ def run_all(args, inflight):
                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if args.real_service_only:
         run_real_service_only(args, inflight, results)
+    elif args.sweep_only:
+        run_sweep_only(args, inflight, results)
     elif args.one_build_only:
         results["one_build_scale"] = bench_one_build(args.python, inflights(args, inflight),
                                                      *one_build_size(args.quick))
     elif not args.versions_only:
         run_main(args, inflight, results)
-    versions = [v for v in args.versions.split(",")
-                if v and not args.real_service_only and not args.one_build_only]
+    versions = [v for v in args.versions.split(",") if v and not args.real_service_only
+                and not args.one_build_only and not args.sweep_only]
     results["versions"] = bench_versions(versions, args.python, inflight, args.quick)
     if args.json:   # before the tables: what took minutes to measure outlives a bug in them
         tmp = args.json + ".tmp"
@@ -1434,6 +1677,8 @@ def run_all(args, inflight):
         os.replace(tmp, args.json)
     if args.real_service_only:
         print_real_service(results["real_service"])
+    elif args.sweep_only:
+        print_sweep(results["sweep"])
     elif args.one_build_only:
         print_one_build(results["one_build_scale"])
     elif not args.versions_only:
@@ -1457,6 +1702,10 @@ def run_main(args, inflight, results):
     results["real_service"] = bench_real_service(inflight, args.quick,
                                                  *trap_cost(results["bpftrace_task_churn"]),
                                                  args.python)
+    # minutes of rounds: not in the CI-sized run
+    results["sweep"] = ({"skipped": "not in --quick"} if args.quick else
+                        bench_sweep(inflight, args.quick,
+                                    *trap_cost(results["bpftrace_task_churn"]), args.python))
     results["in_flight_scale"] = bench_in_flight(
         args.python, inflight, [1000, 10000] if args.quick else [1000, 10000, 100000])
     results["one_build_scale"] = bench_one_build(args.python, inflights(args, inflight),
@@ -1486,6 +1735,13 @@ def run_real_service_only(args, inflight, results):
                                                  *trap_cost(results["bpftrace_task_churn"]),
                                                  args.python)
 
+
+
+def run_sweep_only(args, inflight, results):
+    results["bpftrace_task_churn"] = bench_bpftrace(args.python, args.quick,
+                                                    task_probe_sites(args.python, inflight))
+    results["sweep"] = bench_sweep(inflight, args.quick,
+                                   *trap_cost(results["bpftrace_task_churn"]), args.python)
 
 if __name__ == "__main__":
     main()

@@ -175,6 +175,12 @@ struct proc_model {
 	/* TRACE_MODE_SAMPLED: the event loop of the tasks reads showed; more than one ever */
 	uint64_t sampled_loop;
 	bool sampled_loops_many;
+	/* TRACE_MODE_SAMPLED: its tasks' reads, for the period they achieved */
+	struct task_reads {
+		uint64_t count;
+		uint64_t first_ns, last_ns;	/* monotonic */
+		uint64_t longest_gap_ns;
+	} task_reads;
 	uint32_t tasks_in_flight, peak_tasks_in_flight;
 	uint64_t peak_tasks_ns;
 	double tasks_in_flight_s;	/* tasks in flight integrated over time: task-seconds */
@@ -488,6 +494,16 @@ int model_task_site(const struct model *m, pid_t pid, uint64_t addr);
 void model_site_short_unseen(struct model *m, int site, uint64_t n, uint64_t within_ns);
 /* TRACE_MODE_SAMPLED: whether all the tasks reads showed in pid ran on one event loop. */
 bool model_sampled_one_loop(const struct model *m, pid_t pid);
+/* TRACE_MODE_SAMPLED: pid's tasks were read from memory at read_ns (monotonic). */
+void model_task_read(struct model *m, pid_t pid, uint64_t read_ns);
+/*
+ * The period a sampled trace achieved: a process's is the mean time between
+ * its reads; of those, the median over the processes read twice or more, and
+ * the longest time any process went between two reads. False if none was.
+ */
+bool model_read_period(const struct model *m, double *p50_s, double *longest_s, size_t *n_procs);
+/* p's mean time between reads in seconds, or a negative number if it was read less than twice */
+double model_proc_read_period(const struct proc_model *p);
 /* The live task driving the coroutine at coro (its origin's coro_addr), or 0. */
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro);
 /* A live task was seen done (state 1 cancelled, 2 finished). */

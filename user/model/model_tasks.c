@@ -376,6 +376,61 @@ bool model_sampled_one_loop(const struct model *m, pid_t pid)
 	return p && !p->sampled_loops_many;
 }
 
+void model_task_read(struct model *m, pid_t pid, uint64_t read_ns)
+{
+	struct proc_model *p = model_process(m, pid);
+	struct task_reads *r = p ? &p->task_reads : NULL;
+
+	if (!r)
+		return;
+	if (r->count && read_ns > r->last_ns && read_ns - r->last_ns > r->longest_gap_ns)
+		r->longest_gap_ns = read_ns - r->last_ns;
+	if (!r->count)
+		r->first_ns = read_ns;
+	r->last_ns = read_ns;
+	r->count++;
+}
+
+double model_proc_read_period(const struct proc_model *p)
+{
+	const struct task_reads *r = &p->task_reads;
+
+	if (r->count < 2)
+		return -1;
+	return ns_to_s(r->last_ns - r->first_ns) / (double)(r->count - 1);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+bool model_read_period(const struct model *m, double *p50_s, double *longest_s, size_t *n_procs)
+{
+	double *periods = calloc(m->n_procs + 1, sizeof(*periods)), longest = 0;
+	size_t i, n = 0;
+
+	if (!periods)
+		return false;
+	for (i = 0; i < m->n_procs; i++) {
+		if (model_proc_read_period(&m->procs[i]) < 0)
+			continue;
+		periods[n++] = model_proc_read_period(&m->procs[i]);
+		if (ns_to_s(m->procs[i].task_reads.longest_gap_ns) > longest)
+			longest = ns_to_s(m->procs[i].task_reads.longest_gap_ns);
+	}
+	qsort(periods, n, sizeof(*periods), compare_doubles);
+	if (n) {
+		*p50_s = n % 2 ? periods[n / 2] : (periods[n / 2 - 1] + periods[n / 2]) / 2;
+		*longest_s = longest;
+		*n_procs = n;
+	}
+	free(periods);
+	return n > 0;
+}
+
 uint64_t model_task_of_coroutine(const struct model *m, pid_t pid, uint64_t coro)
 {
 	struct task_rec key = { .pid = pid, .coro = coro };

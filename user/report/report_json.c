@@ -568,6 +568,26 @@ static json_object *warnings_json(const struct model *m, const struct proc_model
 	return o;
 }
 
+/* A process's reads in a sampled trace; null in the other modes. */
+static json_object *task_reads_json(const struct model *m, const struct proc_model *p)
+{
+	double period = model_proc_read_period(p);
+	json_object *o;
+
+	if (m->mode != TRACE_MODE_SAMPLED)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "count", json_u64(p->task_reads.count));
+	json_object_object_add(o, "first_at_s", p->task_reads.count ?
+			       json_seconds(p->task_reads.first_ns - m->start_ns) : NULL);
+	json_object_object_add(o, "last_at_s", p->task_reads.count ?
+			       json_seconds(p->task_reads.last_ns - m->start_ns) : NULL);
+	json_object_object_add(o, "period_s", period >= 0 ? json_fixed(period, 3) : NULL);
+	json_object_object_add(o, "longest_gap_s", p->task_reads.count > 1 ?
+			       json_seconds(p->task_reads.longest_gap_ns) : NULL);
+	return o;
+}
+
 json_object *report_json_target(const struct model *m, const struct proc_model *p, uint64_t now_ns)
 {
 	json_object *o = json_object_new_object();
@@ -585,6 +605,7 @@ json_object *report_json_target(const struct model *m, const struct proc_model *
 	json_object_object_add(o, "connections", connections_json(m, p, now_ns));
 	json_object_object_add(o, "tasks", tasks_json(m, p, now_ns));
 	json_object_object_add(o, "warnings", warnings_json(m, p));
+	json_object_object_add(o, "task_reads", task_reads_json(m, p));
 	json_object_object_add(o, "time_series", time_series_json(p));
 	return o;
 }
@@ -611,6 +632,26 @@ static json_object *totals_json(const struct model *m)
 	return o;
 }
 
+/*
+ * The period a sampled trace achieved over its processes: the median of their
+ * mean times between reads, the longest time one went unread; null if no
+ * process was read twice.
+ */
+static json_object *read_period_json(const struct model *m)
+{
+	double p50, longest;
+	size_t n;
+	json_object *o;
+
+	if (m->mode != TRACE_MODE_SAMPLED || !model_read_period(m, &p50, &longest, &n))
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "p50", json_fixed(p50, 3));
+	json_object_object_add(o, "max", json_fixed(longest, 3));
+	json_object_object_add(o, "processes", json_u64(n));
+	return o;
+}
+
 json_object *report_json_tracer(const struct model *m)
 {
 	json_object *o = json_object_new_object();
@@ -618,6 +659,7 @@ json_object *report_json_tracer(const struct model *m)
 	json_object_object_add(o, "mode", json_str(trace_mode_name(m->mode)));
 	json_object_object_add(o, "sample_period_s", m->mode == TRACE_MODE_SAMPLED ?
 			       json_object_new_double(ns_to_s(m->sample_period_ns)) : NULL);
+	json_object_object_add(o, "sample_period_achieved_s", read_period_json(m));
 	json_object_object_add(o, "events", json_u64(m->events));
 	json_object_object_add(o, "ringbuf_drops", json_u64(m->ringbuf_drops));
 	json_object_object_add(o, "sock_table_full", json_u64(m->sock_table_full));

@@ -381,6 +381,23 @@ static void print_process(FILE *f, const struct model *m, const struct proc_mode
 	fputc('\n', f);
 }
 
+/* How often a sampled trace meant to read the tasks, and how often it did. */
+static void print_sampling(FILE *f, const struct model *m)
+{
+	char achieved[160] = "";
+	double p50, longest;
+	size_t n;
+
+	if (model_read_period(m, &p50, &longest, &n))
+		snprintf(achieved, sizeof(achieved), " (achieved: %.2f s, the median over %zu "
+			 "process%s; at most %.2f s between two reads of one)", p50, n,
+			 n == 1 ? "" : "es", longest);
+	fprintf(f, "        tasks read from memory every %.1f s%s (--sampled): %llu reads failed, "
+		"%llu connections of tasks no read showed (placed where they were opened)\n",
+		ns_to_s(m->sample_period_ns), achieved, (unsigned long long)m->task_reads_failed,
+		(unsigned long long)m->conn_tasks_unresolved);
+}
+
 int report_write_text(FILE *f, const struct report_meta *meta, const struct model *m,
 		      const struct findings *fs)
 {
@@ -402,10 +419,7 @@ int report_write_text(FILE *f, const struct report_meta *meta, const struct mode
 		(unsigned long long)m->untracked_conns,
 		(unsigned long long)m->unmatched_events, (unsigned long long)m->closes_unseen);
 	if (m->mode == TRACE_MODE_SAMPLED)
-		fprintf(f, "        tasks read from memory every %.1f s (--sampled): %llu reads failed, "
-			"%llu connections of tasks no read showed (placed where they were opened)\n",
-			ns_to_s(m->sample_period_ns), (unsigned long long)m->task_reads_failed,
-			(unsigned long long)m->conn_tasks_unresolved);
+		print_sampling(f, m);
 	if (m->task_events || m->task_ringbuf_drops)
 		fprintf(f, "        %llu task events, %llu ring-buffer drops, %llu tasks not tracked, "
 			"%llu stacks not read\n", (unsigned long long)m->task_events,

@@ -22,6 +22,7 @@
 
 #define EXIT_BAD_INPUT 2
 #define POLL_PERIOD_NS (100 * NSEC_PER_MSEC)
+#define MIN_POLL_WAIT_NS (5 * NSEC_PER_MSEC)
 #define MAX_TRACKED_CONNECTIONS (256 * 1024)
 
 static volatile sig_atomic_t stop_requested;
@@ -433,6 +434,22 @@ static void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);	/* a signal ends it early, as it should */
 }
 
+/*
+ * Until the next poll: a poll period, less if the deadline or a target's read
+ * is due sooner, and never less than MIN_POLL_WAIT_NS: a tracer behind on its
+ * reads still leaves the host's CPU to the services between its polls.
+ */
+static uint64_t poll_wait_ns(const struct session *s, uint64_t deadline, uint64_t now)
+{
+	uint64_t wait = POLL_PERIOD_NS, read = task_tracker_next_read_ns(s->tasks);
+
+	if (read != UINT64_MAX && read < now + wait)
+		wait = read > now + MIN_POLL_WAIT_NS ? read - now : MIN_POLL_WAIT_NS;
+	if (deadline && deadline < now + wait)
+		wait = deadline > now ? deadline - now : 0;
+	return wait;
+}
+
 /* Follows the targets until it is time to stop; returns why it stopped. */
 static const char *follow(struct session *s)
 {
@@ -468,7 +485,7 @@ static const char *follow(struct session *s)
 			return "targets_exited";
 		if (deadline && now >= deadline)
 			return "duration";
-		sleep_ns(deadline && deadline - now < POLL_PERIOD_NS ? deadline - now : POLL_PERIOD_NS);
+		sleep_ns(poll_wait_ns(s, deadline, monotonic_ns()));
 	}
 }
 

@@ -80,6 +80,7 @@ struct task_target {
 	/* attached on a late import: its tasks are read once more at the next poll */
 	bool read_again;
 	struct task_sampler *sampler;	/* TRACE_MODE_SAMPLED: its reads, from the first on */
+	uint64_t next_read_ns;		/* TRACE_MODE_SAMPLED: when its tasks are next due a read */
 };
 
 /* A connection whose opening task no read had shown yet, and where it was opened. */
@@ -108,11 +109,14 @@ struct task_tracker {
 	/* connections whose opener's coroutine no read had shown yet (TRACE_MODE_SAMPLED) */
 	struct held_conn *unresolved;
 	size_t n_unresolved;
-	uint64_t next_read_ns;	/* TRACE_MODE_SAMPLED: when the tasks are next read */
+	size_t read_cursor;	/* TRACE_MODE_SAMPLED: the target whose turn to be read is next */
 	/* the tasks not yet seen done, gathered for reading their states */
 	struct pending_task *pending;
 	size_t n_pending, cap_pending;
 };
+
+/* how long one poll reads targets' tasks at most (TRACE_MODE_SAMPLED) */
+#define READ_BUDGET_NS (50 * NSEC_PER_MSEC)
 
 /* connects by tasks created since the last read, held until the next: more are counted lost */
 #define MAX_UNRESOLVED 4096
@@ -631,17 +635,22 @@ static void attribute_conn(struct task_tracker *tt, const struct conn_task_event
 }
 
 /*
- * After a read: the connections held for it go to their tasks; one whose task
- * it did not show either (the task ended first) goes to where it was opened.
+ * After a read of pid: the connections held for it go to their tasks; one
+ * whose task it did not show either (the task ended first) goes to where it
+ * was opened. Those of the other processes wait for their own reads.
  */
-static void resolve_held_conns(struct task_tracker *tt)
+static void resolve_held_conns(struct task_tracker *tt, pid_t pid)
 {
 	const struct held_conn *h;
 	uint64_t task;
-	size_t i;
+	size_t i, kept = 0;
 
 	for (i = 0; i < tt->n_unresolved; i++) {
 		h = &tt->unresolved[i];
+		if (h->pid != pid) {
+			tt->unresolved[kept++] = *h;
+			continue;
+		}
 		task = model_task_of_coroutine(tt->model, h->pid, h->coro);
 		if (task) {
 			model_conn_task(tt->model, h->pid, h->ino, task);
@@ -650,7 +659,7 @@ static void resolve_held_conns(struct task_tracker *tt)
 		tt->model->conn_tasks_unresolved++;
 		model_conn_opened_at(tt->model, h->pid, h->ino, &h->opened_at);
 	}
-	tt->n_unresolved = 0;
+	tt->n_unresolved = kept;
 }
 
 /*
@@ -906,29 +915,65 @@ static void read_health(struct task_tracker *tt)
 	}
 }
 
-/* TRACE_MODE_SAMPLED: the tasks created since the last read, from memory. */
-static void read_new_tasks(struct task_tracker *tt)
+/* TRACE_MODE_SAMPLED: t's tasks created since its last read, from memory. */
+static void read_new_tasks(struct task_tracker *tt, struct task_target *t)
 {
-	struct task_target *t;
 	struct task_snapshot s;
 	char problem[512];
+
+	if (!t->sampler && !(t->sampler = task_sampler_new(&t->py))) {
+		tt->model->task_reads_failed++;
+		return;
+	}
+	if (!task_sampler_read(t->sampler, &t->py, &s, problem, sizeof(problem))) {
+		adopt_sampled_snapshot(tt->model, &s, monotonic_ns(), t->sampler);
+		model_task_read(tt->model, t->pid, monotonic_ns());
+	} else {
+		tt->model->task_reads_failed++;
+	}
+	task_snapshot_free(&s);
+	resolve_held_conns(tt, t->pid);
+}
+
+static bool read_due(const struct task_tracker *tt, const struct task_target *t, uint64_t now_ns)
+{
+	return t->status == TASKS_ATTACHED && layout_in_kernel(tt, t) && t->next_read_ns <= now_ns;
+}
+
+/*
+ * TRACE_MODE_SAMPLED: the targets due a read, each on its own cadence, in
+ * turn from where the last poll stopped. A poll reads for READ_BUDGET_NS at
+ * most, so that many targets or a slow read hold back neither the events nor
+ * the targets after it: those are read first at the next poll.
+ */
+static void read_due_targets(struct task_tracker *tt)
+{
+	uint64_t period = tt->model->sample_period_ns, start = monotonic_ns(), now = start;
+	struct task_target *t;
+	size_t k;
+
+	for (k = 0; k < tt->n_targets && now - start < READ_BUDGET_NS; k++) {
+		t = &tt->targets[(tt->read_cursor + k) % tt->n_targets];
+		if (!read_due(tt, t, now))
+			continue;
+		read_new_tasks(tt, t);
+		now = monotonic_ns();
+		/* the next read a period after this one was due; one behind is read at its next turn */
+		t->next_read_ns = t->next_read_ns + period > now ? t->next_read_ns + period : now;
+	}
+	if (tt->n_targets)
+		tt->read_cursor = (tt->read_cursor + k) % tt->n_targets;
+}
+
+uint64_t task_tracker_next_read_ns(const struct task_tracker *tt)
+{
+	uint64_t next = UINT64_MAX;
 	size_t i;
 
-	for (i = 0; i < tt->n_targets; i++) {
-		t = &tt->targets[i];
-		if (t->status != TASKS_ATTACHED || !layout_in_kernel(tt, t))
-			continue;
-		if (!t->sampler && !(t->sampler = task_sampler_new(&t->py))) {
-			tt->model->task_reads_failed++;
-			continue;
-		}
-		if (!task_sampler_read(t->sampler, &t->py, &s, problem, sizeof(problem)))
-			adopt_sampled_snapshot(tt->model, &s, monotonic_ns(), t->sampler);
-		else
-			tt->model->task_reads_failed++;
-		task_snapshot_free(&s);
-	}
-	resolve_held_conns(tt);
+	for (i = 0; tt && tt->mode == TRACE_MODE_SAMPLED && i < tt->n_targets; i++)
+		if (tt->targets[i].next_read_ns < next && read_due(tt, &tt->targets[i], UINT64_MAX))
+			next = tt->targets[i].next_read_ns;
+	return next;
 }
 
 void task_tracker_drain(struct task_tracker *tt)
@@ -946,10 +991,8 @@ void task_tracker_poll(struct task_tracker *tt)
 		return;
 	ring_buffer__consume(tt->rb);
 	refresh_task_states(tt, monotonic_ns());
-	if (tt->mode == TRACE_MODE_SAMPLED && monotonic_ns() >= tt->next_read_ns) {
-		read_new_tasks(tt);
-		tt->next_read_ns = monotonic_ns() + tt->model->sample_period_ns;
-	}
+	if (tt->mode == TRACE_MODE_SAMPLED)
+		read_due_targets(tt);
 	read_health(tt);
 	for (i = 0; i < tt->n_targets; i++) {
 		t = &tt->targets[i];

@@ -55,6 +55,8 @@ void task_tracker_adopt_joined(struct task_tracker *tt, pid_t pid);
 void task_tracker_drain(struct task_tracker *tt);
 /* Drains events into the model, refreshes task states, retries targets waiting for asyncio. */
 void task_tracker_poll(struct task_tracker *tt);
+/* TRACE_MODE_SAMPLED: when the next target is due a read (monotonic); else UINT64_MAX */
+uint64_t task_tracker_next_read_ns(const struct task_tracker *tt);
 /* Detaches and frees; NULL-safe. */
 void task_tracker_destroy(struct task_tracker *tt);
 

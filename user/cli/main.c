@@ -401,6 +401,33 @@ static int mode_option(struct trace_opts *o, enum trace_mode mode)
 	return 0;
 }
 
+/*
+ * The options trace and sweep share: thresholds, the sample period, the
+ * kernel-side sizes and -v. -ENOENT when c is none of them.
+ */
+static int shared_trace_option(const char *cmd, int c, const char *arg, struct trace_opts *o,
+			       struct threshold_overrides *ov)
+{
+	switch (c) {
+	case OPT_CLOSE_WAIT_AGE:
+	case OPT_FANOUT_TASKS:
+	case OPT_FANOUT_CONNS:
+	case OPT_STUCK_AGE:
+	case OPT_CONFIG:
+		return threshold_option(cmd, c, arg, ov);
+	case OPT_SAMPLE_PERIOD:
+		return seconds_option(cmd, arg, "sample period", 0.1, &o->sample_period_s);
+	case OPT_MAX_SOCKETS:
+		return max_sockets_option(cmd, arg, &o->max_sockets);
+	case OPT_RING_SIZE:
+		return ring_size_option(cmd, arg, &o->ring_bytes);
+	case 'v':
+		log_verbosity++;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static int trace_main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -453,28 +480,9 @@ static int trace_main(int argc, char **argv)
 						  "empty output path: name a file, or '-' for stdout");
 			o.output = optarg;
 			break;
-		case OPT_CLOSE_WAIT_AGE:
-		case OPT_FANOUT_TASKS:
-		case OPT_FANOUT_CONNS:
-		case OPT_STUCK_AGE:
-		case OPT_CONFIG:
-			err = threshold_option("trace ", c, optarg, &ov);
-			break;
 		case OPT_LEAN:
 		case OPT_SAMPLED:
 			err = mode_option(&o, c == OPT_LEAN ? TRACE_MODE_LEAN : TRACE_MODE_SAMPLED);
-			break;
-		case OPT_SAMPLE_PERIOD:
-			err = seconds_option("trace ", optarg, "sample period", 0.1, &o.sample_period_s);
-			break;
-		case OPT_MAX_SOCKETS:
-			err = max_sockets_option("trace ", optarg, &o.max_sockets);
-			break;
-		case OPT_RING_SIZE:
-			err = ring_size_option("trace ", optarg, &o.ring_bytes);
-			break;
-		case 'v':
-			log_verbosity++;
 			break;
 		case 'h':
 			fputs(trace_usage, stdout);
@@ -482,7 +490,9 @@ static int trace_main(int argc, char **argv)
 		case ':':
 			return usage_error("trace ", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return unknown_option("trace ", long_opts, argv[optind - 1]);
+			err = shared_trace_option("trace ", c, optarg, &o, &ov);
+			if (err == -ENOENT)
+				return unknown_option("trace ", long_opts, argv[optind - 1]);
 		}
 		if (err)
 			return err;
@@ -595,32 +605,15 @@ static int sweep_main(int argc, char **argv)
 			err = sweep_mode_option(&mode_given, &t->mode, c == OPT_SAMPLED ?
 						TRACE_MODE_SAMPLED : TRACE_MODE_PROBES);
 			break;
-		case OPT_SAMPLE_PERIOD:
-			err = seconds_option("sweep ", optarg, "sample period", 0.1, &t->sample_period_s);
-			break;
-		case OPT_CLOSE_WAIT_AGE:
-		case OPT_FANOUT_TASKS:
-		case OPT_FANOUT_CONNS:
-		case OPT_STUCK_AGE:
-		case OPT_CONFIG:
-			err = threshold_option("sweep ", c, optarg, &ov);
-			break;
-		case OPT_MAX_SOCKETS:
-			err = max_sockets_option("sweep ", optarg, &t->max_sockets);
-			break;
-		case OPT_RING_SIZE:
-			err = ring_size_option("sweep ", optarg, &t->ring_bytes);
-			break;
-		case 'v':
-			log_verbosity++;
-			break;
 		case 'h':
 			fputs(sweep_usage, stdout);
 			return 0;
 		case ':':
 			return usage_error("sweep ", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return unknown_option("sweep ", long_opts, argv[optind - 1]);
+			err = shared_trace_option("sweep ", c, optarg, t, &ov);
+			if (err == -ENOENT)
+				return unknown_option("sweep ", long_opts, argv[optind - 1]);
 		}
 		if (err)
 			return err;

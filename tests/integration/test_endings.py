@@ -111,7 +111,8 @@ def run_endings(python, env=None):
 
 def check_evidence(report, workloads, truth):
     """The counts behind the findings, against the workloads' own."""
-    by_pid = {f["pid"]: f for f in report["findings"]}
+    # the leak's own finding; Python's warnings about it at exit are another
+    by_pid = {f["pid"]: f for f in report["findings"] if f["kind"] != "unclosed-resource"}
     exited = by_pid[workloads["close_wait_exit"].pid]["evidence"]
     assert exited["close_wait"] == truth["close_wait_exit"]["close_wait"], exited
     assert exited["closed_at_exit"] == exited["close_wait"], exited

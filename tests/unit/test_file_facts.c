@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "file_facts.h"
 #include "python_target.h"
 
 #define PYENV_LIB "/root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0"

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "elf_image.h"
+#include "file_facts.h"
 #include "mapped_file.h"
 #include "proc_maps.h"
 #include "python_target.h"
@@ -73,83 +73,8 @@ struct task_facts {
 	char method[48];		/* how the functions were found */
 };
 
-enum facts_kind { FACTS_RUNTIME = 1, FACTS_TASK };
-
-/* Every input the facts depend on: the file, and for Task facts the layout's. */
-struct facts_key {
-	uint64_t kind;
-	struct file_key file;
-	struct file_key runtime;	/* FACTS_TASK: the runtime file the layout came from */
-	uint64_t minor;			/* the 3.<minor> the runtime file's name says */
-	uint64_t map_offset;		/* FACTS_RUNTIME: where the first mapping starts in the file */
-	uint64_t asyncio_debug;		/* FACTS_TASK: the layout took .AsyncioDebug from the file */
-};
-
-struct facts_slot {
-	uint64_t last_use;		/* 0: empty */
-	struct facts_key key;
-	union {
-		struct runtime_facts runtime;
-		struct task_facts task;
-	};
-};
-
-/* Discovery runs on one thread (the session's), so the cache is plain. */
-static struct facts_slot facts_cache[FILE_FACTS_SLOTS];
-static uint64_t facts_clock;
-static struct file_facts_stats facts_stats;
-
-void python_file_facts_stats(struct file_facts_stats *out)
-{
-	*out = facts_stats;
-}
-
-static int file_key_of(int fd, struct file_key *k)
-{
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return -errno;
-	memset(k, 0, sizeof(*k));
-	k->dev = st.st_dev;
-	k->ino = st.st_ino;
-	k->size = (uint64_t)st.st_size;
-	k->mtime_sec = st.st_mtim.tv_sec;
-	k->mtime_nsec = st.st_mtim.tv_nsec;
-	k->ctime_sec = st.st_ctim.tv_sec;
-	k->ctime_nsec = st.st_ctim.tv_nsec;
-	return 0;
-}
-
-/* The slot holding key's facts, or NULL; counts the lookup. */
-static struct facts_slot *facts_lookup(const struct facts_key *key)
-{
-	size_t i;
-
-	for (i = 0; i < FILE_FACTS_SLOTS; i++) {
-		if (facts_cache[i].last_use && !memcmp(&facts_cache[i].key, key, sizeof(*key))) {
-			facts_cache[i].last_use = ++facts_clock;
-			facts_stats.hits++;
-			return &facts_cache[i];
-		}
-	}
-	facts_stats.misses++;
-	return NULL;
-}
-
-/* A slot for key's facts: an empty one, else the least recently used. */
-static struct facts_slot *facts_slot_for(const struct facts_key *key)
-{
-	struct facts_slot *s = &facts_cache[0];
-	size_t i;
-
-	for (i = 1; i < FILE_FACTS_SLOTS && s->last_use; i++)
-		if (facts_cache[i].last_use < s->last_use)
-			s = &facts_cache[i];
-	memcpy(&s->key, key, sizeof(*key));
-	s->last_use = ++facts_clock;
-	return s;
-}
+_Static_assert(sizeof(struct runtime_facts) <= FILE_FACTS_MAX_SIZE, "runtime facts too big to keep");
+_Static_assert(sizeof(struct task_facts) <= FILE_FACTS_MAX_SIZE, "task facts too big to keep");
 
 /*
  * The whole version the interpreter was built as, from Py_Version (3.11+:
@@ -225,7 +150,6 @@ static int runtime_facts_of(int fd, unsigned int minor, uint64_t map_offset,
 			    struct file_key *file, struct runtime_facts *out)
 {
 	struct facts_key key;
-	struct facts_slot *s;
 	struct elf_image *e;
 	int err;
 
@@ -239,10 +163,8 @@ static int runtime_facts_of(int fd, unsigned int minor, uint64_t map_offset,
 	key.kind = FACTS_RUNTIME;
 	key.minor = minor;
 	key.map_offset = map_offset;
-	s = facts_lookup(&key);
-	if (s) {
+	if (file_facts_get(&key, out, sizeof(*out))) {
 		close(fd);
-		*out = s->runtime;
 		return 0;
 	}
 	err = elf_image_open_fd(fd, &e);
@@ -250,7 +172,7 @@ static int runtime_facts_of(int fd, unsigned int minor, uint64_t map_offset,
 		return err;
 	read_runtime_facts(e, minor, map_offset, out);
 	elf_image_close(e);
-	facts_slot_for(&key)->runtime = *out;
+	file_facts_put(&key, out, sizeof(*out));
 	return 0;
 }
 
@@ -481,7 +403,6 @@ static void read_task_facts(struct elf_image *e, const struct cpython_layout *l,
 static int task_facts_of(int fd, const struct python_target *t, struct task_facts *out)
 {
 	struct facts_key key;
-	struct facts_slot *s;
 	struct elf_image *e;
 	unsigned int minor;
 	int err;
@@ -496,10 +417,8 @@ static int task_facts_of(int fd, const struct python_target *t, struct task_fact
 	key.runtime = t->runtime_key;
 	key.minor = minor_from_name(t->runtime_file, &minor) ? UINT_MAX : minor;
 	key.asyncio_debug = t->asyncio_debug;
-	s = facts_lookup(&key);
-	if (s) {
+	if (file_facts_get(&key, out, sizeof(*out))) {
 		close(fd);
-		*out = s->task;
 		return 0;
 	}
 	err = elf_image_open_fd(fd, &e);
@@ -507,7 +426,7 @@ static int task_facts_of(int fd, const struct python_target *t, struct task_fact
 		return err;
 	read_task_facts(e, &t->layout, out);
 	elf_image_close(e);
-	facts_slot_for(&key)->task = *out;
+	file_facts_put(&key, out, sizeof(*out));
 	return 0;
 }
 

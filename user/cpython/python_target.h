@@ -62,12 +62,10 @@ int python_target_discover(pid_t pid, struct python_target *t);
  */
 bool python_process_lookalike(pid_t pid);
 /*
- * What python_target_discover reads from a build's files is kept for the
- * next process of the same build: a few files' worth (FILE_FACTS_SLOTS), the
- * least recently used dropped first. Counts for tests: lookups answered from
+ * What discovery reads from a build's files is kept for the next process of
+ * the same build (see file_facts.h). Counts for tests: lookups answered from
  * what was kept, and those that read the file.
  */
-#define FILE_FACTS_SLOTS 8
 struct file_facts_stats {
 	unsigned long hits, misses;
 };

@@ -13,10 +13,10 @@
 #include <stdint.h>
 #include "python_target.h"
 
-#define FILE_FACTS_SLOTS 16	/* three per build (runtime, Task, warnings): five builds */
+#define FILE_FACTS_SLOTS 16	/* three or four per build (runtime, .AsyncioDebug, Task, warnings) */
 #define FILE_FACTS_MAX_SIZE 1024	/* the largest facts kept */
 
-enum file_facts_kind { FACTS_RUNTIME = 1, FACTS_TASK, FACTS_WARN_FUNNEL };
+enum file_facts_kind { FACTS_RUNTIME = 1, FACTS_ASYNCIO_DEBUG, FACTS_TASK, FACTS_WARN_FUNNEL };
 
 /* Every input the facts depend on; zero what a kind does not use. */
 struct facts_key {

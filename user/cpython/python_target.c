@@ -217,6 +217,52 @@ int python_runtime_file_read(int fd, const char *name, uint64_t map_start, uint6
 	return 0;
 }
 
+/* A file's .AsyncioDebug section: 0 with its bytes, -ENOENT without one, -EIO unreadable. */
+struct asyncio_debug_facts {
+	int64_t err;
+	uint8_t sec[CPYTHON_ASYNCIO_DEBUG_SIZE];
+};
+
+_Static_assert(sizeof(struct asyncio_debug_facts) <= FILE_FACTS_MAX_SIZE,
+	       "asyncio debug facts too big to keep");
+
+static void read_asyncio_debug_facts(struct elf_image *e, struct asyncio_debug_facts *f)
+{
+	uint64_t vaddr, size;
+
+	memset(f, 0, sizeof(*f));
+	f->err = elf_image_section(e, ".AsyncioDebug", &vaddr, &size);
+	if (!f->err && (size < sizeof(f->sec) || elf_image_read(e, vaddr, f->sec, sizeof(f->sec))))
+		f->err = -EIO;
+}
+
+/* The section of the file open as fd (closed here), kept or read: 0 or -errno. */
+static int asyncio_debug_facts_of(int fd, struct asyncio_debug_facts *out)
+{
+	struct facts_key key;
+	struct elf_image *e;
+	int err;
+
+	memset(&key, 0, sizeof(key));
+	key.kind = FACTS_ASYNCIO_DEBUG;
+	err = file_key_of(fd, &key.file);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (file_facts_get(&key, out, sizeof(*out))) {
+		close(fd);
+		return 0;
+	}
+	err = elf_image_open_fd(fd, &e);
+	if (err)
+		return err;
+	read_asyncio_debug_facts(e, out);
+	elf_image_close(e);
+	file_facts_put(&key, out, sizeof(*out));
+	return 0;
+}
+
 /*
  * The Task, thread and interpreter offsets _asyncio publishes (3.14+), from
  * the file that holds it: its own module, or the interpreter it is built into.
@@ -224,33 +270,27 @@ int python_runtime_file_read(int fd, const char *name, uint64_t map_start, uint6
  */
 static int read_asyncio_debug(const struct file_mapping *m, struct python_target *t)
 {
-	uint8_t sec[CPYTHON_ASYNCIO_DEBUG_SIZE];
+	struct asyncio_debug_facts f;
 	char why[256], opened_by[PATH_MAX + 32];
-	struct elf_image *e;
-	uint64_t vaddr, size;
 	int fd, err;
 
 	fd = mapped_file_open(t->pid, m, opened_by, sizeof(opened_by), t->problem,
 			      sizeof(t->problem));
 	if (fd < 0)
 		return -ENOTSUP;
-	err = elf_image_open_fd(fd, &e);
+	err = asyncio_debug_facts_of(fd, &f);
 	if (err) {
 		snprintf(t->problem, sizeof(t->problem), "cannot read %s as ELF: %s", m->path,
 			 strerror(-err));
 		return -ENOTSUP;
 	}
-	err = elf_image_section(e, ".AsyncioDebug", &vaddr, &size);
-	if (!err && (size < sizeof(sec) || elf_image_read(e, vaddr, sec, sizeof(sec))))
-		err = -EIO;
-	elf_image_close(e);
-	if (err == -ENOENT)
+	if (f.err == -ENOENT)
 		return 0;
-	if (!err)
-		err = cpython_layout_apply_asyncio(&t->layout, sec, sizeof(sec), why, sizeof(why));
+	if (!f.err)
+		err = cpython_layout_apply_asyncio(&t->layout, f.sec, sizeof(f.sec), why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "its .AsyncioDebug section cannot be read");
-	if (err) {
+	if (f.err || err) {
 		snprintf(t->problem, sizeof(t->problem), "%s: %s", m->path, why);
 		return -ENOTSUP;
 	}

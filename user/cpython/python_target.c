@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "elf_image.h"
+#include "file_facts.h"
 #include "mapped_file.h"
 #include "proc_maps.h"
 #include "python_target.h"
@@ -45,61 +46,49 @@ static int find_symbol(struct elf_image *e, const char *symbol, uint64_t *vaddr)
 	return -ENOENT;
 }
 
-/*
- * The ELF file the process maps at m, opened as it maps it (mapped_file_open):
- * opened_by gets the path that reached it; -ENOTSUP with problem saying why not.
- */
-static int open_mapped(struct python_target *t, const struct file_mapping *m, char *opened_by,
-		       size_t size, struct elf_image **e)
-{
-	int fd, err;
+/* What a runtime file lacks, when it does. */
+enum runtime_lack { RUNTIME_OK, RUNTIME_NO_SYMBOL, RUNTIME_NO_MINOR, RUNTIME_NO_NONE,
+		    RUNTIME_BAD_LAYOUT };
 
-	fd = mapped_file_open(t->pid, m, opened_by, size, t->problem, sizeof(t->problem));
-	if (fd < 0)
-		return -ENOTSUP;
-	err = elf_image_open_fd(fd, e);
-	if (err) {
-		snprintf(t->problem, sizeof(t->problem), "cannot read %s as ELF: %s", m->path,
-			 strerror(-err));
-		return -ENOTSUP;
-	}
-	return 0;
-}
+/* What the file holding _PyRuntime says, for any process that maps it. */
+struct runtime_facts {
+	enum runtime_lack lack;
+	uint64_t runtime_vaddr, none_vaddr;
+	bool pic;
+	uint64_t bias_at_zero;		/* the load bias were the file mapped at 0 (from map_offset) */
+	struct cpython_layout layout;	/* before any .AsyncioDebug */
+	char version[24];
+	char why[256];			/* RUNTIME_BAD_LAYOUT: what is wrong with it */
+};
 
-/* The address of symbol in the process, through the file's first mapping m. */
-static int symbol_address(struct python_target *t, const struct file_mapping *m,
-			  const char *symbol, uint64_t *addr)
-{
-	char opened_by[PATH_MAX + 32];
-	struct elf_image *e;
-	uint64_t vaddr, bias;
-	int err;
+/* What a file lacks to place the Task probes, when it does. */
+enum task_lack { TASK_OK, TASK_NO_TYPE, TASK_NOT_FOUND };
 
-	err = open_mapped(t, m, opened_by, sizeof(opened_by), &e);
-	if (err)
-		return err;
-	err = find_symbol(e, symbol, &vaddr);
-	if (!err)
-		err = elf_image_load_bias(e, m->start, m->offset, &bias);
-	if (!err)
-		*addr = vaddr + bias;
-	elf_image_close(e);
-	return err;
-}
+/* Where the Task probes go in the file holding _asyncio's code, for one layout. */
+struct task_facts {
+	enum task_lack lack;
+	uint32_t basicsize;
+	uint64_t init_offset, dealloc_offset, pending_offset;
+	char init_insn[48], dealloc_insn[48], pending_insn[48];
+	char method[48];		/* how the functions were found */
+};
+
+_Static_assert(sizeof(struct runtime_facts) <= FILE_FACTS_MAX_SIZE, "runtime facts too big to keep");
+_Static_assert(sizeof(struct task_facts) <= FILE_FACTS_MAX_SIZE, "task facts too big to keep");
 
 /*
  * The whole version the interpreter was built as, from Py_Version (3.11+:
  * PY_VERSION_HEX, Include/patchlevel.h), if it is of the minor version its
  * name says; else the layout's "3.<minor>".
  */
-static void read_full_version(struct elf_image *e, unsigned int minor, struct python_target *t)
+static void read_full_version(struct elf_image *e, unsigned int minor, struct runtime_facts *f)
 {
 	static const char *const levels[16] = { [0xA] = "a", [0xB] = "b", [0xC] = "rc" };
 	uint64_t vaddr;
 	uint32_t hex;
 	unsigned int level, serial;
 
-	snprintf(t->version, sizeof(t->version), "%s", t->layout.version);
+	snprintf(f->version, sizeof(f->version), "%s", f->layout.version);
 	if (elf_image_symbol(e, "Py_Version", &vaddr) || elf_image_read(e, vaddr, &hex, sizeof(hex)))
 		return;
 	if (hex >> 24 != 3 || ((hex >> 16) & 0xff) != minor)
@@ -107,38 +96,171 @@ static void read_full_version(struct elf_image *e, unsigned int minor, struct py
 	level = (hex >> 4) & 0xf;
 	serial = hex & 0xf;
 	if (level == 0xF)
-		snprintf(t->version, sizeof(t->version), "3.%u.%u", minor, (hex >> 8) & 0xff);
+		snprintf(f->version, sizeof(f->version), "3.%u.%u", minor, (hex >> 8) & 0xff);
 	else if (levels[level])
-		snprintf(t->version, sizeof(t->version), "3.%u.%u%s%u", minor, (hex >> 8) & 0xff,
+		snprintf(f->version, sizeof(f->version), "3.%u.%u%s%u", minor, (hex >> 8) & 0xff,
 			 levels[level], serial);
 }
 
 /*
- * The layout of the interpreter in file: its version's table, with the
+ * The layout of the interpreter in the file: its version's table, with the
  * offsets of the _Py_DebugOffsets at the start of its _PyRuntime where it has them.
  */
-static int build_layout(const struct file_mapping *m, unsigned int minor, struct python_target *t)
+static void build_layout(struct elf_image *e, unsigned int minor, struct runtime_facts *f)
 {
 	uint8_t debug[CPYTHON_DEBUG_OFFSETS_READ];
-	char why[256], opened_by[PATH_MAX + 32];
-	struct elf_image *e = NULL;
-	uint64_t vaddr;
 	int err;
 
-	err = open_mapped(t, m, opened_by, sizeof(opened_by), &e);
+	err = elf_image_read(e, f->runtime_vaddr, debug, sizeof(debug));
+	if (cpython_layout_build(minor, err ? NULL : debug, sizeof(debug), &f->layout, f->why,
+				 sizeof(f->why)))
+		f->lack = RUNTIME_BAD_LAYOUT;
+	else
+		read_full_version(e, minor, f);
+}
+
+/* What the runtime file says, read from it (minor is UINT_MAX when its name says none). */
+static void read_runtime_facts(struct elf_image *e, unsigned int minor, uint64_t map_offset,
+			       struct runtime_facts *f)
+{
+	uint64_t bias;
+
+	memset(f, 0, sizeof(*f));
+	f->pic = elf_image_is_pic(e);
+	if (find_symbol(e, "_PyRuntime", &f->runtime_vaddr) ||
+	    elf_image_load_bias(e, 0, map_offset, &bias)) {
+		f->lack = RUNTIME_NO_SYMBOL;
+		return;
+	}
+	/* a mapping at map_start has the bias map_start + this: see elf_image_load_bias */
+	f->bias_at_zero = bias;
+	if (minor == UINT_MAX) {
+		f->lack = RUNTIME_NO_MINOR;
+		return;
+	}
+	if (find_symbol(e, "_Py_NoneStruct", &f->none_vaddr)) {
+		f->lack = RUNTIME_NO_NONE;
+		return;
+	}
+	build_layout(e, minor, f);
+}
+
+/* The runtime file's facts, from the cache or read from fd (closed here either way). */
+static int runtime_facts_of(int fd, unsigned int minor, uint64_t map_offset,
+			    struct file_key *file, struct runtime_facts *out)
+{
+	struct facts_key key;
+	struct elf_image *e;
+	int err;
+
+	memset(&key, 0, sizeof(key));
+	err = file_key_of(fd, &key.file);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	*file = key.file;
+	key.kind = FACTS_RUNTIME;
+	key.minor = minor;
+	key.map_offset = map_offset;
+	if (file_facts_get(&key, out, sizeof(*out))) {
+		close(fd);
+		return 0;
+	}
+	err = elf_image_open_fd(fd, &e);
 	if (err)
 		return err;
-	err = find_symbol(e, "_PyRuntime", &vaddr);
-	if (!err)
-		err = elf_image_read(e, vaddr, debug, sizeof(debug));
-	err = cpython_layout_build(minor, err ? NULL : debug, sizeof(debug), &t->layout, why,
-				   sizeof(why));
-	if (err)
-		snprintf(t->problem, sizeof(t->problem), "%s: %s", t->runtime_file, why);
-	else
-		read_full_version(e, minor, t);
+	read_runtime_facts(e, minor, map_offset, out);
 	elf_image_close(e);
-	return err;
+	file_facts_put(&key, out, sizeof(*out));
+	return 0;
+}
+
+int python_runtime_file_read(int fd, const char *name, uint64_t map_start, uint64_t map_offset,
+			     struct python_target *t)
+{
+	struct runtime_facts f;
+	unsigned int minor;
+	uint64_t bias;
+	int err;
+
+	snprintf(t->runtime_file, sizeof(t->runtime_file), "%s", name);
+	if (minor_from_name(name, &minor))
+		minor = UINT_MAX;
+	err = runtime_facts_of(fd, minor, map_offset, &t->runtime_key, &f);
+	if (err) {
+		snprintf(t->problem, sizeof(t->problem), "cannot read %s as ELF: %s", name,
+			 strerror(-err));
+		return -ENOTSUP;
+	}
+	switch (f.lack) {
+	case RUNTIME_NO_SYMBOL:
+		return -ENOENT;
+	case RUNTIME_NO_MINOR:
+		snprintf(t->problem, sizeof(t->problem),
+			 "found _PyRuntime in %s but could not tell its Python version from the name", name);
+		return -ENOTSUP;
+	case RUNTIME_NO_NONE:
+		snprintf(t->problem, sizeof(t->problem), "no _Py_NoneStruct symbol in %s", name);
+		return -ENOTSUP;
+	case RUNTIME_BAD_LAYOUT:
+		snprintf(t->problem, sizeof(t->problem), "%s: %s", name, f.why);
+		return -ENOTSUP;
+	case RUNTIME_OK:
+		break;
+	}
+	bias = f.pic ? map_start + f.bias_at_zero : 0;
+	t->runtime_addr = f.runtime_vaddr + bias;
+	t->none_addr = f.none_vaddr + bias;
+	t->layout = f.layout;
+	snprintf(t->version, sizeof(t->version), "%s", f.version);
+	return 0;
+}
+
+/* A file's .AsyncioDebug section: 0 with its bytes, -ENOENT without one, -EIO unreadable. */
+struct asyncio_debug_facts {
+	int64_t err;
+	uint8_t sec[CPYTHON_ASYNCIO_DEBUG_SIZE];
+};
+
+_Static_assert(sizeof(struct asyncio_debug_facts) <= FILE_FACTS_MAX_SIZE,
+	       "asyncio debug facts too big to keep");
+
+static void read_asyncio_debug_facts(struct elf_image *e, struct asyncio_debug_facts *f)
+{
+	uint64_t vaddr, size;
+
+	memset(f, 0, sizeof(*f));
+	f->err = elf_image_section(e, ".AsyncioDebug", &vaddr, &size);
+	if (!f->err && (size < sizeof(f->sec) || elf_image_read(e, vaddr, f->sec, sizeof(f->sec))))
+		f->err = -EIO;
+}
+
+/* The section of the file open as fd (closed here), kept or read: 0 or -errno. */
+static int asyncio_debug_facts_of(int fd, struct asyncio_debug_facts *out)
+{
+	struct facts_key key;
+	struct elf_image *e;
+	int err;
+
+	memset(&key, 0, sizeof(key));
+	key.kind = FACTS_ASYNCIO_DEBUG;
+	err = file_key_of(fd, &key.file);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (file_facts_get(&key, out, sizeof(*out))) {
+		close(fd);
+		return 0;
+	}
+	err = elf_image_open_fd(fd, &e);
+	if (err)
+		return err;
+	read_asyncio_debug_facts(e, out);
+	elf_image_close(e);
+	file_facts_put(&key, out, sizeof(*out));
+	return 0;
 }
 
 /*
@@ -148,26 +270,27 @@ static int build_layout(const struct file_mapping *m, unsigned int minor, struct
  */
 static int read_asyncio_debug(const struct file_mapping *m, struct python_target *t)
 {
-	uint8_t sec[CPYTHON_ASYNCIO_DEBUG_SIZE];
+	struct asyncio_debug_facts f;
 	char why[256], opened_by[PATH_MAX + 32];
-	struct elf_image *e;
-	uint64_t vaddr, size;
-	int err;
+	int fd, err;
 
-	err = open_mapped(t, m, opened_by, sizeof(opened_by), &e);
-	if (err)
-		return err;
-	err = elf_image_section(e, ".AsyncioDebug", &vaddr, &size);
-	if (!err && (size < sizeof(sec) || elf_image_read(e, vaddr, sec, sizeof(sec))))
-		err = -EIO;
-	elf_image_close(e);
-	if (err == -ENOENT)
+	fd = mapped_file_open(t->pid, m, opened_by, sizeof(opened_by), t->problem,
+			      sizeof(t->problem));
+	if (fd < 0)
+		return -ENOTSUP;
+	err = asyncio_debug_facts_of(fd, &f);
+	if (err) {
+		snprintf(t->problem, sizeof(t->problem), "cannot read %s as ELF: %s", m->path,
+			 strerror(-err));
+		return -ENOTSUP;
+	}
+	if (f.err == -ENOENT)
 		return 0;
-	if (!err)
-		err = cpython_layout_apply_asyncio(&t->layout, sec, sizeof(sec), why, sizeof(why));
+	if (!f.err)
+		err = cpython_layout_apply_asyncio(&t->layout, f.sec, sizeof(f.sec), why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "its .AsyncioDebug section cannot be read");
-	if (err) {
+	if (f.err || err) {
 		snprintf(t->problem, sizeof(t->problem), "%s: %s", m->path, why);
 		return -ENOTSUP;
 	}
@@ -176,35 +299,21 @@ static int read_asyncio_debug(const struct file_mapping *m, struct python_target
 }
 
 /* The file that holds _PyRuntime: libpython when shared, else the executable. */
-static int find_runtime(pid_t pid, const struct proc_maps *maps, struct python_target *t,
-			char *file, size_t size, unsigned int *minor)
+static const struct file_mapping *find_runtime(pid_t pid, const struct proc_maps *maps,
+					       char *file, size_t size)
 {
-	const struct file_mapping *lib = proc_maps_find(maps, "libpython3."), *m;
-	char exe[PATH_MAX];
+	const struct file_mapping *lib = proc_maps_find(maps, "libpython3.");
+	char exe[64];
 	ssize_t n;
-	int err;
 
-	if (lib) {
-		snprintf(file, size, "%s", lib->path);
-	} else {
-		snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
-		n = readlink(exe, file, size - 1);
-		if (n <= 0)
-			return -ENOENT;
-		file[n] = '\0';
-	}
-	m = proc_maps_find_path(maps, file);
-	if (!m)
-		return -ENOENT;
-	err = symbol_address(t, m, "_PyRuntime", &t->runtime_addr);
-	if (err)
-		return err;
-	if (minor_from_name(file, minor)) {
-		snprintf(t->problem, sizeof(t->problem),
-			 "found _PyRuntime in %s but could not tell its Python version from the name", file);
-		return -ENOTSUP;
-	}
-	return 0;
+	if (lib)
+		return lib;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	n = readlink(exe, file, size - 1);
+	if (n <= 0)
+		return NULL;
+	file[n] = '\0';
+	return proc_maps_find_path(maps, file);
 }
 
 /* tp_basicsize of a static PyTypeObject, or basicsize of a PyType_Spec (an int at 8) */
@@ -232,8 +341,9 @@ static int read_task_basicsize(struct elf_image *e, const struct cpython_layout 
  * With symbols when the file has them, else through the Task type object;
  * either way with the Task's size, which checks the layout: -ENOENT without it.
  */
-static int locate_task_functions(struct elf_image *e, struct python_target *t, uint64_t *init,
-				 uint64_t *dealloc, uint64_t *finalize, uint32_t *basicsize)
+static int locate_task_functions(struct elf_image *e, const struct cpython_layout *l,
+				 struct task_facts *f, uint64_t *init, uint64_t *dealloc,
+				 uint64_t *finalize)
 {
 	struct task_type type;
 
@@ -241,34 +351,33 @@ static int locate_task_functions(struct elf_image *e, struct python_target *t, u
 	    !elf_image_symbol(e, "TaskObj_dealloc", dealloc)) {
 		if (elf_image_symbol(e, "TaskObj_finalize", finalize))
 			*finalize = 0;
-		snprintf(t->method, sizeof(t->method), "ELF symbols");
-		if (!read_task_basicsize(e, &t->layout, basicsize))
+		snprintf(f->method, sizeof(f->method), "ELF symbols");
+		if (!read_task_basicsize(e, l, &f->basicsize))
 			return 0;
-		if (find_task_type(e, &t->layout, &type))
+		if (find_task_type(e, l, &type))
 			return -ENOENT;
-		*basicsize = type.basicsize;
+		f->basicsize = type.basicsize;
 		return 0;
 	}
-	if (find_task_type(e, &t->layout, &type))
+	if (find_task_type(e, l, &type))
 		return -ENOENT;
 	*init = type.init;
 	*dealloc = type.dealloc;
 	*finalize = type.finalize;
-	*basicsize = type.basicsize;
-	snprintf(t->method, sizeof(t->method), "the Task type's slots (no symbols)");
+	f->basicsize = type.basicsize;
+	snprintf(f->method, sizeof(f->method), "the Task type's slots (no symbols)");
 	return 0;
 }
 
 /* Where a task destroyed while pending goes in the finalizer (0 if not found for certain). */
-static uint64_t pending_path_site(struct elf_image *e, const struct python_target *t,
+static uint64_t pending_path_site(struct elf_image *e, const struct cpython_layout *l,
 				  uint64_t finalize)
 {
 	uint8_t code[128];	/* the check opens the function */
 	ssize_t n = finalize ? elf_image_read_upto(e, finalize, code, sizeof(code)) : -ENOENT;
 	uint64_t site;
 
-	if (n <= 0 || task_finalize_pending_site(code, (size_t)n, finalize,
-						 t->layout.task_state, &site))
+	if (n <= 0 || task_finalize_pending_site(code, (size_t)n, finalize, l->task_state, &site))
 		return 0;
 	return site;
 }
@@ -296,67 +405,126 @@ static uint64_t probe_entry(struct elf_image *e, uint64_t vaddr)
 }
 
 /* Where each probe goes: file offsets, and the instruction each sits on. */
-static int place_probes(struct elf_image *e, struct python_target *t, uint64_t init,
-			uint64_t dealloc, uint64_t finalize)
+static int place_probes(struct elf_image *e, const struct cpython_layout *l, struct task_facts *f,
+			uint64_t init, uint64_t dealloc, uint64_t finalize)
 {
-	uint64_t pending = pending_path_site(e, t, finalize);
+	uint64_t pending = pending_path_site(e, l, finalize);
 
 	init = probe_entry(e, init);
 	dealloc = probe_entry(e, dealloc);
-	if (elf_image_file_offset(e, init, &t->task_init_offset) ||
-	    elf_image_file_offset(e, dealloc, &t->task_dealloc_offset))
+	if (elf_image_file_offset(e, init, &f->init_offset) ||
+	    elf_image_file_offset(e, dealloc, &f->dealloc_offset))
 		return -ENOENT;
-	if (!pending || elf_image_file_offset(e, pending, &t->task_pending_offset))
-		t->task_pending_offset = 0;
-	describe_instruction(e, init, t->task_init_insn, sizeof(t->task_init_insn));
-	describe_instruction(e, dealloc, t->task_dealloc_insn, sizeof(t->task_dealloc_insn));
-	describe_instruction(e, t->task_pending_offset ? pending : 0, t->task_pending_insn,
-			     sizeof(t->task_pending_insn));
+	if (!pending || elf_image_file_offset(e, pending, &f->pending_offset))
+		f->pending_offset = 0;
+	describe_instruction(e, init, f->init_insn, sizeof(f->init_insn));
+	describe_instruction(e, dealloc, f->dealloc_insn, sizeof(f->dealloc_insn));
+	describe_instruction(e, f->pending_offset ? pending : 0, f->pending_insn,
+			     sizeof(f->pending_insn));
+	return 0;
+}
+
+/* Where the Task probes go in the file, read from it for layout l. */
+static void read_task_facts(struct elf_image *e, const struct cpython_layout *l,
+			    struct task_facts *f)
+{
+	uint64_t init = 0, dealloc = 0, finalize = 0;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	err = locate_task_functions(e, l, f, &init, &dealloc, &finalize);
+	if (err && init && dealloc)
+		f->lack = TASK_NO_TYPE;
+	else if (err || place_probes(e, l, f, init, dealloc, finalize))
+		f->lack = TASK_NOT_FOUND;
+}
+
+/* The Task facts of the file opened as fd for t's layout, from the cache or the file. */
+static int task_facts_of(int fd, const struct python_target *t, struct task_facts *out)
+{
+	struct facts_key key;
+	struct elf_image *e;
+	unsigned int minor;
+	int err;
+
+	memset(&key, 0, sizeof(key));
+	err = file_key_of(fd, &key.file);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	key.kind = FACTS_TASK;
+	key.runtime = t->runtime_key;
+	key.minor = minor_from_name(t->runtime_file, &minor) ? UINT_MAX : minor;
+	key.asyncio_debug = t->asyncio_debug;
+	if (file_facts_get(&key, out, sizeof(*out))) {
+		close(fd);
+		return 0;
+	}
+	err = elf_image_open_fd(fd, &e);
+	if (err)
+		return err;
+	read_task_facts(e, &t->layout, out);
+	elf_image_close(e);
+	file_facts_put(&key, out, sizeof(*out));
+	return 0;
+}
+
+int python_task_file_read(int fd, const char *name, struct python_target *t)
+{
+	struct task_facts f;
+	int err;
+
+	err = task_facts_of(fd, t, &f);
+	if (err) {
+		snprintf(t->problem, sizeof(t->problem), "cannot read %s as ELF: %s", name,
+			 strerror(-err));
+		return -ENOTSUP;
+	}
+	if (f.lack == TASK_NO_TYPE) {
+		snprintf(t->problem, sizeof(t->problem),
+			 "found the Task functions in %s but not its type, whose size checks the "
+			 "layout: a patched or unknown build", name);
+		return -ENOTSUP;
+	}
+	if (f.lack == TASK_NOT_FOUND) {
+		snprintf(t->problem, sizeof(t->problem),
+			 "found neither symbols nor the Task type in %s: cannot probe asyncio's tasks",
+			 name);
+		return -ENOTSUP;
+	}
+	if (f.basicsize != t->layout.task_basicsize) {
+		snprintf(t->problem, sizeof(t->problem),
+			 "the Task object in %s is %u bytes, not the %u of CPython %s's layout: "
+			 "a patched or unknown build", name, f.basicsize,
+			 t->layout.task_basicsize, t->layout.version);
+		return -ENOTSUP;
+	}
+	t->task_init_offset = f.init_offset;
+	t->task_dealloc_offset = f.dealloc_offset;
+	t->task_pending_offset = f.pending_offset;
+	memcpy(t->task_init_insn, f.init_insn, sizeof(t->task_init_insn));
+	memcpy(t->task_dealloc_insn, f.dealloc_insn, sizeof(t->task_dealloc_insn));
+	memcpy(t->task_pending_insn, f.pending_insn, sizeof(t->task_pending_insn));
+	snprintf(t->method, sizeof(t->method), "%s, layout checked by Task basicsize%s%s", f.method,
+		 t->layout.has_debug_offsets ? ", offsets from _Py_DebugOffsets" : "",
+		 t->asyncio_debug ? " and .AsyncioDebug" : "");
 	return 0;
 }
 
 /* The Task functions in the file the process maps at m, which holds _asyncio's code. */
 static int resolve_functions(struct python_target *t, const struct file_mapping *m)
 {
-	struct elf_image *e;
-	uint64_t init = 0, dealloc = 0, finalize = 0;
-	uint32_t basicsize = 0;
-	int err;
+	int fd;
 
 	snprintf(t->asyncio_file, sizeof(t->asyncio_file), "%s", m->path);
 	t->asyncio_dev = makedev(m->dev_major, m->dev_minor);
 	t->asyncio_ino = m->inode;
-	err = open_mapped(t, m, t->asyncio_open, sizeof(t->asyncio_open), &e);
-	if (err)
-		return err;
-	err = locate_task_functions(e, t, &init, &dealloc, &finalize, &basicsize);
-	if (err && init && dealloc) {
-		snprintf(t->problem, sizeof(t->problem),
-			 "found the Task functions in %s but not its type, whose size checks the "
-			 "layout: a patched or unknown build", t->asyncio_file);
-		elf_image_close(e);
+	fd = mapped_file_open(t->pid, m, t->asyncio_open, sizeof(t->asyncio_open), t->problem,
+			      sizeof(t->problem));
+	if (fd < 0)
 		return -ENOTSUP;
-	}
-	if (err || place_probes(e, t, init, dealloc, finalize)) {
-		snprintf(t->problem, sizeof(t->problem),
-			 "found neither symbols nor the Task type in %s: cannot probe asyncio's tasks",
-			 t->asyncio_file);
-		elf_image_close(e);
-		return -ENOTSUP;
-	}
-	elf_image_close(e);
-	if (basicsize != t->layout.task_basicsize) {
-		snprintf(t->problem, sizeof(t->problem),
-			 "the Task object in %s is %u bytes, not the %u of CPython %s's layout: "
-			 "a patched or unknown build", t->asyncio_file, basicsize,
-			 t->layout.task_basicsize, t->layout.version);
-		return -ENOTSUP;
-	}
-	snprintf(t->method + strlen(t->method), sizeof(t->method) - strlen(t->method),
-		 ", layout checked by Task basicsize%s%s",
-		 t->layout.has_debug_offsets ? ", offsets from _Py_DebugOffsets" : "",
-		 t->asyncio_debug ? " and .AsyncioDebug" : "");
-	return 0;
+	return python_task_file_read(fd, t->asyncio_file, t);
 }
 
 /* _asyncio's own offsets, from its module when loaded, else from the interpreter. */
@@ -367,11 +535,37 @@ static int asyncio_debug_of(const struct proc_maps *maps, struct python_target *
 	return read_asyncio_debug(m ? m : proc_maps_find_path(maps, t->runtime_file), t);
 }
 
+/* python_runtime_discover on maps already read. */
+static int runtime_from_maps(pid_t pid, const struct proc_maps *maps, struct python_target *t)
+{
+	const struct file_mapping *m;
+	char file[PATH_MAX], opened_by[PATH_MAX + 32];
+	int fd, err;
+
+	m = find_runtime(pid, maps, file, sizeof(file));
+	if (!m) {
+		err = -ENOENT;
+		goto not_cpython;
+	}
+	fd = mapped_file_open(pid, m, opened_by, sizeof(opened_by), t->problem,
+			      sizeof(t->problem));
+	if (fd < 0)
+		return -ENOTSUP;
+	err = python_runtime_file_read(fd, m->path, m->start, m->offset, t);
+	if (err == -ENOENT)
+		goto not_cpython;
+	if (!err && t->layout.has_asyncio_debug)
+		err = asyncio_debug_of(maps, t);
+	return err;
+not_cpython:
+	snprintf(t->problem, sizeof(t->problem),
+		 "not a CPython process (no _PyRuntime symbol in its executable or a libpython)");
+	return err;
+}
+
 int python_runtime_discover(pid_t pid, struct python_target *t)
 {
-	const struct file_mapping *runtime;
 	struct proc_maps maps;
-	unsigned int minor = 0;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -382,24 +576,7 @@ int python_runtime_discover(pid_t pid, struct python_target *t)
 			 strerror(-err));
 		return -ENOENT;
 	}
-	err = find_runtime(pid, &maps, t, t->runtime_file, sizeof(t->runtime_file), &minor);
-	if (err == -ENOENT)
-		snprintf(t->problem, sizeof(t->problem),
-			 "not a CPython process (no _PyRuntime symbol in its executable or a libpython)");
-	if (err)
-		goto out;
-	runtime = proc_maps_find_path(&maps, t->runtime_file);
-	err = symbol_address(t, runtime, "_Py_NoneStruct", &t->none_addr);
-	if (err == -ENOENT) {
-		snprintf(t->problem, sizeof(t->problem), "no _Py_NoneStruct symbol in %s",
-			 t->runtime_file);
-		err = -ENOTSUP;
-	}
-	if (!err)
-		err = build_layout(runtime, minor, t);
-	if (!err && t->layout.has_asyncio_debug)
-		err = asyncio_debug_of(&maps, t);
-out:
+	err = runtime_from_maps(pid, &maps, t);
 	proc_maps_free(&maps);
 	return err;
 }
@@ -410,15 +587,18 @@ int python_target_discover(pid_t pid, struct python_target *t)
 	struct proc_maps maps;
 	int err;
 
-	err = python_runtime_discover(pid, t);
-	if (err)
-		return err;
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
 	err = proc_maps_read(pid, &maps);
 	if (err) {
 		snprintf(t->problem, sizeof(t->problem), "cannot read /proc/%d/maps: %s", pid,
 			 strerror(-err));
 		return -ENOENT;
 	}
+	/* one read of the maps: the layout's .AsyncioDebug and the probes come from the same file */
+	err = runtime_from_maps(pid, &maps, t);
+	if (err)
+		goto out;
 	asyncio = proc_maps_find(&maps, "_asyncio.");
 	if (asyncio) {
 		err = resolve_functions(t, asyncio);
@@ -426,13 +606,6 @@ int python_target_discover(pid_t pid, struct python_target *t)
 	}
 	/* built into the interpreter (probed before it is even imported), or not loaded yet */
 	runtime = proc_maps_find_path(&maps, t->runtime_file);
-	if (!runtime) {
-		/* the maps read a moment ago had it: the process exec()ed or exited since */
-		snprintf(t->problem, sizeof(t->problem), "%s is no longer mapped: the process "
-			 "exec()ed or exited while being looked at", t->runtime_file);
-		err = -ESRCH;
-		goto out;
-	}
 	err = resolve_functions(t, runtime);
 	if (err) {
 		t->asyncio_file[0] = '\0';

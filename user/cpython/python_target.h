@@ -12,6 +12,15 @@
 #include <sys/types.h>
 #include "cpython_layout.h"
 
+/*
+ * A file as it stands, from fstat: the same device, inode, size and times
+ * mean the same bytes, whatever path or mount namespace reached it.
+ */
+struct file_key {
+	uint64_t dev, ino, size;
+	int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+};
+
 struct python_target {
 	pid_t pid;
 	struct cpython_layout layout;		/* its version's, checked against it */
@@ -19,6 +28,7 @@ struct python_target {
 	uint64_t runtime_addr;			/* &_PyRuntime in the process */
 	uint64_t none_addr;			/* &_Py_NoneStruct: what a dead weakref points to */
 	char runtime_file[PATH_MAX];		/* libpython, or the executable */
+	struct file_key runtime_key;		/* runtime_file as it stood when read */
 	char asyncio_file[PATH_MAX];		/* the file holding _asyncio's code */
 	/* the path that reached asyncio_file from here, to attach uprobes by (see mapped_file_open) */
 	char asyncio_open[PATH_MAX + 32];
@@ -51,6 +61,32 @@ int python_target_discover(pid_t pid, struct python_target *t);
  * python*, or it maps a libpython.
  */
 bool python_process_lookalike(pid_t pid);
+/*
+ * What discovery reads from a build's files is kept for the next process of
+ * the same build (see file_facts.h). Counts for tests: lookups answered from
+ * what was kept, and those that read the file.
+ */
+struct file_facts_stats {
+	unsigned long hits, misses;
+};
+void python_file_facts_stats(struct file_facts_stats *out);
+
+/*
+ * The interpreter's facts from its runtime file alone, opened as fd (which
+ * this closes) and named in its name "3.<minor>"; for tests, and for
+ * python_runtime_discover. 0, -ENOENT (no _PyRuntime: not a CPython), or
+ * -ENOTSUP with t->problem; fills t's layout, version, runtime_key and the
+ * addresses for a file mapped at map_start from map_offset.
+ */
+int python_runtime_file_read(int fd, const char *name, uint64_t map_start, uint64_t map_offset,
+			     struct python_target *t);
+/*
+ * The Task functions in the file opened as fd (closed by this), named name,
+ * for t's layout (python_runtime_file_read first): 0, or -ENOTSUP /
+ * -ENOENT with t->problem.
+ */
+int python_task_file_read(int fd, const char *name, struct python_target *t);
+
 /* Cheap check for a later look: has pid mapped an _asyncio module by now? */
 bool python_target_asyncio_mapped(pid_t pid);
 

@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/sysmacros.h>
 #include "elf_image.h"
+#include "file_facts.h"
 #include "mapped_file.h"
 #include "proc_maps.h"
 #include "py_objects.h"
@@ -105,7 +107,8 @@ static int place(struct elf_image *e, struct warn_funnel *w, uint64_t vaddr)
 	return 0;
 }
 
-static int open_runtime(pid_t pid, struct warn_funnel *w, struct elf_image **e)
+/* The runtime file as pid maps it, opened: an fd, or -errno with w->problem. */
+static int open_runtime(pid_t pid, struct warn_funnel *w)
 {
 	const struct file_mapping *m;
 	struct proc_maps maps;
@@ -125,15 +128,61 @@ static int open_runtime(pid_t pid, struct warn_funnel *w, struct elf_image **e)
 		w->ino = m->inode;
 	}
 	proc_maps_free(&maps);
-	if (fd < 0)
-		return -ENOTSUP;
-	err = elf_image_open_fd(fd, e);
-	if (err) {
-		snprintf(w->problem, sizeof(w->problem), "cannot read %s as ELF: %s", w->file,
-			 strerror(-err));
-		return -ENOTSUP;
-	}
+	return fd < 0 ? -ENOTSUP : fd;
+}
+
+/* Where the probe goes in a file: the same for every process that maps it. */
+struct funnel_facts {
+	int64_t err;			/* 0, or -ENOENT: warn_explicit not found */
+	uint64_t offset;
+	char insn[48];
+	char method[96];
+};
+
+_Static_assert(sizeof(struct funnel_facts) <= FILE_FACTS_MAX_SIZE, "funnel facts too big to keep");
+
+/* Finds and places the probe in the file open as fd (closed here): 0 or -errno. */
+static int read_funnel_facts(int fd, struct warn_funnel *w, struct funnel_facts *f)
+{
+	struct elf_image *e;
+	uint64_t vaddr;
+	int err;
+
+	err = elf_image_open_fd(fd, &e);
+	if (err)
+		return err;
+	memset(f, 0, sizeof(*f));
+	f->err = locate(e, w, &vaddr);
+	if (!f->err)
+		f->err = place(e, w, vaddr);
+	elf_image_close(e);
+	f->offset = w->offset;
+	memcpy(f->insn, w->insn, sizeof(f->insn));
+	memcpy(f->method, w->method, sizeof(f->method));
 	return 0;
+}
+
+/* The probe's place in the file open as fd (closed here), kept or read: 0 or -errno. */
+static int funnel_facts_of(int fd, struct warn_funnel *w, struct funnel_facts *f)
+{
+	struct facts_key key;
+	int err;
+
+	memset(&key, 0, sizeof(key));
+	key.kind = FACTS_WARN_FUNNEL;
+	err = file_key_of(fd, &key.file);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (file_facts_get(&key, f, sizeof(*f))) {
+		close(fd);
+		return 0;
+	}
+	err = read_funnel_facts(fd, w, f);
+	if (!err)
+		file_facts_put(&key, f, sizeof(*f));
+	return err;
 }
 
 static void fill_bpf_layout(struct warn_funnel *w, const struct funnel_version *v)
@@ -151,10 +200,9 @@ int warn_funnel_discover(pid_t pid, struct warn_funnel *w)
 {
 	static struct python_target py;	/* large: the session's single thread calls this */
 	const struct funnel_version *v;
-	struct elf_image *e;
+	struct funnel_facts f;
 	unsigned int minor;
-	uint64_t vaddr;
-	int err;
+	int fd, err;
 
 	memset(w, 0, sizeof(*w));
 	err = python_runtime_discover(pid, &py);
@@ -170,14 +218,19 @@ int warn_funnel_discover(pid_t pid, struct warn_funnel *w)
 			 "for CPython %s", py.layout.version);
 		return -ENOTSUP;
 	}
-	err = open_runtime(pid, w, &e);
-	if (err)
-		return err;
-	err = locate(e, w, &vaddr);
-	if (!err)
-		err = place(e, w, vaddr);
-	elf_image_close(e);
+	fd = open_runtime(pid, w);
+	if (fd < 0)
+		return fd;
+	err = funnel_facts_of(fd, w, &f);
 	if (err) {
+		snprintf(w->problem, sizeof(w->problem), "cannot read %s as ELF: %s", w->file,
+			 strerror(-err));
+		return -ENOTSUP;
+	}
+	w->offset = f.offset;
+	memcpy(w->insn, f.insn, sizeof(w->insn));
+	memcpy(w->method, f.method, sizeof(w->method));
+	if (f.err) {
 		snprintf(w->problem, sizeof(w->problem),
 			 "warn_explicit() not found in %s: no symbol, and PyErr_WarnExplicitObject "
 			 "and PyErr_WarnExplicitFormat do not lead to one function with its "

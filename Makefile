@@ -117,14 +117,14 @@ FUZZ_LIB_container_name := sys/container_name
 FUZZ_LIB_config := cli/config
 # warn_funnel.c's discovery is linked but not run: the target's text alone is fuzzed
 FUZZ_LIB_warn_text := cpython/warn_funnel cpython/py_objects cpython/py_containers \
-	cpython/code_lines cpython/cpython_layout cpython/python_target cpython/task_type_finder \
-	sys/memory_source sys/elf_image sys/proc_maps sys/x86_code sys/mapped_file
+	cpython/code_lines cpython/cpython_layout cpython/python_target cpython/file_facts \
+	cpython/task_type_finder sys/memory_source sys/elf_image sys/proc_maps sys/x86_code sys/mapped_file
 # decompressed snapshots are capped at 256 MiB (SNAPSHOT_MAX_JSON_BYTES); a fuzz input
 # of a few KiB inflates to a few MiB at most
 FUZZ_LIB_snapshot := trend/snapshot trend/trend report/trend_text report/trend_html report/utf8
 FUZZ_LIB_task_snapshot := cpython/task_snapshot cpython/py_objects cpython/py_containers \
-	cpython/code_lines cpython/cpython_layout cpython/python_target cpython/task_type_finder \
-	sys/memory_source sys/elf_image sys/proc_maps sys/x86_code sys/mapped_file
+	cpython/code_lines cpython/cpython_layout cpython/python_target cpython/file_facts \
+	cpython/task_type_finder sys/memory_source sys/elf_image sys/proc_maps sys/x86_code sys/mapped_file
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 # Run each target on its committed corpus (tests/fuzz/corpus/), its generated seeds, and what
 # it found before (build/fuzz/corpus/): $(1) the target, $(2) the working corpus, $(3) seconds.

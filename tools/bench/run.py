@@ -479,7 +479,8 @@ def start_bpftrace(script, fields, sites, cpus=None):
     probes an address in a file without symbols only with it, since it cannot check that
     the address starts an instruction (inflight decoded these)."""
     bt = subprocess.Popen([*pinned(cpus), "unshare", "-m", "sh", "-c",
-                           "mount -t tracefs tracefs /sys/kernel/tracing && "
+                           "{ mountpoint -q /sys/kernel/tracing || "
+                           "mount -t tracefs tracefs /sys/kernel/tracing; } && "
                            "exec bpftrace --unsafe -e \"$0\"",
                            script % fields], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           text=True)

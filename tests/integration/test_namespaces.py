@@ -10,8 +10,8 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import PYTHON, WORKLOADS, Tracer, Workload, expect_eq, inflight, site_markers, skip, \
-    target_of, test
+from harness import PYTHON, SID_REASON, WORKLOADS, Tracer, Workload, expect_eq, inflight, \
+    sid_pythons, sid_root, site_markers, skip, target_of, test
 from test_tasks import find_site
 
 # The capabilities the man page asks for, without the ones /proc/PID/map_files needs.
@@ -286,3 +286,35 @@ def targets_in_several_network_namespaces_each_get_their_own_sockets():
 
 
 test(targets_in_several_network_namespaces_each_get_their_own_sockets)
+
+
+@test
+def trace_from_a_chroot_without_tracefs():
+    """inflight copied into a service's root (a chroot whose / is no mount point,
+    /proc and /sys bound in without their submounts, so no tracefs) mounts
+    tracefs in a mount namespace of its own and traces the service there."""
+    root = sid_root()
+    if not root:
+        skip("trace_from_a_chroot_without_tracefs", SID_REASON)
+        return
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    binary = os.path.abspath(inflight())
+    w = Workload(script="task_service.py", python=os.path.join(sid_pythons(), "python3.13"))
+    setup = ("mount --bind /proc {r}/proc && mount --bind /sys {r}/sys && "
+             "mkdir -p {r}{repo} && mount --bind {repo} {r}{repo} && "
+             "test ! -e {r}/sys/kernel/tracing/events && "
+             "exec chroot {r} {bin} trace -p {pid} -d 4 -f json").format(
+                 r=root, repo=repo, bin=binary, pid=w.pid)
+    try:
+        t = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", setup],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = t.stderr.readline()
+        assert first.startswith("Tracing"), first + t.stderr.read()
+        w.do("fanout 40")
+        out, err = t.communicate(timeout=30)
+        assert t.returncode == 0, err
+        site = find_site(target_of(json.loads(out), w.pid)["tasks"],
+                         site_markers("task_service.py")["fanout"], "waiter")
+        expect_eq("tasks created at the fan-out's line", site["created"], 40)
+    finally:
+        w.stop()

@@ -73,13 +73,29 @@ int bpf_check_environment(void)
  * may not have mounted. Rather than change the host's mounts, mount it in a
  * mount namespace of our own: it goes away with us.
  */
+/*
+ * Our mount must not propagate back to the host: the mounts it would land
+ * under become private first. "/" covers them all, but inside a chroot "/"
+ * is no mount point (EINVAL); there /sys (or /sys/kernel) is, when bound in.
+ */
+static int make_sys_mounts_private(void)
+{
+	static const char *const tops[] = { "/", "/sys", "/sys/kernel" };
+	size_t i;
+
+	for (i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
+		if (!mount(NULL, tops[i], NULL, MS_REC | MS_PRIVATE, NULL))
+			return 0;
+	return -1;
+}
+
 int bpf_ensure_tracefs(void)
 {
 	struct stat st;
 
 	if (!stat(TRACEFS "/events", &st))
 		return 0;
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	if (unshare(CLONE_NEWNS) || make_sys_mounts_private() ||
 	    mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
 		log_error("tracefs is not mounted at " TRACEFS " and mounting it failed: %s; "
 			  "mount it with 'mount -t tracefs tracefs " TRACEFS "'", strerror(errno));

@@ -27,8 +27,14 @@ INCLUDES := -Iinclude $(patsubst %/,-I%,$(USER_DIRS)) -I$(OUTPUT)/skel
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) $(INCLUDES) -D_GNU_SOURCE -DINFLIGHT_VERSION='"$(VERSION)"' \
 	-MMD -MP $(EXTRA_CFLAGS)
-# libbpf, libelf, zlib, zstd, json-c and capstone linked statically: the binary does not
-# depend on the host's versions of them.
+# The release binary is linked fully static, glibc included: it runs on hosts whose
+# userland is older than the build machine's (Debian 11's glibc 2.31, say), with the
+# BPF objects inside it (skeletons). inflight resolves no user or host names, so
+# static glibc's NSS limits do not reach it.
+RELEASE_LIBS := -static -Wl,--start-group -lbpf -lelf -lz -lzstd -ljson-c -lcapstone -lpthread \
+	-Wl,--end-group
+# The sanitized build and the tests stay dynamic (the sanitizers' runtimes need it), with
+# libbpf, libelf, zlib, zstd, json-c and capstone linked statically all the same.
 LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lzstd -ljson-c -lcapstone -Wl,-Bdynamic -lpthread
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
@@ -74,7 +80,7 @@ $(OUTPUT)/obj/%.o: user/%.c $(SKELS) | $(OUTPUT)/obj
 
 inflight: $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(EXTRA_LDFLAGS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(RELEASE_LIBS) $(EXTRA_LDFLAGS) -o $@
 
 # Sanitized objects: the tests run these.
 $(OUTPUT)/san/%.o: user/%.c $(SKELS) | $(OUTPUT)/san

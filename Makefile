@@ -23,7 +23,7 @@ LIB_SRCS := $(filter-out user/cli/main.c,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 -Wstrict-prototypes
-INCLUDES := -Iinclude $(patsubst %/,-I%,$(USER_DIRS)) -I$(OUTPUT)/skel
+INCLUDES := -Iinclude $(patsubst %/,-I%,$(USER_DIRS)) -I$(OUTPUT)/skel -I$(OUTPUT)/gen
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) $(INCLUDES) -D_GNU_SOURCE -DINFLIGHT_VERSION='"$(VERSION)"' \
 	-MMD -MP $(EXTRA_CFLAGS)
@@ -48,7 +48,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test-root symbol-builds check unit fuzz fuzz-smoke integration demo bench install clean
+.PHONY: FORCE all deps test-root symbol-builds check unit fuzz fuzz-smoke integration demo bench install clean
 
 all: inflight
 
@@ -60,8 +60,20 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "inflight: $(VMLINUX_BTF) not found: this kernel has no BTF (CONFIG_DEBUG_INFO_BTF=y is needed)" >&2; exit 2; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/san/tests:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/gen $(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/san/tests:
 	$(Q)mkdir -p $@
+
+# The commit inflight --version names: checked on every make, the header rewritten only when
+# it changed, so a new commit rebuilds version.o alone. Tags are left out (--exclude): the
+# revision is always the commit's. Outside a git checkout: unknown.
+GIT_REV_CMD := if [ -e .git ]; then git describe --always --dirty --abbrev=12 --exclude='*' \
+	2>/dev/null || echo unknown; else echo unknown; fi
+$(OUTPUT)/gen/git_rev.h: FORCE | $(OUTPUT)/gen
+	$(Q)line="#define INFLIGHT_GIT_REV \"$$($(GIT_REV_CMD))\""; \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$line" ]; then \
+		printf '  %-8s %s\n' GEN "$@ ($$line)"; echo "$$line" > $@; fi
+
+$(OUTPUT)/obj/cli/version.o $(OUTPUT)/san/cli/version.o: $(OUTPUT)/gen/git_rev.h
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) $(wildcard bpf/*.bpf.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)

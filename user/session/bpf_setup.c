@@ -88,3 +88,12 @@ int bpf_ensure_tracefs(void)
 	log_info("mounted tracefs at " TRACEFS " in inflight's own mount namespace");
 	return 0;
 }
+
+const char *bpf_libbpf_version(void)
+{
+	static char version[32];
+
+	snprintf(version, sizeof(version), "%u.%u", libbpf_major_version(),
+		 libbpf_minor_version());
+	return version;
+}

@@ -209,9 +209,12 @@ fuzz-smoke: $(FUZZ_BINS) $(FUZZ_SEEDS)
 integration: inflight $(OUTPUT)/san/inflight
 	$(Q)python3 tests/integration/run.py --inflight $(OUTPUT)/san/inflight
 
-# Debian unstable's CPython 3.13-3.15, which the tests also trace (outside the repository)
+# The Debian roots the tests run programs in (outside the repository): unstable's
+# CPython 3.13-3.15, which they also trace, and Debian 11, where the static inflight
+# and its package must run
 test-root: deps
-	$(Q)bash tools/unstable-root.sh
+	$(Q)bash tools/debian-root.sh sid
+	$(Q)bash tools/debian-root.sh bullseye
 
 # CPython 3.14 and 3.15 with symbols, from Debian's source packages; the tests use them when built
 symbol-builds: test-root

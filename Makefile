@@ -240,6 +240,8 @@ demo: deps
 install: inflight
 	install -D -m 0755 inflight $(DESTDIR)$(PREFIX)/sbin/inflight
 	install -D -m 0644 man/inflight.8 $(DESTDIR)$(PREFIX)/share/man/man8/inflight.8
+	install -D -m 0644 tools/completion/inflight.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/inflight
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed 's|^ExecStart=/usr/local/sbin/inflight |ExecStart=$(PREFIX)/sbin/inflight |' \
 		tools/systemd/inflight-sweep.service > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/inflight-sweep.service

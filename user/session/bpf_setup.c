@@ -69,6 +69,20 @@ int bpf_check_environment(void)
 #define TRACEFS "/sys/kernel/tracing"
 
 /*
+ * In a mount namespace of our own, keeps what we mount from propagating to
+ * the host's mounts. In a chroot "/" is no mount point (EINVAL): then /sys,
+ * the mount tracefs goes under, is made private instead.
+ */
+static int make_mounts_private(void)
+{
+	if (!mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	return mount(NULL, "/sys", NULL, MS_REC | MS_PRIVATE, NULL) ? -errno : 0;
+}
+
+/*
  * libbpf looks up syscall tracepoint IDs in tracefs, which a fresh machine
  * may not have mounted. Rather than change the host's mounts, mount it in a
  * mount namespace of our own: it goes away with us.
@@ -79,7 +93,7 @@ int bpf_ensure_tracefs(void)
 
 	if (!stat(TRACEFS "/events", &st))
 		return 0;
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	if (unshare(CLONE_NEWNS) || make_mounts_private() ||
 	    mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
 		log_error("tracefs is not mounted at " TRACEFS " and mounting it failed: %s; "
 			  "mount it with 'mount -t tracefs tracefs " TRACEFS "'", strerror(errno));

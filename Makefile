@@ -48,7 +48,8 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: FORCE all deps test-root symbol-builds check unit fuzz fuzz-smoke integration demo bench install clean
+.PHONY: FORCE all deps test-root symbol-builds check unit fuzz fuzz-smoke integration demo bench install deb \
+	clean
 
 all: inflight
 
@@ -246,6 +247,15 @@ install: inflight
 	sed 's|^ExecStart=/usr/local/sbin/inflight |ExecStart=$(PREFIX)/sbin/inflight |' \
 		tools/systemd/inflight-sweep.service > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/inflight-sweep.service
 	install -m 0644 tools/systemd/inflight-sweep.timer $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
+
+# The Debian package: ./inflight and the files under tools/, packed by tools/deb/build.sh.
+DEB := $(OUTPUT)/inflight_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null || echo amd64).deb
+deb: $(DEB)
+
+$(DEB): inflight $(wildcard tools/deb/* tools/systemd/* tools/completion/*) man/inflight.8 \
+		README.md $(wildcard docs/*.md) LICENSE | $(OUTPUT)
+	$(call msg,DEB,$@)
+	$(Q)bash tools/deb/build.sh $(VERSION) inflight $@
 
 clean:
 	rm -rf $(OUTPUT) inflight

@@ -65,8 +65,16 @@ DEBIAN_ROOT = os.path.join(REPO, "tools", "debian-root.sh")
 # and each step execs the next, so the command has the PID its caller started.
 IN_ROOT = '''
 set -eu
-root=$1
-shift
+root=$1 changes=$2
+shift 2
+# with a changes directory: root as the lower layer of an overlay, what the command
+# writes kept there, root itself left as it was
+if [ -n "$changes" ]; then
+	mkdir -p "$changes/upper" "$changes/work" "$changes/merged"
+	mount -t overlay overlay \
+		-o "lowerdir=$root,upperdir=$changes/upper,workdir=$changes/work" "$changes/merged"
+	root=$changes/merged
+fi
 mount -t proc proc "$root/proc"
 mount --bind /sys "$root/sys"
 mount --bind /tmp "$root/tmp"
@@ -74,9 +82,10 @@ exec unshare --root="$root" --wd=/ "$@"
 '''
 
 
-def in_root(root, *argv):
+def in_root(root, *argv, changes=""):
+    """argv run in root; with changes, in an overlay of root whose writes go there."""
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", IN_ROOT, "in-root",
-            root, *argv]
+            root, changes, *argv]
 
 
 def bullseye_root():
@@ -112,17 +121,17 @@ def release_copy(where):
     return copy
 
 
-def traced_in_root(root, inflight_in_root, workdir):
+def traced_in_root(root, inflight_in_root, workdir, changes=""):
     """task_service.py, run by the root's python3.9, traced for 3 seconds by
     inflight_in_root, both in the root: the JSON report's target, and the
     workload's own count of its tasks in flight."""
     script = os.path.join(workdir, "task_service.py")
     shutil.copy(os.path.join(HERE, "..", "workloads", "task_service.py"), script)
-    w = Workload(command=in_root(root, "/usr/bin/python3.9", script))
+    w = Workload(command=in_root(root, "/usr/bin/python3.9", script, changes=changes))
     try:
         expect_eq("workload's CPython", w.version, [3, 9])
         tracer = subprocess.Popen(in_root(root, inflight_in_root, "trace", "-p", str(w.pid),
-                                          "-d", "3", "-f", "json"),
+                                          "-d", "3", "-f", "json", changes=changes),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         head = []
         for line in tracer.stderr:
@@ -181,3 +190,86 @@ def test_static_binary_runs_and_traces_in_debian_11():
 
 def doctor_in_root(root, binary):
     """Where `inflight doctor` is to run in the root, once the command exists."""
+
+
+def built_deb():
+    """make deb, packing the ./inflight make check built: the package's path."""
+    assert os.path.exists(RELEASE), "build ./inflight first (make inflight; make check does)"
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", REPO, "-o", "inflight",
+                        "deb"], capture_output=True, text=True)
+    assert r.returncode == 0, "make deb: %s%s" % (r.stdout, r.stderr)
+    arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    deb = os.path.join(REPO, "build", "inflight_%s_%s.deb" % (makefile_version(), arch))
+    assert os.path.exists(deb), "make deb did not write %s" % deb
+    return deb
+
+
+def lintian_complaints(deb):
+    """lintian's errors and warnings about deb (its overrides applied)."""
+    r = subprocess.run(["lintian", "--pedantic", "--display-info", deb], capture_output=True,
+                       text=True, timeout=300)
+    return [line for line in r.stdout.splitlines() if line[:2] in ("E:", "W:")]
+
+
+def run_in(root, changes, *argv):
+    """argv's stdout; it must succeed and say no error (apt's 'E:' lines)."""
+    r = subprocess.run(in_root(root, *argv, changes=changes), capture_output=True, text=True,
+                       timeout=120, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    assert r.returncode == 0 and not re.search(r"^E:", r.stderr, re.M), \
+        "%s in the scratch root (rc %d): %s%s" % (" ".join(argv), r.returncode, r.stdout,
+                                                  r.stderr)
+    return r.stdout
+
+
+# no terminal in the root (/dev/pts): dpkg's output is not run through one
+APT = ["apt", "-o", "Dpkg::Use-Pty=0"]
+
+
+def left_in(root, changes, paths):
+    """Those of paths there are in the root (its overlay with changes, if given)."""
+    script = 'for p; do [ ! -e "$p" ] || echo "$p"; done'
+    return run_in(root, changes, "sh", "-c", script, "left", *paths).split()
+
+
+@test
+def test_deb_installs_runs_and_purges_in_debian_11():
+    """make deb's package: lintian finds no error or warning; apt installs it
+    into a scratch Debian 11 root (an overlay of the test root, which stays as
+    it was), the installed inflight runs and traces there, its man page and
+    completion are where man and bash look, its units are installed but not
+    enabled; apt remove --purge leaves none of its files behind."""
+    deb = built_deb()
+    expect_eq("lintian's errors and warnings", lintian_complaints(deb), [])
+    root = bullseye_root()
+    work = tempfile.mkdtemp(prefix="inflight-deb-")
+    try:
+        os.chmod(work, 0o755)   # apt reads the package as its own _apt user
+        changes = os.path.join(work, "changes")
+        local = shutil.copy(deb, work)
+        run_in(root, changes, *APT, "install", "-y", "--no-install-recommends", local)
+        owned = run_in(root, changes, "dpkg", "-L", "inflight").split()
+        for path in ("/usr/bin/inflight", "/usr/share/man/man8/inflight.8.gz",
+                     "/usr/share/bash-completion/completions/inflight",
+                     "/lib/systemd/system/inflight-sweep.service",
+                     "/lib/systemd/system/inflight-sweep.timer",
+                     "/usr/share/doc/inflight/copyright"):
+            assert path in owned, "%s not in the package: %s" % (path, owned)
+        expect_eq("files of the package missing once installed",
+                  sorted(set(owned) - set(left_in(root, changes, owned))), [])
+        # shipped, not enabled: no maintainer script links the timer anywhere
+        expect_eq("links to the units", run_in(root, changes, "find", "/etc/systemd", "-name",
+                                                "inflight-*"), "")
+        out = run_in(root, changes, "/usr/bin/inflight", "--version")
+        expect_eq("version", version_fields(out)[0], makefile_version())
+        check_traced_tasks(*traced_in_root(root, "/usr/bin/inflight", work, changes))
+
+        run_in(root, changes, *APT, "remove", "--purge", "-y", "inflight")
+        # what is left is what the root had before the package came
+        expect_eq("the package's paths left after apt remove --purge",
+                  left_in(root, changes, owned), left_in(root, "", owned))
+        r = subprocess.run(in_root(root, "dpkg", "-s", "inflight", changes=changes),
+                           capture_output=True, text=True)
+        assert r.returncode != 0, "dpkg still knows inflight: %s" % r.stdout
+    finally:
+        shutil.rmtree(work)

@@ -1,6 +1,7 @@
 """inflight as it ships: --version names what it was built from; the release
 binary is static and runs, and traces, in a Debian 11 root whose glibc (2.31)
-is older than the one it was built against."""
+is older than the one it was built against; make deb's package satisfies
+lintian, and installs, runs and purges cleanly in a scratch copy of that root."""
 import json
 import os
 import re

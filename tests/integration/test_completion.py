@@ -112,6 +112,11 @@ def test_completion_offers_the_formats_each_command_takes():
                                text=True)
             expect_eq("inflight %s -f %s --help exit status" % (cmd, fmt), r.returncode, 0)
     expect_eq("inflight trace --format j<TAB>", complete("trace", "--format", "j"), ["json"])
+    # "--format=j" reaches the completion as --format, =, j (COMP_WORDBREAKS)
+    expect_eq("inflight trace --format=j<TAB>", complete("trace", "--format", "=", "j"),
+              ["json"])
+    expect_eq("inflight trend --format=<TAB>", sorted(complete("trend", "--format", "=")),
+              sorted(formats_named("trend")))
 
 
 @test

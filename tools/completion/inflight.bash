@@ -68,6 +68,12 @@ _inflight()
 	local exe=${COMP_WORDS[0]} cmd=${COMP_WORDS[1]} opts valued o
 
 	COMPREPLY=()
+	# bash splits "--format=js" at the "=" (COMP_WORDBREAKS): --format, =, js
+	if [ "$cur" = "=" ]; then
+		cur=
+	elif [ "$prev" = "=" ] && [ "$COMP_CWORD" -gt 2 ]; then
+		prev=${COMP_WORDS[COMP_CWORD-2]}
+	fi
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$(_inflight_commands "$exe") -h --help -V --version" \
 			-- "$cur"))

@@ -115,8 +115,11 @@ def newest_glibc_needed(binary):
 def release_copy(where):
     """The release ./inflight (make check builds it), copied to where."""
     assert os.path.exists(RELEASE), "build ./inflight first (make inflight; make check does)"
-    r = subprocess.run(["file", "-b", RELEASE], capture_output=True, text=True, check=True)
-    assert "statically linked" in r.stdout, "./inflight is not static: %s" % r.stdout
+    # no program interpreter (ld.so) to load it, no shared library to load
+    r = subprocess.run(["readelf", "-ldW", RELEASE], capture_output=True, text=True,
+                       check=True)
+    assert "INTERP" not in r.stdout and "(NEEDED)" not in r.stdout, \
+        "./inflight is not static: %s" % r.stdout
     copy = os.path.join(where, "inflight")
     shutil.copy(RELEASE, copy)
     return copy

@@ -23,12 +23,18 @@ LIB_SRCS := $(filter-out user/cli/main.c,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 -Wstrict-prototypes
-INCLUDES := -Iinclude $(patsubst %/,-I%,$(USER_DIRS)) -I$(OUTPUT)/skel
+INCLUDES := -Iinclude $(patsubst %/,-I%,$(USER_DIRS)) -I$(OUTPUT)/skel -I$(OUTPUT)/gen
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) $(INCLUDES) -D_GNU_SOURCE -DINFLIGHT_VERSION='"$(VERSION)"' \
 	-MMD -MP $(EXTRA_CFLAGS)
-# libbpf, libelf, zlib, zstd, json-c and capstone linked statically: the binary does not
-# depend on the host's versions of them.
+# The release binary is linked fully static, glibc included: it runs on hosts whose
+# userland is older than the build machine's (Debian 11's glibc 2.31, say), with the
+# BPF objects inside it (skeletons). inflight resolves no user or host names, so
+# static glibc's NSS limits do not reach it.
+RELEASE_LIBS := -static -Wl,--start-group -lbpf -lelf -lz -lzstd -ljson-c -lcapstone -lpthread \
+	-Wl,--end-group
+# The sanitized build and the tests stay dynamic (the sanitizers' runtimes need it), with
+# libbpf, libelf, zlib, zstd, json-c and capstone linked statically all the same.
 LIBS := -Wl,-Bstatic -lbpf -lelf -lz -lzstd -ljson-c -lcapstone -Wl,-Bdynamic -lpthread
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
@@ -42,7 +48,8 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test-root symbol-builds check unit fuzz fuzz-smoke integration demo bench install clean
+.PHONY: FORCE all deps test-root symbol-builds check unit fuzz fuzz-smoke integration demo bench install deb \
+	clean
 
 all: inflight
 
@@ -54,8 +61,20 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "inflight: $(VMLINUX_BTF) not found: this kernel has no BTF (CONFIG_DEBUG_INFO_BTF=y is needed)" >&2; exit 2; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/san/tests:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/gen $(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/san/tests:
 	$(Q)mkdir -p $@
+
+# The commit inflight --version names: checked on every make, the header rewritten only when
+# it changed, so a new commit rebuilds version.o alone. Tags are left out (--exclude): the
+# revision is always the commit's. Outside a git checkout: unknown.
+GIT_REV_CMD := if [ -e .git ]; then git describe --always --dirty --abbrev=12 --exclude='*' \
+	2>/dev/null || echo unknown; else echo unknown; fi
+$(OUTPUT)/gen/git_rev.h: FORCE | $(OUTPUT)/gen
+	$(Q)line="#define INFLIGHT_GIT_REV \"$$($(GIT_REV_CMD))\""; \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$line" ]; then \
+		printf '  %-8s %s\n' GEN "$@ ($$line)"; echo "$$line" > $@; fi
+
+$(OUTPUT)/obj/cli/version.o $(OUTPUT)/san/cli/version.o: $(OUTPUT)/gen/git_rev.h
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) $(wildcard bpf/*.bpf.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
@@ -74,7 +93,7 @@ $(OUTPUT)/obj/%.o: user/%.c $(SKELS) | $(OUTPUT)/obj
 
 inflight: $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(EXTRA_LDFLAGS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(RELEASE_LIBS) $(EXTRA_LDFLAGS) -o $@
 
 # Sanitized objects: the tests run these.
 $(OUTPUT)/san/%.o: user/%.c $(SKELS) | $(OUTPUT)/san
@@ -191,9 +210,12 @@ fuzz-smoke: $(FUZZ_BINS) $(FUZZ_SEEDS)
 integration: inflight $(OUTPUT)/san/inflight
 	$(Q)python3 tests/integration/run.py --inflight $(OUTPUT)/san/inflight
 
-# Debian unstable's CPython 3.13-3.15, which the tests also trace (outside the repository)
+# The Debian roots the tests run programs in (outside the repository): unstable's
+# CPython 3.13-3.15, which they also trace, and Debian 11, where the static inflight
+# and its package must run
 test-root: deps
-	$(Q)bash tools/unstable-root.sh
+	$(Q)bash tools/debian-root.sh sid
+	$(Q)bash tools/debian-root.sh bullseye
 
 # CPython 3.14 and 3.15 with symbols, from Debian's source packages; the tests use them when built
 symbol-builds: test-root
@@ -219,10 +241,21 @@ demo: deps
 install: inflight
 	install -D -m 0755 inflight $(DESTDIR)$(PREFIX)/sbin/inflight
 	install -D -m 0644 man/inflight.8 $(DESTDIR)$(PREFIX)/share/man/man8/inflight.8
+	install -D -m 0644 tools/completion/inflight.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/inflight
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed 's|^ExecStart=/usr/local/sbin/inflight |ExecStart=$(PREFIX)/sbin/inflight |' \
 		tools/systemd/inflight-sweep.service > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/inflight-sweep.service
 	install -m 0644 tools/systemd/inflight-sweep.timer $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
+
+# The Debian package: ./inflight and the files under tools/, packed by tools/deb/build.sh.
+DEB := $(OUTPUT)/inflight_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null || echo amd64).deb
+deb: $(DEB)
+
+$(DEB): inflight $(wildcard tools/deb/* tools/systemd/* tools/completion/*) man/inflight.8 \
+		README.md $(wildcard docs/*.md) LICENSE | $(OUTPUT)
+	$(call msg,DEB,$@)
+	$(Q)bash tools/deb/build.sh $(VERSION) inflight $@
 
 clean:
 	rm -rf $(OUTPUT) inflight

@@ -18,7 +18,8 @@ PACKAGES=(
 	gdb                                 # holds inflight ps mid-read while a test reuses its target's PID
 	bpftrace                            # make bench compares against it
 	nghttp2-client                      # h2load: make bench's open-loop load on its aiohttp service
-	debootstrap                         # the Debian unstable root with CPython 3.13-3.15 (tools/unstable-root.sh)
+	lintian                             # make deb's package checked as Debian checks its own
+	debootstrap                         # the tests' Debian roots: unstable's CPython 3.13-3.15, Debian 11 (tools/debian-root.sh)
 	chromium                            # renders inflight trend's HTML report headless in the tests
 	prometheus                          # promtool for the alert rules; a scrape round trip in the tests
 	prometheus-node-exporter            # its textfile collector serves the metrics in that test

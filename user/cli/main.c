@@ -15,6 +15,7 @@
 #include "sweep_session.h"
 #include "trace_session.h"
 #include "trend_cmd.h"
+#include "version.h"
 
 #define EXIT_USAGE 2
 #define MAX_DURATION_S (30.0 * 24 * 3600)
@@ -34,7 +35,8 @@ static const char main_usage[] =
 	"\n"
 	"Options:\n"
 	"  -h, --help     show this help (inflight COMMAND --help for a command's)\n"
-	"  -V, --version  show the version\n"
+	"  -V, --version  show the version, the git revision and the libbpf it was\n"
+	"                 built from, and how it is linked\n"
 	"\n"
 	"Run as root (or with CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE). See inflight(8).\n";
 
@@ -825,7 +827,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-		printf("inflight %s\n", INFLIGHT_VERSION);
+		version_print(stdout);
 		return 0;
 	}
 	if (!strcmp(cmd, "trace"))

@@ -69,33 +69,31 @@ int bpf_check_environment(void)
 #define TRACEFS "/sys/kernel/tracing"
 
 /*
+ * In a mount namespace of our own, keeps what we mount from propagating to
+ * the host's mounts. In a chroot "/" is no mount point (EINVAL): then /sys,
+ * the mount tracefs goes under, is made private instead.
+ */
+static int make_mounts_private(void)
+{
+	if (!mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	return mount(NULL, "/sys", NULL, MS_REC | MS_PRIVATE, NULL) ? -errno : 0;
+}
+
+/*
  * libbpf looks up syscall tracepoint IDs in tracefs, which a fresh machine
  * may not have mounted. Rather than change the host's mounts, mount it in a
  * mount namespace of our own: it goes away with us.
  */
-/*
- * Our mount must not propagate back to the host: the mounts it would land
- * under become private first. "/" covers them all, but inside a chroot "/"
- * is no mount point (EINVAL); there /sys (or /sys/kernel) is, when bound in.
- */
-static int make_sys_mounts_private(void)
-{
-	static const char *const tops[] = { "/", "/sys", "/sys/kernel" };
-	size_t i;
-
-	for (i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
-		if (!mount(NULL, tops[i], NULL, MS_REC | MS_PRIVATE, NULL))
-			return 0;
-	return -1;
-}
-
 int bpf_ensure_tracefs(void)
 {
 	struct stat st;
 
 	if (!stat(TRACEFS "/events", &st))
 		return 0;
-	if (unshare(CLONE_NEWNS) || make_sys_mounts_private() ||
+	if (unshare(CLONE_NEWNS) || make_mounts_private() ||
 	    mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
 		log_error("tracefs is not mounted at " TRACEFS " and mounting it failed: %s; "
 			  "mount it with 'mount -t tracefs tracefs " TRACEFS "'", strerror(errno));
@@ -103,4 +101,13 @@ int bpf_ensure_tracefs(void)
 	}
 	log_info("mounted tracefs at " TRACEFS " in inflight's own mount namespace");
 	return 0;
+}
+
+const char *bpf_libbpf_version(void)
+{
+	static char version[32];
+
+	snprintf(version, sizeof(version), "%u.%u", libbpf_major_version(),
+		 libbpf_minor_version());
+	return version;
 }

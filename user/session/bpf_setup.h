@@ -13,5 +13,7 @@ void bpf_setup_logging(void);
 int bpf_check_environment(void);
 /* Makes tracefs available to libbpf, without touching the host's mounts: 0 or -errno. */
 int bpf_ensure_tracefs(void);
+/* The version of the libbpf linked in, "1.1". */
+const char *bpf_libbpf_version(void);
 
 #endif

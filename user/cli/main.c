@@ -38,7 +38,9 @@ static const char main_usage[] =
 	"  -h, --help     show this help (inflight COMMAND --help for a command's)\n"
 	"  -V, --version  show the version\n"
 	"\n"
-	"Run as root (or with CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE). See inflight(8).\n";
+	"Run as root (or with CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE, and CAP_SYS_ADMIN\n"
+	"for the uprobes of task tracking). 'inflight doctor' says what is missing.\n"
+	"See inflight(8).\n";
 
 static const char trace_usage[] =
 	"Usage: inflight trace -p PID [-p PID ...] [OPTIONS]\n"

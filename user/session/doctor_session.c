@@ -99,15 +99,15 @@ struct cap_need {
 };
 
 static const struct cap_need cap_needs[] = {
-	{ CAP_BPF, 21, "no BPF program loads: inflight trace and sweep cannot start" },
-	{ CAP_PERFMON, 21, "no tracepoint or uprobe attaches: inflight trace and sweep cannot "
+	{ CAP_BPF, CAP_SYS_ADMIN, "no BPF program loads: inflight trace and sweep cannot start" },
+	{ CAP_PERFMON, CAP_SYS_ADMIN, "no tracepoint or uprobe attaches: inflight trace and sweep cannot "
 	  "start" },
-	{ 21, -1, "no uprobe attaches on this kernel (EACCES even with CAP_PERFMON), so asyncio "
+	{ CAP_SYS_ADMIN, -1, "no uprobe attaches on this kernel (EACCES even with CAP_PERFMON), so asyncio "
 	  "tasks and warnings are not traced; tracefs cannot be mounted when it is not; a target's "
 	  "files are not read through /proc/PID/map_files (without CAP_CHECKPOINT_RESTORE too)" },
-	{ 19, -1, "other users' processes cannot be read (ps, pstree, --sampled, task discovery): "
+	{ CAP_SYS_PTRACE, -1, "other users' processes cannot be read (ps, pstree, --sampled, task discovery): "
 	  "inflight trace and sweep refuse to start" },
-	{ 2, -1, "root-only files (another user's /proc/PID/root, tracefs) cannot be read" },
+	{ CAP_DAC_READ_SEARCH, -1, "root-only files (another user's /proc/PID/root, tracefs) cannot be read" },
 };
 
 static void capabilities_check(struct doctor_checks *cs, const struct host_facts *h)
@@ -180,7 +180,7 @@ static void sysctl_checks(struct doctor_checks *cs, const struct host_facts *h)
 static void ptrace_check(struct doctor_checks *cs, const struct host_facts *h)
 {
 	bool blocked = h->ptrace_scope == 3;
-	bool needs_cap = h->ptrace_scope >= 1 && !host_has_cap(h, 19);
+	bool needs_cap = h->ptrace_scope >= 1 && !host_has_cap(h, CAP_SYS_PTRACE);
 	struct doctor_check *c = check(cs, "ptrace_scope",
 				       blocked || needs_cap ? DOCTOR_PROBLEM : DOCTOR_OK, NULL);
 
@@ -252,14 +252,14 @@ static void host_checks(struct doctor_checks *cs, const struct host_facts *h,
 static void trace_verdict(struct host_verdicts *v, const struct host_facts *h,
 			  const struct bpf_trial *t)
 {
-	bool can_bpf = host_has_cap(h, CAP_BPF) || host_has_cap(h, 21);
-	bool can_perf = host_has_cap(h, CAP_PERFMON) || host_has_cap(h, 21);
+	bool can_bpf = host_has_cap(h, CAP_BPF) || host_has_cap(h, CAP_SYS_ADMIN);
+	bool can_perf = host_has_cap(h, CAP_PERFMON) || host_has_cap(h, CAP_SYS_ADMIN);
 
 	v->trace = false;
 	if (h->btf.err)
 		snprintf(v->trace_why, sizeof(v->trace_why), "no BTF: %s %s; see the btf check",
 			 h->btf.path, h->btf.why);
-	else if (!can_bpf || !can_perf || !host_has_cap(h, 19))
+	else if (!can_bpf || !can_perf || !host_has_cap(h, CAP_SYS_PTRACE))
 		snprintf(v->trace_why, sizeof(v->trace_why), "lacks %s: run as root, or grant "
 			 "CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE (and CAP_SYS_ADMIN for tasks)",
 			 !can_bpf ? "CAP_BPF" : !can_perf ? "CAP_PERFMON" : "CAP_SYS_PTRACE");
@@ -293,7 +293,7 @@ static void ps_verdict(struct host_verdicts *v, const struct host_facts *h)
 	if (h->ptrace_scope == 3)
 		snprintf(v->ps_why, sizeof(v->ps_why), "Yama's ptrace_scope is 3: no process's "
 			 "memory can be read");
-	else if (!host_has_cap(h, 19))
+	else if (!host_has_cap(h, CAP_SYS_PTRACE))
 		snprintf(v->ps_why, sizeof(v->ps_why), "lacks CAP_SYS_PTRACE: only processes of "
 			 "this user can be read%s", h->ptrace_scope >= 1 ?
 			 ", and Yama's ptrace_scope forbids even that" : "");
@@ -553,11 +553,15 @@ static int write_report(const struct doctor_opts *o, struct output *out,
 int doctor_session_run(const struct doctor_opts *o)
 {
 	struct doctor_report r = { .version = INFLIGHT_VERSION };
-	struct target ts[DOCTOR_MAX_PIDS];
+	struct target *ts = calloc(DOCTOR_MAX_PIDS, sizeof(*ts));
 	struct output out = {};
 	int err, status = EXIT_BAD_INPUT;
 	size_t i;
 
+	if (!ts) {
+		log_error("out of memory");
+		return 1;
+	}
 	for (i = 0; i < DOCTOR_MAX_PIDS; i++)
 		ts[i].pidfd = -1;
 	if (open_targets(o, ts))
@@ -581,6 +585,7 @@ out:
 	output_abort(&out);
 	for (i = 0; i < o->n_pids; i++)
 		target_close(&ts[i]);
+	free(ts);
 	doctor_report_free(&r);
 	return status;
 }

@@ -97,10 +97,10 @@ int host_parse_kernel_release(const char *release, unsigned int *major, unsigned
 const char *host_cap_name(int cap)
 {
 	switch (cap) {
-	case 2: return "CAP_DAC_READ_SEARCH";
-	case 19: return "CAP_SYS_PTRACE";
-	case 21: return "CAP_SYS_ADMIN";
-	case 24: return "CAP_SYS_RESOURCE";
+	case CAP_DAC_READ_SEARCH: return "CAP_DAC_READ_SEARCH";
+	case CAP_SYS_PTRACE: return "CAP_SYS_PTRACE";
+	case CAP_SYS_ADMIN: return "CAP_SYS_ADMIN";
+	case CAP_SYS_RESOURCE: return "CAP_SYS_RESOURCE";
 	case CAP_PERFMON: return "CAP_PERFMON";
 	case CAP_BPF: return "CAP_BPF";
 	case CAP_CHECKPOINT_RESTORE: return "CAP_CHECKPOINT_RESTORE";

@@ -12,11 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <linux/capability.h>
 
 #define HOST_DEFAULT_BTF "/sys/kernel/btf/vmlinux"
 #define HOST_TRACEFS "/sys/kernel/tracing"
 #define HOST_SYSCTL_UNKNOWN INT_MIN	/* a sysctl this kernel does not have */
 
+/* newer than some distributions' headers */
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
 #endif

@@ -287,3 +287,24 @@ def doctor_of_a_pid_that_names_no_process():
     for args in (["-p", "zero"], ["--format", "xml"], ["extra"]):
         r = doctor(*args)
         assert r.returncode == 2 and "Try 'inflight doctor --help'" in r.stderr, (args, r)
+
+
+@test
+def doctor_on_a_python_without_asyncio():
+    """A CPython that has not imported asyncio: nothing to hook yet, which tasks says;
+    its memory reads (ps shows no tasks)."""
+    python = pyenv_python(12)
+    assert python, "no pyenv CPython 3.12 here"
+    p = started_python(python, "import sys; print('ready', flush=True); sys.stdin.read()")
+    try:
+        report = doctor_json("-p", str(p.pid), status=1)
+    finally:
+        p.kill()
+        p.wait()
+    verdicts = json_verdicts(report)
+    expect_verdicts(verdicts, p.pid, {"trace": True, "tasks": False, "warnings": True,
+                                      "ps": True})
+    assert "asyncio is not imported yet" in verdicts[(p.pid, "tasks")][1], verdicts
+    t = target_of(report, p.pid)
+    assert t["python_version"].startswith("3.12.") and t["asyncio_file"] is None, t
+    assert check_of(t["checks"], "asyncio")["status"] == "note", t

@@ -447,11 +447,18 @@ static bool add_target_verdicts(struct doctor_report *r, pid_t pid, const struct
 {
 	const char *not_python = "not a CPython process";
 	bool cpython = f->py_err != -ENOENT;
+	char tasks_why[DOCTOR_TEXT_MAX];
+
+	if (f->py_err == -EAGAIN)
+		snprintf(tasks_why, sizeof(tasks_why), "%s: inflight trace hooks it when the "
+			 "process imports it; run the doctor again then", f->py.problem);
+	else
+		snprintf(tasks_why, sizeof(tasks_why), "%s", f->py.problem);
 
 	if (!doctor_verdict_add(r, "trace", pid, v->trace, "%s", v->trace_why))
 		return false;
 	if (!doctor_verdict_add(r, "tasks", pid, v->tasks && !f->py_err, "%s",
-				!cpython ? not_python : !v->tasks ? v->tasks_why : f->py.problem))
+				!cpython ? not_python : !v->tasks ? v->tasks_why : tasks_why))
 		return false;
 	if (!doctor_verdict_add(r, "warnings", pid, v->warnings && !f->funnel_err, "%s",
 				!cpython ? not_python : !v->warnings ? v->warnings_why :

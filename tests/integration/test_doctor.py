@@ -3,8 +3,8 @@ and the verdict that say it (not the exit status alone): a healthy host; no
 BTF (VMLINUX_BTF naming a missing file, and a file that is not BTF); a
 missing capability (capsh --drop); not a Python process; a CPython inflight
 does not support; a stripped build against one with symbols; a target in
-another root; a PID that names no process. And VMLINUX_BTF honoured by
-inflight trace."""
+another root; a PID that names no process; tracefs not mounted. And
+VMLINUX_BTF honoured by inflight trace."""
 import json
 import os
 import re
@@ -308,3 +308,28 @@ def doctor_on_a_python_without_asyncio():
     t = target_of(report, p.pid)
     assert t["python_version"].startswith("3.12.") and t["asyncio_file"] is None, t
     assert check_of(t["checks"], "asyncio")["status"] == "note", t
+
+
+@test
+def doctor_without_tracefs_mounted():
+    """tracefs unmounted (in a mount namespace of the test's own): no problem, since
+    inflight mounts it privately as it traces; without CAP_SYS_ADMIN it cannot, and
+    trace is not ready."""
+    def run(drop):
+        inner = [harness.inflight(), "doctor", "-f", "json"]
+        if drop:
+            inner = ["capsh", "--drop=" + drop, "--", "-c", 'exec "$0" "$@"', *inner]
+        r = subprocess.run(["unshare", "-m", "sh", "-c",
+                            'umount /sys/kernel/tracing && exec "$0" "$@"', *inner],
+                           capture_output=True, text=True, timeout=60)
+        return r.returncode, json.loads(r.stdout)
+    status, report = run(None)
+    tracefs = check_of(report["host"]["checks"], "tracefs")
+    assert tracefs["status"] == "note" and "not mounted" in tracefs["found"], tracefs
+    assert check_of(report["host"]["checks"], "bpf:conns")["status"] == "ok"
+    assert status == 0 and json_verdicts(report)[(None, "trace")] == (True, None), report
+    status, report = run("cap_sys_admin")
+    tracefs = check_of(report["host"]["checks"], "tracefs")
+    assert tracefs["status"] == "problem" and "mount -t tracefs" in tracefs["advice"], tracefs
+    ready, why = json_verdicts(report)[(None, "trace")]
+    assert status == 1 and not ready and "tracefs" in why, (status, why)

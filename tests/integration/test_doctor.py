@@ -333,3 +333,35 @@ def doctor_without_tracefs_mounted():
     assert tracefs["status"] == "problem" and "mount -t tracefs" in tracefs["advice"], tracefs
     ready, why = json_verdicts(report)[(None, "trace")]
     assert status == 1 and not ready and "tracefs" in why, (status, why)
+
+
+def trace_in(namespace):
+    """pidns_trace.py's counts, run in a PID namespace of its own or not."""
+    command = [harness.PYTHON, os.path.join(harness.HERE, "pidns_trace.py"), harness.inflight()]
+    if namespace:
+        command = ["unshare", "--pid", "--fork", "--mount-proc", *command]
+    r = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@test
+def doctor_inside_a_pid_namespace():
+    """inflight in a PID namespace of its own: its BPF programs see the host's PIDs, so
+    a trace there counts nothing (checked: the same workload traced from the host's
+    namespace counts its connections), and the doctor says trace is not ready."""
+    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", harness.inflight(),
+                        "doctor", "-f", "json"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r.stderr
+    report = json.loads(r.stdout)
+    container = check_of(report["host"]["checks"], "container")
+    assert container["status"] == "problem", container
+    assert "PID namespace of its own" in container["found"], container
+    expect_verdicts(json_verdicts(report), None, {"trace": False, "tasks": False,
+                                                  "warnings": False, "ps": True})
+    assert "--pid=host" in json_verdicts(report)[(None, "trace")][1]
+    # the verdict is the tracer's truth
+    host = trace_in(False)
+    assert host["traced"] == host["opened"] > 0, host
+    inside = trace_in(True)
+    assert inside["opened"] == host["opened"] and inside["traced"] == 0, inside

@@ -201,7 +201,7 @@ static void ptrace_check(struct doctor_checks *cs, const struct host_facts *h)
 static void container_check(struct doctor_checks *cs, const struct host_facts *h)
 {
 	struct doctor_check *c = check(cs, "container",
-				       h->initial_pid_ns ? DOCTOR_OK : DOCTOR_NOTE, NULL);
+				       h->initial_pid_ns ? DOCTOR_OK : DOCTOR_PROBLEM, NULL);
 
 	if (h->initial_pid_ns)
 		FOUND(c, "in the host's PID namespace%s%s%s: every process is visible",
@@ -211,9 +211,11 @@ static void container_check(struct doctor_checks *cs, const struct host_facts *h
 		FOUND(c, "in a PID namespace of its own (a container%s%s)",
 		      h->cgroup[0] ? ", cgroup " : "", h->cgroup);
 	if (!h->initial_pid_ns)
-		ADVICE(c, "processes of other PID namespaces (the host's, other containers') are "
-		       "not visible: -p takes PIDs as seen here, and sweep finds only this "
-		       "container's processes; run inflight on the host to see them all");
+		ADVICE(c, "the BPF programs know processes by the host's PIDs, which differ from "
+		       "the PIDs seen here, so inflight trace and sweep would see nothing; and "
+		       "processes of other PID namespaces are not visible at all. Run inflight in "
+		       "the host's PID namespace (docker run --pid=host, or on the host); ps and "
+		       "pstree work here");
 }
 
 static void trial_check(struct doctor_checks *cs, const char *name,
@@ -263,6 +265,10 @@ static void trace_verdict(struct host_verdicts *v, const struct host_facts *h,
 		snprintf(v->trace_why, sizeof(v->trace_why), "lacks %s: run as root, or grant "
 			 "CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE (and CAP_SYS_ADMIN for tasks)",
 			 !can_bpf ? "CAP_BPF" : !can_perf ? "CAP_PERFMON" : "CAP_SYS_PTRACE");
+	else if (!h->initial_pid_ns)
+		snprintf(v->trace_why, sizeof(v->trace_why), "inflight runs in a PID namespace of "
+			 "its own, whose PIDs its BPF programs do not see: run it in the host's "
+			 "(docker run --pid=host)");
 	else if (t->tracefs.err)
 		snprintf(v->trace_why, sizeof(v->trace_why), "tracefs is not mounted and could not "
 			 "be: mount it at " HOST_TRACEFS);
@@ -278,7 +284,7 @@ static bool probe_verdict(const struct host_verdicts *v, const struct bpf_trial_
 			  char *why, size_t size)
 {
 	if (!v->trace)
-		snprintf(why, size, "inflight trace cannot start here: %s", v->trace_why);
+		snprintf(why, size, "inflight trace is not ready here: %s", v->trace_why);
 	else if (r->err == -EACCES || r->err == -EPERM)
 		snprintf(why, size, "failed to %s: %s; uprobes need CAP_SYS_ADMIN here", r->step,
 			 strerror(-r->err));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
-/* Unit tests for user/report/doctor*.c: the verdict lines' shape, and a hostile comm in both outputs. */
+/* Unit tests for user/report/doctor*.c: the verdict lines; a hostile comm in text and JSON. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

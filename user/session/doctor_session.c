@@ -22,17 +22,6 @@
 /* Every text here is cut to its field (DOCTOR_TEXT_MAX) by design: a path that long is cut. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-/* A check: status, what was found (a format), and the advice (may be NULL). */
-static struct doctor_check *check(struct doctor_checks *cs, const char *name,
-				  enum doctor_status status, const char *advice)
-{
-	struct doctor_check *c = doctor_check_add(cs, name, status);
-
-	if (advice)
-		snprintf(c->advice, sizeof(c->advice), "%s", advice);
-	return c;
-}
-
 #define FOUND(c, ...) snprintf((c)->found, sizeof((c)->found), __VA_ARGS__)
 #define ADVICE(c, ...) snprintf((c)->advice, sizeof((c)->advice), __VA_ARGS__)
 
@@ -50,8 +39,8 @@ static void kernel_check(struct doctor_checks *cs, const struct host_facts *h)
 	unsigned int v = h->kernel_major * 1000 + h->kernel_minor;
 	struct doctor_check *c;
 
-	c = check(cs, "kernel", v >= 5017 ? DOCTOR_OK : v >= 5008 ? DOCTOR_NOTE : DOCTOR_PROBLEM,
-		  NULL);
+	c = doctor_check_add(cs, "kernel", v >= 5017 ? DOCTOR_OK :
+			     v >= 5008 ? DOCTOR_NOTE : DOCTOR_PROBLEM);
 	FOUND(c, "Linux %s", h->kernel_release);
 	if (v < 5008)
 		ADVICE(c, "inflight needs Linux 5.8 or later (BPF ring buffers, CAP_BPF)");
@@ -62,7 +51,7 @@ static void kernel_check(struct doctor_checks *cs, const struct host_facts *h)
 static void btf_check(struct doctor_checks *cs, const struct host_facts *h)
 {
 	const struct host_btf *b = &h->btf;
-	struct doctor_check *c = check(cs, "btf", b->err ? DOCTOR_PROBLEM : DOCTOR_OK, NULL);
+	struct doctor_check *c = doctor_check_add(cs, "btf", b->err ? DOCTOR_PROBLEM : DOCTOR_OK);
 
 	if (!b->err) {
 		FOUND(c, "%s%s: BTF, parsed by libbpf", b->path, b->from_env ? " (VMLINUX_BTF)" : "");
@@ -81,7 +70,7 @@ static void btf_check(struct doctor_checks *cs, const struct host_facts *h)
 static void lockdown_check(struct doctor_checks *cs, const struct host_facts *h)
 {
 	bool strict = !strcmp(h->lockdown, "confidentiality");
-	struct doctor_check *c = check(cs, "lockdown", strict ? DOCTOR_NOTE : DOCTOR_OK, NULL);
+	struct doctor_check *c = doctor_check_add(cs, "lockdown", strict ? DOCTOR_NOTE : DOCTOR_OK);
 
 	if (!h->lockdown[0])
 		FOUND(c, "no lockdown LSM (/sys/kernel/security/lockdown absent)");
@@ -99,15 +88,19 @@ struct cap_need {
 };
 
 static const struct cap_need cap_needs[] = {
-	{ CAP_BPF, CAP_SYS_ADMIN, "no BPF program loads: inflight trace and sweep cannot start" },
-	{ CAP_PERFMON, CAP_SYS_ADMIN, "no tracepoint or uprobe attaches: inflight trace and sweep cannot "
-	  "start" },
-	{ CAP_SYS_ADMIN, -1, "no uprobe attaches on this kernel (EACCES even with CAP_PERFMON), so asyncio "
-	  "tasks and warnings are not traced; tracefs cannot be mounted when it is not; a target's "
-	  "files are not read through /proc/PID/map_files (without CAP_CHECKPOINT_RESTORE too)" },
-	{ CAP_SYS_PTRACE, -1, "other users' processes cannot be read (ps, pstree, --sampled, task discovery): "
+	{ CAP_BPF, CAP_SYS_ADMIN,
+	  "no BPF program loads: inflight trace and sweep cannot start" },
+	{ CAP_PERFMON, CAP_SYS_ADMIN,
+	  "no tracepoint or uprobe attaches: inflight trace and sweep cannot start" },
+	{ CAP_SYS_ADMIN, -1,
+	  "no uprobe attaches on this kernel (EACCES even with CAP_PERFMON), so asyncio tasks and "
+	  "warnings are not traced; tracefs cannot be mounted when it is not; a target's files are "
+	  "not read through /proc/PID/map_files (without CAP_CHECKPOINT_RESTORE too)" },
+	{ CAP_SYS_PTRACE, -1,
+	  "other users' processes cannot be read (ps, pstree, --sampled, task discovery): "
 	  "inflight trace and sweep refuse to start" },
-	{ CAP_DAC_READ_SEARCH, -1, "root-only files (another user's /proc/PID/root, tracefs) cannot be read" },
+	{ CAP_DAC_READ_SEARCH, -1,
+	  "root-only files (another user's /proc/PID/root, tracefs) cannot be read" },
 };
 
 static void capabilities_check(struct doctor_checks *cs, const struct host_facts *h)
@@ -130,7 +123,7 @@ static void capabilities_check(struct doctor_checks *cs, const struct host_facts
 		snprintf(advice + strlen(advice), sizeof(advice) - strlen(advice), "%swithout %s: %s",
 			 advice[0] ? "; " : "", host_cap_name(n->cap), n->without);
 	}
-	c = check(cs, "capabilities", problem ? DOCTOR_PROBLEM : DOCTOR_OK, NULL);
+	c = doctor_check_add(cs, "capabilities", problem ? DOCTOR_PROBLEM : DOCTOR_OK);
 	FOUND(c, "has %s%s%s", has[0] ? has : "none of those inflight uses",
 	      lacks[0] ? "; lacks " : "", lacks);
 	if (problem)
@@ -143,15 +136,15 @@ static void tracefs_check(struct doctor_checks *cs, const struct host_facts *h,
 	struct doctor_check *c;
 
 	if (h->tracefs_mounted) {
-		c = check(cs, "tracefs", DOCTOR_OK, NULL);
+		c = doctor_check_add(cs, "tracefs", DOCTOR_OK);
 		FOUND(c, "mounted at " HOST_TRACEFS " (libbpf reads the syscall tracepoints' IDs "
 		      "there)");
 	} else if (!t->tracefs.err) {
-		c = check(cs, "tracefs", DOCTOR_NOTE, NULL);
+		c = doctor_check_add(cs, "tracefs", DOCTOR_NOTE);
 		FOUND(c, "not mounted at " HOST_TRACEFS "; inflight mounts it in a mount namespace "
 		      "of its own when it traces, the host's mounts untouched: nothing to do");
 	} else {
-		c = check(cs, "tracefs", DOCTOR_PROBLEM, NULL);
+		c = doctor_check_add(cs, "tracefs", DOCTOR_PROBLEM);
 		FOUND(c, "not mounted at " HOST_TRACEFS ", and inflight could not mount it: %s",
 		      strerror(-t->tracefs.err));
 		ADVICE(c, "libbpf needs it to attach the syscall tracepoints: mount it with "
@@ -163,13 +156,13 @@ static void sysctl_checks(struct doctor_checks *cs, const struct host_facts *h)
 {
 	struct doctor_check *c;
 
-	c = check(cs, "perf_paranoid", DOCTOR_OK, NULL);
+	c = doctor_check_add(cs, "perf_paranoid", DOCTOR_OK);
 	if (h->perf_event_paranoid == HOST_SYSCTL_UNKNOWN)
 		FOUND(c, "kernel.perf_event_paranoid absent");
 	else
 		FOUND(c, "kernel.perf_event_paranoid = %d: limits users without CAP_PERFMON only, "
 		      "not inflight", h->perf_event_paranoid);
-	c = check(cs, "unpriv_bpf", DOCTOR_OK, NULL);
+	c = doctor_check_add(cs, "unpriv_bpf", DOCTOR_OK);
 	if (h->unprivileged_bpf_disabled == HOST_SYSCTL_UNKNOWN)
 		FOUND(c, "kernel.unprivileged_bpf_disabled absent");
 	else
@@ -181,8 +174,8 @@ static void ptrace_check(struct doctor_checks *cs, const struct host_facts *h)
 {
 	bool blocked = h->ptrace_scope == 3;
 	bool needs_cap = h->ptrace_scope >= 1 && !host_has_cap(h, CAP_SYS_PTRACE);
-	struct doctor_check *c = check(cs, "ptrace_scope",
-				       blocked || needs_cap ? DOCTOR_PROBLEM : DOCTOR_OK, NULL);
+	struct doctor_check *c = doctor_check_add(cs, "ptrace_scope", blocked || needs_cap ?
+						  DOCTOR_PROBLEM : DOCTOR_OK);
 
 	if (h->ptrace_scope == HOST_SYSCTL_UNKNOWN)
 		FOUND(c, "Yama not enabled: reading a process's memory needs CAP_SYS_PTRACE, or "
@@ -200,8 +193,8 @@ static void ptrace_check(struct doctor_checks *cs, const struct host_facts *h)
 
 static void container_check(struct doctor_checks *cs, const struct host_facts *h)
 {
-	struct doctor_check *c = check(cs, "container",
-				       h->initial_pid_ns ? DOCTOR_OK : DOCTOR_PROBLEM, NULL);
+	struct doctor_check *c = doctor_check_add(cs, "container", h->initial_pid_ns ?
+						  DOCTOR_OK : DOCTOR_PROBLEM);
 
 	if (h->initial_pid_ns)
 		FOUND(c, "in the host's PID namespace%s%s%s: every process is visible",
@@ -221,7 +214,7 @@ static void container_check(struct doctor_checks *cs, const struct host_facts *h
 static void trial_check(struct doctor_checks *cs, const char *name,
 			const struct bpf_trial_result *r, const char *without)
 {
-	struct doctor_check *c = check(cs, name, r->err ? DOCTOR_PROBLEM : DOCTOR_OK, NULL);
+	struct doctor_check *c = doctor_check_add(cs, name, r->err ? DOCTOR_PROBLEM : DOCTOR_OK);
 
 	if (!r->err) {
 		FOUND(c, "%s", r->step);
@@ -312,6 +305,12 @@ static void host_verdicts(struct host_verdicts *v, const struct host_facts *h,
 {
 	trace_verdict(v, h, t);
 	v->tasks = probe_verdict(v, &t->tasks, v->tasks_why, sizeof(v->tasks_why));
+	/* the tasks pending at attach, and --sampled's, are read from memory */
+	if (v->tasks && h->ptrace_scope == 3) {
+		v->tasks = false;
+		snprintf(v->tasks_why, sizeof(v->tasks_why), "Yama's ptrace_scope is 3: no "
+			 "process's memory can be read, which task tracking needs");
+	}
 	v->warnings = probe_verdict(v, &t->warnings, v->warnings_why, sizeof(v->warnings_why));
 	ps_verdict(v, h);
 }
@@ -344,20 +343,20 @@ static void identity_checks(struct doctor_target *dt, const struct target *t,
 
 	dt->python = f->py_err != -ENOENT || python_process_lookalike(t->pid);
 	if (f->py_err != -ENOENT && dt->version[0]) {
-		c = check(&dt->checks, "python", DOCTOR_OK, NULL);
+		c = doctor_check_add(&dt->checks, "python", DOCTOR_OK);
 		FOUND(c, "CPython %s", dt->version);
 	} else if (f->py_err != -ENOENT) {
 		/* refused before its version was known: unsupported, free-threaded, unreadable */
-		c = check(&dt->checks, "python", DOCTOR_PROBLEM, NULL);
+		c = doctor_check_add(&dt->checks, "python", DOCTOR_PROBLEM);
 		FOUND(c, "CPython, refused: %s", f->py.problem);
 		ADVICE(c, "its connections are traced; tasks, warnings and ps need CPython "
 		       CPYTHON_VERSIONS ", not free-threaded");
 	} else if (dt->python) {
-		c = check(&dt->checks, "python", DOCTOR_PROBLEM, NULL);
+		c = doctor_check_add(&dt->checks, "python", DOCTOR_PROBLEM);
 		FOUND(c, "looks like Python, but %s", f->py.problem);
 		ADVICE(c, "only CPython is traced (not PyPy, nor a build without _PyRuntime)");
 	} else {
-		c = check(&dt->checks, "python", DOCTOR_NOTE, NULL);
+		c = doctor_check_add(&dt->checks, "python", DOCTOR_NOTE);
 		FOUND(c, "not a Python process: %s runs %s", t->comm,
 		      t->exe[0] ? t->exe : "an executable that cannot be read");
 		ADVICE(c, "its connections can be traced; tasks, warnings and ps are for CPython");
@@ -373,7 +372,8 @@ static void root_check(struct doctor_target *dt, pid_t pid, const char *opened)
 	int err = host_proc_root(pid, dt->root, sizeof(dt->root), &ours);
 
 	snprintf(via, sizeof(via), "/proc/%d/map_files/", pid);
-	c = check(&dt->checks, "root", err ? DOCTOR_PROBLEM : ours ? DOCTOR_OK : DOCTOR_NOTE, NULL);
+	c = doctor_check_add(&dt->checks, "root",
+			     err ? DOCTOR_PROBLEM : ours ? DOCTOR_OK : DOCTOR_NOTE);
 	if (err) {
 		FOUND(c, "/proc/%d/root cannot be read: %s", pid, strerror(-err));
 		ADVICE(c, "its files are out of reach: grant CAP_SYS_PTRACE (and "
@@ -397,24 +397,24 @@ static void build_checks(struct doctor_target *dt, const struct target_findings 
 		return;
 	python_target_build(py, dt->build, sizeof(dt->build));
 	snprintf(dt->runtime_file, sizeof(dt->runtime_file), "%s", py->runtime_file);
-	c = check(&dt->checks, "build", DOCTOR_OK, NULL);
+	c = doctor_check_add(&dt->checks, "build", DOCTOR_OK);
 	FOUND(c, "%s; _PyRuntime in %s", dt->build, py->runtime_file);
 	snprintf(dt->asyncio_file, sizeof(dt->asyncio_file), "%s", py->asyncio_file);
 	snprintf(dt->asyncio_hook, sizeof(dt->asyncio_hook), "%s", py->method);
 	if (!dt->version[0])
 		return;		/* the python check said why */
 	if (!f->py_err) {
-		c = check(&dt->checks, "asyncio", DOCTOR_OK, NULL);
+		c = doctor_check_add(&dt->checks, "asyncio", DOCTOR_OK);
 		FOUND(c, "%s %s; hooked by %s",
 		      !strcmp(py->asyncio_file, py->runtime_file) ? "built into the interpreter," :
 		      "module", py->asyncio_file, py->method);
 	} else if (f->py_err == -EAGAIN) {
-		c = check(&dt->checks, "asyncio", DOCTOR_NOTE, NULL);
+		c = doctor_check_add(&dt->checks, "asyncio", DOCTOR_NOTE);
 		FOUND(c, "not imported yet");
 		ADVICE(c, "inflight trace waits for it and hooks it when the process imports "
 		       "asyncio; ps has no tasks to show until then");
 	} else {
-		c = check(&dt->checks, "asyncio", DOCTOR_PROBLEM, NULL);
+		c = doctor_check_add(&dt->checks, "asyncio", DOCTOR_PROBLEM);
 		FOUND(c, "cannot be hooked: %s", py->problem);
 		ADVICE(c, "its tasks are not tracked; its connections still are");
 	}
@@ -427,7 +427,7 @@ static void memory_check(struct doctor_target *dt, const struct target_findings 
 	if (f->py_err == -ENOENT)
 		return;
 	dt->memory_readable = !f->ps_err;
-	c = check(&dt->checks, "memory", f->ps_err ? DOCTOR_PROBLEM : DOCTOR_OK, NULL);
+	c = doctor_check_add(&dt->checks, "memory", f->ps_err ? DOCTOR_PROBLEM : DOCTOR_OK);
 	if (!f->ps_err)
 		FOUND(c, "read: %zu asyncio task%s there now, as inflight ps reads them", f->n_tasks,
 		      f->n_tasks == 1 ? "" : "s");

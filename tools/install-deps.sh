@@ -16,6 +16,7 @@ PACKAGES=(
 	iproute2                            # ss: ground truth for connection tests
 	procps                              # ps, pgrep in tests
 	gdb                                 # holds inflight ps mid-read while a test reuses its target's PID
+	libcap2-bin                         # capsh: inflight doctor tested without a capability
 	bpftrace                            # make bench compares against it
 	nghttp2-client                      # h2load: make bench's open-loop load on its aiohttp service
 	lintian                             # make deb's package checked as Debian checks its own

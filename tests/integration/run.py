@@ -33,6 +33,7 @@ import test_shared_probes  # noqa: F401
 import test_warnings  # noqa: F401
 import test_packaging  # noqa: F401
 import test_completion  # noqa: F401
+import test_doctor  # noqa: F401
 
 
 def main():

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "cpython_layout.h"
+#include "doctor_session.h"
 #include "log.h"
 #include "parse.h"
 #include "ps_session.h"
@@ -32,13 +33,16 @@ static const char main_usage[] =
 	"  ps        list the asyncio tasks a process has now, grouped by what they do\n"
 	"  pstree    the same tasks as a tree: who awaits whom\n"
 	"  trend     what changed between sweep snapshots, per host, service and site\n"
+	"  doctor    whether this host, and the processes named, can be traced, and why not\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help     show this help (inflight COMMAND --help for a command's)\n"
 	"  -V, --version  show the version, the git revision and the libbpf it was\n"
 	"                 built from, and how it is linked\n"
 	"\n"
-	"Run as root (or with CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE). See inflight(8).\n";
+	"Run as root (or with CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE, and CAP_SYS_ADMIN\n"
+	"for the uprobes of task tracking). 'inflight doctor' says what is missing.\n"
+	"See inflight(8).\n";
 
 static const char trace_usage[] =
 	"Usage: inflight trace -p PID [-p PID ...] [OPTIONS]\n"
@@ -227,6 +231,38 @@ static const char trend_usage[] =
 	"skipped (stderr says which and why); 2 bad input: no readable snapshot, a\n"
 	"baseline that cannot be read, or the report could not be written (then no\n"
 	"report file is written).\n";
+
+static const char doctor_usage[] =
+	"Usage: inflight doctor [-p PID ...] [OPTIONS]\n"
+	"\n"
+	"Check whether inflight can work here, by trying: the kernel, its BTF (or\n"
+	"VMLINUX_BTF's file), lockdown, the capabilities held and lacking, tracefs,\n"
+	"Yama's ptrace scope, whether inflight runs in a container; then inflight's\n"
+	"own BPF programs are loaded and attached (tracepoints, a uprobe on inflight\n"
+	"itself, ring buffers) and detached. With -p, each process: Python or not,\n"
+	"its CPython version and build, where _asyncio is and how it would be\n"
+	"hooked, the root its files are read through, whether its memory can be\n"
+	"read. Ends with one verdict per capability (trace, tasks, warnings, ps), for\n"
+	"the host and for each process: 'tasks: ready' or 'tasks: no (why)'.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --pid PID            a process to check (repeat for several)\n"
+	"  -f, --format text|json   output format (default: text)\n"
+	"  -o, --output FILE        write to FILE, atomically (default: stdout)\n"
+	"  -v, --verbose            say more (libbpf's messages)\n"
+	"  -h, --help               show this help\n"
+	"\n"
+	"Environment:\n"
+	"  VMLINUX_BTF              a kernel BTF file to use in place of\n"
+	"                           /sys/kernel/btf/vmlinux (trace and sweep too)\n"
+	"\n"
+	"Examples:\n"
+	"  inflight doctor                        can this host trace at all?\n"
+	"  inflight doctor -p 1234                and this process?\n"
+	"  inflight doctor -p 1234 -f json -o doctor.json\n"
+	"\n"
+	"Exit status: 0 every verdict is ready; 1 some are not; 2 bad input (a bad\n"
+	"option, no such process).\n";
 
 /* cmd is "trace " for a subcommand's error, "" for the top level's */
 static int __attribute__((format(printf, 2, 3))) usage_error(const char *cmd, const char *fmt, ...)
@@ -694,6 +730,73 @@ static int ps_main(int argc, char **argv, bool tree)
 	return ps_session_run(&o);
 }
 
+static int add_doctor_pid(struct doctor_opts *o, const char *arg)
+{
+	pid_t pid;
+	size_t i;
+
+	if (parse_pid(arg, &pid))
+		return usage_error("doctor ", "invalid PID '%s': expected a process ID from 1 to "
+				   "4194304", arg);
+	for (i = 0; i < o->n_pids; i++)
+		if (o->pids[i] == pid)
+			return 0;
+	if (o->n_pids == DOCTOR_MAX_PIDS)
+		return usage_error("doctor ", "too many PIDs (at most %d)", DOCTOR_MAX_PIDS);
+	o->pids[o->n_pids++] = pid;
+	return 0;
+}
+
+static int doctor_main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	static struct doctor_opts o;
+	int c, err;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:f:o:vh", long_opts, NULL)) != -1) {
+		err = 0;
+		switch (c) {
+		case 'p':
+			err = add_doctor_pid(&o, optarg);
+			break;
+		case 'f':
+			err = format_option("doctor ", optarg, false, &o.format);
+			break;
+		case 'o':
+			if (!*optarg)
+				err = usage_error("doctor ",
+						  "empty output path: name a file, or '-' for stdout");
+			o.output = optarg;
+			break;
+		case 'v':
+			log_verbosity++;
+			break;
+		case 'h':
+			fputs(doctor_usage, stdout);
+			return 0;
+		case ':':
+			return usage_error("doctor ", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return unknown_option("doctor ", long_opts, argv[optind - 1]);
+		}
+		if (err)
+			return err;
+	}
+	if (optind < argc)
+		return usage_error("doctor ", "unexpected argument '%s'", argv[optind]);
+	return doctor_session_run(&o);
+}
+
 enum { OPT_BASELINE = 512, OPT_GROW_TASKS, OPT_GROW_CONNS, OPT_GROW_SLOPE, OPT_GROW_MIN,
        OPT_TREND_CONFIG };
 
@@ -838,5 +941,7 @@ int main(int argc, char **argv)
 		return ps_main(argc - 1, argv + 1, !strcmp(cmd, "pstree"));
 	if (!strcmp(cmd, "trend"))
 		return trend_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "doctor"))
+		return doctor_main(argc - 1, argv + 1);
 	return usage_error("", "unknown command '%s'", cmd);
 }

@@ -503,6 +503,7 @@ int python_task_file_read(int fd, const char *name, struct python_target *t)
 	t->task_init_offset = f.init_offset;
 	t->task_dealloc_offset = f.dealloc_offset;
 	t->task_pending_offset = f.pending_offset;
+	t->task_symbols = !strcmp(f.method, "ELF symbols");
 	memcpy(t->task_init_insn, f.init_insn, sizeof(t->task_init_insn));
 	memcpy(t->task_dealloc_insn, f.dealloc_insn, sizeof(t->task_dealloc_insn));
 	memcpy(t->task_pending_insn, f.pending_insn, sizeof(t->task_pending_insn));
@@ -615,6 +616,20 @@ int python_target_discover(pid_t pid, struct python_target *t)
 out:
 	proc_maps_free(&maps);
 	return err;
+}
+
+void python_target_build(const struct python_target *t, char *buf, size_t size)
+{
+	const char *base = strrchr(t->runtime_file, '/');
+	bool shared = strstr(base ? base + 1 : t->runtime_file, "libpython") != NULL;
+	const char *symbols = !t->method[0] ? "" : t->task_symbols ? "with symbols, " :
+				"stripped (no symbol table), ";
+
+	if (!t->runtime_file[0])
+		snprintf(buf, size, "unknown");
+	else
+		snprintf(buf, size, "%s%s", symbols, shared ? "libpython shared" :
+			 "the interpreter linked into the executable (no libpython)");
 }
 
 bool python_target_asyncio_mapped(pid_t pid)

@@ -41,6 +41,7 @@ struct python_target {
 	/* the instruction at each offset, which decides what a hit costs ("" if undecoded) */
 	char task_init_insn[48], task_dealloc_insn[48], task_pending_insn[48];
 	bool asyncio_debug;			/* offsets from _asyncio's .AsyncioDebug */
+	bool task_symbols;			/* the Task functions found by their symbols */
 	char method[160];			/* how the functions were found */
 	char problem[PATH_MAX + 768];		/* why tracking cannot start, when it cannot */
 };
@@ -86,6 +87,13 @@ int python_runtime_file_read(int fd, const char *name, uint64_t map_start, uint6
  * -ENOENT with t->problem.
  */
 int python_task_file_read(int fd, const char *name, struct python_target *t);
+
+/*
+ * How t's build is made, as far as discovery got: where the interpreter is
+ * (a shared libpython, or the executable itself) and, once the Task
+ * functions were found, whether by symbols or in a stripped file.
+ */
+void python_target_build(const struct python_target *t, char *buf, size_t size);
 
 /* Cheap check for a later look: has pid mapped an _asyncio module by now? */
 bool python_target_asyncio_mapped(pid_t pid);

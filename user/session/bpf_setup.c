@@ -10,14 +10,8 @@
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
 #include "bpf_setup.h"
+#include "host_checks.h"
 #include "log.h"
-
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -41,17 +35,33 @@ static int has_capability(const struct __user_cap_data_struct *caps, int cap)
 	return (caps[cap / 32].effective >> (cap % 32)) & 1;
 }
 
+/* The kernel BTF the programs are opened with: VMLINUX_BTF's file, else the kernel's own. */
+static int check_btf(void)
+{
+	struct host_btf b;
+
+	if (!host_btf_check(&b))
+		return 0;
+	if (b.from_env) {
+		log_error("failed to use VMLINUX_BTF '%s': %s; point it at a kernel BTF file "
+			  "(this kernel's, such as one from btfhub) or unset it", b.path, b.why);
+		return -EINVAL;
+	}
+	log_error("this kernel has no BTF (" HOST_DEFAULT_BTF ": %s): inflight needs a kernel "
+		  "built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later), or VMLINUX_BTF naming a BTF "
+		  "file of this kernel", b.why);
+	return -ENOTSUP;
+}
+
 int bpf_check_environment(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct caps[2] = {};
-	int can_bpf, can_trace;
+	int can_bpf, can_trace, err;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		log_error("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
-			  "inflight needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)");
-		return -ENOTSUP;
-	}
+	err = check_btf();
+	if (err)
+		return err;
 	if (syscall(SYS_capget, &hdr, caps)) {
 		log_error("failed to read capabilities: %s", strerror(errno));
 		return -errno;

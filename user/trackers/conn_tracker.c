@@ -9,6 +9,7 @@
 #include "conn_tracker.h"
 #include "conn_tracker.skel.h"
 #include "clock.h"
+#include "host_checks.h"
 #include "log.h"
 #include "proc_net.h"
 
@@ -38,6 +39,7 @@ int conn_tracker_load(struct conn_tracker **out, const struct conn_tracker_confi
 		      struct model *m)
 {
 	struct conn_tracker *ct;
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = host_btf_custom_path());
 	int err;
 
 	ct = calloc(1, sizeof(*ct));
@@ -45,7 +47,7 @@ int conn_tracker_load(struct conn_tracker **out, const struct conn_tracker_confi
 		return -ENOMEM;
 	ct->model = m;
 	ct->n_cpus = libbpf_num_possible_cpus();
-	ct->skel = conn_tracker_bpf__open();
+	ct->skel = conn_tracker_bpf__open_opts(&open_opts);
 	if (!ct->skel) {
 		err = -errno;
 		log_error("failed to open the connection tracker's BPF object: %s", strerror(-err));

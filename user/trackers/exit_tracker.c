@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "exit_tracker.h"
+#include "host_checks.h"
 #include "log.h"
 #include "proc_exit.h"
 #include "proc_exit.skel.h"
@@ -22,11 +23,12 @@ int exit_tracker_start(struct exit_tracker **out, int conn_targets_fd, int py_pr
 		       int py_layouts_fd)
 {
 	struct exit_tracker *et = calloc(1, sizeof(*et));
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = host_btf_custom_path());
 	int err;
 
 	if (!et)
 		return -ENOMEM;
-	et->skel = proc_exit_bpf__open();
+	et->skel = proc_exit_bpf__open_opts(&open_opts);
 	if (!et->skel) {
 		err = -errno;
 		goto fail;

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "cpython_bpf.h"
 #include "creation_site.h"
+#include "host_checks.h"
 #include "log.h"
 #include "proc_net.h"
 #include "proc_stat.h"
@@ -124,6 +125,7 @@ struct task_tracker {
 int task_tracker_load(struct task_tracker **out, struct model *m, enum trace_mode mode)
 {
 	struct task_tracker *tt;
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = host_btf_custom_path());
 	int err;
 
 	tt = calloc(1, sizeof(*tt));
@@ -137,7 +139,7 @@ int task_tracker_load(struct task_tracker **out, struct model *m, enum trace_mod
 		goto fail;
 	}
 	tt->n_cpus = libbpf_num_possible_cpus();
-	tt->skel = task_tracker_bpf__open();
+	tt->skel = task_tracker_bpf__open_opts(&open_opts);
 	if (!tt->skel) {
 		err = -errno;
 		goto fail;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "host_checks.h"
 #include "log.h"
 #include "task_events.h"
 #include "warn_funnel.h"
@@ -47,15 +48,16 @@ struct warning_tracker {
 int warning_tracker_load(struct warning_tracker **out, struct model *m)
 {
 	struct warning_tracker *wt = calloc(1, sizeof(*wt));
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = host_btf_custom_path());
 	int err;
 
 	if (!wt)
 		return -ENOMEM;
 	wt->model = m;
 	wt->n_cpus = libbpf_num_possible_cpus();
-	wt->skel = warnings_bpf__open_and_load();
-	if (!wt->skel) {
-		err = -errno;
+	wt->skel = warnings_bpf__open_opts(&open_opts);
+	err = wt->skel ? warnings_bpf__load(wt->skel) : -errno;
+	if (err) {
 		log_error("failed to load the warning tracker's BPF program: %s (run with -vv for "
 			  "the verifier's log); everything else is still traced", strerror(-err));
 		warning_tracker_destroy(wt);

@@ -31,6 +31,7 @@ import test_prometheus  # noqa: F401
 import test_systemd  # noqa: F401
 import test_shared_probes  # noqa: F401
 import test_warnings  # noqa: F401
+import test_doc_examples  # noqa: F401
 
 
 def main():

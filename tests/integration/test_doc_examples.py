@@ -306,7 +306,7 @@ def substitute(example, sandbox):
             raise Unmappable("path %s is not under %s, which the test moves into its sandbox" %
                              (p, ", ".join(ROOTED)))
         return sandbox.rooted(p)
-    script = re.sub(r"(?<!\S)(-p|--pid)(\s+|=)(\S+)", pid, script)
+    script = re.sub(r"(?<!\S)(-p|--pid)(\s+|=)(\d+)(?!\S)", pid, script)
     script = re.sub(r"(?<!\S)(-d|--duration)(\s+|=)[\d.]+(?!\S)", r"\1\g<2>" + DURATION, script)
     script = re.sub(r"(?<!\S)(-i|--interval)(\s+|=)[\d.]+(?!\S)", r"\1\g<2>" + INTERVAL, script)
     script = re.sub(r"(?:(?<=[\s\"'=])|^)/[A-Za-z][^\s\"')|;]*", path, script)

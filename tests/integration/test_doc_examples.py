@@ -444,7 +444,13 @@ def read_output(inv, stdout, alone, sandbox):
     return stdout if alone and not inv.piped and not inv.captured else None
 
 
-def check_trace(inv, text, expected, interrupted):
+def check_trace(inv, text, stderr, expected, interrupted):
+    if inv.opt("-i", "--interval"):
+        for pid in expected:
+            assert re.search(r"^\[ *[\d.]+s\] pid %d: " % pid, stderr, re.MULTILINE), \
+                "-i: no live summary of pid %d on stderr" % pid
+    if text is None:
+        return
     fmt = inv.opt("-f", "--format") or "text"
     ended = "interrupted" if interrupted else "duration"
     if fmt == "text":
@@ -547,8 +553,7 @@ def check(example, script, sandbox):
         if inv.pgrep:
             pids += sandbox.gunicorn
         if inv.sub == "trace":
-            if text is not None:
-                check_trace(inv, text, pids, interrupt)
+            check_trace(inv, text, stderr, pids, interrupt)
         elif inv.sub == "sweep":
             into = sweep_dir(inv, sandbox)
             check_sweep(inv, stdout, alone, before[into], sandbox, interrupt)

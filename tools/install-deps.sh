@@ -25,6 +25,7 @@ PACKAGES=(
 	prometheus                          # promtool for the alert rules; a scrape round trip in the tests
 	prometheus-node-exporter            # its textfile collector serves the metrics in that test
 	python3-prometheus-client           # the tests check the OpenMetrics output with its strict parser
+	jq                                  # the docs' examples pipe reports and snapshots through it (test_doc_examples)
 )
 
 # Services these packages would start (and enable) on a build machine: the tests

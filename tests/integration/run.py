@@ -34,6 +34,7 @@ import test_warnings  # noqa: F401
 import test_packaging  # noqa: F401
 import test_completion  # noqa: F401
 import test_doctor  # noqa: F401
+import test_doc_examples  # noqa: F401
 
 
 def main():

@@ -186,14 +186,34 @@ def test_static_binary_runs_and_traces_in_debian_11():
         version_fields(r.stdout)
         expect_eq("how it is linked", r.stdout.splitlines()[1].split(",")[0],
                   "statically linked")
-        doctor_in_root(root, binary)
+        doctor_in_root(root, binary, work)
         check_traced_tasks(*traced_in_root(root, binary, work))
     finally:
         shutil.rmtree(work)
 
 
-def doctor_in_root(root, binary):
-    """Where `inflight doctor` is to run in the root, once the command exists."""
+def doctor_in_root(root, binary, workdir):
+    """inflight doctor, in the root, on a task_service.py the root's python3.9 runs:
+    every verdict ready, the target seen as Debian 11's stripped CPython 3.9 in the
+    root inflight itself runs in."""
+    script = os.path.join(workdir, "task_service.py")
+    shutil.copy(os.path.join(HERE, "..", "workloads", "task_service.py"), script)
+    w = Workload(command=in_root(root, "/usr/bin/python3.9", script))
+    try:
+        r = subprocess.run(in_root(root, binary, "doctor", "-p", str(w.pid), "-f", "json"),
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        w.stop()
+    assert r.returncode == 0, "inflight doctor in Debian 11 (rc %d): %s%s" % (
+        r.returncode, r.stdout, r.stderr)
+    report = json.loads(r.stdout)
+    not_ready = [v for v in report["verdicts"] if not v["ready"]]
+    assert not not_ready, "verdicts not ready: %s" % not_ready
+    target = report["targets"][0]
+    expect_eq("the target's pid", target["pid"], w.pid)
+    assert target["python_version"].startswith("3.9."), target["python_version"]
+    assert target["build"].startswith("stripped"), target["build"]
+    expect_eq("the target's root, seen from inside it", target["root"], "/")
 
 
 def built_deb():

@@ -43,8 +43,13 @@ static int count_programs(const struct bpf_object *obj)
 	return n;
 }
 
-/* Where bpf_trial_probe_site is in our own executable: its path and file offset. */
-static int probe_site(char *path, size_t size, uint64_t *offset)
+/*
+ * bpf_trial_probe_site's offset in our own executable. The file is named by
+ * /proc/self/exe: the path in our maps can be wrong in a chroot (once
+ * inflight has a mount namespace of its own, the kernel prints it from the
+ * host's root).
+ */
+static int probe_site_offset(uint64_t *offset)
 {
 	uint64_t addr = (uint64_t)(uintptr_t)bpf_trial_probe_site;
 	struct proc_maps maps;
@@ -57,7 +62,6 @@ static int probe_site(char *path, size_t size, uint64_t *offset)
 		const struct file_mapping *m = &maps.maps[i];
 
 		if (addr >= m->start && addr < m->end) {
-			snprintf(path, size, "%s", m->path);
 			*offset = addr - m->start + m->offset;
 			err = 0;
 			break;
@@ -70,15 +74,14 @@ static int probe_site(char *path, size_t size, uint64_t *offset)
 /* A uprobe of prog on our own probe site, for this process alone, then detached. */
 static int try_uprobe(struct bpf_program *prog)
 {
-	char path[PATH_MAX];
 	struct bpf_link *link;
 	uint64_t offset;
 	int err;
 
-	err = probe_site(path, sizeof(path), &offset);
+	err = probe_site_offset(&offset);
 	if (err)
 		return err;
-	link = bpf_program__attach_uprobe(prog, false, getpid(), path, offset);
+	link = bpf_program__attach_uprobe(prog, false, getpid(), "/proc/self/exe", offset);
 	if (!link)
 		return -errno;
 	bpf_link__destroy(link);

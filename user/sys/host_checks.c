@@ -210,6 +210,11 @@ int host_proc_root(pid_t pid, char *buf, size_t size, bool *ours)
 	if (stat(link, &theirs) || stat("/", &mine))
 		return -errno;
 	*ours = theirs.st_dev == mine.st_dev && theirs.st_ino == mine.st_ino;
+	/* in a chroot, once in a mount namespace of our own, the link reads as the host's path */
+	if (*ours) {
+		snprintf(buf, size, "/");
+		return 0;
+	}
 	n = readlink(link, buf, size - 1);
 	if (n < 0)
 		return -errno;

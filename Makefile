@@ -131,7 +131,7 @@ FUZZ_LIB_elf_image := sys/elf_image cpython/cpython_layout cpython/task_type_fin
 FUZZ_LIB_x86_code := sys/x86_code
 FUZZ_LIB_proc_maps := sys/proc_maps
 FUZZ_LIB_proc_net := sys/proc_net
-FUZZ_LIB_proc_cgroup := sys/proc_cgroup
+FUZZ_LIB_proc_cgroup := sys/proc_cgroup sys/small_file
 FUZZ_LIB_container_name := sys/container_name
 FUZZ_LIB_config := cli/config
 # warn_funnel.c's discovery is linked but not run: the target's text alone is fuzzed

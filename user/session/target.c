@@ -8,27 +8,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "proc_stat.h"
+#include "small_file.h"
 #include "target.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-
-static int read_small_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
-}
 
 /* The thread group a task belongs to, from /proc/PID/status; -ESRCH if gone. */
 static pid_t thread_group_of(pid_t pid)
@@ -36,7 +21,7 @@ static pid_t thread_group_of(pid_t pid)
 	char path[64], buf[4096], *line;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
+	if (small_file_read(path, buf, sizeof(buf)) < 0)
 		return -ESRCH;
 	line = strstr(buf, "\nTgid:");
 	if (!line)
@@ -74,7 +59,7 @@ static void read_identity(struct target *t)
 	int len;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
-	len = read_small_file(path, t->comm, sizeof(t->comm));
+	len = small_file_read(path, t->comm, sizeof(t->comm));
 	if (len > 0 && t->comm[len - 1] == '\n')
 		t->comm[len - 1] = '\0';
 	else if (len <= 0)
@@ -134,7 +119,7 @@ bool target_pid_reused(const struct target *t, char *comm, size_t size)
 	if (!start || start == t->start_time)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
-	len = read_small_file(path, comm, size);
+	len = small_file_read(path, comm, size);
 	if (len > 0 && comm[len - 1] == '\n')
 		comm[len - 1] = '\0';
 	else if (len <= 0)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,33 +11,18 @@
 #include <bpf/libbpf.h>
 #include "host_checks.h"
 #include "proc_cgroup.h"
+#include "small_file.h"
 
 /* PROC_PID_INIT_INO (include/linux/proc_ns.h): the initial PID namespace's inode */
 #define INITIAL_PID_NS_INO 0xEFFFFFFCU
 #define TRACEFS_MAGIC_NUMBER 0x74726163
-
-static int read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
 
 static int read_sysctl(const char *path)
 {
 	char buf[32], *end;
 	long v;
 
-	if (read_text(path, buf, sizeof(buf)))
+	if (small_file_read(path, buf, sizeof(buf)) < 0)
 		return HOST_SYSCTL_UNKNOWN;
 	v = strtol(buf, &end, 10);
 	if (end == buf || v < -1000 || v > 1000)
@@ -155,7 +139,7 @@ static void read_lockdown(struct host_facts *h)
 {
 	char buf[128];
 
-	if (!read_text("/sys/kernel/security/lockdown", buf, sizeof(buf)))
+	if (small_file_read("/sys/kernel/security/lockdown", buf, sizeof(buf)) >= 0)
 		host_parse_lockdown(buf, h->lockdown, sizeof(h->lockdown));
 }
 
@@ -163,7 +147,7 @@ static void read_capabilities(struct host_facts *h)
 {
 	char buf[4096];
 
-	if (!read_text("/proc/self/status", buf, sizeof(buf)))
+	if (small_file_read("/proc/self/status", buf, sizeof(buf)) >= 0)
 		host_parse_cap_effective(buf, &h->cap_effective);
 }
 

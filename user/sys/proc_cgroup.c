@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "proc_cgroup.h"
+#include "small_file.h"
 
 #define CONTAINER_ID_LEN 64
 
@@ -185,19 +184,11 @@ void cgroup_identify(const char *path, struct cgroup_identity *id)
 
 int proc_cgroup_read(pid_t pid, struct cgroup_identity *id)
 {
-	char file[64], buf[8192];
-	ssize_t n;
-	int fd;
+	char buf[8192];
+	ssize_t n = proc_file_read(pid, "cgroup", buf, sizeof(buf));
 
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", pid);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n < 0)
-		return errno == ESRCH ? -ESRCH : -errno;
-	buf[n] = '\0';
+		return (int)n;
 	if (cgroup_path_parse(buf, id->path, sizeof(id->path)))
 		id->path[0] = '\0';
 	cgroup_identify(id->path, id);

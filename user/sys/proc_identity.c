@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "proc_identity.h"
 #include "proc_stat.h"
+#include "small_file.h"
 
 /* include/linux/sched.h */
 #define PF_KTHREAD 0x00200000UL
@@ -90,21 +90,14 @@ int proc_cmdline_split(const char *text, size_t len, char ***argv, size_t *argc)
 
 static int read_cmdline(pid_t pid, struct proc_identity *id)
 {
-	char path[64], *buf = malloc(CMDLINE_MAX);
+	char *buf = malloc(CMDLINE_MAX + 1);	/* + the NUL small files end with */
 	ssize_t n;
-	int fd, err;
+	int err;
 
 	if (!buf)
 		return -ENOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(buf);
-		return errno == ENOENT ? -ESRCH : -errno;
-	}
-	n = read(fd, buf, CMDLINE_MAX);
-	close(fd);
-	err = n < 0 ? -errno : proc_cmdline_split(buf, (size_t)n, &id->argv, &id->argc);
+	n = proc_file_read(pid, "cmdline", buf, CMDLINE_MAX + 1);
+	err = n < 0 ? (int)n : proc_cmdline_split(buf, (size_t)n, &id->argv, &id->argc);
 	free(buf);
 	return err;
 }

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "proc_stat.h"
+#include "small_file.h"
 
 /* include/linux/sched.h: set by do_exit() before it releases the process's memory */
 #define PF_EXITING 0x00000004UL
@@ -48,19 +47,11 @@ int proc_stat_parse(const char *text, struct proc_stat *st)
 
 int proc_stat_read(pid_t pid, struct proc_stat *st)
 {
-	char path[64], buf[1024];
-	ssize_t n;
-	int fd;
+	char buf[1024];
+	ssize_t n = proc_file_read(pid, "stat", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n < 0)
-		return errno == ESRCH ? -ESRCH : -errno;
-	buf[n] = '\0';
+		return (int)n;
 	return proc_stat_parse(buf, st);
 }
 

@@ -273,7 +273,7 @@ def test_deb_installs_runs_and_purges_in_debian_11():
         local = shutil.copy(deb, work)
         run_in(root, changes, *APT, "install", "-y", "--no-install-recommends", local)
         owned = run_in(root, changes, "dpkg", "-L", "inflight").split()
-        for path in ("/usr/bin/inflight", "/usr/share/man/man8/inflight.8.gz",
+        for path in ("/usr/sbin/inflight", "/usr/share/man/man8/inflight.8.gz",
                      "/usr/share/bash-completion/completions/inflight",
                      "/lib/systemd/system/inflight-sweep.service",
                      "/lib/systemd/system/inflight-sweep.timer",
@@ -284,9 +284,9 @@ def test_deb_installs_runs_and_purges_in_debian_11():
         # shipped, not enabled: no maintainer script links the timer anywhere
         expect_eq("links to the units", run_in(root, changes, "find", "/etc/systemd", "-name",
                                                 "inflight-*"), "")
-        out = run_in(root, changes, "/usr/bin/inflight", "--version")
+        out = run_in(root, changes, "/usr/sbin/inflight", "--version")
         expect_eq("version", version_fields(out)[0], makefile_version())
-        check_traced_tasks(*traced_in_root(root, "/usr/bin/inflight", work, changes))
+        check_traced_tasks(*traced_in_root(root, "/usr/sbin/inflight", work, changes))
 
         run_in(root, changes, *APT, "remove", "--purge", "-y", "inflight")
         # what is left is what the root had before the package came

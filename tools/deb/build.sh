@@ -31,8 +31,8 @@ chmod 0755 "$stage"
 doc=$stage/usr/share/doc/inflight
 
 # as dh_strip leaves an executable
-install -D -m 0755 "$binary" "$stage/usr/bin/inflight"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/inflight"
+install -D -m 0755 "$binary" "$stage/usr/sbin/inflight"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/sbin/inflight"
 
 install -d "$stage/usr/share/man/man8"
 gzip -9n <"$repo/man/inflight.8" >"$stage/usr/share/man/man8/inflight.8.gz"
@@ -42,7 +42,7 @@ install -D -m 0644 "$repo/tools/completion/inflight.bash" \
 # the units run the inflight installed here
 units=$stage/lib/systemd/system
 install -d "$units"
-sed 's|^ExecStart=/usr/local/sbin/inflight |ExecStart=/usr/bin/inflight |' \
+sed 's|^ExecStart=/usr/local/sbin/inflight |ExecStart=/usr/sbin/inflight |' \
 	"$repo/tools/systemd/inflight-sweep.service" >"$units/inflight-sweep.service"
 install -m 0644 "$repo/tools/systemd/inflight-sweep.timer" "$units/"
 

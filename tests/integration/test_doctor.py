@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 
 import harness
-from harness import Workload, test
+from harness import Workload, expect_eq, test
 from test_sweep import pyenv_python, sid_python
 
 CAPABILITIES = ("trace", "tasks", "warnings", "ps")
@@ -335,21 +335,11 @@ def doctor_without_tracefs_mounted():
     assert status == 1 and not ready and "tracefs" in why, (status, why)
 
 
-def trace_in(namespace):
-    """pidns_trace.py's counts, run in a PID namespace of its own or not."""
-    command = [harness.PYTHON, os.path.join(harness.HERE, "pidns_trace.py"), harness.inflight()]
-    if namespace:
-        command = ["unshare", "--pid", "--fork", "--mount-proc", *command]
-    r = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
-
-
 @test
 def doctor_inside_a_pid_namespace():
     """inflight in a PID namespace of its own: its BPF programs see the host's PIDs, so
-    a trace there counts nothing (checked: the same workload traced from the host's
-    namespace counts its connections), and the doctor says trace is not ready."""
+    a trace there would count nothing; the doctor says trace is not ready, and trace
+    refuses with the reason (exit 2)."""
     r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", harness.inflight(),
                         "doctor", "-f", "json"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 1, r.stderr
@@ -360,8 +350,9 @@ def doctor_inside_a_pid_namespace():
     expect_verdicts(json_verdicts(report), None, {"trace": False, "tasks": False,
                                                   "warnings": False, "ps": True})
     assert "--pid=host" in json_verdicts(report)[(None, "trace")][1]
-    # the verdict is the tracer's truth
-    host = trace_in(False)
-    assert host["traced"] == host["opened"] > 0, host
-    inside = trace_in(True)
-    assert inside["opened"] == host["opened"] and inside["traced"] == 0, inside
+    # the tracer refuses there, rather than report a trace that counted nothing
+    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", harness.inflight(),
+                        "trace", "-p", "1", "-d", "1"], capture_output=True, text=True,
+                       timeout=60)
+    expect_eq("trace's exit status in a PID namespace of its own", r.returncode, 2)
+    assert "PID namespace of its own" in r.stderr and "--pid=host" in r.stderr, r.stderr

@@ -62,6 +62,14 @@ int bpf_check_environment(void)
 	err = check_btf();
 	if (err)
 		return err;
+	/* BPF programs see the host's PIDs; the ones we are given are this namespace's */
+	if (!host_in_initial_pid_ns()) {
+		log_error("cannot trace from a PID namespace of its own (a container?): its BPF "
+			  "programs see the host's PIDs, not the ones given here, so a trace would "
+			  "count nothing; run it on the host, or in a container sharing the host's "
+			  "PID namespace (docker run --pid=host)");
+		return -ENOTSUP;
+	}
 	if (syscall(SYS_capget, &hdr, caps)) {
 		log_error("failed to read capabilities: %s", strerror(errno));
 		return -errno;

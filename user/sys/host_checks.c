@@ -158,12 +158,18 @@ static bool tracefs_mounted(void)
 	return !statfs(HOST_TRACEFS, &st) && st.f_type == TRACEFS_MAGIC_NUMBER;
 }
 
+bool host_in_initial_pid_ns(void)
+{
+	struct stat st;
+
+	return !stat("/proc/self/ns/pid", &st) && st.st_ino == INITIAL_PID_NS_INO;
+}
+
 static void read_container(struct host_facts *h)
 {
 	struct cgroup_identity *id = malloc(sizeof(*id));
-	struct stat st;
 
-	h->initial_pid_ns = !stat("/proc/self/ns/pid", &st) && st.st_ino == INITIAL_PID_NS_INO;
+	h->initial_pid_ns = host_in_initial_pid_ns();
 	h->dockerenv = !access("/.dockerenv", F_OK) || !access("/run/.containerenv", F_OK);
 	if (id && !proc_cgroup_read(getpid(), id))
 		snprintf(h->cgroup, sizeof(h->cgroup), "%.*s", (int)sizeof(h->cgroup) - 1, id->path);

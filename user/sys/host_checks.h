@@ -60,6 +60,9 @@ struct host_facts {
 const char *host_btf_custom_path(void);
 /* Which BTF the tracer would use, parsed with libbpf to know it is BTF: 0 or b->err. */
 int host_btf_check(struct host_btf *b);
+
+/* Whether we run in the host's (the initial) PID namespace. */
+bool host_in_initial_pid_ns(void);
 /* Every fact above, each read on its own: a file that cannot be read leaves its default. */
 void host_facts_read(struct host_facts *h);
 static inline bool host_has_cap(const struct host_facts *h, int cap)

@@ -145,6 +145,19 @@ static void read_runtime_facts(struct elf_image *e, unsigned int minor, uint64_t
 	build_layout(e, minor, f);
 }
 
+/* A cache key of kind for the file opened as fd: 0, or -errno with fd closed. */
+static int facts_key_start(int fd, uint64_t kind, struct facts_key *key)
+{
+	int err;
+
+	memset(key, 0, sizeof(*key));
+	key->kind = kind;
+	err = file_key_of(fd, &key->file);
+	if (err)
+		close(fd);
+	return err;
+}
+
 /* The runtime file's facts, from the cache or read from fd (closed here either way). */
 static int runtime_facts_of(int fd, unsigned int minor, uint64_t map_offset,
 			    struct file_key *file, struct runtime_facts *out)
@@ -153,14 +166,10 @@ static int runtime_facts_of(int fd, unsigned int minor, uint64_t map_offset,
 	struct elf_image *e;
 	int err;
 
-	memset(&key, 0, sizeof(key));
-	err = file_key_of(fd, &key.file);
-	if (err) {
-		close(fd);
+	err = facts_key_start(fd, FACTS_RUNTIME, &key);
+	if (err)
 		return err;
-	}
 	*file = key.file;
-	key.kind = FACTS_RUNTIME;
 	key.minor = minor;
 	key.map_offset = map_offset;
 	if (file_facts_get(&key, out, sizeof(*out))) {
@@ -243,13 +252,9 @@ static int asyncio_debug_facts_of(int fd, struct asyncio_debug_facts *out)
 	struct elf_image *e;
 	int err;
 
-	memset(&key, 0, sizeof(key));
-	key.kind = FACTS_ASYNCIO_DEBUG;
-	err = file_key_of(fd, &key.file);
-	if (err) {
-		close(fd);
+	err = facts_key_start(fd, FACTS_ASYNCIO_DEBUG, &key);
+	if (err)
 		return err;
-	}
 	if (file_facts_get(&key, out, sizeof(*out))) {
 		close(fd);
 		return 0;
@@ -447,13 +452,9 @@ static int task_facts_of(int fd, const struct python_target *t, struct task_fact
 	unsigned int minor;
 	int err;
 
-	memset(&key, 0, sizeof(key));
-	err = file_key_of(fd, &key.file);
-	if (err) {
-		close(fd);
+	err = facts_key_start(fd, FACTS_TASK, &key);
+	if (err)
 		return err;
-	}
-	key.kind = FACTS_TASK;
 	key.runtime = t->runtime_key;
 	key.minor = minor_from_name(t->runtime_file, &minor) ? UINT_MAX : minor;
 	key.asyncio_debug = t->asyncio_debug;
